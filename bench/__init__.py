@@ -1,0 +1,1 @@
+"""Benchmarks: numbers to compare between runs, never pass/fail."""

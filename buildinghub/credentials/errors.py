@@ -1,0 +1,88 @@
+"""Why a key, grant or proof was refused.
+
+Every error carries a stable snake_case `reason` that devices send over the air and Home
+Assistant translates; the message says what is wrong and what to check. Messages never
+contain key material, PINs or signatures.
+"""
+
+# The names are the domain's words (GrantExpired, WrongAudience), not "...Error".
+
+from typing import ClassVar
+
+
+class CredentialError(Exception):
+    """A key, grant or proof of possession was refused."""
+
+    reason: ClassVar[str] = "credential_error"
+
+
+class MalformedKey(CredentialError):
+    """The bytes are not a P-256 key in the expected encoding."""
+
+    reason = "malformed_key"
+
+
+class MalformedGrant(CredentialError):
+    """The bytes are not a grant in the one encoding we accept."""
+
+    reason = "malformed"
+
+
+class GrantTooLarge(CredentialError):
+    """The grant is larger than a verifier accepts."""
+
+    reason = "oversized"
+
+
+class UnknownIssuer(CredentialError):
+    """The grant was signed by a key the verifier does not trust for its issuer."""
+
+    reason = "unknown_issuer"
+
+
+class BadSignature(CredentialError):
+    """The signature does not verify with the key it should come from."""
+
+    reason = "bad_signature"
+
+
+class WrongAudience(CredentialError):
+    """The grant is for another lock or bay."""
+
+    reason = "wrong_audience"
+
+
+class NotYetValid(CredentialError):
+    """The grant's window has not started."""
+
+    reason = "not_yet_valid"
+
+
+class GrantExpired(CredentialError):
+    """The grant's window has ended."""
+
+    reason = "expired"
+
+
+class GrantRevoked(CredentialError):
+    """The grant was revoked."""
+
+    reason = "revoked"
+
+
+class ProofMismatch(CredentialError):
+    """The proof of possession was not made by the grant's holder for this challenge."""
+
+    reason = "proof_mismatch"
+
+
+class StaleChallenge(CredentialError):
+    """The challenge is unknown, already used or expired."""
+
+    reason = "stale_challenge"
+
+
+class UsesExhausted(CredentialError):
+    """The grant has no uses left."""
+
+    reason = "uses_exhausted"

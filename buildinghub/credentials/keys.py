@@ -1,0 +1,190 @@
+"""ES256 keys: a P-256 signing key and the public key that verifies its signatures.
+
+Signatures are raw r||s, 64 bytes (RFC 9053 §2.1), not DER.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Self
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+from .errors import BadSignature, MalformedKey
+
+SIGNATURE_LENGTH = 64
+KID_LENGTH = 16
+_COORDINATE_LENGTH = 32
+_POINT_LENGTH = 1 + 2 * _COORDINATE_LENGTH
+_UNCOMPRESSED = 0x04
+_UNCOMPRESSED_PREFIX = bytes((_UNCOMPRESSED,))
+
+# P-256 (SEC 2 §2.4.2): y^2 = x^3 - 3x + b over GF(p).
+_P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+
+# COSE_Key labels and values (RFC 9052 §7, RFC 9053 §7.1).
+_KTY, _CRV, _X, _Y = 1, -1, -2, -3
+_KTY_EC2 = 2
+_CRV_P256 = 1
+_COSE_KEY_LABELS = frozenset((_KTY, _CRV, _X, _Y))
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PublicKey:
+    """A P-256 public key, held as its 65-byte uncompressed SEC1 point.
+
+    The point is validated on construction (SEC1 §3.2.2.1; P-256 has cofactor 1, so a
+    point on the curve is in the group). The cryptography key object is built on first use
+    and kept, so a key held by a trust store is parsed once.
+    """
+
+    point: bytes
+    _verifier: ec.EllipticCurvePublicKey | None = field(default=None, init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        point = self.point
+        if len(point) != _POINT_LENGTH or point[0] != _UNCOMPRESSED:
+            raise MalformedKey(
+                f"a public key is a 65-byte uncompressed P-256 point (0x04 || x || y), "
+                f"got {len(point)} bytes"
+            )
+        x = int.from_bytes(point[1:33])
+        y = int.from_bytes(point[33:])
+        # A pure-integer check: ~30x cheaper than building the OpenSSL key, which matters
+        # because every grant verification parses its holder key.
+        if x >= _P or y >= _P or (y * y - (x * x * x - 3 * x + _B)) % _P:
+            raise MalformedKey("the public key is not a point on P-256: check its x and y")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Read the 65-byte uncompressed SEC1 encoding."""
+        return cls(bytes(data))
+
+    def to_bytes(self) -> bytes:
+        """The 65-byte uncompressed SEC1 encoding."""
+        return self.point
+
+    @classmethod
+    def from_cose_key(cls, cose_key: Mapping[object, object]) -> Self:
+        """Read an EC2 P-256 COSE_Key map {1: 2, -1: 1, -2: x, -3: y}; nothing else is accepted."""
+        if cose_key.keys() != _COSE_KEY_LABELS:
+            raise MalformedKey(
+                f"a COSE_Key here has exactly the labels 1, -1, -2, -3, "
+                f"got {sorted(map(repr, cose_key))}"
+            )
+        kty, crv, x, y = cose_key[_KTY], cose_key[_CRV], cose_key[_X], cose_key[_Y]
+        if type(kty) is not int or kty != _KTY_EC2:
+            raise MalformedKey(f"COSE_Key kty must be 2 (EC2), got {kty!r}")
+        if type(crv) is not int or crv != _CRV_P256:
+            raise MalformedKey(f"COSE_Key crv must be 1 (P-256), got {crv!r}")
+        if type(x) is not bytes or type(y) is not bytes:
+            raise MalformedKey("COSE_Key x and y must be byte strings")
+        if len(x) != _COORDINATE_LENGTH or len(y) != _COORDINATE_LENGTH:
+            raise MalformedKey(f"COSE_Key x and y are 32 bytes each, got {len(x)} and {len(y)}")
+        return cls(_UNCOMPRESSED_PREFIX + x + y)
+
+    def to_cose_key(self) -> dict[int, int | bytes]:
+        """The EC2 P-256 COSE_Key map of this key."""
+        return {
+            _KTY: _KTY_EC2,
+            _CRV: _CRV_P256,
+            _X: self.point[1:33],
+            _Y: self.point[33:],
+        }
+
+    @property
+    def kid(self) -> bytes:
+        """Key id: the first 16 bytes of SHA-256 of the SEC1 point."""
+        return hashlib.sha256(self.point).digest()[:KID_LENGTH]
+
+    def verify(self, signature: bytes, message: bytes) -> None:
+        """Check a raw r||s ES256 signature over message; raise BadSignature if it fails."""
+        if len(signature) != SIGNATURE_LENGTH:
+            raise BadSignature(
+                f"an ES256 signature is 64 bytes (r || s), got {len(signature)}: "
+                f"check that it is not DER-encoded or truncated"
+            )
+        der = encode_dss_signature(int.from_bytes(signature[:32]), int.from_bytes(signature[32:]))
+        try:
+            self._cryptography_key().verify(der, message, _ECDSA_SHA256)
+        except InvalidSignature:
+            raise BadSignature(
+                f"the signature does not verify with key {self.kid.hex()}: "
+                f"the data was changed or signed by another key"
+            ) from None
+
+    def _cryptography_key(self) -> ec.EllipticCurvePublicKey:
+        key = self._verifier
+        if key is None:
+            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), self.point)
+            object.__setattr__(self, "_verifier", key)
+        return key
+
+    def __repr__(self) -> str:
+        return f"PublicKey(kid={self.kid.hex()})"
+
+
+class SigningKey:
+    """A P-256 private key that makes ES256 signatures. Generate it where it lives."""
+
+    __slots__ = ("_key", "_public_key")
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
+        """Wrap a cryptography P-256 private key."""
+        if not isinstance(key.curve, ec.SECP256R1):
+            raise MalformedKey(f"signing keys are P-256, got {key.curve.name}")
+        self._key = key
+        self._public_key = PublicKey(
+            key.public_key().public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        )
+
+    @classmethod
+    def generate(cls) -> Self:
+        """A new random P-256 key."""
+        return cls(ec.generate_private_key(ec.SECP256R1()))
+
+    @property
+    def public_key(self) -> PublicKey:
+        """The public key that verifies this key's signatures."""
+        return self._public_key
+
+    def sign(self, message: bytes) -> bytes:
+        """ES256 signature over message, raw r||s (64 bytes)."""
+        r, s = decode_dss_signature(self._key.sign(message, _ECDSA_SHA256))
+        return r.to_bytes(_COORDINATE_LENGTH) + s.to_bytes(_COORDINATE_LENGTH)
+
+    def to_pem(self) -> bytes:
+        """Unencrypted PKCS8 PEM, for storage that is itself protected."""
+        return self._key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    @classmethod
+    def from_pem(cls, data: bytes) -> Self:
+        """Read an unencrypted PKCS8 PEM P-256 private key."""
+        try:
+            key = serialization.load_pem_private_key(data, password=None)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            raise MalformedKey(
+                "not an unencrypted PKCS8 PEM private key: "
+                "check the file and that it has no password"
+            ) from None
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise MalformedKey("the PEM holds a private key that is not elliptic-curve (P-256)")
+        return cls(key)
+
+    def __repr__(self) -> str:
+        return f"SigningKey(kid={self._public_key.kid.hex()})"

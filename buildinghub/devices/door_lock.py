@@ -1,0 +1,280 @@
+"""The hub's client for one Building Hub door lock on the building network.
+
+Grants, revocations and unlock proofs go through our cluster's chunked
+transfer; lock state, the battery and access events use the standard
+DoorLock and PowerConfiguration clusters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import zigpy.device
+from zigpy.exceptions import DeliveryError
+from zigpy.zcl import Cluster
+from zigpy.zcl.clusters.closures import DoorLock, LockState, OperationEvent
+from zigpy.zcl.clusters.general import PowerConfiguration
+
+from buildinghub.credentials import Clock, SignedGrant, SigningKey, prove
+from buildinghub.credentials.installation import InstallationRecord, verify_installation
+from buildinghub.radio.cluster import (
+    CHUNK_SIZE,
+    CLUSTER_ID,
+    MANUFACTURER_CODE,
+    BuildingHubCluster,
+    ObjectKind,
+    Reason,
+    TransferStatus,
+)
+from buildinghub.radio.errors import DeviceUnreachable
+from buildinghub.radio.transfer import StatusReply, TransferRefused, send_object
+
+from .door_lock_protocol import (
+    UNLOCK_OPERATION,
+    AccessEvent,
+    ProtocolError,
+    UnlockRequest,
+    encode_revocation,
+    parse_event_data,
+)
+
+_LOGGER = logging.getLogger(__name__)
+ENDPOINT_ID = 1
+REQUEST_TIMEOUT_S = 5.0
+MAX_RECORD_SIZE = 2048
+_GRANTED_CODES = frozenset({OperationEvent.Unlock})
+_REPORTED_CODES = frozenset(
+    {
+        OperationEvent.Unlock,
+        OperationEvent.UnlockFailureInvalidPINorID,
+        OperationEvent.UnlockFailureInvalidSchedule,
+    }
+)
+
+
+class LockRefused(Exception):
+    """The lock said no; ``reason`` is its code (``expired``, ``bad_signature``, ...)."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"the lock refused the {what}: {reason}")
+        self.what = what
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class LockStatus:
+    """What the hub reads from a lock when it polls."""
+
+    locked: bool
+    battery_percent: int | None
+    device_time: int
+    grant_count: int
+
+
+class DoorLockClient:
+    """Talks to one door lock; safe to share within the hub's event loop."""
+
+    def __init__(self, device: zigpy.device.Device, *, clock: Clock) -> None:
+        endpoint = device.endpoints[ENDPOINT_ID]
+        cluster = endpoint.in_clusters.get(CLUSTER_ID)
+        if not isinstance(cluster, BuildingHubCluster):
+            raise ProtocolError(f"{device.ieee} has no Building Hub cluster")
+        self._device = device
+        self._cluster: Cluster = cluster
+        self._door: Cluster = endpoint.in_clusters[DoorLock.cluster_id]
+        self._power: Cluster | None = endpoint.in_clusters.get(PowerConfiguration.cluster_id)
+        self._clock = clock
+        self._transfer_id = 0
+        self._counters: dict[bytes, int] = {}
+
+    @property
+    def ieee(self) -> str:
+        """The lock's IEEE address as text."""
+        return str(self._device.ieee)
+
+    # -- objects -------------------------------------------------------------------------
+
+    async def read_installation(self) -> InstallationRecord:
+        """Pull the lock's installation record and check the landlord's signature on it."""
+        data = bytearray()
+        size = MAX_RECORD_SIZE
+        while len(data) < size:
+            reply = await self._request(
+                "read_object", kind=ObjectKind.installation_record, offset=len(data)
+            )
+            if getattr(reply, "offset", None) != len(data) or not reply.data:
+                raise LockRefused("installation record", "not_installed")
+            size = reply.size
+            if size > MAX_RECORD_SIZE:
+                raise LockRefused("installation record", "oversized")
+            data += reply.data
+        return verify_installation(bytes(data[:size]))
+
+    async def install_grant(self, signed: SignedGrant) -> None:
+        """Deliver a verified grant; the lock verifies it again itself."""
+        await self._send(ObjectKind.grant, signed.encoded, "grant")
+
+    async def revoke_grant(self, grant_id: bytes) -> None:
+        """Tell the lock to drop a grant and refuse it from now on."""
+        await self._send(ObjectKind.revocation, encode_revocation(grant_id), "revocation")
+
+    async def purge_expired(self) -> int:
+        """Ask the lock to purge expired grants now; returns how many it removed."""
+        reply = await self._request("purge_expired")
+        return int(reply.count)
+
+    async def unlock(self, signed: SignedGrant, holder_key: SigningKey) -> None:
+        """Open the door with a grant whose holder key the hub keeps.
+
+        The lock's fresh nonce, a counter that only moves forward and the
+        grant's digest are signed with the holder key; a copied grant alone
+        opens nothing.
+        """
+        request = await self.prepare_unlock(signed, holder_key)
+        await self._send(ObjectKind.unlock, request.encode(), "unlock")
+
+    async def prepare_unlock(self, signed: SignedGrant, holder_key: SigningKey) -> UnlockRequest:
+        """The hub's part of an unlock up to the command handed to the radio."""
+        nonce = (await self._request("challenge_request")).nonce
+        grant_id = signed.grant.grant_id
+        # Wall-clock seconds keep the counter ahead of anything sent before a hub
+        # restart, without the hub having to persist it.
+        counter = max(self._counters.get(grant_id, 0) + 1, self._clock.now())
+        self._counters[grant_id] = counter
+        proof = prove(
+            holder_key,
+            nonce=bytes(nonce),
+            verifier_id=signed.grant.audience,
+            operation=UNLOCK_OPERATION,
+            grant_digest=signed.digest,
+            counter=counter,
+        )
+        return UnlockRequest(grant_id=grant_id, nonce=bytes(nonce), counter=counter, proof=proof)
+
+    async def lock(self) -> None:
+        """Bolt the door."""
+        try:
+            await self._door.lock_door(timeout=REQUEST_TIMEOUT_S)
+        except (DeliveryError, TimeoutError) as err:
+            raise DeviceUnreachable(self.ieee) from err
+
+    async def read_status(self) -> LockStatus:
+        """Lock state, battery, the lock's clock and how many grants it holds."""
+        try:
+            door, _ = await self._door.read_attributes(["lock_state"], allow_cache=False)
+            ours, _ = await self._cluster.read_attributes(
+                ["device_time", "grant_count"], allow_cache=False, manufacturer=MANUFACTURER_CODE
+            )
+            battery = None
+            if self._power is not None:
+                power, _ = await self._power.read_attributes(
+                    ["battery_percentage_remaining"], allow_cache=False
+                )
+                raw = power.get("battery_percentage_remaining")
+                battery = None if raw is None else int(raw) // 2
+        except (DeliveryError, TimeoutError) as err:
+            raise DeviceUnreachable(self.ieee) from err
+        return LockStatus(
+            locked=door.get("lock_state") == LockState.Locked,
+            battery_percent=battery,
+            device_time=int(ours.get("device_time", 0)),
+            grant_count=int(ours.get("grant_count", 0)),
+        )
+
+    def add_access_listener(self, callback: Callable[[AccessEvent], None]) -> Callable[[], None]:
+        """Be told of every attempt at the door the lock reports."""
+        client = self
+
+        class _Listener:
+            def cluster_command(self, tsn: int, command_id: int, args: Any) -> None:
+                client._on_door_command(command_id, args, callback)
+
+        listener = _Listener()
+        self._door.add_listener(listener)
+        return lambda: self._door._listeners.pop(id(listener), None)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _on_door_command(
+        self, command_id: int, args: Any, callback: Callable[[AccessEvent], None]
+    ) -> None:
+        if command_id != DoorLock.ClientCommandDefs.operation_event_notification.id:
+            return
+        if args.operation_event_code not in _REPORTED_CODES:
+            return
+        try:
+            event = parse_event_data(
+                str(args.data or ""),
+                granted=args.operation_event_code in _GRANTED_CODES,
+                at=self._clock.now(),
+            )
+        except ProtocolError as err:
+            _LOGGER.warning("Lock %s sent an access event we cannot read: %s", self.ieee, err)
+            return
+        callback(event)
+
+    async def _request(self, command: str, **kwargs: Any) -> Any:
+        try:
+            return await getattr(self._cluster, command)(
+                **kwargs, manufacturer=MANUFACTURER_CODE, timeout=REQUEST_TIMEOUT_S
+            )
+        except (DeliveryError, TimeoutError) as err:
+            raise DeviceUnreachable(self.ieee) from err
+
+    async def _send(self, kind: ObjectKind, payload: bytes, what: str) -> None:
+        self._transfer_id = (self._transfer_id + 1) % 256
+        try:
+            await send_object(
+                _ClusterLink(self._cluster),
+                device=self.ieee,
+                transfer_id=self._transfer_id,
+                kind=kind,
+                payload=payload,
+            )
+        except TransferRefused as err:
+            raise LockRefused(what, err.reason.name) from None
+
+
+class _ClusterLink:
+    """The transfer's three requests as commands of our cluster."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+
+    async def _status(self, command: str, **kwargs: Any) -> StatusReply:
+        reply = await getattr(self._cluster, command)(
+            **kwargs, manufacturer=MANUFACTURER_CODE, timeout=REQUEST_TIMEOUT_S
+        )
+        if not hasattr(reply, "status") or not hasattr(reply, "next_offset"):
+            raise DeliveryError(f"unexpected answer to {command}: {reply!r}")
+        return StatusReply(
+            int(reply.transfer_id),
+            TransferStatus(reply.status),
+            int(reply.next_offset),
+            Reason(reply.reason),
+        )
+
+    async def begin(
+        self, transfer_id: int, kind: ObjectKind, size: int, digest: bytes
+    ) -> StatusReply:
+        return await self._status(
+            "transfer_begin", transfer_id=transfer_id, kind=kind, size=size, digest=digest
+        )
+
+    async def chunk(self, transfer_id: int, offset: int, data: bytes) -> StatusReply:
+        assert len(data) <= CHUNK_SIZE
+        return await self._status(
+            "transfer_chunk", transfer_id=transfer_id, offset=offset, data=data
+        )
+
+    async def commit(self, transfer_id: int) -> StatusReply:
+        return await self._status("transfer_commit", transfer_id=transfer_id)
+
+
+def record_digest(record: bytes) -> str:
+    """A short, stable name for an installation record in diagnostics."""
+    return hashlib.sha256(record).hexdigest()[:16]

@@ -1,0 +1,179 @@
+"""The hub's book of door-lock grants: verified on arrival, kept, expired, revoked.
+
+The hub verifies every grant itself, against the landlord key each lock's
+installation record names, before it hands it to the lock (which verifies it
+again). It also decides which Home Assistant user may use a grant for a
+remote unlock: only the user the grant was installed for, and only when the
+grant's holder key is the hub's own, so the hub can answer the lock's
+challenge.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from buildinghub.credentials import (
+    Clock,
+    CredentialError,
+    GrantRevoked,
+    GrantVerifier,
+    PublicKey,
+    SignedGrant,
+    StaticTrustStore,
+    TrustedIssuer,
+    WrongAudience,
+    decode_grant,
+)
+from buildinghub.credentials.installation import InstallationRecord
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeldGrant:
+    """A grant the hub holds for one lock, and the HA user it was installed for."""
+
+    signed: SignedGrant
+    lock: str
+    user: str | None
+
+    @property
+    def grant_id(self) -> bytes:
+        """The grant's id (CWT cti)."""
+        return self.signed.grant.grant_id
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedLock:
+    """What the hub knows of one installed lock."""
+
+    ieee: str
+    installation: InstallationRecord
+    verifier: GrantVerifier
+
+
+class GrantBook:
+    """Grants by id, the locks they are for, and the ids revoked."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._locks: dict[str, TrustedLock] = {}
+        self._by_audience: dict[str, str] = {}
+        self._grants: dict[bytes, HeldGrant] = {}
+        self._revoked: dict[bytes, int] = {}
+
+    def trust_lock(self, ieee: str, installation: InstallationRecord) -> None:
+        """Accept grants for this lock from the landlord its installation record names."""
+        trust = StaticTrustStore(
+            [TrustedIssuer(name=installation.landlord, key=installation.landlord_key)]
+        )
+        verifier = GrantVerifier(
+            installation.lock_id, trust, self._clock, revoked=self._revoked.__contains__
+        )
+        self._locks[ieee] = TrustedLock(ieee, installation, verifier)
+        self._by_audience[installation.lock_id] = ieee
+
+    def lock(self, ieee: str) -> TrustedLock | None:
+        """The trusted lock at this address, if installed."""
+        return self._locks.get(ieee)
+
+    def verify(self, encoded: bytes) -> tuple[TrustedLock, SignedGrant]:
+        """Verify a grant for one of our locks; raises a specific CredentialError."""
+        audience = decode_grant(encoded).grant.audience
+        ieee = self._by_audience.get(audience)
+        if ieee is None:
+            raise WrongAudience(f"no lock on this hub is called {audience!r}")
+        lock = self._locks[ieee]
+        return lock, lock.verifier.verify(encoded, upcoming=True)
+
+    def add(self, held: HeldGrant) -> None:
+        """Keep a verified grant."""
+        if held.grant_id in self._revoked:
+            raise GrantRevoked("this grant was revoked")
+        self._grants[held.grant_id] = held
+
+    def get(self, grant_id: bytes) -> HeldGrant | None:
+        """The grant with this id."""
+        return self._grants.get(grant_id)
+
+    def revoke(self, grant_id: bytes) -> HeldGrant | None:
+        """Forget a grant and refuse it from now on; returns it if it was held."""
+        held = self._grants.pop(grant_id, None)
+        self._revoked[grant_id] = held.signed.grant.expires if held else self._clock.now()
+        return held
+
+    def for_lock(self, ieee: str) -> list[HeldGrant]:
+        """Every grant held for one lock, earliest start first."""
+        return sorted(
+            (g for g in self._grants.values() if g.lock == ieee),
+            key=lambda g: (g.signed.grant.not_before, g.grant_id),
+        )
+
+    def active_for_lock(self, ieee: str) -> list[HeldGrant]:
+        """Grants for this lock whose window includes now."""
+        now = self._clock.now()
+        return [
+            g
+            for g in self.for_lock(ieee)
+            if g.signed.grant.not_before <= now < g.signed.grant.expires
+        ]
+
+    def remote_grant(self, ieee: str, user: str | None, hub_key: PublicKey) -> HeldGrant | None:
+        """A grant this user may open this lock with from the app right now, if any."""
+        if user is None:
+            return None
+        lock = self._locks.get(ieee)
+        if lock is None:
+            return None
+        for held in self.active_for_lock(ieee):
+            if held.user != user or held.signed.grant.holder_key != hub_key:
+                continue
+            try:
+                lock.verifier.verify_window(held.signed.grant, self._clock.now())
+            except CredentialError:
+                continue
+            return held
+        return None
+
+    def purge_expired(self) -> list[HeldGrant]:
+        """Drop expired grants (and revocations of grants past their end)."""
+        now = self._clock.now()
+        expired = [g for g in self._grants.values() if g.signed.grant.expires <= now]
+        for held in expired:
+            del self._grants[held.grant_id]
+        for grant_id in [gid for gid, until in self._revoked.items() if until <= now]:
+            del self._revoked[grant_id]
+        return expired
+
+    def __iter__(self) -> Iterator[HeldGrant]:
+        return iter(list(self._grants.values()))
+
+    def __len__(self) -> int:
+        return len(self._grants)
+
+    # -- storage ---------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """What the hub stores: the signed bytes, never anything decoded or secret."""
+        return {
+            "grants": [
+                {
+                    "grant": base64.b64encode(g.signed.encoded).decode(),
+                    "lock": g.lock,
+                    "user": g.user,
+                }
+                for g in self._grants.values()
+            ],
+            "revoked": {gid.hex(): until for gid, until in self._revoked.items()},
+        }
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        """Restore what :meth:`to_json` wrote (the grants were verified when added)."""
+        for grant_id, until in data.get("revoked", {}).items():
+            self._revoked[bytes.fromhex(grant_id)] = int(until)
+        for item in data.get("grants", []):
+            signed = decode_grant(base64.b64decode(item["grant"]))
+            self._grants[signed.grant.grant_id] = HeldGrant(
+                signed=signed, lock=str(item["lock"]), user=item.get("user")
+            )

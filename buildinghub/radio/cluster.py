@@ -1,0 +1,187 @@
+"""The Building Hub manufacturer-specific cluster, declared as data.
+
+Standard clusters carry what they can (DoorLock 0x0101 for lock state and
+operation events, PowerConfiguration for the battery). This cluster carries
+what no standard cluster can: signed grants, revocations, proofs of
+possession and installation records. Those are larger than one APS frame
+(about 82 bytes), so they travel as a chunked transfer: ``transfer_begin``
+announces kind, size and SHA-256, ``transfer_chunk`` carries at most
+:data:`CHUNK_SIZE` bytes at an offset, ``transfer_commit`` asks the device to
+check the digest and apply the object. Every step is answered by
+``transfer_status``. Objects a device holds for the hub (its installation
+record) are pulled with ``read_object``.
+
+The cluster id and manufacturer code are provisional until a code is
+assigned by the Connectivity Standards Alliance.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TYPE_CHECKING, Final
+
+import zigpy.types as t
+from zigpy.zcl import Cluster
+from zigpy.zcl.foundation import (
+    BaseAttributeDefs,
+    BaseCommandDefs,
+    Direction,
+    ZCLAttributeDef,
+    ZCLCommandDef,
+)
+
+if TYPE_CHECKING:
+    # zigpy is untyped; its enum8 is an int-valued Enum, which IntEnum describes exactly.
+    _Enum8 = IntEnum
+else:
+    _Enum8 = t.enum8
+
+CLUSTER_ID: Final = 0xFCB1
+MANUFACTURER_CODE: Final = 0x1BB0
+CHUNK_SIZE: Final = 48
+
+
+class ObjectKind(_Enum8):
+    """What a transfer carries."""
+
+    installation_record = 0x01
+    grant = 0x02
+    revocation = 0x03
+    unlock = 0x04
+
+
+class TransferStatus(_Enum8):
+    """The device's answer to each step of a transfer."""
+
+    in_progress = 0x00
+    accepted = 0x01
+    rejected = 0x02
+    resume = 0x03
+
+
+class Reason(_Enum8):
+    """Why a device refused something; stable codes shared with the hub's errors."""
+
+    none = 0x00
+    malformed = 0x01
+    oversized = 0x02
+    unknown_issuer = 0x03
+    bad_signature = 0x04
+    wrong_audience = 0x05
+    not_yet_valid = 0x06
+    expired = 0x07
+    revoked = 0x08
+    proof_mismatch = 0x09
+    stale_challenge = 0x0A
+    uses_exhausted = 0x0B
+    storage_full = 0x0C
+    digest_mismatch = 0x0D
+    unknown_transfer = 0x0E
+    not_installed = 0x0F
+    unknown_grant = 0x10
+    unknown_credential = 0x11
+    unsupported = 0x12
+
+
+class BuildingHubCluster(Cluster):  # type: ignore[misc]
+    """Grants, proofs and records between the hub and our devices."""
+
+    cluster_id: Final = CLUSTER_ID
+    name: Final = "Building Hub"
+    ep_attribute: Final = "building_hub"
+
+    class AttributeDefs(BaseAttributeDefs):  # type: ignore[misc]
+        """Device state the hub reads."""
+
+        device_time: Final = ZCLAttributeDef(
+            id=0x0000, type=t.uint32_t, access="r", is_manufacturer_specific=True
+        )
+        grant_count: Final = ZCLAttributeDef(
+            id=0x0001, type=t.uint16_t, access="rp", is_manufacturer_specific=True
+        )
+        free_slots: Final = ZCLAttributeDef(
+            id=0x0002, type=t.uint16_t, access="r", is_manufacturer_specific=True
+        )
+
+    class ServerCommandDefs(BaseCommandDefs):  # type: ignore[misc]
+        """Hub to device."""
+
+        transfer_begin: Final = ZCLCommandDef(
+            id=0x00,
+            schema={
+                "transfer_id": t.uint8_t,
+                "kind": ObjectKind,
+                "size": t.uint16_t,
+                "digest": t.LVBytes,
+            },
+            direction=Direction.Client_to_Server,
+            is_manufacturer_specific=True,
+        )
+        transfer_chunk: Final = ZCLCommandDef(
+            id=0x01,
+            schema={"transfer_id": t.uint8_t, "offset": t.uint16_t, "data": t.LVBytes},
+            direction=Direction.Client_to_Server,
+            is_manufacturer_specific=True,
+        )
+        transfer_commit: Final = ZCLCommandDef(
+            id=0x02,
+            schema={"transfer_id": t.uint8_t},
+            direction=Direction.Client_to_Server,
+            is_manufacturer_specific=True,
+        )
+        challenge_request: Final = ZCLCommandDef(
+            id=0x03,
+            schema={},
+            direction=Direction.Client_to_Server,
+            is_manufacturer_specific=True,
+        )
+        read_object: Final = ZCLCommandDef(
+            id=0x04,
+            schema={"kind": ObjectKind, "offset": t.uint16_t},
+            direction=Direction.Client_to_Server,
+            is_manufacturer_specific=True,
+        )
+        purge_expired: Final = ZCLCommandDef(
+            id=0x05,
+            schema={},
+            direction=Direction.Client_to_Server,
+            is_manufacturer_specific=True,
+        )
+
+    class ClientCommandDefs(BaseCommandDefs):  # type: ignore[misc]
+        """Device to hub."""
+
+        transfer_status: Final = ZCLCommandDef(
+            id=0x00,
+            schema={
+                "transfer_id": t.uint8_t,
+                "status": TransferStatus,
+                "next_offset": t.uint16_t,
+                "reason": Reason,
+            },
+            direction=Direction.Server_to_Client,
+            is_manufacturer_specific=True,
+        )
+        challenge: Final = ZCLCommandDef(
+            id=0x01,
+            schema={"nonce": t.LVBytes},
+            direction=Direction.Server_to_Client,
+            is_manufacturer_specific=True,
+        )
+        object_chunk: Final = ZCLCommandDef(
+            id=0x02,
+            schema={
+                "kind": ObjectKind,
+                "size": t.uint16_t,
+                "offset": t.uint16_t,
+                "data": t.LVBytes,
+            },
+            direction=Direction.Server_to_Client,
+            is_manufacturer_specific=True,
+        )
+        purged: Final = ZCLCommandDef(
+            id=0x03,
+            schema={"count": t.uint16_t},
+            direction=Direction.Server_to_Client,
+            is_manufacturer_specific=True,
+        )

@@ -1,0 +1,185 @@
+"""Chunked, resumable transfer of objects larger than one APS frame.
+
+zigpy does not fragment and an APS payload holds about 82 bytes, so grants,
+proofs and records are cut into chunks of at most :data:`CHUNK_SIZE` bytes.
+The receiver accepts chunks strictly in order and always says which offset it
+wants next, so a lost chunk or a lost answer is recovered by resending from
+that offset (resume), and a tampered chunk is caught by the SHA-256 announced
+in ``begin`` before anything is applied.
+
+:class:`TransferReceiver` is the device's side and :func:`send_object` the
+hub's; both are free of any radio so they can be tested and reused by every
+device kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol
+
+from zigpy.exceptions import DeliveryError
+
+from .cluster import CHUNK_SIZE, ObjectKind, Reason, TransferStatus
+from .errors import DeviceUnreachable
+
+DIGEST_SIZE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReply:
+    """One ``transfer_status`` answer."""
+
+    transfer_id: int
+    status: TransferStatus
+    next_offset: int
+    reason: Reason = Reason.none
+
+
+@dataclass(slots=True)
+class _Session:
+    kind: ObjectKind
+    size: int
+    digest: bytes
+    data: bytearray = field(default_factory=bytearray)
+
+
+class TransferReceiver:
+    """The device side: collects chunks in order and checks the digest on commit.
+
+    ``max_size`` bounds every object (a device has little memory); at most
+    ``max_sessions`` transfers are open at once, the oldest is dropped first.
+    """
+
+    def __init__(self, max_size: int, max_sessions: int = 4) -> None:
+        self._max_size = max_size
+        self._max_sessions = max_sessions
+        self._sessions: OrderedDict[int, _Session] = OrderedDict()
+
+    def begin(self, transfer_id: int, kind: ObjectKind, size: int, digest: bytes) -> StatusReply:
+        """Open a transfer, or resume it when the same object is announced again."""
+        if size > self._max_size:
+            return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.oversized)
+        if size == 0 or len(digest) != DIGEST_SIZE:
+            return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.malformed)
+        session = self._sessions.get(transfer_id)
+        if session is None or (session.kind, session.size, session.digest) != (kind, size, digest):
+            session = _Session(kind, size, bytes(digest))
+            self._sessions[transfer_id] = session
+        self._sessions.move_to_end(transfer_id)
+        while len(self._sessions) > self._max_sessions:
+            self._sessions.popitem(last=False)
+        return StatusReply(transfer_id, TransferStatus.in_progress, len(session.data))
+
+    def chunk(self, transfer_id: int, offset: int, data: bytes) -> StatusReply:
+        """Take one chunk; anything but the next expected offset asks for a resume."""
+        session = self._sessions.get(transfer_id)
+        if session is None:
+            return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.unknown_transfer)
+        received = len(session.data)
+        if offset != received or not data:
+            return StatusReply(transfer_id, TransferStatus.resume, received)
+        if len(data) > CHUNK_SIZE or received + len(data) > session.size:
+            del self._sessions[transfer_id]
+            return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.oversized)
+        session.data += data
+        return StatusReply(transfer_id, TransferStatus.in_progress, len(session.data))
+
+    def commit(self, transfer_id: int) -> tuple[StatusReply, ObjectKind | None, bytes]:
+        """Close a complete transfer whose digest matches; return the object to apply.
+
+        The returned reply is ``in_progress`` with the kind and payload when the
+        caller should now apply the object and answer accepted or rejected itself.
+        """
+        session = self._sessions.get(transfer_id)
+        if session is None:
+            reply = StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.unknown_transfer)
+            return reply, None, b""
+        if len(session.data) < session.size:
+            return StatusReply(transfer_id, TransferStatus.resume, len(session.data)), None, b""
+        del self._sessions[transfer_id]
+        payload = bytes(session.data)
+        if hashlib.sha256(payload).digest() != session.digest:
+            reply = StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.digest_mismatch)
+            return reply, None, b""
+        return (
+            StatusReply(transfer_id, TransferStatus.in_progress, session.size),
+            session.kind,
+            payload,
+        )
+
+
+class TransferLink(Protocol):
+    """The three requests of a transfer, as a device client sends them over a radio."""
+
+    async def begin(
+        self, transfer_id: int, kind: ObjectKind, size: int, digest: bytes
+    ) -> StatusReply: ...
+
+    async def chunk(self, transfer_id: int, offset: int, data: bytes) -> StatusReply: ...
+
+    async def commit(self, transfer_id: int) -> StatusReply: ...
+
+
+class TransferRefused(Exception):
+    """The device refused the object; ``reason`` says why in the device's words."""
+
+    def __init__(self, kind: ObjectKind, reason: Reason) -> None:
+        super().__init__(f"the device refused the {kind.name}: {reason.name}")
+        self.kind = kind
+        self.reason = reason
+
+
+async def _with_retries[R](device: str, attempts: int, step: Callable[[], Awaitable[R]]) -> R:
+    """Run one request, retrying radio failures; give up as DeviceUnreachable."""
+    last: Exception | None = None
+    for _ in range(attempts):
+        try:
+            return await step()
+        except (DeliveryError, TimeoutError) as err:
+            last = err
+    raise DeviceUnreachable(device) from last
+
+
+async def send_object(
+    link: TransferLink,
+    *,
+    device: str,
+    transfer_id: int,
+    kind: ObjectKind,
+    payload: bytes,
+    attempts: int = 3,
+) -> StatusReply:
+    """Deliver ``payload`` and return the device's final ``accepted`` answer.
+
+    Raises :class:`TransferRefused` when the device rejects the object and
+    :class:`DeviceUnreachable` when a step fails ``attempts`` times in a row.
+    """
+    digest = hashlib.sha256(payload).digest()
+    size = len(payload)
+
+    def checked(reply: StatusReply) -> StatusReply:
+        if reply.status is TransferStatus.rejected:
+            raise TransferRefused(kind, reply.reason)
+        return reply
+
+    reply = checked(
+        await _with_retries(device, attempts, lambda: link.begin(transfer_id, kind, size, digest))
+    )
+    offset = reply.next_offset
+    # Every answer names the next offset the device wants; a bounded number of
+    # steps keeps a confused device from holding the hub forever.
+    for _ in range(4 * (size // CHUNK_SIZE + 2) + attempts):
+        if offset >= size:
+            reply = checked(await _with_retries(device, attempts, lambda: link.commit(transfer_id)))
+            if reply.status is TransferStatus.accepted:
+                return reply
+            offset = reply.next_offset
+            continue
+        step = partial(link.chunk, transfer_id, offset, payload[offset : offset + CHUNK_SIZE])
+        reply = checked(await _with_retries(device, attempts, step))
+        offset = reply.next_offset
+    raise DeviceUnreachable(device)

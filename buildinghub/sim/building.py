@@ -1,0 +1,363 @@
+"""A simulated apartment building: flats, their landlords, door locks and tenants.
+
+The embedded default of Building Hub. Each lock is the reference firmware
+behind the simulated Zigbee radio at ``sim://...``; each landlord holds their
+own signing key and signed the installation record of their flats' locks.
+The building's secrets (device keys, landlords' keys, tenants' PINs) are kept
+in one directory, as the devices' flash and the people's phones would keep
+them, so a restarted hub finds the same building.
+
+``python -m buildinghub.sim.building create DIR`` makes one for the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import random
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from buildinghub.credentials import (
+    Clock,
+    Grant,
+    GrantKind,
+    MonotonicClock,
+    PublicKey,
+    SigningKey,
+    issue_grant,
+)
+from buildinghub.credentials.installation import InstallationRecord, sign_installation
+from buildinghub.credentials.sealing import SealingKey, seal_pin
+
+from .door_lock import SimulatedDoorLock
+from .door_lock_firmware import DoorLockFirmware
+from .medium import SIM_SCHEME, Medium, get_medium
+
+_LOGGER = logging.getLogger(__name__)
+SIM_DIRECTORY = "buildinghub_sim"
+STATE_FILE = "building.json"
+DEFAULT_FLATS = 8
+
+
+def is_simulated(path: str) -> bool:
+    """Whether a radio path names a simulated building network."""
+    return path.startswith(SIM_SCHEME)
+
+
+@dataclass(slots=True)
+class SimulatedFlat:
+    """One flat: its door lock, its landlord, and the people who know its PINs."""
+
+    name: str
+    landlord: str
+    lock: SimulatedDoorLock
+    tenant: str
+    tenant_pin: str
+    viewer: str
+    viewer_pin: str
+
+    @property
+    def lock_id(self) -> str:
+        """The lock's id, the audience of its grants."""
+        return self.lock.firmware.lock_id
+
+
+class SimulatedBuilding:
+    """The flats of one simulated building network."""
+
+    def __init__(
+        self,
+        path: str,
+        flats: list[SimulatedFlat],
+        landlords: dict[str, SigningKey],
+        *,
+        activity: bool = False,
+    ) -> None:
+        """Use :meth:`create` or :meth:`load`."""
+        self.path = path
+        self.flats = flats
+        self.landlords = landlords
+        self.activity = activity
+        self._activity_task: asyncio.Task[None] | None = None
+
+    # -- making and keeping a building -----------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str,
+        *,
+        flats: int = DEFAULT_FLATS,
+        clock: Clock | None = None,
+        activity: bool = False,
+    ) -> SimulatedBuilding:
+        """A new building: keys made where they live, every lock installed by its landlord."""
+        clock = clock or MonotonicClock()
+        landlord_names = [f"landlord:{name}" for name in ("ana", "bruno", "chen")]
+        landlords = {name: SigningKey.generate() for name in landlord_names}
+        made = []
+        for index in range(flats):
+            firmware = DoorLockFirmware(_lock_id(index), clock=clock)
+            landlord = landlord_names[index % len(landlord_names)]
+            made.append(
+                _flat(
+                    index,
+                    firmware,
+                    landlord,
+                    landlords[landlord],
+                    tenant_pin=_new_pin(),
+                    viewer_pin=_new_pin(),
+                    installed_at=clock.now(),
+                )
+            )
+        return cls(path, made, landlords, activity=activity)
+
+    def save(self, directory: Path) -> None:
+        """Write the building's secrets to ``directory`` (mode 0600)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {
+            "path": self.path,
+            "activity": self.activity,
+            "landlords": {name: key.to_pem().decode() for name, key in self.landlords.items()},
+            "flats": [
+                {
+                    "landlord": flat.landlord,
+                    "lock_key": flat.lock.firmware.signing_key.to_pem().decode(),
+                    "sealing_key": flat.lock.firmware.sealing_key.to_pem().decode(),
+                    "installation": flat.lock.firmware.installation_bytes.hex(),
+                    "tenant_pin": flat.tenant_pin,
+                    "viewer_pin": flat.viewer_pin,
+                }
+                for flat in self.flats
+            ],
+        }
+        target = directory / STATE_FILE
+        target.touch(mode=0o600, exist_ok=True)
+        target.write_text(json.dumps(state, indent=1))
+
+    @classmethod
+    def load(cls, directory: Path, *, clock: Clock | None = None) -> SimulatedBuilding:
+        """Read a building written by :meth:`save`."""
+        state: dict[str, Any] = json.loads((directory / STATE_FILE).read_text())
+        clock = clock or MonotonicClock()
+        landlords = {
+            name: SigningKey.from_pem(pem.encode()) for name, pem in state["landlords"].items()
+        }
+        flats = []
+        for index, item in enumerate(state["flats"]):
+            firmware = DoorLockFirmware(
+                _lock_id(index),
+                clock=clock,
+                signing_key=SigningKey.from_pem(item["lock_key"].encode()),
+                sealing_key=SealingKey.from_pem(item["sealing_key"].encode()),
+            )
+            firmware.install(bytes.fromhex(item["installation"]))
+            flats.append(
+                _flat(
+                    index,
+                    firmware,
+                    item["landlord"],
+                    None,
+                    tenant_pin=item["tenant_pin"],
+                    viewer_pin=item["viewer_pin"],
+                    installed_at=0,
+                )
+            )
+        return cls(state["path"], flats, landlords, activity=bool(state.get("activity")))
+
+    # -- being a landlord ------------------------------------------------------------------
+
+    def flat(self, name: str) -> SimulatedFlat:
+        """The flat with this name."""
+        for flat in self.flats:
+            if flat.name == name:
+                return flat
+        raise KeyError(name)
+
+    def issue_grant(
+        self,
+        flat: SimulatedFlat,
+        *,
+        kind: GrantKind,
+        subject: str,
+        not_before: int,
+        expires: int,
+        holder_key: PublicKey,
+        pin: str | None = None,
+    ) -> bytes:
+        """What the flat's landlord's app does: sign a grant, with a PIN sealed to the lock."""
+        grant_id = secrets.token_bytes(16)
+        sealed = None
+        if pin is not None:
+            sealed = seal_pin(
+                pin,
+                flat.lock.firmware.sealing_key.public_key,
+                audience=flat.lock_id,
+                grant_id=grant_id,
+            )
+        grant = Grant(
+            issuer=flat.landlord,
+            subject=subject,
+            audience=flat.lock_id,
+            not_before=not_before,
+            expires=expires,
+            issued_at=min(not_before, flat.lock.firmware.clock.now()),
+            grant_id=grant_id,
+            holder_key=holder_key,
+            kind=kind,
+            max_uses=None,
+            may_share=False,
+            share_mode=None,
+            sealed_pin=sealed,
+            parent=None,
+        )
+        return issue_grant(grant, self.landlords[flat.landlord])
+
+    # -- running ---------------------------------------------------------------------------
+
+    @property
+    def medium(self) -> Medium:
+        """The simulated air of this building."""
+        return get_medium(self.path)
+
+    def power_on(self) -> None:
+        """Join every lock to the network and start its own timers."""
+        for flat in self.flats:
+            self.medium.join(flat.lock)
+            flat.lock.power_on()
+        if self.activity and self._activity_task is None:
+            self._activity_task = asyncio.get_running_loop().create_task(self._tenants())
+
+    def announce(self, known: set[str]) -> None:
+        """Rejoin the locks a freshly started coordinator does not know yet."""
+        for flat in self.flats:
+            if str(flat.lock.ieee) not in known:
+                self.medium.join(flat.lock)
+
+    def power_off(self) -> None:
+        """Stop every lock's timers and the tenants."""
+        for flat in self.flats:
+            flat.lock.power_off()
+        if self._activity_task is not None:
+            self._activity_task.cancel()
+            self._activity_task = None
+
+    async def _tenants(self, interval_s: float = 20.0) -> None:
+        """Now and then someone tries a door: usually the right PIN, sometimes not."""
+        rng = random.Random()  # noqa: S311 - who walks up to which door is not a secret
+        while True:
+            await asyncio.sleep(interval_s * rng.uniform(0.5, 1.5))
+            flat = rng.choice(self.flats)
+            pin = rng.choice([flat.tenant_pin, flat.tenant_pin, flat.viewer_pin, _new_pin()])
+            flat.lock.keypad(pin)
+
+
+def _lock_id(index: int) -> str:
+    return f"door-{index + 1:02d}"
+
+
+def _flat_name(index: int) -> str:
+    return f"Flat {index // 4 + 1}{'ABCD'[index % 4]}"
+
+
+def _new_pin() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def _flat(
+    index: int,
+    firmware: DoorLockFirmware,
+    landlord: str,
+    landlord_key: SigningKey | None,
+    *,
+    tenant_pin: str,
+    viewer_pin: str,
+    installed_at: int,
+) -> SimulatedFlat:
+    name = _flat_name(index)
+    if landlord_key is not None:
+        record = InstallationRecord(
+            lock_id=firmware.lock_id,
+            flat=name,
+            landlord=landlord,
+            landlord_key=landlord_key.public_key,
+            lock_key=firmware.signing_key.public_key,
+            lock_sealing_key=firmware.sealing_key.public_key,
+            installed_at=installed_at,
+        )
+        firmware.install(sign_installation(record, landlord_key))
+    lock = SimulatedDoorLock(
+        firmware, ieee=f"00:1b:b0:00:00:00:00:{index + 1:02x}", nwk=0x1000 + index
+    )
+    slug = name.lower().replace(" ", "-")
+    return SimulatedFlat(
+        name=name,
+        landlord=landlord,
+        lock=lock,
+        tenant=f"tenant:{slug}",
+        tenant_pin=tenant_pin,
+        viewer=f"viewer:{slug}",
+        viewer_pin=viewer_pin,
+    )
+
+
+_BUILDINGS: dict[str, SimulatedBuilding] = {}
+
+
+def register_building(building: SimulatedBuilding) -> None:
+    """Make ``building`` the one behind its path (tests build their own)."""
+    _BUILDINGS[building.path] = building
+
+
+def get_building(path: str) -> SimulatedBuilding | None:
+    """The running building behind a path, if any."""
+    return _BUILDINGS.get(path)
+
+
+def forget_building(path: str) -> None:
+    """Power a building off and forget it."""
+    building = _BUILDINGS.pop(path, None)
+    if building is not None:
+        building.power_off()
+
+
+async def start_simulated_building(path: str, directory: str) -> SimulatedBuilding:
+    """The building behind ``path``: running already, loaded from ``directory``, or new."""
+    building = _BUILDINGS.get(path)
+    if building is not None:
+        return building
+    folder = Path(directory)
+    if (folder / STATE_FILE).exists():
+        building = await asyncio.get_running_loop().run_in_executor(
+            None, SimulatedBuilding.load, folder
+        )
+    else:
+        building = SimulatedBuilding.create(path)
+        await asyncio.get_running_loop().run_in_executor(None, building.save, folder)
+    register_building(building)
+    building.power_on()
+    return building
+
+
+def main() -> None:
+    """``create DIR [--flats N] [--activity]``: make a building for the demo."""
+    parser = argparse.ArgumentParser(prog="python -m buildinghub.sim.building")
+    sub = parser.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create", help="create a simulated building's secrets in DIR")
+    create.add_argument("directory", type=Path)
+    create.add_argument("--path", default=f"{SIM_SCHEME}building")
+    create.add_argument("--flats", type=int, default=DEFAULT_FLATS)
+    create.add_argument("--activity", action="store_true", help="tenants try doors now and then")
+    args = parser.parse_args()
+    building = SimulatedBuilding.create(args.path, flats=args.flats, activity=args.activity)
+    building.save(args.directory)
+    print(json.dumps({"flats": [f.name for f in building.flats], "directory": str(args.directory)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+"""A simulated door lock: the reference firmware behind a simulated Zigbee radio.
+
+It speaks the standard DoorLock cluster (lock state, lock command, operation
+event notifications) and PowerConfiguration (battery), and our cluster for
+grants, revocations, unlock proofs and its installation record. Its own
+timer purges expired grants whether or not a hub is listening.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import zigpy.types as t
+from zigpy.zcl import foundation
+from zigpy.zcl.clusters.closures import DoorLock, LockState, LockType
+from zigpy.zcl.clusters.general import Basic, PowerConfiguration
+from zigpy.zdo import types as zdo_t
+
+from buildinghub.credentials import CredentialError
+from buildinghub.devices.door_lock_protocol import AccessEvent
+from buildinghub.radio.cluster import (
+    CHUNK_SIZE,
+    CLUSTER_ID,
+    MANUFACTURER_CODE,
+    ObjectKind,
+    Reason,
+    TransferStatus,
+)
+from buildinghub.radio.transfer import StatusReply, TransferReceiver
+
+from .device import CommandRefused, VirtualDevice, VirtualEndpoint
+from .door_lock_firmware import DoorLockFirmware, LockRefusal
+
+_LOGGER = logging.getLogger(__name__)
+ENDPOINT_ID = 1
+DOOR_LOCK_DEVICE_TYPE = 0x000A
+MAX_OBJECT_SIZE = 1024
+PURGE_INTERVAL_S = 60.0
+RELOCK_AFTER_S = 5.0
+
+
+def _reason(code: str) -> Reason:
+    try:
+        return Reason[code]
+    except KeyError:
+        return Reason.malformed
+
+
+class SimulatedDoorLock(VirtualDevice):
+    """One door lock on the simulated building network."""
+
+    def __init__(
+        self,
+        firmware: DoorLockFirmware,
+        *,
+        ieee: str,
+        nwk: int,
+        battery_percent: int = 90,
+    ) -> None:
+        """Put ``firmware`` behind a radio at ``ieee``/``nwk``."""
+        super().__init__(
+            ieee=ieee,
+            nwk=nwk,
+            manufacturer="Building Hub",
+            model="Rental door lock (simulated)",
+            manufacturer_code=MANUFACTURER_CODE,
+            # Mains-backed router: answers at once, like motorised entry locks.
+            logical_type=zdo_t.LogicalType.Router,
+            endpoints=[
+                VirtualEndpoint(
+                    id=ENDPOINT_ID,
+                    device_type=DOOR_LOCK_DEVICE_TYPE,
+                    input_clusters=(
+                        Basic.cluster_id,
+                        PowerConfiguration.cluster_id,
+                        DoorLock.cluster_id,
+                        CLUSTER_ID,
+                    ),
+                )
+            ],
+            attributes={
+                (ENDPOINT_ID, PowerConfiguration.cluster_id): {
+                    "battery_percentage_remaining": t.uint8_t(2 * battery_percent),
+                },
+                (ENDPOINT_ID, DoorLock.cluster_id): {
+                    "lock_type": LockType.Dead_bolt,
+                    "actuator_enabled": t.Bool.true,
+                },
+            },
+        )
+        self.firmware = firmware
+        self.receiver = TransferReceiver(MAX_OBJECT_SIZE)
+        self._refresh_attributes()
+        self._purge_handle: asyncio.TimerHandle | None = None
+        self._relock_handle: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        firmware.add_listener(self._on_access)
+
+    # -- the lock's own schedule -------------------------------------------------------------
+
+    def power_on(self) -> None:
+        """Start the lock's own timers (the purge runs with or without a hub)."""
+        self._schedule_purge()
+
+    def power_off(self) -> None:
+        """Stop the timers."""
+        for handle in (self._purge_handle, self._relock_handle):
+            if handle is not None:
+                handle.cancel()
+        self._purge_handle = self._relock_handle = None
+
+    def _schedule_purge(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._purge_handle = loop.call_later(PURGE_INTERVAL_S, self._purge_tick)
+
+    def _purge_tick(self) -> None:
+        purged = self.firmware.purge_expired()
+        if purged:
+            _LOGGER.debug("%s purged %d expired grants", self.firmware.lock_id, purged)
+        self._refresh_attributes()
+        self._schedule_purge()
+
+    # -- a person at the door ------------------------------------------------------------
+
+    def keypad(self, pin: str) -> AccessEvent:
+        """Someone types a PIN."""
+        return self.firmware.keypad(pin)
+
+    def fingerprint(self, template: bytes) -> AccessEvent:
+        """Someone puts a finger on the sensor."""
+        return self.firmware.fingerprint(template)
+
+    # -- the radio -----------------------------------------------------------------------
+
+    async def receive(self, packet: t.ZigbeePacket) -> None:
+        """Take a frame with the lock's live values (clock, grants, bolt) in place."""
+        self._refresh_attributes()
+        await super().receive(packet)
+
+    def _refresh_attributes(self) -> None:
+        self.set_attribute(
+            ENDPOINT_ID, CLUSTER_ID, "device_time", t.uint32_t(self.firmware.clock.now())
+        )
+        self.set_attribute(
+            ENDPOINT_ID, CLUSTER_ID, "grant_count", t.uint16_t(len(self.firmware.grants))
+        )
+        self.set_attribute(
+            ENDPOINT_ID,
+            CLUSTER_ID,
+            "free_slots",
+            t.uint16_t(self.firmware.max_grants - len(self.firmware.grants)),
+        )
+        self.set_attribute(
+            ENDPOINT_ID,
+            DoorLock.cluster_id,
+            "lock_state",
+            LockState.Locked if self.firmware.locked else LockState.Unlocked,
+        )
+
+    async def handle_cluster_command(
+        self,
+        endpoint_id: int,
+        cluster_id: int,
+        header: foundation.ZCLHeader,
+        command: foundation.ZCLCommandDef,
+        args: foundation.CommandSchema,
+    ) -> None:
+        """Dispatch DoorLock and Building Hub commands to the firmware."""
+        if cluster_id == DoorLock.cluster_id and command.name == "lock_door":
+            self.firmware.lock()
+            self._refresh_attributes()
+            await self.reply(
+                endpoint_id,
+                cluster_id,
+                header,
+                "lock_door_response",
+                status=foundation.Status.SUCCESS,
+            )
+            return
+        if cluster_id != CLUSTER_ID:
+            raise CommandRefused(foundation.Status.UNSUP_CLUSTER_COMMAND)
+        answer = self._handle_ours(command.name, args)
+        name, fields = answer
+        await self.reply(endpoint_id, cluster_id, header, name, **fields)
+        self._refresh_attributes()
+
+    def _handle_ours(self, name: str, args: Any) -> tuple[str, dict[str, Any]]:
+        if name == "transfer_begin":
+            reply = self.receiver.begin(args.transfer_id, args.kind, args.size, bytes(args.digest))
+        elif name == "transfer_chunk":
+            reply = self.receiver.chunk(args.transfer_id, args.offset, bytes(args.data))
+        elif name == "transfer_commit":
+            reply = self._commit(args.transfer_id)
+        elif name == "challenge_request":
+            return "challenge", {"nonce": t.LVBytes(self.firmware.challenge())}
+        elif name == "read_object":
+            return "object_chunk", self._read_object(args.kind, args.offset)
+        elif name == "purge_expired":
+            return "purged", {"count": t.uint16_t(self.firmware.purge_expired())}
+        else:
+            raise CommandRefused(foundation.Status.UNSUP_CLUSTER_COMMAND)
+        return "transfer_status", {
+            "transfer_id": reply.transfer_id,
+            "status": reply.status,
+            "next_offset": reply.next_offset,
+            "reason": reply.reason,
+        }
+
+    def _commit(self, transfer_id: int) -> StatusReply:
+        reply, kind, payload = self.receiver.commit(transfer_id)
+        if kind is None:
+            return reply
+        try:
+            if kind is ObjectKind.grant:
+                self.firmware.apply_grant(payload)
+            elif kind is ObjectKind.revocation:
+                self.firmware.revoke(payload)
+            elif kind is ObjectKind.unlock:
+                event = self.firmware.remote_unlock(payload)
+                if not event.granted:
+                    return StatusReply(
+                        transfer_id, TransferStatus.rejected, 0, _reason(event.reason)
+                    )
+            else:
+                return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.unsupported)
+        except CredentialError as err:
+            return StatusReply(transfer_id, TransferStatus.rejected, 0, _reason(err.reason))
+        except LockRefusal as err:
+            return StatusReply(transfer_id, TransferStatus.rejected, 0, _reason(err.reason))
+        return StatusReply(transfer_id, TransferStatus.accepted, len(payload))
+
+    def _read_object(self, kind: ObjectKind, offset: int) -> dict[str, Any]:
+        record = self.firmware.installation_bytes if kind is ObjectKind.installation_record else b""
+        return {
+            "kind": kind,
+            "size": t.uint16_t(len(record)),
+            "offset": t.uint16_t(offset),
+            "data": t.LVBytes(record[offset : offset + CHUNK_SIZE]),
+        }
+
+    def _on_access(self, event: AccessEvent) -> None:
+        """Report every attempt to the hub, and relock a few seconds after an opening."""
+        self._refresh_attributes()
+        if event.granted:
+            loop = asyncio.get_running_loop()
+            if self._relock_handle is not None:
+                self._relock_handle.cancel()
+            self._relock_handle = loop.call_later(RELOCK_AFTER_S, self._relock)
+        task = asyncio.get_running_loop().create_task(self._notify(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _relock(self) -> None:
+        self.firmware.lock()
+        self._refresh_attributes()
+        self._relock_handle = None
+
+    async def _notify(self, event: AccessEvent) -> None:
+        try:
+            await self.notify(
+                ENDPOINT_ID,
+                DoorLock.cluster_id,
+                "operation_event_notification",
+                operation_event_source=event.source(),
+                operation_event_code=event.event_code(),
+                user_id=t.uint16_t(0),
+                pin=t.CharacterString(""),
+                local_time=t.LocalTime(event.at),
+                data=t.CharacterString(event.data()),
+            )
+        except Exception as err:
+            _LOGGER.debug("%s could not report an access event: %s", self.firmware.lock_id, err)

@@ -1,0 +1,271 @@
+"""Reference firmware of a Building Hub door lock: what a real lock must do.
+
+The lock trusts exactly one landlord key, learned from the signed
+installation record written at its physical port (SPEC R3). It verifies
+every grant itself, keeps a PIN digest and fingerprint templates per grant,
+opens only inside a grant's window, answers remote unlocks only with a fresh
+proof of possession by the grant's holder key, reports every attempt, and
+purges expired grants with their credentials on its own schedule (R6).
+
+Nothing here knows about radios; :mod:`buildinghub.sim.door_lock` puts it
+behind the simulated Zigbee network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from buildinghub.credentials import (
+    ChallengeBook,
+    Clock,
+    CredentialError,
+    GrantKind,
+    GrantVerifier,
+    MalformedGrant,
+    SignedGrant,
+    SigningKey,
+    StaleChallenge,
+    StaticTrustStore,
+    TrustedIssuer,
+    UsesExhausted,
+    verify_proof,
+)
+from buildinghub.credentials.installation import InstallationRecord, verify_installation
+from buildinghub.credentials.sealing import SealingKey, pin_digest
+from buildinghub.devices.door_lock_protocol import (
+    UNLOCK_OPERATION,
+    AccessEvent,
+    AccessMethod,
+    ProtocolError,
+    UnlockRequest,
+    decode_revocation,
+)
+
+DOOR_KINDS = frozenset({GrantKind.VIEWING, GrantKind.LEASE, GrantKind.REMOTE})
+MAX_REVOKED = 256
+REVOCATION_MEMORY_S = 400 * 24 * 3600
+
+
+class LockRefusal(Exception):
+    """The lock refused a request; ``reason`` is the code it reports to the hub."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class StoredGrant:
+    """A verified grant and the credentials the lock keeps for it."""
+
+    signed: SignedGrant
+    pin_digest: bytes | None
+    fingerprints: set[bytes] = field(default_factory=set)
+    uses: int = 0
+    last_counter: int = 0
+
+
+class DoorLockFirmware:
+    """The decisions of one door lock, with the lock's own keys and clock."""
+
+    def __init__(
+        self,
+        lock_id: str,
+        *,
+        clock: Clock,
+        signing_key: SigningKey | None = None,
+        sealing_key: SealingKey | None = None,
+        max_grants: int = 32,
+    ) -> None:
+        self.lock_id = lock_id
+        self.clock = clock
+        self.signing_key = signing_key or SigningKey.generate()
+        self.sealing_key = sealing_key or SealingKey.generate()
+        self.max_grants = max_grants
+        self.locked = True
+        self.installation: InstallationRecord | None = None
+        self.installation_bytes = b""
+        self.grants: dict[bytes, StoredGrant] = {}
+        self._salt = secrets.token_bytes(32)
+        self._revoked: OrderedDict[bytes, int] = OrderedDict()
+        self._challenges = ChallengeBook(clock)
+        self._verifier: GrantVerifier | None = None
+        self._listeners: list[Callable[[AccessEvent], None]] = []
+
+    # -- installation (at the physical port) -------------------------------------------
+
+    def install(self, record: bytes) -> InstallationRecord:
+        """Accept the landlord-signed installation record; only a factory-new lock does."""
+        if self.installation is not None:
+            raise LockRefusal("unsupported", "this lock is already installed; reset it first")
+        parsed = verify_installation(record)
+        if parsed.lock_id != self.lock_id or parsed.lock_key != self.signing_key.public_key:
+            raise LockRefusal("wrong_audience", "the installation record names another lock")
+        if parsed.lock_sealing_key != self.sealing_key.public_key:
+            raise LockRefusal("wrong_audience", "the installation record names another key")
+        trust = StaticTrustStore([TrustedIssuer(name=parsed.landlord, key=parsed.landlord_key)])
+        self._verifier = GrantVerifier(
+            self.lock_id, trust, self.clock, revoked=self._revoked.__contains__
+        )
+        self.installation = parsed
+        self.installation_bytes = record
+        return parsed
+
+    # -- grants --------------------------------------------------------------------------
+
+    def apply_grant(self, data: bytes) -> StoredGrant:
+        """Verify a grant and store it with its PIN; the store is unchanged on any refusal."""
+        verifier = self._require_installed()
+        signed = verifier.verify(data, upcoming=True)
+        grant = signed.grant
+        if grant.kind not in DOOR_KINDS:
+            raise LockRefusal("unsupported", f"a door lock does not take {grant.kind} grants")
+        existing = self.grants.get(grant.grant_id)
+        if existing is not None:
+            if existing.signed.encoded == signed.encoded:
+                return existing  # the hub resent after losing our answer
+            raise MalformedGrant("another grant with this id is already stored")
+        if len(self.grants) >= self.max_grants:
+            raise LockRefusal("storage_full", "the lock has no free grant slot; purge or revoke")
+        digest = None
+        if grant.sealed_pin is not None:
+            pin = self.sealing_key.open_pin(
+                grant.sealed_pin, audience=self.lock_id, grant_id=grant.grant_id
+            )
+            digest = pin_digest(self._salt, pin)
+        stored = StoredGrant(signed=signed, pin_digest=digest)
+        self.grants[grant.grant_id] = stored
+        return stored
+
+    def revoke(self, data: bytes) -> None:
+        """Drop a grant and its credentials, and refuse it from now on."""
+        try:
+            grant_id = decode_revocation(data)
+        except ProtocolError as err:
+            raise MalformedGrant(str(err)) from None
+        stored = self.grants.pop(grant_id, None)
+        until = stored.signed.grant.expires if stored else self.clock.now() + REVOCATION_MEMORY_S
+        self._revoked[grant_id] = until
+        while len(self._revoked) > MAX_REVOKED:
+            self._revoked.popitem(last=False)
+
+    def purge_expired(self) -> int:
+        """Remove expired grants with their PIN digests and fingerprint templates."""
+        now = self.clock.now()
+        expired = [gid for gid, g in self.grants.items() if g.signed.grant.expires <= now]
+        for grant_id in expired:
+            del self.grants[grant_id]
+        for grant_id in [gid for gid, until in self._revoked.items() if until <= now]:
+            del self._revoked[grant_id]
+        return len(expired)
+
+    def enrol_fingerprint(self, grant_id: bytes, template: bytes) -> None:
+        """Enrol a finger at the lock's own sensor for a stored grant (it never leaves)."""
+        stored = self.grants.get(grant_id)
+        if stored is None:
+            raise LockRefusal("unknown_grant", "no such grant on this lock")
+        stored.fingerprints.add(self._template_digest(template))
+
+    # -- attempts at the door ------------------------------------------------------------
+
+    def challenge(self) -> bytes:
+        """A fresh single-use nonce for a remote unlock."""
+        return self._challenges.issue()
+
+    def keypad(self, pin: str) -> AccessEvent:
+        """Someone typed a PIN on the keypad."""
+        digest = pin_digest(self._salt, pin) if pin.isascii() else b""
+        matches = [
+            g
+            for g in self.grants.values()
+            if g.pin_digest is not None and hmac.compare_digest(g.pin_digest, digest)
+        ]
+        return self._decide(AccessMethod.KEYPAD, matches)
+
+    def fingerprint(self, template: bytes) -> AccessEvent:
+        """Someone put a finger on the sensor."""
+        digest = self._template_digest(template)
+        matches = [g for g in self.grants.values() if digest in g.fingerprints]
+        return self._decide(AccessMethod.FINGERPRINT, matches)
+
+    def remote_unlock(self, data: bytes) -> AccessEvent:
+        """A holder's proof of possession over our nonce, relayed by the hub."""
+        try:
+            request = UnlockRequest.decode(data)
+        except ProtocolError:
+            return self._emit(AccessMethod.REMOTE, None, "malformed")
+        stored = self.grants.get(request.grant_id)
+        if stored is None:
+            return self._emit(AccessMethod.REMOTE, request.grant_id, "unknown_grant")
+        grant = stored.signed.grant
+        try:
+            self._challenges.consume(request.nonce)
+            if request.counter <= stored.last_counter:
+                raise StaleChallenge("the unlock counter did not move forward")
+            verify_proof(
+                grant.holder_key,
+                request.proof,
+                nonce=request.nonce,
+                verifier_id=self.lock_id,
+                operation=UNLOCK_OPERATION,
+                grant_digest=stored.signed.digest,
+                counter=request.counter,
+            )
+        except CredentialError as err:
+            return self._emit(AccessMethod.REMOTE, grant.grant_id, err.reason)
+        stored.last_counter = request.counter
+        return self._decide(AccessMethod.REMOTE, [stored])
+
+    def lock(self) -> None:
+        """Bolt the door (locking is always allowed)."""
+        self.locked = True
+
+    def add_listener(self, listener: Callable[[AccessEvent], None]) -> Callable[[], None]:
+        """Be told of every attempt; returns a function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _require_installed(self) -> GrantVerifier:
+        if self._verifier is None:
+            raise LockRefusal("not_installed", "this lock has no installation record yet")
+        return self._verifier
+
+    def _template_digest(self, template: bytes) -> bytes:
+        return hashlib.sha256(self._salt + template).digest()
+
+    def _decide(self, method: AccessMethod, matches: list[StoredGrant]) -> AccessEvent:
+        if not matches:
+            return self._emit(method, None, "unknown_credential")
+        verifier = self._require_installed()
+        refusal: tuple[bytes, str] | None = None
+        for stored in matches:
+            grant = stored.signed.grant
+            try:
+                verifier.verify_window(grant, self.clock.now())
+                if grant.max_uses is not None and stored.uses >= grant.max_uses:
+                    raise UsesExhausted("this grant has no unlocks left")
+            except CredentialError as err:
+                refusal = refusal or (grant.grant_id, err.reason)
+                continue
+            stored.uses += 1
+            self.locked = False
+            return self._emit(method, grant.grant_id, "granted", granted=True)
+        assert refusal is not None
+        return self._emit(method, refusal[0], refusal[1])
+
+    def _emit(
+        self, method: AccessMethod, grant_id: bytes | None, reason: str, *, granted: bool = False
+    ) -> AccessEvent:
+        event = AccessEvent(
+            method=method, granted=granted, reason=reason, grant_id=grant_id, at=self.clock.now()
+        )
+        for listener in list(self._listeners):
+            listener(event)
+        return event

@@ -1,0 +1,271 @@
+"""The hub's side of Rental Lock: its locks, its grant book, its key.
+
+The decisions (verification, who may use which grant) live in the library;
+this module stores them with Home Assistant, keeps the locks in step, and
+raises repairs when a person must act.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import zigpy.device
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from zigpy.zcl.clusters.closures import DoorLock
+
+from buildinghub.credentials import CredentialError, MonotonicClock, SigningKey
+from buildinghub.credentials.installation import InstallationRecord
+from buildinghub.devices.door_lock import DoorLockClient, LockRefused
+from buildinghub.devices.door_lock_protocol import AccessEvent
+from buildinghub.devices.grant_book import GrantBook, HeldGrant
+from buildinghub.radio.cluster import CLUSTER_ID
+from buildinghub.radio.errors import DeviceUnreachable, RadioError
+from buildinghub.radio.network import BuildingNetwork
+
+from .const import DISCOVERY_WAIT_S, DOMAIN, PURGE_INTERVAL
+from .coordinator import LockCoordinator, RentalLockConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+STORAGE_VERSION = 1
+
+
+class NoUsableGrant(Exception):
+    """The user holds no grant that opens this lock from the app right now."""
+
+
+@dataclass
+class LockContext:
+    """One lock the hub manages."""
+
+    ieee: str
+    client: DoorLockClient
+    installation: InstallationRecord
+    coordinator: LockCoordinator
+    unsubscribe: Callable[[], None]
+
+
+def signal_access(entry_id: str, ieee: str) -> str:
+    """Dispatcher signal for a lock's access events."""
+    return f"{DOMAIN}_{entry_id}_{ieee}_access"
+
+
+def signal_grants(entry_id: str) -> str:
+    """Dispatcher signal sent when the grant book changes."""
+    return f"{DOMAIN}_{entry_id}_grants"
+
+
+def signal_new_lock(entry_id: str) -> str:
+    """Dispatcher signal sent when a lock joins after setup."""
+    return f"{DOMAIN}_{entry_id}_new_lock"
+
+
+def _is_door_lock(device: zigpy.device.Device) -> bool:
+    endpoint = device.endpoints.get(1)
+    return (
+        device.is_initialized
+        and endpoint is not None
+        and hasattr(endpoint, "in_clusters")
+        and CLUSTER_ID in endpoint.in_clusters
+        and DoorLock.cluster_id in endpoint.in_clusters
+    )
+
+
+class RentalHub:
+    """Locks, grants and the hub key of one config entry."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: RentalLockConfigEntry, network: BuildingNetwork
+    ) -> None:
+        """Manage the door locks on ``network`` for ``entry``."""
+        self.hass = hass
+        self.entry = entry
+        self.network = network
+        self.clock = MonotonicClock()
+        self.book = GrantBook(self.clock)
+        self.locks: dict[str, LockContext] = {}
+        self.hub_key = SigningKey.generate()
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
+        )
+        self._adding: set[str] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Load what the hub holds and bring every lock on the network in."""
+        stored = await self._store.async_load()
+        if stored is not None:
+            self.hub_key = SigningKey.from_pem(stored["hub_key"].encode())
+            self.book.load_json(stored["book"])
+        else:
+            await self._async_save()
+        await self._async_wait_for_devices()
+        for device in list(self.network.devices()):
+            if _is_door_lock(device):
+                await self._async_add_lock(device)
+        self.network.add_listener(self)
+        self.entry.async_on_unload(lambda: self.network.remove_listener(self))
+        self.entry.async_on_unload(
+            async_track_time_interval(self.hass, self._async_scheduled_purge, PURGE_INTERVAL)
+        )
+
+    async def async_stop(self) -> None:
+        """Stop listening to the locks."""
+        for context in self.locks.values():
+            context.unsubscribe()
+
+    async def _async_wait_for_devices(self) -> None:
+        # Devices that are joining are still being interviewed by zigpy; give them a
+        # bounded moment so a fresh start shows every lock at once.
+        application = self.network.application
+        coordinator = application.state.node_info.ieee
+        interviews = [
+            task
+            for device in application.devices.values()
+            if device.ieee != coordinator
+            and not device.is_initialized
+            and (task := getattr(device, "_initialize_task", None)) is not None
+        ]
+        if interviews:
+            await asyncio.wait(interviews, timeout=DISCOVERY_WAIT_S)
+
+    def device_initialized(self, device: zigpy.device.Device) -> None:
+        """zigpy listener: a device finished its interview."""
+        if _is_door_lock(device) and str(device.ieee) not in self.locks:
+            self.entry.async_create_background_task(
+                self.hass, self._async_add_lock(device, announce=True), "rental_lock add lock"
+            )
+
+    async def _async_add_lock(self, device: zigpy.device.Device, *, announce: bool = False) -> None:
+        ieee = str(device.ieee)
+        if ieee in self.locks or ieee in self._adding:
+            return
+        self._adding.add(ieee)
+        try:
+            client = DoorLockClient(device, clock=self.clock)
+            try:
+                installation = await client.read_installation()
+            except (LockRefused, CredentialError, RadioError) as err:
+                _LOGGER.warning("Lock %s is not ready to manage: %s", ieee, err)
+                return
+            self.book.trust_lock(ieee, installation)
+            coordinator = LockCoordinator(self.hass, self.entry, client, installation.flat)
+            unsubscribe = client.add_access_listener(self._access_handler(ieee))
+            self.locks[ieee] = LockContext(ieee, client, installation, coordinator, unsubscribe)
+            await coordinator.async_refresh()
+            await self._async_sync_lock(ieee)
+        finally:
+            self._adding.discard(ieee)
+        if announce:
+            async_dispatcher_send(self.hass, signal_new_lock(self.entry.entry_id), ieee)
+
+    async def _async_sync_lock(self, ieee: str) -> None:
+        """Deliver every grant the hub holds for this lock (the lock ignores repeats)."""
+        context = self.locks[ieee]
+        for held in self.book.for_lock(ieee):
+            if held.signed.grant.expires <= self.clock.now():
+                continue
+            try:
+                await context.client.install_grant(held.signed)
+            except (LockRefused, DeviceUnreachable) as err:
+                _LOGGER.warning("Could not bring a grant to %s: %s", context.installation.flat, err)
+
+    # -- grants ----------------------------------------------------------------------------
+
+    async def async_install_grant(self, encoded: bytes, user: str | None) -> HeldGrant:
+        """Verify a landlord-signed grant, deliver it to its lock, keep it.
+
+        Raises CredentialError when the hub refuses it, LockRefused when the lock
+        does, DeviceUnreachable when the lock cannot be reached; nothing is kept then.
+        """
+        trusted, signed = self.book.verify(encoded)
+        context = self.locks[trusted.ieee]
+        held = HeldGrant(signed=signed, lock=trusted.ieee, user=user)
+        try:
+            await context.client.install_grant(signed)
+        except LockRefused as err:
+            self._raise_refused_issue(held, err.reason)
+            raise
+        self.book.add(held)
+        ir.async_delete_issue(self.hass, DOMAIN, f"grant_refused_{held.grant_id.hex()}")
+        await self._async_save()
+        return held
+
+    async def async_revoke(self, grant_id: bytes) -> HeldGrant | None:
+        """Revoke a grant at the hub at once and at its lock."""
+        held = self.book.revoke(grant_id)
+        await self._async_save()
+        targets = [self.locks[held.lock]] if held and held.lock in self.locks else []
+        if held is None:
+            targets = list(self.locks.values())
+        for context in targets:
+            await context.client.revoke_grant(grant_id)
+        return held
+
+    async def async_purge_expired(self) -> int:
+        """Purge expired grants at the hub and ask every lock to purge too."""
+        expired = self.book.purge_expired()
+        await self._async_save()
+        for context in self.locks.values():
+            try:
+                await context.client.purge_expired()
+            except DeviceUnreachable as err:
+                _LOGGER.info("Lock %s did not answer the purge: %s", context.ieee, err)
+        return len(expired)
+
+    async def _async_scheduled_purge(self, _now: datetime) -> None:
+        await self.async_purge_expired()
+
+    async def async_unlock(self, ieee: str, user: str | None) -> HeldGrant:
+        """Open a lock for a Home Assistant user who holds a grant for it."""
+        held = self.book.remote_grant(ieee, user, self.hub_key.public_key)
+        if held is None:
+            raise NoUsableGrant
+        await self.locks[ieee].client.unlock(held.signed, self.hub_key)
+        return held
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _access_handler(self, ieee: str) -> Callable[[AccessEvent], None]:
+        @callback
+        def handle(event: AccessEvent) -> None:
+            async_dispatcher_send(self.hass, signal_access(self.entry.entry_id, ieee), event)
+            if event.granted:
+                self.hass.async_create_task(self.locks[ieee].coordinator.async_request_refresh())
+
+        return handle
+
+    def holder_of(self, grant_id: bytes | None) -> str | None:
+        """Who a grant was issued to, if the hub holds it."""
+        held = self.book.get(grant_id) if grant_id else None
+        return held.signed.grant.subject if held else None
+
+    def _raise_refused_issue(self, held: HeldGrant, reason: str) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"grant_refused_{held.grant_id.hex()}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="grant_refused",
+            translation_placeholders={
+                "flat": self.locks[held.lock].installation.flat,
+                "holder": held.signed.grant.subject,
+                "reason": reason,
+            },
+        )
+
+    async def _async_save(self) -> None:
+        await self._store.async_save(
+            {"hub_key": self.hub_key.to_pem().decode(), "book": self.book.to_json()}
+        )
+        async_dispatcher_send(self.hass, signal_grants(self.entry.entry_id))

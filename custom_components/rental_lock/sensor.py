@@ -1,0 +1,87 @@
+"""Sensors of a door lock: battery and the grants active now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import RentalLockConfigEntry
+from .entity import RentalLockEntity
+from .hub import LockContext, RentalHub, signal_grants, signal_new_lock
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RentalLockSensorDescription(SensorEntityDescription):
+    """A sensor and how its value is read."""
+
+    value_fn: Callable[[RentalHub, LockContext], int | None]
+
+
+SENSORS: tuple[RentalLockSensorDescription, ...] = (
+    RentalLockSensorDescription(
+        key="battery",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda _hub, ctx: (
+            ctx.coordinator.data.battery_percent if ctx.coordinator.data else None
+        ),
+    ),
+    RentalLockSensorDescription(
+        key="active_grants",
+        translation_key="active_grants",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda hub, ctx: len(hub.book.active_for_lock(ctx.ieee)),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: RentalLockConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """The sensors of every door lock."""
+    hub = entry.runtime_data.hub
+
+    @callback
+    def add(ieee: str) -> None:
+        async_add_entities(RentalLockSensor(hub, hub.locks[ieee], d) for d in SENSORS)
+
+    for ieee in hub.locks:
+        add(ieee)
+    entry.async_on_unload(async_dispatcher_connect(hass, signal_new_lock(entry.entry_id), add))
+
+
+class RentalLockSensor(RentalLockEntity, SensorEntity):
+    """A number about one door lock."""
+
+    entity_description: RentalLockSensorDescription
+
+    @property
+    def native_value(self) -> int | None:
+        """The current value."""
+        return self.entity_description.value_fn(self.hub, self.lock_context)
+
+    async def async_added_to_hass(self) -> None:
+        """Update when the grant book changes, not only when the lock is polled."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_grants(self.hub.entry.entry_id), self.async_write_ha_state
+            )
+        )

@@ -1,0 +1,116 @@
+"""A simulated building and a Rental Lock hub on it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, datetime
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from buildinghub.credentials import GrantKind, MonotonicClock, PublicKey, SigningKey
+from buildinghub.sim.building import (
+    SimulatedBuilding,
+    SimulatedFlat,
+    forget_building,
+    register_building,
+)
+from buildinghub.sim.medium import drop_medium
+from custom_components.rental_lock.const import CONF_RADIO_PATH, DOMAIN
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+HOUR = 3600
+DAY = 24 * HOUR
+_paths = itertools.count()
+
+
+@pytest.fixture
+def start_time(freezer: FrozenDateTimeFactory) -> int:
+    """Every test starts at the same instant, with time under its control."""
+    freezer.move_to(START)
+    return int(START.timestamp())
+
+
+@pytest.fixture
+async def building(start_time: int) -> AsyncGenerator[SimulatedBuilding]:
+    """Two flats with their locks, landlords and tenants, on their own simulated radio."""
+    path = f"sim://test-building-{next(_paths)}"
+    made = SimulatedBuilding.create(path, flats=2, clock=MonotonicClock())
+    register_building(made)
+    made.power_on()
+    yield made
+    forget_building(path)
+    await drop_medium(path)
+
+
+@pytest.fixture
+def flat(building: SimulatedBuilding) -> SimulatedFlat:
+    """The first flat."""
+    return building.flats[0]
+
+
+@pytest.fixture
+def config_entry(building: SimulatedBuilding) -> MockConfigEntry:
+    """An entry on the building's radio."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Simulated building",
+        data={CONF_RADIO_PATH: building.path},
+        unique_id=building.path,
+    )
+
+
+@pytest.fixture
+async def init_integration(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The hub, set up and running."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
+
+
+@pytest.fixture
+def tenant_key() -> SigningKey:
+    """The key on the tenant's own phone."""
+    return SigningKey.generate()
+
+
+type IssueGrant = Callable[..., bytes]
+
+
+@pytest.fixture
+def issue(building: SimulatedBuilding, start_time: int, tenant_key: SigningKey) -> IssueGrant:
+    """The landlord's app: sign a grant for a flat, relative to the test's start."""
+
+    def make(
+        flat: SimulatedFlat,
+        *,
+        kind: GrantKind = GrantKind.VIEWING,
+        start: int = 0,
+        end: int = 2 * HOUR,
+        pin: str | None = None,
+        holder_key: PublicKey | None = None,
+        subject: str | None = None,
+    ) -> bytes:
+        return building.issue_grant(
+            flat,
+            kind=kind,
+            subject=subject or flat.viewer,
+            not_before=start_time + start,
+            expires=start_time + end,
+            holder_key=holder_key or tenant_key.public_key,
+            pin=pin,
+        )
+
+    return make
+
+
+async def settle(hass: HomeAssistant) -> None:
+    """Let frames cross the simulated radio and Home Assistant act on them."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+        await hass.async_block_till_done()
