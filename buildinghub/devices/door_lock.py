@@ -197,6 +197,21 @@ class DoorLockClient:
         self._door.add_listener(listener)
         return lambda: self._door._listeners.pop(id(listener), None)
 
+    def add_bolt_listener(self, callback: Callable[[bool], None]) -> Callable[[], None]:
+        """Be told whenever the lock reports its bolt moved (True: locked)."""
+        lock_state_id = DoorLock.AttributeDefs.lock_state.id
+
+        class _Listener:
+            def attribute_updated(self, attribute_id: int, value: Any, *_: Any) -> None:
+                if attribute_id == lock_state_id:
+                    callback(value == LockState.Locked)
+
+        return self._listen(_Listener())
+
+    def _listen(self, listener: object) -> Callable[[], None]:
+        self._door.add_listener(listener)
+        return lambda: self._door._listeners.pop(id(listener), None)
+
     # -- internals -----------------------------------------------------------------------
 
     def _on_door_command(

@@ -29,6 +29,10 @@ from buildinghub.credentials import (
 )
 from buildinghub.credentials.installation import InstallationRecord
 
+# A grant the hub never held has an end it cannot know: its revocation is kept
+# as long as the reference lock firmware keeps one (buildinghub.sim).
+REVOCATION_MEMORY_S = 400 * 24 * 3600
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeldGrant:
@@ -100,7 +104,8 @@ class GrantBook:
     def revoke(self, grant_id: bytes) -> HeldGrant | None:
         """Forget a grant and refuse it from now on; returns it if it was held."""
         held = self._grants.pop(grant_id, None)
-        self._revoked[grant_id] = held.signed.grant.expires if held else self._clock.now()
+        until = held.signed.grant.expires if held else self._clock.now() + REVOCATION_MEMORY_S
+        self._revoked[grant_id] = until
         return held
 
     def for_lock(self, ieee: str) -> list[HeldGrant]:

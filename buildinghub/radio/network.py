@@ -121,7 +121,17 @@ class BuildingNetwork:
             # zigpy's shutdown leaves interviews running against a closed radio.
             for device in application.devices.values():
                 device.cancel_initialization()
+            topology = application.topology
             await application.shutdown()
+            # ...and cancels its topology scans without waiting for them to end.
+            scans = [
+                task
+                for task in (topology._scan_loop_task, topology._scan_task)
+                if task is not None and not task.done()
+            ]
+            for task in scans:
+                task.cancel()
+            await asyncio.gather(*scans, return_exceptions=True)
             LOGGER.info("Building network on %s stopped", self.path)
 
     def devices(self) -> list[zigpy.device.Device]:

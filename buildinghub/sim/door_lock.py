@@ -102,7 +102,8 @@ class SimulatedDoorLock(VirtualDevice):
 
     def power_on(self) -> None:
         """Start the lock's own timers (the purge runs with or without a hub)."""
-        self._schedule_purge()
+        if self._purge_handle is None:
+            self._schedule_purge()
 
     def power_off(self) -> None:
         """Stop the timers."""
@@ -170,7 +171,7 @@ class SimulatedDoorLock(VirtualDevice):
         """Dispatch DoorLock and Building Hub commands to the firmware."""
         if cluster_id == DoorLock.cluster_id and command.name == "lock_door":
             self.firmware.lock()
-            self._refresh_attributes()
+            self._report_bolt()
             await self.reply(
                 endpoint_id,
                 cluster_id,
@@ -212,6 +213,9 @@ class SimulatedDoorLock(VirtualDevice):
         reply, kind, payload = self.receiver.commit(transfer_id)
         if kind is None:
             return reply
+        return self.receiver.finish(self._apply(transfer_id, kind, payload))
+
+    def _apply(self, transfer_id: int, kind: ObjectKind, payload: bytes) -> StatusReply:
         try:
             if kind is ObjectKind.grant:
                 self.firmware.apply_grant(payload)
@@ -248,14 +252,32 @@ class SimulatedDoorLock(VirtualDevice):
             if self._relock_handle is not None:
                 self._relock_handle.cancel()
             self._relock_handle = loop.call_later(RELOCK_AFTER_S, self._relock)
+            self._report_bolt()
         task = asyncio.get_running_loop().create_task(self._notify(event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def _relock(self) -> None:
         self.firmware.lock()
-        self._refresh_attributes()
         self._relock_handle = None
+        self._report_bolt()
+
+    def _report_bolt(self) -> None:
+        """Report the bolt's state, as a lock does whenever it moves."""
+        self._refresh_attributes()
+        task = asyncio.get_running_loop().create_task(self._report_lock_state())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _report_lock_state(self) -> None:
+        try:
+            await self.report_attributes(
+                ENDPOINT_ID,
+                DoorLock.cluster_id,
+                {"lock_state": LockState.Locked if self.firmware.locked else LockState.Unlocked},
+            )
+        except Exception as err:  # a lost report must not crash the lock
+            _LOGGER.debug("%s could not report its bolt: %s", self.firmware.lock_id, err)
 
     async def _notify(self, event: AccessEvent) -> None:
         try:

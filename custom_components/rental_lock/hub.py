@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -159,7 +159,13 @@ class RentalHub:
                 return
             self.book.trust_lock(ieee, installation)
             coordinator = LockCoordinator(self.hass, self.entry, client, installation.flat)
-            unsubscribe = client.add_access_listener(self._access_handler(ieee))
+            stop_access = client.add_access_listener(self._access_handler(ieee))
+            stop_bolt = client.add_bolt_listener(self._bolt_handler(coordinator))
+
+            def unsubscribe() -> None:
+                stop_access()
+                stop_bolt()
+
             self.locks[ieee] = LockContext(ieee, client, installation, coordinator, unsubscribe)
             await coordinator.async_refresh()
             await self._async_sync_lock(ieee)
@@ -239,8 +245,15 @@ class RentalHub:
         @callback
         def handle(event: AccessEvent) -> None:
             async_dispatcher_send(self.hass, signal_access(self.entry.entry_id, ieee), event)
-            if event.granted:
-                self.hass.async_create_task(self.locks[ieee].coordinator.async_request_refresh())
+
+        return handle
+
+    @staticmethod
+    def _bolt_handler(coordinator: LockCoordinator) -> Callable[[bool], None]:
+        @callback
+        def handle(locked: bool) -> None:
+            if coordinator.data is not None and coordinator.data.locked != locked:
+                coordinator.async_set_updated_data(replace(coordinator.data, locked=locked))
 
         return handle
 

@@ -28,6 +28,7 @@ from .coordinator import RentalLockConfigEntry
 SERVICE_INSTALL_GRANT = "install_grant"
 SERVICE_REVOKE_GRANT = "revoke_grant"
 SERVICE_PURGE_EXPIRED = "purge_expired"
+SERVICE_HUB_KEY = "hub_key"
 
 _ENTRY = vol.Optional(ATTR_CONFIG_ENTRY_ID)
 INSTALL_SCHEMA = vol.Schema(
@@ -139,6 +140,16 @@ async def _async_purge(call: ServiceCall) -> ServiceResponse:
     return {"purged": purged}
 
 
+async def _async_hub_key(call: ServiceCall) -> ServiceResponse:
+    """The hub's public holder key: a landlord names it in a grant's cnf for app unlocks."""
+    hub = _entry(call.hass, call).runtime_data.hub
+    public = hub.hub_key.public_key
+    return {
+        "public_key": base64.urlsafe_b64encode(public.to_bytes()).decode().rstrip("="),
+        "key_id": public.kid.hex(),
+    }
+
+
 def _admin_only(
     handler: Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]],
 ) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
@@ -162,6 +173,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_INSTALL_GRANT, _async_install, INSTALL_SCHEMA, SupportsResponse.OPTIONAL),
         (SERVICE_REVOKE_GRANT, _async_revoke, REVOKE_SCHEMA, SupportsResponse.NONE),
         (SERVICE_PURGE_EXPIRED, _async_purge, PURGE_SCHEMA, SupportsResponse.OPTIONAL),
+        (SERVICE_HUB_KEY, _async_hub_key, PURGE_SCHEMA, SupportsResponse.ONLY),
     ):
         hass.services.async_register(
             DOMAIN, name, _admin_only(handler), schema, supports_response=response

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.auth.const import GROUP_ID_USER
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub.credentials import GrantKind, MonotonicClock, PublicKey, SigningKey
 from buildinghub.sim.building import (
@@ -36,13 +38,17 @@ def start_time(freezer: FrozenDateTimeFactory) -> int:
 
 
 @pytest.fixture
-async def building(start_time: int) -> AsyncGenerator[SimulatedBuilding]:
+async def building(hass: HomeAssistant, start_time: int) -> AsyncGenerator[SimulatedBuilding]:
     """Two flats with their locks, landlords and tenants, on their own simulated radio."""
     path = f"sim://test-building-{next(_paths)}"
     made = SimulatedBuilding.create(path, flats=2, clock=MonotonicClock())
     register_building(made)
     made.power_on()
     yield made
+    # The hub lets go of the radio before the building is torn down.
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
     forget_building(path)
     await drop_medium(path)
 
@@ -114,3 +120,11 @@ async def settle(hass: HomeAssistant) -> None:
     for _ in range(10):
         await asyncio.sleep(0)
         await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def resident(hass: HomeAssistant) -> MockUser:
+    """A resident: an ordinary (non-administrator) Home Assistant user."""
+    group = await hass.auth.async_get_group(GROUP_ID_USER)
+    assert group is not None
+    return MockUser(name="Resident", groups=[group]).add_to_hass(hass)
