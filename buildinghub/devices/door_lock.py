@@ -7,7 +7,6 @@ DoorLock and PowerConfiguration clusters.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from zigpy.zcl import Cluster
 from zigpy.zcl.clusters.closures import DoorLock, LockState, OperationEvent
 from zigpy.zcl.clusters.general import PowerConfiguration
 
-from buildinghub.credentials import Clock, SignedGrant, SigningKey, prove
+from buildinghub.credentials import Clock, SignedGrant, SigningKey
 from buildinghub.credentials.installation import InstallationRecord, verify_installation
 from buildinghub.radio.cluster import (
     CHUNK_SIZE,
@@ -31,13 +30,13 @@ from buildinghub.radio.cluster import (
     TransferStatus,
 )
 from buildinghub.radio.errors import DeviceUnreachable
-from buildinghub.radio.transfer import StatusReply, TransferRefused, send_object
+from buildinghub.radio.transfer import StatusReply, TransferLink, TransferRefused, send_object
 
 from .door_lock_protocol import (
-    UNLOCK_OPERATION,
     AccessEvent,
     ProtocolError,
     UnlockRequest,
+    answer_challenge,
     encode_revocation,
     parse_event_data,
 )
@@ -135,25 +134,27 @@ class DoorLockClient:
         opens nothing.
         """
         request = await self.prepare_unlock(signed, holder_key)
+        await self.send_unlock(request)
+
+    async def send_unlock(self, request: UnlockRequest) -> None:
+        """Hand an answered challenge to the lock (raises LockRefused with its reason)."""
         await self._send(ObjectKind.unlock, request.encode(), "unlock")
 
     async def prepare_unlock(self, signed: SignedGrant, holder_key: SigningKey) -> UnlockRequest:
-        """The hub's part of an unlock up to the command handed to the radio."""
-        nonce = (await self._request("challenge_request")).nonce
+        """Ask the lock for a fresh nonce and answer it with the holder key."""
+        nonce = bytes((await self._request("challenge_request")).nonce)
+        return self.answer_challenge(signed, holder_key, nonce)
+
+    def answer_challenge(
+        self, signed: SignedGrant, holder_key: SigningKey, nonce: bytes
+    ) -> UnlockRequest:
+        """The hub's decision work for an unlock, once the lock's nonce is here."""
         grant_id = signed.grant.grant_id
         # Wall-clock seconds keep the counter ahead of anything sent before a hub
         # restart, without the hub having to persist it.
         counter = max(self._counters.get(grant_id, 0) + 1, self._clock.now())
         self._counters[grant_id] = counter
-        proof = prove(
-            holder_key,
-            nonce=bytes(nonce),
-            verifier_id=signed.grant.audience,
-            operation=UNLOCK_OPERATION,
-            grant_digest=signed.digest,
-            counter=counter,
-        )
-        return UnlockRequest(grant_id=grant_id, nonce=bytes(nonce), counter=counter, proof=proof)
+        return answer_challenge(signed, holder_key, nonce, counter)
 
     async def lock(self) -> None:
         """Bolt the door."""
@@ -196,6 +197,11 @@ class DoorLockClient:
         listener = _Listener()
         self._door.add_listener(listener)
         return lambda: self._door._listeners.pop(id(listener), None)
+
+    @property
+    def link(self) -> TransferLink:
+        """The transfer's requests as commands of our cluster on this lock."""
+        return _ClusterLink(self._cluster)
 
     def add_bolt_listener(self, callback: Callable[[bool], None]) -> Callable[[], None]:
         """Be told whenever the lock reports its bolt moved (True: locked)."""
@@ -244,7 +250,7 @@ class DoorLockClient:
         self._transfer_id = (self._transfer_id + 1) % 256
         try:
             await send_object(
-                _ClusterLink(self._cluster),
+                self.link,
                 device=self.ieee,
                 transfer_id=self._transfer_id,
                 kind=kind,
@@ -288,8 +294,3 @@ class _ClusterLink:
 
     async def commit(self, transfer_id: int) -> StatusReply:
         return await self._status("transfer_commit", transfer_id=transfer_id)
-
-
-def record_digest(record: bytes) -> str:
-    """A short, stable name for an installation record in diagnostics."""
-    return hashlib.sha256(record).hexdigest()[:16]
