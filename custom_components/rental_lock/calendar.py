@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -14,8 +14,8 @@ from homeassistant.util import dt as dt_util
 from buildinghub.devices.grant_book import HeldGrant
 
 from .coordinator import RentalLockConfigEntry
-from .entity import RentalLockEntity
-from .hub import signal_grants, signal_new_lock
+from .entity import RentalLockEntity, async_add_lock_entities
+from .hub import signal_grants
 
 PARALLEL_UPDATES = 0
 DESCRIPTION = EntityDescription(key="grants", translation_key="grants")
@@ -38,14 +38,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One grant calendar per door lock."""
-    hub = entry.runtime_data.hub
-    async_add_entities(GrantCalendar(hub, context, DESCRIPTION) for context in hub.locks.values())
-
-    @callback
-    def add(ieee: str) -> None:
-        async_add_entities([GrantCalendar(hub, hub.locks[ieee], DESCRIPTION)])
-
-    entry.async_on_unload(async_dispatcher_connect(hass, signal_new_lock(entry.entry_id), add))
+    async_add_lock_entities(
+        entry, async_add_entities, lambda hub, ctx: [GrantCalendar(hub, ctx, DESCRIPTION)]
+    )
 
 
 class GrantCalendar(RentalLockEntity, CalendarEntity):

@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import LockCoordinator
-from .hub import LockContext, RentalHub
+from .coordinator import LockCoordinator, RentalLockConfigEntry
+from .hub import LockContext, RentalHub, signal_new_lock
+
+
+def async_add_lock_entities(
+    entry: RentalLockConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make: Callable[[RentalHub, LockContext], Iterable[Entity]],
+) -> None:
+    """Add a platform's entities for every lock now and for each lock that joins later."""
+    hub = entry.runtime_data.hub
+
+    @callback
+    def add(ieee: str) -> None:
+        async_add_entities(make(hub, hub.locks[ieee]))
+
+    for ieee in hub.locks:
+        add(ieee)
+    entry.async_on_unload(async_dispatcher_connect(hub.hass, signal_new_lock(entry.entry_id), add))
 
 
 class RentalLockEntity(CoordinatorEntity[LockCoordinator]):

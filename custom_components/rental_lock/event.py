@@ -11,8 +11,8 @@ from buildinghub.devices.door_lock_protocol import AccessEvent
 
 from .const import EVENT_DENIED, EVENT_GRANTED
 from .coordinator import RentalLockConfigEntry
-from .entity import RentalLockEntity
-from .hub import signal_access, signal_new_lock
+from .entity import RentalLockEntity, async_add_lock_entities
+from .hub import signal_access
 
 PARALLEL_UPDATES = 0
 DESCRIPTION = EventEntityDescription(
@@ -26,16 +26,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One access event entity per door lock."""
-    hub = entry.runtime_data.hub
-    async_add_entities(
-        AccessEventEntity(hub, context, DESCRIPTION) for context in hub.locks.values()
+    async_add_lock_entities(
+        entry, async_add_entities, lambda hub, ctx: [AccessEventEntity(hub, ctx, DESCRIPTION)]
     )
-
-    @callback
-    def add(ieee: str) -> None:
-        async_add_entities([AccessEventEntity(hub, hub.locks[ieee], DESCRIPTION)])
-
-    entry.async_on_unload(async_dispatcher_connect(hass, signal_new_lock(entry.entry_id), add))
 
 
 class AccessEventEntity(RentalLockEntity, EventEntity):

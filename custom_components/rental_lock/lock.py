@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.lock import LockEntity, LockEntityDescription
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from buildinghub.devices.door_lock import LockRefused
@@ -15,8 +14,8 @@ from buildinghub.radio.errors import DeviceUnreachable
 
 from .const import DOMAIN
 from .coordinator import RentalLockConfigEntry
-from .entity import RentalLockEntity
-from .hub import NoUsableGrant, signal_new_lock
+from .entity import RentalLockEntity, async_add_lock_entities
+from .hub import NoUsableGrant
 
 PARALLEL_UPDATES = 1
 DESCRIPTION = LockEntityDescription(key="door", name=None)
@@ -28,14 +27,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One lock entity per door lock, including locks that join later."""
-    hub = entry.runtime_data.hub
-    async_add_entities(RentalDoorLock(hub, context, DESCRIPTION) for context in hub.locks.values())
-
-    @callback
-    def add(ieee: str) -> None:
-        async_add_entities([RentalDoorLock(hub, hub.locks[ieee], DESCRIPTION)])
-
-    entry.async_on_unload(async_dispatcher_connect(hass, signal_new_lock(entry.entry_id), add))
+    async_add_lock_entities(
+        entry, async_add_entities, lambda hub, ctx: [RentalDoorLock(hub, ctx, DESCRIPTION)]
+    )
 
 
 class RentalDoorLock(RentalLockEntity, LockEntity):

@@ -12,13 +12,13 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RentalLockConfigEntry
-from .entity import RentalLockEntity
-from .hub import LockContext, RentalHub, signal_grants, signal_new_lock
+from .entity import RentalLockEntity, async_add_lock_entities
+from .hub import LockContext, RentalHub, signal_grants
 
 PARALLEL_UPDATES = 0
 
@@ -56,15 +56,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """The sensors of every door lock."""
-    hub = entry.runtime_data.hub
-
-    @callback
-    def add(ieee: str) -> None:
-        async_add_entities(RentalLockSensor(hub, hub.locks[ieee], d) for d in SENSORS)
-
-    for ieee in hub.locks:
-        add(ieee)
-    entry.async_on_unload(async_dispatcher_connect(hass, signal_new_lock(entry.entry_id), add))
+    async_add_lock_entities(
+        entry,
+        async_add_entities,
+        lambda hub, ctx: [RentalLockSensor(hub, ctx, description) for description in SENSORS],
+    )
 
 
 class RentalLockSensor(RentalLockEntity, SensorEntity):
