@@ -17,6 +17,8 @@ from enum import StrEnum
 import cbor2
 from zigpy.zcl.clusters.closures import OperationEvent, OperationEventSource
 
+from buildinghub.credentials import SignedGrant, SigningKey, prove
+
 GRANT_ID_SIZE = 16
 NONCE_SIZE = 16
 PROOF_SIZE = 64
@@ -134,6 +136,21 @@ class UnlockRequest:
         return cls(grant_id=grant_id, nonce=nonce, counter=counter, proof=proof)
 
 
+def answer_challenge(
+    signed: SignedGrant, holder_key: SigningKey, nonce: bytes, counter: int
+) -> UnlockRequest:
+    """Sign the lock's nonce for this grant with its holder key: the remote unlock."""
+    proof = prove(
+        holder_key,
+        nonce=nonce,
+        verifier_id=signed.grant.audience,
+        operation=UNLOCK_OPERATION,
+        grant_digest=signed.digest,
+        counter=counter,
+    )
+    return UnlockRequest(grant_id=signed.grant.grant_id, nonce=nonce, counter=counter, proof=proof)
+
+
 def encode_revocation(grant_id: bytes) -> bytes:
     """A revocation names one grant."""
     return cbor2.dumps([grant_id])
@@ -152,4 +169,6 @@ def decode_revocation(data: bytes) -> bytes:
         or len(value[0]) != GRANT_ID_SIZE
     ):
         raise ProtocolError("revocation must name exactly one 16-byte grant id")
+    if encode_revocation(value[0]) != data:
+        raise ProtocolError("revocation has trailing or non-canonical bytes")
     return value[0]

@@ -52,12 +52,15 @@ class TransferReceiver:
 
     ``max_size`` bounds every object (a device has little memory); at most
     ``max_sessions`` transfers are open at once, the oldest is dropped first.
+    The final answers of as many closed transfers are kept, so a commit the
+    hub resends after losing the answer is answered again, not applied twice.
     """
 
     def __init__(self, max_size: int, max_sessions: int = 4) -> None:
         self._max_size = max_size
         self._max_sessions = max_sessions
         self._sessions: OrderedDict[int, _Session] = OrderedDict()
+        self._finished: OrderedDict[int, StatusReply] = OrderedDict()
 
     def begin(self, transfer_id: int, kind: ObjectKind, size: int, digest: bytes) -> StatusReply:
         """Open a transfer, or resume it when the same object is announced again."""
@@ -69,6 +72,7 @@ class TransferReceiver:
         if session is None or (session.kind, session.size, session.digest) != (kind, size, digest):
             session = _Session(kind, size, bytes(digest))
             self._sessions[transfer_id] = session
+            self._finished.pop(transfer_id, None)
         self._sessions.move_to_end(transfer_id)
         while len(self._sessions) > self._max_sessions:
             self._sessions.popitem(last=False)
@@ -92,11 +96,15 @@ class TransferReceiver:
         """Close a complete transfer whose digest matches; return the object to apply.
 
         The returned reply is ``in_progress`` with the kind and payload when the
-        caller should now apply the object and answer accepted or rejected itself.
+        caller should now apply the object and answer accepted or rejected itself,
+        through :meth:`finish`. A commit repeated after the transfer closed gets
+        its final answer again.
         """
         session = self._sessions.get(transfer_id)
         if session is None:
-            reply = StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.unknown_transfer)
+            reply = self._finished.get(transfer_id) or StatusReply(
+                transfer_id, TransferStatus.rejected, 0, Reason.unknown_transfer
+            )
             return reply, None, b""
         if len(session.data) < session.size:
             return StatusReply(transfer_id, TransferStatus.resume, len(session.data)), None, b""
@@ -104,12 +112,24 @@ class TransferReceiver:
         payload = bytes(session.data)
         if hashlib.sha256(payload).digest() != session.digest:
             reply = StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.digest_mismatch)
-            return reply, None, b""
+            return self.finish(reply), None, b""
         return (
             StatusReply(transfer_id, TransferStatus.in_progress, session.size),
             session.kind,
             payload,
         )
+
+    def finish(self, reply: StatusReply) -> StatusReply:
+        """Record the final answer to a commit (accepted or rejected) and return it.
+
+        The caller that applied the object from :meth:`commit` passes its answer
+        here; a later commit of the same transfer gets this answer again.
+        """
+        self._finished[reply.transfer_id] = reply
+        self._finished.move_to_end(reply.transfer_id)
+        while len(self._finished) > self._max_sessions:
+            self._finished.popitem(last=False)
+        return reply
 
 
 class TransferLink(Protocol):

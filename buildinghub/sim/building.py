@@ -138,6 +138,7 @@ class SimulatedBuilding:
         }
         target = directory / STATE_FILE
         target.touch(mode=0o600, exist_ok=True)
+        target.chmod(0o600)  # touch leaves the mode of an existing file as it was
         target.write_text(json.dumps(state, indent=1))
 
     @classmethod
@@ -336,6 +337,8 @@ async def start_simulated_building(path: str, directory: str) -> SimulatedBuildi
         building = await asyncio.get_running_loop().run_in_executor(
             None, SimulatedBuilding.load, folder
         )
+        # The directory holds the building's secrets; the radio it runs on is ``path``.
+        building.path = path
     else:
         building = SimulatedBuilding.create(path)
         await asyncio.get_running_loop().run_in_executor(None, building.save, folder)
