@@ -97,25 +97,28 @@ class SimulatedBuilding:
         activity: bool = False,
     ) -> SimulatedBuilding:
         """A new building: keys made where they live, every lock installed by its landlord."""
-        clock = clock or MonotonicClock()
         landlord_names = [f"landlord:{name}" for name in ("ana", "bruno", "chen")]
         landlords = {name: SigningKey.generate() for name in landlord_names}
-        made = []
-        for index in range(flats):
-            firmware = DoorLockFirmware(_lock_id(index), clock=clock)
-            landlord = landlord_names[index % len(landlord_names)]
-            made.append(
-                _flat(
-                    index,
-                    firmware,
-                    landlord,
-                    landlords[landlord],
-                    tenant_pin=_new_pin(),
-                    viewer_pin=_new_pin(),
-                    installed_at=clock.now(),
-                )
-            )
-        return cls(path, made, landlords, activity=activity)
+        building = cls(path, [], landlords, activity=activity)
+        for _ in range(flats):
+            building.install_flat(clock or MonotonicClock())
+        return building
+
+    def install_flat(self, clock: Clock) -> SimulatedFlat:
+        """A landlord installs a factory-new lock on the next flat (not yet powered on)."""
+        index = len(self.flats)
+        landlord = sorted(self.landlords)[index % len(self.landlords)]
+        flat = _flat(
+            index,
+            DoorLockFirmware(_lock_id(index), clock=clock),
+            landlord,
+            self.landlords[landlord],
+            tenant_pin=_new_pin(),
+            viewer_pin=_new_pin(),
+            installed_at=clock.now(),
+        )
+        self.flats.append(flat)
+        return flat
 
     def save(self, directory: Path) -> None:
         """Write the building's secrets to ``directory`` (mode 0600)."""

@@ -141,7 +141,7 @@ class RentalHub:
     def device_initialized(self, device: zigpy.device.Device) -> None:
         """zigpy listener: a device finished its interview."""
         if _is_door_lock(device) and str(device.ieee) not in self.locks:
-            self.entry.async_create_background_task(
+            self.entry.async_create_task(
                 self.hass, self._async_add_lock(device, announce=True), "rental_lock add lock"
             )
 

@@ -117,7 +117,8 @@ def issue(building: SimulatedBuilding, start_time: int, tenant_key: SigningKey) 
 
 async def settle(hass: HomeAssistant) -> None:
     """Let frames cross the simulated radio and Home Assistant act on them."""
-    for _ in range(10):
+    # Each radio hop is a task of the simulated medium, outside Home Assistant's tracking.
+    for _ in range(40):
         await asyncio.sleep(0)
         await hass.async_block_till_done()
 

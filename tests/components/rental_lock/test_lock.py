@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from buildinghub.credentials import GrantKind
-from buildinghub.sim.building import SimulatedFlat
+from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 
 from .conftest import DAY, HOUR, START, IssueGrant, settle
@@ -187,3 +187,19 @@ async def test_hub_key_action_returns_the_public_key_only(
         "public_key": b64(public.to_bytes()),
         "key_id": public.kid.hex(),
     }
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_a_lock_installed_while_the_hub_runs_appears_with_its_entities(
+    hass: HomeAssistant, building: SimulatedBuilding
+) -> None:
+    new_flat = building.install_flat(building.flats[0].lock.firmware.clock)
+    building.medium.join(new_flat.lock)
+    new_flat.lock.power_on()
+    await settle(hass)
+
+    assert new_flat.name == "Flat 1C"
+    assert hass.states.get("lock.flat_1c_door").state == LockState.LOCKED  # type: ignore[union-attr]
+    assert hass.states.get("calendar.flat_1c_door_grants") is not None
+    assert hass.states.get("event.flat_1c_door_access") is not None
+    assert hass.states.get("sensor.flat_1c_door_active_grants").state == "0"  # type: ignore[union-attr]
