@@ -30,7 +30,8 @@ ensure_venv() {
     echo "==> creating .venv with $py"
     "$py" -m venv "$VENV"
   fi
-  stamp="$VENV/.buildinghub-installed"
+  # One stamp per requirements file: running scripts/test does not make scripts/demo reinstall.
+  stamp="$VENV/.buildinghub-installed-${requirements%.txt}"
   want="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.txt" "$ROOT/$requirements" | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0

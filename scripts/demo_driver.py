@@ -1,0 +1,667 @@
+"""What ``scripts/demo`` does besides starting ``hass``: a property manager's first ten minutes.
+
+``prepare CONFIG``  makes Home Assistant's config directory (our ``custom_components`` linked
+                    in, a small ``configuration.yaml``) and refuses to go on if a package that
+                    Home Assistant would pip-install at startup is missing (``hass`` runs with
+                    ``--skip-pip``: everything is installed up front, with HA's constraints).
+``setup CONFIG``    talks to the running Home Assistant only through its HTTP API, as the
+                    browser and the landlords' apps do: onboarding (first run), the Rental Lock
+                    config entry (config flow, *Simulated building*), one viewing and one lease
+                    grant per flat signed with the landlords' keys from the simulated building,
+                    then prints where to look.
+
+Only the bash in ``scripts/demo`` starts and stops processes.
+"""
+
+# ruff: noqa: E402 - Ctrl-C is handled before the slow imports, so it never prints a traceback
+
+from __future__ import annotations
+
+import signal
+import sys
+
+
+def _interrupted(_signal: int, _frame: object) -> None:
+    raise SystemExit(130)  # Ctrl-C: stop quietly; scripts/demo stops Home Assistant
+
+
+signal.signal(signal.SIGINT, _interrupted)
+
+import argparse
+import ast
+import asyncio
+import base64
+import contextlib
+import importlib.util
+import json
+import locale
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiohttp
+from packaging.requirements import Requirement
+
+from buildinghub.credentials import GrantKind, PublicKey, SigningKey
+from buildinghub.sim.building import STATE_FILE, SimulatedBuilding
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8123
+API = f"http://127.0.0.1:{PORT}"
+URL = f"http://localhost:{PORT}"
+CLIENT_ID = f"{URL}/"
+REDIRECT_URI = f"{URL}/?auth_callback=1"
+USERNAME = "demo"
+PASSWORD = "demo-building"  # noqa: S105 - the demo's published login, printed for the user
+DEMO_USER_FLAT = "Flat 1A"
+STATE_NAME = "demo.json"  # beside the config dir: the demo user's id and long-lived token
+MARKER = "# Written by scripts/demo"
+DEMO_CLIENT_NAME = "scripts/demo"  # the long-lived token's name in the demo user's profile
+
+CONFIGURATION_YAML = f"""{MARKER} (it rewrites this file while this line is here).
+# Only what the UI needs, so Home Assistant has nothing to pip-install at startup
+# (requirements_demo.txt installs the rest; default_config would pull in much more).
+frontend:
+config:
+history:
+logbook:
+
+http:
+  # The login is published in the README: listen on this machine only.
+  server_host: 127.0.0.1
+
+logger:
+  default: warning
+  logs:
+    custom_components.rental_lock: info
+    buildinghub: info
+"""
+
+# Integrations Home Assistant sets up besides the configured ones, and whose requirements
+# must therefore be installed too: onboarding's core_config step creates entries for the
+# first four, which forward to the entity platforms listed after them; Rental Lock's own
+# platforms come last.
+ONBOARDING_INTEGRATIONS = ("google_translate", "met", "radio_browser", "shopping_list")
+ENTITY_PLATFORMS = ("tts", "weather", "media_source", "todo", "calendar", "event", "lock", "sensor")
+DISCOVERY_KEYS = {
+    "dhcp": ("dhcp",),
+    "mqtt": ("mqtt",),
+    "ssdp": ("ssdp",),
+    "zeroconf": ("zeroconf", "homekit"),
+}
+
+
+class DemoError(Exception):
+    """Something the person running the demo must read; the demo stops."""
+
+
+# -- prepare ---------------------------------------------------------------------------------
+
+
+def prepare(config: Path) -> None:
+    """Make the config directory and check that nothing will be pip-installed at startup."""
+    _refuse_busy_port()
+    config.mkdir(parents=True, exist_ok=True)
+    link = config / "custom_components"
+    if not link.is_symlink() and not link.exists():
+        link.symlink_to(os.path.relpath(ROOT / "custom_components", config))
+    yaml = config / "configuration.yaml"
+    if not yaml.exists() or (
+        yaml.read_text().startswith(MARKER) and yaml.read_text() != CONFIGURATION_YAML
+    ):
+        yaml.write_text(CONFIGURATION_YAML)
+    missing = missing_requirements(config)
+    if missing:
+        raise DemoError(
+            "Home Assistant would pip-install these at startup; add them to "
+            "requirements_demo.txt:\n  " + "\n  ".join(missing)
+        )
+
+
+def _refuse_busy_port() -> None:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            raise DemoError(
+                f"Something already answers on port {PORT} (another scripts/demo?). Stop it first."
+            )
+
+
+def _homeassistant_dir() -> Path:
+    spec = importlib.util.find_spec("homeassistant")  # found, not imported: that takes seconds
+    if spec is None or spec.origin is None:
+        raise DemoError("Home Assistant is not installed in .venv.")
+    return Path(spec.origin).parent
+
+
+def _bootstrap_set(name: str) -> set[str]:
+    """A set of domains that homeassistant/bootstrap.py always sets up, read from its source."""
+    tree = ast.parse((_homeassistant_dir() / "bootstrap.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == name:
+            domains: set[str] = ast.literal_eval(value)
+            return domains
+    raise DemoError(f"homeassistant/bootstrap.py has no {name} any more: update scripts/demo.")
+
+
+def _manifest(domain: str, config: Path) -> dict[str, Any] | None:
+    for folder in (config / "custom_components", _homeassistant_dir() / "components"):
+        path = folder / domain / "manifest.json"
+        if path.exists():
+            manifest: dict[str, Any] = json.loads(path.read_text())
+            return manifest
+    return None
+
+
+def missing_requirements(config: Path) -> list[str]:
+    """Requirements Home Assistant would install for what it will set up, not installed here.
+
+    Mirrors homeassistant.requirements: an integration's requirements, then those of its
+    dependencies, after-dependencies and the discovery integrations its manifest names.
+    """
+    configured = {
+        line.split(":")[0]
+        for line in CONFIGURATION_YAML.splitlines()
+        if line and line[0].isalpha() and line.endswith(":")
+    }
+    custom = {p.parent.name for p in (config / "custom_components").glob("*/manifest.json")}
+    pending = [
+        *_bootstrap_set("CORE_INTEGRATIONS"),
+        *_bootstrap_set("DEFAULT_INTEGRATIONS"),
+        *configured,
+        *custom,
+        *ONBOARDING_INTEGRATIONS,
+        *ENTITY_PLATFORMS,
+    ]
+    seen: set[str] = set()
+    missing: list[str] = []
+    while pending:
+        domain = pending.pop()
+        if domain in seen:
+            continue
+        seen.add(domain)
+        manifest = _manifest(domain, config)
+        if manifest is None:
+            continue
+        pending += manifest.get("dependencies", []) + manifest.get("after_dependencies", [])
+        pending += [d for d, keys in DISCOVERY_KEYS.items() if any(k in manifest for k in keys)]
+        for line in manifest.get("requirements", []):
+            requirement = Requirement(line)
+            try:
+                installed = version(requirement.name)
+            except PackageNotFoundError:
+                installed = None
+            if installed is None or installed not in requirement.specifier:
+                missing.append(f"{line}  ({domain}; installed: {installed})")
+    return sorted(set(missing))
+
+
+# -- talking to Home Assistant ---------------------------------------------------------------
+
+
+class HomeAssistantApi:
+    """Home Assistant's REST and websocket APIs, as the browser uses them."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        """Talk to the Home Assistant on this machine."""
+        self.session = session
+        self.token: str | None = None
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        payload: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> Any:
+        """One HTTP request; the decoded JSON answer, or DemoError with Home Assistant's words."""
+        headers = {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}
+        async with self.session.request(
+            method, API + path, json=payload, data=form, headers=headers
+        ) as response:
+            text = await response.text()
+            if response.status >= 400:
+                if response.status >= 500:  # Home Assistant's REST API hides the reason
+                    text += " (the reason is in .demo/config/home-assistant.log)"
+                raise ApiError(response.status, f"{method} {path}: {response.status} {text}")
+            return json.loads(text) if text else None
+
+    async def front_page(self) -> int | None:
+        """200 once Home Assistant serves its UI, 302 while it wants onboarding, else None."""
+        async with self.session.get(API + "/", allow_redirects=False) as response:
+            return response.status if response.status in {200, 302} else None
+
+    async def websocket(self, *commands: dict[str, Any]) -> list[Any]:
+        """Send commands over the websocket API; their results, in order."""
+        results = []
+        timeout = aiohttp.ClientWSTimeout(ws_receive=60, ws_close=10)
+        async with self.session.ws_connect(API + "/api/websocket", timeout=timeout) as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            if (answer := await ws.receive_json())["type"] != "auth_ok":
+                raise DemoError(f"websocket login refused: {answer}")
+            for number, command in enumerate(commands, start=1):
+                await ws.send_json({"id": number, **command})
+                while (answer := await ws.receive_json()).get("id") != number:
+                    pass
+                if not answer["success"]:
+                    raise DemoError(f"{command['type']}: {answer['error']}")
+                results.append(answer["result"])
+        return results
+
+    async def service(self, domain: str, name: str, data: dict[str, Any]) -> Any:
+        """Call an action and return its response."""
+        answer = await self.call(
+            "POST", f"/api/services/{domain}/{name}?return_response", payload=data
+        )
+        return answer["service_response"]
+
+    async def states(self) -> list[dict[str, Any]]:
+        """Every entity's state."""
+        states: list[dict[str, Any]] = await self.call("GET", "/api/states")
+        return states
+
+    async def token_from_code(self, code: str) -> None:
+        """Exchange an authorization code, as the frontend does after a login."""
+        tokens = await self.call(
+            "POST",
+            "/auth/token",
+            form={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
+            auth=False,
+        )
+        self.token = tokens["access_token"]
+
+    async def log_in(self) -> None:
+        """The login page's flow with the demo's username and password."""
+        flow = await self.call(
+            "POST",
+            "/auth/login_flow",
+            payload={
+                "client_id": CLIENT_ID,
+                "handler": ["homeassistant", None],
+                "redirect_uri": REDIRECT_URI,
+            },
+            auth=False,
+        )
+        result = await self.call(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            payload={"client_id": CLIENT_ID, "username": USERNAME, "password": PASSWORD},
+            auth=False,
+        )
+        if result.get("type") != "create_entry":
+            raise DemoError(f"Could not log in as {USERNAME}: {result.get('errors')}")
+        await self.token_from_code(result["result"])
+
+
+class ApiError(DemoError):
+    """Home Assistant answered with an HTTP error."""
+
+    def __init__(self, status: int, message: str) -> None:
+        """Keep the status to tell 'not logged in' from real errors."""
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class DemoState:
+    """What a later run needs: who the demo user is and a token to act as them."""
+
+    user_id: str
+    token: str
+
+    @classmethod
+    def load(cls, path: Path) -> DemoState | None:
+        """The state a previous run saved, if any."""
+        try:
+            data = json.loads(path.read_text())
+            return cls(user_id=data["user_id"], token=data["token"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def save(self, path: Path) -> None:
+        """Write it readable by this user only."""
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump({"user_id": self.user_id, "token": self.token}, file)
+        path.chmod(0o600)
+
+
+# -- setup -----------------------------------------------------------------------------------
+
+
+async def wait_until(
+    what: str, check: Callable[[], Awaitable[Any]], hass_pid: int | None, limit_s: float = 600
+) -> Any:
+    """Poll ``check()`` until it returns something truthy; fail if hass exits meanwhile."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError, ApiError):
+            if result := await check():
+                return result
+        if hass_pid is not None and not _alive(hass_pid):
+            raise DemoError(f"Home Assistant exited while waiting for {what}.")
+        if time.monotonic() > deadline:
+            raise DemoError(f"Gave up waiting for {what} after {limit_s:.0f} s.")
+        await asyncio.sleep(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A child that exited but was not reaped yet is a zombie, not alive.
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+async def onboard(api: HomeAssistantApi, state_path: Path, *, onboarded: bool) -> DemoState:
+    """Log in as the demo user, onboarding Home Assistant first if it is new."""
+    steps: dict[str, bool] = {}
+    if not onboarded:  # once onboarded, Home Assistant no longer serves /api/onboarding
+        steps = {step["step"]: step["done"] for step in await api.call("GET", "/api/onboarding")}
+    saved = DemoState.load(state_path)
+    if not steps.get("user", True):
+        print("==> onboarding: creating the user 'demo'")
+        answer = await api.call(
+            "POST",
+            "/api/onboarding/users",
+            payload={
+                "client_id": CLIENT_ID,
+                "name": "Demo Property Manager",
+                "username": USERNAME,
+                "password": PASSWORD,
+                "language": "en",
+            },
+            auth=False,
+        )
+        await api.token_from_code(answer["auth_code"])
+        saved = None
+    else:
+        if saved is not None and not await _token_works(api, saved.token):
+            saved = None
+        if saved is not None and all(steps.values()):
+            api.token = saved.token
+        else:
+            # Finishing onboarding needs a login's token, not a long-lived one.
+            await api.log_in()
+    if not steps.get("core_config", True):
+        print("==> onboarding: location, country, time zone")
+        await api.websocket({"type": "config/core/update", **_core_config()})
+        await api.call("POST", "/api/onboarding/core_config")
+    if not steps.get("analytics", True):
+        await api.call("POST", "/api/onboarding/analytics")  # sends nothing: all left off
+    if not steps.get("integration", True):
+        await api.call(
+            "POST",
+            "/api/onboarding/integration",
+            payload={"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI},
+        )
+    if saved is None:
+        user, tokens = await api.websocket(
+            {"type": "auth/current_user"}, {"type": "auth/refresh_tokens"}
+        )
+        # A token of an earlier run whose value is lost: Home Assistant allows one per name.
+        lost = [t["id"] for t in tokens if t["client_name"] == DEMO_CLIENT_NAME]
+        *_, token = await api.websocket(
+            *({"type": "auth/delete_refresh_token", "refresh_token_id": i} for i in lost),
+            {
+                "type": "auth/long_lived_access_token",
+                "client_name": DEMO_CLIENT_NAME,
+                "lifespan": 3650,
+            },
+        )
+        saved = DemoState(user_id=user["id"], token=token)
+        saved.save(state_path)
+    api.token = saved.token
+    return saved
+
+
+async def _token_works(api: HomeAssistantApi, token: str) -> bool:
+    api.token = token
+    try:
+        await api.call("GET", "/api/")
+    except ApiError as err:
+        if err.status != 401:
+            raise
+        return False
+    finally:
+        api.token = None
+    return True
+
+
+def _core_config() -> dict[str, Any]:
+    """What the onboarding page fills in: this machine's time zone and a country for it."""
+    zone = os.environ.get("TZ", "").lstrip(":")
+    localtime = Path("/etc/localtime")
+    if not zone and localtime.is_symlink():
+        zone = str(localtime.readlink()).partition("zoneinfo/")[2]
+    zone = zone or "UTC"
+    country = None
+    with contextlib.suppress(OSError):
+        for line in Path("/usr/share/zoneinfo/zone.tab").read_text().splitlines():
+            fields = line.split("\t")
+            if len(fields) >= 3 and fields[2] == zone:
+                country = fields[0]
+    if country is None:
+        language = locale.getlocale()[0] or ""
+        country = language.partition("_")[2][:2].upper() or None
+    country = country if country and country.isalpha() else "NL"
+    config: dict[str, Any] = {
+        "location_name": "Building Hub demo",
+        "country": country,
+        "unit_system": "us_customary" if country in {"US", "LR", "MM"} else "metric",
+    }
+    with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+        ZoneInfo(zone)
+        config["time_zone"] = zone
+    return config
+
+
+async def ensure_entry(api: HomeAssistantApi) -> None:
+    """The Rental Lock entry, made through the config flow as the UI does if there is none."""
+    entries = await api.call("GET", "/api/config/config_entries/entry?domain=rental_lock")
+    if not entries:
+        print("==> adding the Rental Lock integration: Simulated building")
+        flow = await api.call(
+            "POST",
+            "/api/config/config_entries/flow",
+            payload={"handler": "rental_lock", "show_advanced_options": False},
+        )
+        result = await api.call(
+            "POST",
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            payload={"radio_type": "simulated"},
+        )
+        if result.get("type") != "create_entry":
+            raise DemoError(f"The Rental Lock config flow did not create an entry: {result}")
+
+
+async def wait_for_locks(
+    api: HomeAssistantApi, flats: int, hass_pid: int | None
+) -> dict[str, dict[str, Any]]:
+    """Every flat's door lock and its grant counter, once all of them are available."""
+
+    async def ready() -> dict[str, dict[str, Any]] | None:
+        entries = await api.call("GET", "/api/config/config_entries/entry?domain=rental_lock")
+        if entries and entries[0]["state"] in {"setup_error", "migration_error"}:
+            reason = entries[0].get("reason") or "see .demo/config/home-assistant.log"
+            raise DemoError(f"Rental Lock failed to set up: {reason}")
+        states = await api.states()
+        counters = {
+            s["entity_id"]: s
+            for s in states
+            if s["entity_id"].startswith("sensor.") and s["entity_id"].endswith("_active_grants")
+        }
+        locks = [s for s in states if s["entity_id"].startswith("lock.")]
+        available = [s for s in counters.values() if s["state"] not in {"unavailable", "unknown"}]
+        return counters if len(available) >= flats and len(locks) >= flats else None
+
+    result: dict[str, dict[str, Any]] = await wait_until(
+        f"the {flats} door locks", ready, hass_pid, limit_s=180
+    )
+    return result
+
+
+async def install_grants(
+    api: HomeAssistantApi, building: SimulatedBuilding, user_id: str
+) -> list[str]:
+    """What the landlords' apps send: a viewing and a lease for every flat."""
+    hub_key = await api.service("rental_lock", "hub_key", {})
+    encoded = hub_key["public_key"]
+    hub_public = PublicKey.from_bytes(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    now = int(time.time())
+    lines = []
+    for flat in building.flats:
+        ours = flat.name == DEMO_USER_FLAT
+        for kind, subject, pin, start, end, holder, user in (
+            (
+                GrantKind.VIEWING,
+                flat.viewer,
+                flat.viewer_pin,
+                now - 600,
+                now + 2 * 3600,
+                SigningKey.generate().public_key,  # the viewer's phone
+                None,
+            ),
+            (
+                GrantKind.LEASE,
+                flat.tenant,
+                flat.tenant_pin,
+                now - 86400,
+                now + 180 * 86400,
+                hub_public if ours else SigningKey.generate().public_key,
+                user_id if ours else None,
+            ),
+        ):
+            signed = building.issue_grant(
+                flat,
+                kind=kind,
+                subject=subject,
+                not_before=start,
+                expires=end,
+                holder_key=holder,
+                pin=pin,
+            )
+            data: dict[str, Any] = {"grant": base64.urlsafe_b64encode(signed).decode().rstrip("=")}
+            if user is not None:
+                data["user_id"] = user
+            await api.service("rental_lock", "install_grant", data)
+        lines.append(
+            f"   {flat.name}  tenant PIN {flat.tenant_pin} (lease, 180 days)"
+            f"   viewer PIN {flat.viewer_pin} (viewing, until {_clock(now + 2 * 3600)})"
+        )
+    return lines
+
+
+def _clock(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp).strftime("%H:%M")
+
+
+async def setup(config: Path, hass_pid: int | None) -> None:
+    """Everything after ``hass`` started, through its HTTP API only."""
+    started = time.monotonic()
+    building = SimulatedBuilding.load(config / "buildinghub_sim")
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        api = HomeAssistantApi(session)
+        # As the browser finds out: the front page, or a redirect to onboarding.
+        front_page = await wait_until(
+            f"Home Assistant to answer on {URL}", api.front_page, hass_pid
+        )
+        demo = await onboard(api, config.parent / STATE_NAME, onboarded=front_page == 200)
+
+        async def running() -> bool:
+            return bool((await api.call("GET", "/api/config"))["state"] == "RUNNING")
+
+        await wait_until("Home Assistant to finish starting", running, hass_pid)
+        await ensure_entry(api)
+        counters = await wait_for_locks(api, len(building.flats), hass_pid)
+        held = sum(int(float(s["state"])) for s in counters.values())
+        if held == 0:
+            print("==> the landlords send grants: a viewing and a lease for every flat")
+            flats = await install_grants(api, building, demo.user_id)
+        else:
+            print(f"==> the hub already holds {held} active grants: not issuing new ones")
+            flats = [
+                f"   {f.name}  tenant PIN {f.tenant_pin}   viewer PIN {f.viewer_pin}"
+                for f in building.flats
+            ]
+    print(_banner(len(building.flats), flats, time.monotonic() - started))
+
+
+def _banner(flats: int, lines: list[str], seconds: float) -> str:
+    rule = "=" * 78
+    return "\n".join(
+        [
+            "",
+            rule,
+            f" Building Hub demo: Home Assistant on a simulated building of {flats} flats"
+            f" (ready in {seconds:.0f} s)",
+            "",
+            f"   Open    {URL}",
+            f"   Log in  {USERNAME} / {PASSWORD}",
+            "",
+            " What to look at",
+            f"   Settings > Devices & services > Rental Lock: {flats} devices, one per flat door",
+            "     (lock, access events, grant calendar, active grants, battery).",
+            "   Calendar (sidebar): every door's grants, a 2-hour viewing and a 180-day lease.",
+            "   Each door's Access event entity, and the Logbook: simulated tenants and viewers",
+            "     type PINs at a random door every 20 s or so, sometimes a wrong one.",
+            f"   {DEMO_USER_FLAT} door: you (demo) hold its lease. Press Unlock: it opens and",
+            "     relocks after 5 s. Every other door refuses you: you hold no grant there.",
+            "",
+            " What the simulated people know (the hub never sees these PINs: they are",
+            " sealed to each lock inside the landlord-signed grant)",
+            *lines,
+            "",
+            " Log: .demo/config/home-assistant.log   Start afresh: rm -rf .demo",
+            " Stop: Ctrl-C (the building and Home Assistant's data stay in .demo/)",
+            rule,
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    """``prepare CONFIG`` or ``setup CONFIG [--hass-pid PID]``."""
+    parser = argparse.ArgumentParser(prog="scripts/demo_driver.py")
+    parser.add_argument("command", choices=["prepare", "setup"])
+    parser.add_argument("config", type=Path, help="Home Assistant's config directory")
+    parser.add_argument("--hass-pid", type=int, help="stop waiting if this process exits")
+    args = parser.parse_args()
+    config: Path = args.config.resolve()
+    try:
+        if args.command == "prepare":
+            prepare(config)
+        else:
+            if not (config / "buildinghub_sim" / STATE_FILE).exists():
+                raise DemoError(f"No simulated building in {config / 'buildinghub_sim'}.")
+            asyncio.run(setup(config, args.hass_pid))
+    except DemoError as err:
+        print(f"scripts/demo: {err}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
