@@ -34,6 +34,10 @@ from buildinghub.credentials.installation import InstallationRecord
 REVOCATION_MEMORY_S = 400 * 24 * 3600
 
 
+class LockIdTaken(Exception):
+    """Two devices claim the same lock id; the second is not trusted."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeldGrant:
     """A grant the hub holds for one lock, and the HA user it was installed for."""
@@ -68,7 +72,20 @@ class GrantBook:
         self._revoked: dict[bytes, int] = {}
 
     def trust_lock(self, ieee: str, installation: InstallationRecord) -> None:
-        """Accept grants for this lock from the landlord its installation record names."""
+        """Accept grants for this lock from the landlord its installation record names.
+
+        A lock id already held by another device is refused: a device that copies a
+        door's installation record must not divert that door's grants.
+        """
+        holder = self._by_audience.get(installation.lock_id)
+        if holder is not None and holder != ieee:
+            raise LockIdTaken(
+                f"lock id {installation.lock_id!r} already belongs to device {holder}; "
+                f"device {ieee} is not trusted until the installation is checked"
+            )
+        previous = self._locks.get(ieee)
+        if previous is not None:
+            self._by_audience.pop(previous.installation.lock_id, None)
         trust = StaticTrustStore(
             [TrustedIssuer(name=installation.landlord, key=installation.landlord_key)]
         )

@@ -26,7 +26,7 @@ from buildinghub.credentials import CredentialError, MonotonicClock, SigningKey
 from buildinghub.credentials.installation import InstallationRecord
 from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
-from buildinghub.devices.grant_book import GrantBook, HeldGrant
+from buildinghub.devices.grant_book import GrantBook, HeldGrant, LockIdTaken
 from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
@@ -157,7 +157,11 @@ class RentalHub:
             except (LockRefused, CredentialError, RadioError) as err:
                 _LOGGER.warning("Lock %s is not ready to manage: %s", ieee, err)
                 return
-            self.book.trust_lock(ieee, installation)
+            try:
+                self.book.trust_lock(ieee, installation)
+            except LockIdTaken as err:
+                _LOGGER.warning("Not managing device %s: %s", ieee, err)
+                return
             coordinator = LockCoordinator(self.hass, self.entry, client, installation.flat)
             stop_access = client.add_access_listener(self._access_handler(ieee))
             stop_bolt = client.add_bolt_listener(self._bolt_handler(coordinator))

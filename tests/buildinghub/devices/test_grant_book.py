@@ -24,7 +24,7 @@ from buildinghub.credentials import (
 )
 from buildinghub.credentials.installation import InstallationRecord
 from buildinghub.credentials.sealing import SealingKey, seal_pin
-from buildinghub.devices.grant_book import GrantBook, HeldGrant
+from buildinghub.devices.grant_book import GrantBook, HeldGrant, LockIdTaken
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 HOUR = 3600
@@ -379,3 +379,29 @@ def test_a_loaded_grant_is_the_same_signed_grant(
     assert loaded is not None
     assert isinstance(loaded.signed, SignedGrant)
     assert loaded.signed.digest == grant.signed.digest
+
+
+def test_a_second_device_claiming_a_trusted_lock_id_is_not_trusted(
+    book: GrantBook, lock_a: Lock, hub_key: SigningKey
+) -> None:
+    copycat = "00:99:99:99:99:99:99:99"
+
+    with pytest.raises(LockIdTaken, match="already belongs to device"):
+        book.trust_lock(copycat, lock_a.installation)
+
+    trusted, _ = book.verify(lock_a.grant(hub_key))
+    assert trusted.ieee == LOCK_A
+    assert book.lock(copycat) is None
+
+
+def test_a_device_reinstalled_under_a_new_lock_id_no_longer_answers_to_the_old_one(
+    book: GrantBook, lock_a: Lock, hub_key: SigningKey
+) -> None:
+    moved = Lock("door-09", "landlord:ana")
+
+    book.trust_lock(LOCK_A, moved.installation)
+
+    with pytest.raises(WrongAudience):
+        book.verify(lock_a.grant(hub_key))
+    trusted, _ = book.verify(moved.grant(hub_key))
+    assert trusted.ieee == LOCK_A
