@@ -48,6 +48,10 @@ from buildinghub.devices.door_lock_protocol import (
 
 DOOR_KINDS = frozenset({GrantKind.VIEWING, GrantKind.LEASE, GrantKind.REMOTE})
 MAX_REVOKED = 256
+# After this many wrong PINs in a row the keypad refuses everything for a while, so a
+# six-digit PIN cannot be found by trying at the door.
+KEYPAD_TRIES = 5
+KEYPAD_LOCKOUT_S = 60
 REVOCATION_MEMORY_S = 400 * 24 * 3600
 
 
@@ -96,6 +100,8 @@ class DoorLockFirmware:
         self._challenges = ChallengeBook(clock)
         self._verifier: GrantVerifier | None = None
         self._listeners: list[Callable[[AccessEvent], None]] = []
+        self._wrong_pins = 0
+        self._keypad_locked_until = 0
 
     # -- installation (at the physical port) -------------------------------------------
 
@@ -179,12 +185,22 @@ class DoorLockFirmware:
 
     def keypad(self, pin: str) -> AccessEvent:
         """Someone typed a PIN on the keypad."""
+        now = self.clock.now()
+        if now < self._keypad_locked_until:
+            return self._emit(AccessMethod.KEYPAD, None, "keypad_locked_out")
         digest = pin_digest(self._salt, pin) if pin.isascii() else b""
         matches = [
             g
             for g in self.grants.values()
             if g.pin_digest is not None and hmac.compare_digest(g.pin_digest, digest)
         ]
+        if matches:
+            self._wrong_pins = 0
+        else:
+            self._wrong_pins += 1
+            if self._wrong_pins >= KEYPAD_TRIES:
+                self._wrong_pins = 0
+                self._keypad_locked_until = now + KEYPAD_LOCKOUT_S
         return self._decide(AccessMethod.KEYPAD, matches)
 
     def fingerprint(self, template: bytes) -> AccessEvent:

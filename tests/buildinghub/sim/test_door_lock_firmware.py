@@ -33,7 +33,13 @@ from buildinghub.devices.door_lock_protocol import (
     UnlockRequest,
     encode_revocation,
 )
-from buildinghub.sim.door_lock_firmware import MAX_REVOKED, DoorLockFirmware, LockRefusal
+from buildinghub.sim.door_lock_firmware import (
+    KEYPAD_LOCKOUT_S,
+    KEYPAD_TRIES,
+    MAX_REVOKED,
+    DoorLockFirmware,
+    LockRefusal,
+)
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 HOUR = 3600
@@ -773,3 +779,30 @@ def test_a_listener_that_stopped_hears_nothing_more(firmware: DoorLockFirmware) 
     firmware.keypad("0000")
 
     assert len(heard) == 1
+
+
+def test_five_wrong_pins_lock_the_keypad_for_a_minute_even_for_the_right_pin(
+    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey, clock: Clock
+) -> None:
+    firmware.apply_grant(landlord.grant(holder=holder, pin=PIN))
+    for wrong in range(KEYPAD_TRIES):
+        assert firmware.keypad(f"00000{wrong}").reason == "unknown_credential"
+
+    assert firmware.keypad(PIN).reason == "keypad_locked_out"
+    assert firmware.locked
+
+    clock.time += KEYPAD_LOCKOUT_S
+    assert firmware.keypad(PIN).granted
+
+
+def test_a_right_pin_resets_the_count_of_wrong_ones(
+    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
+) -> None:
+    firmware.apply_grant(landlord.grant(holder=holder, pin=PIN))
+    for wrong in range(KEYPAD_TRIES - 1):
+        firmware.keypad(f"00000{wrong}")
+    assert firmware.keypad(PIN).granted
+
+    for wrong in range(KEYPAD_TRIES - 1):
+        assert firmware.keypad(f"11111{wrong}").reason == "unknown_credential"
+    assert firmware.keypad(PIN).granted
