@@ -23,6 +23,7 @@ from buildinghub.radio import (
 )
 from buildinghub.sim import SimulatedApplication, VirtualDevice, VirtualEndpoint, drop_medium
 from buildinghub.sim import get_medium as medium_at
+from tests.buildinghub.zigbee import Initialized
 
 MISSING_SERIAL_PORT: Final = "/dev/nonexistent-ezsp"
 
@@ -42,19 +43,6 @@ def make_device() -> VirtualDevice:
         ],
         attributes={(1, OnOff.cluster_id): {"on_off": True}},
     )
-
-
-class Initialized:
-    """zigpy listener resolving once a device other than the coordinator is initialized."""
-
-    def __init__(self) -> None:
-        self.device: asyncio.Future[zigpy.device.Device] = (
-            asyncio.get_running_loop().create_future()
-        )
-
-    def device_initialized(self, device: zigpy.device.Device) -> None:
-        if device.nwk != 0x0000 and not self.device.done():
-            self.device.set_result(device)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from buildinghub.sim import (
     VirtualEndpoint,
     drop_medium,
 )
+from tests.buildinghub.zigbee import Initialized
 
 ECHO_CLUSTER_ID: Final = 0xFC7E
 TEST_MANUFACTURER: Final = 0x1234
@@ -124,19 +125,6 @@ def make_device() -> EchoDevice:
     )
 
 
-class Joined:
-    """zigpy listener resolving once a device other than the coordinator is initialized."""
-
-    def __init__(self) -> None:
-        self.device: asyncio.Future[zigpy.device.Device] = (
-            asyncio.get_running_loop().create_future()
-        )
-
-    def device_initialized(self, device: zigpy.device.Device) -> None:
-        if device.nwk != 0x0000 and not self.device.done():
-            self.device.set_result(device)
-
-
 @pytest.fixture
 async def app(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedApplication]:
     path = f"sim://{request.node.name}"
@@ -158,7 +146,7 @@ def device() -> EchoDevice:
 @pytest.fixture
 async def hub_device(app: SimulatedApplication, device: EchoDevice) -> zigpy.device.Device:
     """The hub's zigpy Device for ``device``, after zigpy's own join and interview."""
-    joined = Joined()
+    joined = Initialized()
     app.add_listener(joined)
     app.medium.join(device)
     return await asyncio.wait_for(joined.device, timeout=5)

@@ -23,6 +23,7 @@ from buildinghub.sim import (
     drop_medium,
     get_medium,
 )
+from tests.buildinghub.zigbee import Initialized
 
 SHORT_TIMEOUT: Final = 0.2
 
@@ -63,17 +64,6 @@ def make_device(nwk: int = 0x2A01) -> RecordingDevice:
     )
 
 
-class Joined:
-    def __init__(self) -> None:
-        self.device: asyncio.Future[zigpy.device.Device] = (
-            asyncio.get_running_loop().create_future()
-        )
-
-    def device_initialized(self, device: zigpy.device.Device) -> None:
-        if device.nwk != 0x0000 and not self.device.done():
-            self.device.set_result(device)
-
-
 @pytest.fixture
 async def app(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedApplication]:
     """A started hub; zigpy does not retry sends, so each injected fault is seen once."""
@@ -101,7 +91,7 @@ def device() -> RecordingDevice:
 @pytest.fixture
 async def on_off(app: SimulatedApplication, device: RecordingDevice) -> Any:
     """The hub's OnOff cluster of ``device``, after zigpy's join and interview."""
-    joined = Joined()
+    joined = Initialized()
     app.add_listener(joined)
     app.medium.join(device)
     hub_device = await asyncio.wait_for(joined.device, timeout=5)
@@ -146,7 +136,7 @@ async def test_zigpy_retries_hide_a_single_unacknowledged_frame(
         auto_form=True,
     )
     try:
-        joined = Joined()
+        joined = Initialized()
         application.add_listener(joined)
         application.medium.join(make_device())
         hub_device = await asyncio.wait_for(joined.device, timeout=5)
