@@ -79,7 +79,12 @@ def decode_sign1(data: bytes, *, max_size: int) -> Sign1:
 
 def verify_sign1(message: Sign1, key: PublicKey) -> None:
     """Check message's signature with key; raise BadSignature if it does not verify."""
-    key.verify(message.signature, _sig_structure(message.protected, message.payload))
+    key.verify(message.signature, sig_structure(message))
+
+
+def sig_structure(message: Sign1) -> bytes:
+    """The bytes message's signature covers: its Sig_structure (RFC 9052 §4.4)."""
+    return _sig_structure(message.protected, message.payload)
 
 
 def _read_protected_header(protected: bytes) -> bytes:

@@ -104,12 +104,19 @@ class Grant:
     parent: bytes | None = None
 
     def __post_init__(self) -> None:
-        _check_name("issuer", self.issuer)
-        _check_name("subject", self.subject)
-        _check_name("audience", self.audience)
-        _check_time("not_before", self.not_before)
-        _check_time("expires", self.expires)
-        _check_time("issued_at", self.issued_at)
+        # Written out field by field: this runs for every grant a lock verifies.
+        if not 1 <= len(self.issuer) <= MAX_NAME_LENGTH:
+            raise _name_error("issuer")
+        if not 1 <= len(self.subject) <= MAX_NAME_LENGTH:
+            raise _name_error("subject")
+        if not 1 <= len(self.audience) <= MAX_NAME_LENGTH:
+            raise _name_error("audience")
+        if not 0 <= self.not_before <= _MAX_TIME:
+            raise _time_error("not_before", self.not_before)
+        if not 0 <= self.expires <= _MAX_TIME:
+            raise _time_error("expires", self.expires)
+        if not 0 <= self.issued_at <= _MAX_TIME:
+            raise _time_error("issued_at", self.issued_at)
         if self.not_before >= self.expires:
             raise MalformedGrant(
                 f"the window is empty: not_before {self.not_before} is not before "
@@ -241,14 +248,12 @@ def _enum[E: StrEnum](enum: type[E], value: str, name: str) -> E:
         raise MalformedGrant(f"claim {name} must be one of {choices}, got {value!r}") from None
 
 
-def _check_name(name: str, value: str) -> None:
-    if not 1 <= len(value) <= MAX_NAME_LENGTH:
-        raise MalformedGrant(f"{name} must be 1 to {MAX_NAME_LENGTH} characters")
+def _name_error(name: str) -> MalformedGrant:
+    return MalformedGrant(f"{name} must be 1 to {MAX_NAME_LENGTH} characters")
 
 
-def _check_time(name: str, value: int) -> None:
-    if not 0 <= value <= _MAX_TIME:
-        raise MalformedGrant(f"{name} must be a unix time in seconds, got {value}")
+def _time_error(name: str, value: int) -> MalformedGrant:
+    return MalformedGrant(f"{name} must be a unix time in seconds, got {value}")
 
 
 def _holder_key(cnf: object) -> PublicKey:

@@ -11,10 +11,7 @@ from typing import Self
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from .errors import BadSignature, MalformedKey
 
@@ -28,6 +25,7 @@ _UNCOMPRESSED_PREFIX = bytes((_UNCOMPRESSED,))
 # P-256 (SEC 2 §2.4.2): y^2 = x^3 - 3x + b over GF(p).
 _P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
 _B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+_COORDINATE_MASK = (1 << 256) - 1
 
 # COSE_Key labels and values (RFC 9052 §7, RFC 9053 §7.1).
 _KTY, _CRV, _X, _Y = 1, -1, -2, -3
@@ -36,6 +34,10 @@ _CRV_P256 = 1
 _COSE_KEY_LABELS = frozenset((_KTY, _CRV, _X, _Y))
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+# DER heads (tag, one-byte length) for the signature's two integers and their sequence.
+_DER_INTEGER_HEADS = tuple(bytes((0x02, length)) for length in range(_COORDINATE_LENGTH + 2))
+_DER_SEQUENCE_HEADS = tuple(bytes((0x30, length)) for length in range(2 * _COORDINATE_LENGTH + 7))
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -57,12 +59,7 @@ class PublicKey:
                 f"a public key is a 65-byte uncompressed P-256 point (0x04 || x || y), "
                 f"got {len(point)} bytes"
             )
-        x = int.from_bytes(point[1:33])
-        y = int.from_bytes(point[33:])
-        # A pure-integer check: ~30x cheaper than building the OpenSSL key, which matters
-        # because every grant verification parses its holder key.
-        if x >= _P or y >= _P or (y * y - (x * x * x - 3 * x + _B)) % _P:
-            raise MalformedKey("the public key is not a point on P-256: check its x and y")
+        _check_on_curve(point)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -72,6 +69,20 @@ class PublicKey:
     def to_bytes(self) -> bytes:
         """The 65-byte uncompressed SEC1 encoding."""
         return self.point
+
+    @classmethod
+    def from_coordinates(cls, x: bytes, y: bytes) -> Self:
+        """The key whose point is (x, y), each 32 bytes big-endian; checked as on construction."""
+        if len(x) != _COORDINATE_LENGTH or len(y) != _COORDINATE_LENGTH:
+            raise MalformedKey(f"P-256 coordinates are 32 bytes each, got {len(x)} and {len(y)}")
+        point = _UNCOMPRESSED_PREFIX + x + y
+        _check_on_curve(point)
+        # PublicKey(point) would set each frozen field with object.__setattr__; the slots' own
+        # descriptors do the same for less, on the hot path of every grant verification.
+        key = object.__new__(cls)
+        _set_point(key, point)
+        _set_verifier(key, None)
+        return key
 
     @classmethod
     def from_cose_key(cls, cose_key: Mapping[object, object]) -> Self:
@@ -90,7 +101,7 @@ class PublicKey:
             raise MalformedKey("COSE_Key x and y must be byte strings")
         if len(x) != _COORDINATE_LENGTH or len(y) != _COORDINATE_LENGTH:
             raise MalformedKey(f"COSE_Key x and y are 32 bytes each, got {len(x)} and {len(y)}")
-        return cls(_UNCOMPRESSED_PREFIX + x + y)
+        return cls.from_coordinates(x, y)
 
     def to_cose_key(self) -> dict[int, int | bytes]:
         """The EC2 P-256 COSE_Key map of this key."""
@@ -113,9 +124,8 @@ class PublicKey:
                 f"an ES256 signature is 64 bytes (r || s), got {len(signature)}: "
                 f"check that it is not DER-encoded or truncated"
             )
-        der = encode_dss_signature(int.from_bytes(signature[:32]), int.from_bytes(signature[32:]))
         try:
-            self._cryptography_key().verify(der, message, _ECDSA_SHA256)
+            self._cryptography_key().verify(_der_signature(signature), message, _ECDSA_SHA256)
         except InvalidSignature:
             raise BadSignature(
                 f"the signature does not verify with key {self.kid.hex()}: "
@@ -131,6 +141,36 @@ class PublicKey:
 
     def __repr__(self) -> str:
         return f"PublicKey(kid={self.kid.hex()})"
+
+
+def _check_on_curve(point: bytes) -> None:
+    # A pure-integer check, several times cheaper than building the OpenSSL key: every grant
+    # verification reads its holder key. One integer holds 0x04 || x || y.
+    xy = int.from_bytes(point)
+    x = (xy >> 256) & _COORDINATE_MASK
+    y = xy & _COORDINATE_MASK
+    if x >= _P or y >= _P or (y * y - (x * x * x - 3 * x + _B)) % _P:
+        raise MalformedKey("the public key is not a point on P-256: check its x and y")
+
+
+_set_point = PublicKey.__dict__["point"].__set__
+_set_verifier = PublicKey.__dict__["_verifier"].__set__
+
+
+def _der_signature(signature: bytes) -> bytes:
+    # The DER ECDSA-Sig-Value SEQUENCE {r INTEGER, s INTEGER} (RFC 3279 §2.2.3) that OpenSSL
+    # verifies, built by hand because it is on every verification and Python integers cost
+    # more than the bytes. X.690 §8.3: each integer in the fewest bytes, with a leading 0x00
+    # where the top bit would read as a sign; at most 33 bytes, so every length is one byte.
+    # test_keys.py checks it against cryptography's encoder.
+    r = signature[:_COORDINATE_LENGTH].lstrip(b"\x00") or b"\x00"
+    s = signature[_COORDINATE_LENGTH:].lstrip(b"\x00") or b"\x00"
+    if r[0] & 0x80:
+        r = b"\x00" + r
+    if s[0] & 0x80:
+        s = b"\x00" + s
+    r_head, s_head = _DER_INTEGER_HEADS[len(r)], _DER_INTEGER_HEADS[len(s)]
+    return b"".join((_DER_SEQUENCE_HEADS[len(r) + len(s) + 4], r_head, r, s_head, s))
 
 
 class SigningKey:

@@ -7,8 +7,12 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from buildinghub.credentials import BadSignature, MalformedKey, PublicKey, SigningKey
+from buildinghub.credentials.keys import _der_signature
 
 # COSE WG example key "11" and a signature it made (cose-wg/Examples,
 # sign1-tests/sign-pass-03.json): a published ES256 vector in raw r||s form.
@@ -61,6 +65,40 @@ def test_der_encoded_signature_is_refused_with_a_hint() -> None:
 
     with pytest.raises(BadSignature, match="DER"):
         public_key.verify(der, b"m")
+
+
+_SCALARS = st.integers(min_value=0, max_value=2**256 - 1) | st.sampled_from(
+    [0, 1, 0x7F, 0x80, 0xFF, 2**248 - 1, 2**248, 2**255 - 1, 2**255, 2**256 - 1]
+)
+
+
+@given(r=_SCALARS, s=_SCALARS)
+@example(r=0, s=0)
+@example(r=2**255, s=2**255)
+def test_raw_signature_becomes_the_der_cryptography_writes(r: int, s: int) -> None:
+    raw = r.to_bytes(32) + s.to_bytes(32)
+
+    assert _der_signature(raw) == encode_dss_signature(r, s)
+
+
+def test_public_key_from_coordinates_is_the_key_from_its_point(holder_key: SigningKey) -> None:
+    point = holder_key.public_key.to_bytes()
+
+    assert PublicKey.from_coordinates(point[1:33], point[33:]) == holder_key.public_key
+
+
+def test_coordinates_off_the_curve_are_refused(holder_key: SigningKey) -> None:
+    point = holder_key.public_key.to_bytes()
+
+    with pytest.raises(MalformedKey, match="not a point on P-256"):
+        PublicKey.from_coordinates(point[1:33], bytes(32))
+
+
+def test_coordinates_of_the_wrong_length_are_refused(holder_key: SigningKey) -> None:
+    point = holder_key.public_key.to_bytes()
+
+    with pytest.raises(MalformedKey, match="32 bytes each"):
+        PublicKey.from_coordinates(point[1:32], point[32:])
 
 
 def test_public_key_round_trips_through_sec1_bytes(holder_key: SigningKey) -> None:
