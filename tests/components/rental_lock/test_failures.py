@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_UNLOCK
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
@@ -16,8 +16,9 @@ from buildinghub.devices.door_lock_protocol import encode_revocation
 from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import CONF_RADIO_PATH, DOMAIN
 
-from .conftest import DAY, IssueGrant, settle
+from .conftest import DAY, IssueGrant
 from .test_grants import PIN, install
+from .test_lock import unlock_as
 
 LOCK = "lock.flat_1a_door"
 
@@ -103,14 +104,7 @@ async def test_unlock_the_lock_refuses_reports_the_locks_reason(
     flat.lock.firmware.revoke(encode_revocation(decode_grant(lease).grant.grant_id))
 
     with pytest.raises(HomeAssistantError) as caught:
-        await hass.services.async_call(
-            LOCK_DOMAIN,
-            SERVICE_UNLOCK,
-            {ATTR_ENTITY_ID: LOCK},
-            blocking=True,
-            context=Context(user_id=resident.id),
-        )
-    await settle(hass)
+        await unlock_as(hass, resident)
 
     assert caught.value.translation_key == "unlock_refused"
     assert caught.value.translation_placeholders == {"flat": "Flat 1A", "reason": "unknown_grant"}
@@ -118,11 +112,5 @@ async def test_unlock_the_lock_refuses_reports_the_locks_reason(
 
     building.medium.set_online(flat.lock.ieee, False)
     with pytest.raises(HomeAssistantError) as unreachable:
-        await hass.services.async_call(
-            LOCK_DOMAIN,
-            SERVICE_UNLOCK,
-            {ATTR_ENTITY_ID: LOCK},
-            blocking=True,
-            context=Context(user_id=resident.id),
-        )
+        await unlock_as(hass, resident)
     assert unreachable.value.translation_key == "lock_unreachable"

@@ -36,7 +36,8 @@ async def _app_lease(
     await install(hass, lease, user_id=user)
 
 
-async def _unlock(hass: HomeAssistant, user: MockUser) -> None:
+async def unlock_as(hass: HomeAssistant, user: MockUser) -> None:
+    """Press Unlock on Flat 1A's door in the app, as ``user``."""
     await hass.services.async_call(
         LOCK_DOMAIN,
         SERVICE_UNLOCK,
@@ -57,7 +58,7 @@ async def test_the_grants_user_opens_the_door_from_the_app(
     await _app_lease(hass, init_integration, flat, issue, resident.id)
     assert hass.states.get(LOCK).state == LockState.LOCKED  # type: ignore[union-attr]
 
-    await _unlock(hass, resident)
+    await unlock_as(hass, resident)
 
     assert hass.states.get(LOCK).state == LockState.UNLOCKED  # type: ignore[union-attr]
     event = hass.states.get(EVENT)
@@ -78,7 +79,7 @@ async def test_another_user_cannot_open_the_door(
     await _app_lease(hass, init_integration, flat, issue, resident.id)
 
     with pytest.raises(ServiceValidationError) as caught:
-        await _unlock(hass, hass_admin_user)
+        await unlock_as(hass, hass_admin_user)
 
     assert caught.value.translation_key == "no_usable_grant"
     assert flat.lock.firmware.locked
@@ -97,7 +98,7 @@ async def test_a_grant_held_on_the_tenants_phone_does_not_open_from_the_app(
     await install(hass, lease, user_id=resident.id)
 
     with pytest.raises(ServiceValidationError):
-        await _unlock(hass, resident)
+        await unlock_as(hass, resident)
 
     assert flat.lock.firmware.locked
 
@@ -116,7 +117,7 @@ async def test_app_unlock_stops_when_the_grant_ends(
     freezer.move_to(START + timedelta(hours=1))
 
     with pytest.raises(ServiceValidationError):
-        await _unlock(hass, resident)
+        await unlock_as(hass, resident)
 
     assert flat.lock.firmware.locked
 
@@ -130,7 +131,7 @@ async def test_the_door_relocks_itself_and_can_be_locked_from_the_app(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     await _app_lease(hass, init_integration, flat, issue, resident.id)
-    await _unlock(hass, resident)
+    await unlock_as(hass, resident)
     assert not flat.lock.firmware.locked
 
     await hass.services.async_call(LOCK_DOMAIN, SERVICE_LOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True)
@@ -138,7 +139,7 @@ async def test_the_door_relocks_itself_and_can_be_locked_from_the_app(
     assert flat.lock.firmware.locked
     assert hass.states.get(LOCK).state == LockState.LOCKED  # type: ignore[union-attr]
 
-    await _unlock(hass, resident)
+    await unlock_as(hass, resident)
     assert hass.states.get(LOCK).state == LockState.UNLOCKED  # type: ignore[union-attr]
     freezer.tick(timedelta(seconds=6))
     async_fire_time_changed(hass)
