@@ -16,6 +16,7 @@ from buildinghub.credentials import GrantKind, SigningKey, WrongAudience, decode
 from buildinghub.sim.building import (
     STATE_FILE,
     SimulatedBuilding,
+    SimulatedFlat,
     forget_building,
     get_building,
     is_simulated,
@@ -78,6 +79,28 @@ def building(path: str, clock: Clock) -> Iterator[SimulatedBuilding]:
 # -- a new building ----------------------------------------------------------------------
 
 
+def _grant(
+    building: SimulatedBuilding,
+    flat: SimulatedFlat,
+    kind: GrantKind,
+    subject: str,
+    *,
+    start: int = NOW,
+    end: int = NOW + DAY,
+    pin: str | None = None,
+) -> bytes:
+    """What the flat's landlord signs for ``subject``, held on a phone of their own."""
+    return building.issue_grant(
+        flat,
+        kind=kind,
+        subject=subject,
+        not_before=start,
+        expires=end,
+        holder_key=SigningKey.generate().public_key,
+        pin=pin,
+    )
+
+
 def test_a_new_building_has_the_flats_asked_for(building: SimulatedBuilding) -> None:
     assert [flat.name for flat in building.flats] == [
         "Flat 1A",
@@ -137,14 +160,7 @@ def test_only_sim_paths_are_simulated() -> None:
 
 def test_a_landlords_grant_is_stored_by_the_flats_lock(building: SimulatedBuilding) -> None:
     flat = building.flats[1]
-    encoded = building.issue_grant(
-        flat,
-        kind=GrantKind.LEASE,
-        subject=flat.tenant,
-        not_before=NOW,
-        expires=NOW + 30 * DAY,
-        holder_key=SigningKey.generate().public_key,
-    )
+    encoded = _grant(building, flat, GrantKind.LEASE, flat.tenant, end=NOW + 30 * DAY)
 
     stored = flat.lock.firmware.apply_grant(encoded)
 
@@ -154,15 +170,7 @@ def test_a_landlords_grant_is_stored_by_the_flats_lock(building: SimulatedBuildi
 
 async def test_the_pin_of_a_grant_opens_its_flats_door(building: SimulatedBuilding) -> None:
     flat = building.flats[0]
-    grant = building.issue_grant(
-        flat,
-        kind=GrantKind.VIEWING,
-        subject=flat.viewer,
-        not_before=NOW,
-        expires=NOW + DAY,
-        holder_key=SigningKey.generate().public_key,
-        pin=flat.viewer_pin,
-    )
+    grant = _grant(building, flat, GrantKind.VIEWING, flat.viewer, pin=flat.viewer_pin)
     flat.lock.firmware.apply_grant(grant)
 
     assert flat.lock.keypad(flat.viewer_pin).granted
@@ -173,14 +181,7 @@ def test_a_grant_for_one_flat_is_refused_by_a_neighbour_with_the_same_landlord(
 ) -> None:
     flat, neighbour = building.flats[0], building.flats[3]
     assert flat.landlord == neighbour.landlord
-    grant = building.issue_grant(
-        flat,
-        kind=GrantKind.LEASE,
-        subject=flat.tenant,
-        not_before=NOW,
-        expires=NOW + DAY,
-        holder_key=SigningKey.generate().public_key,
-    )
+    grant = _grant(building, flat, GrantKind.LEASE, flat.tenant)
 
     with pytest.raises(WrongAudience):
         neighbour.lock.firmware.apply_grant(grant)
@@ -190,13 +191,8 @@ def test_a_grant_issued_for_a_later_window_is_dated_no_later_than_now(
     building: SimulatedBuilding,
 ) -> None:
     flat = building.flats[0]
-    encoded = building.issue_grant(
-        flat,
-        kind=GrantKind.VIEWING,
-        subject=flat.viewer,
-        not_before=NOW + DAY,
-        expires=NOW + 2 * DAY,
-        holder_key=SigningKey.generate().public_key,
+    encoded = _grant(
+        building, flat, GrantKind.VIEWING, flat.viewer, start=NOW + DAY, end=NOW + 2 * DAY
     )
 
     assert decode_grant(encoded).grant.issued_at == NOW
@@ -234,15 +230,7 @@ def test_a_grant_issued_before_a_restart_is_accepted_after_it(
     building: SimulatedBuilding, clock: Clock, tmp_path: Path
 ) -> None:
     flat = building.flats[0]
-    encoded = building.issue_grant(
-        flat,
-        kind=GrantKind.LEASE,
-        subject=flat.tenant,
-        not_before=NOW,
-        expires=NOW + DAY,
-        holder_key=SigningKey.generate().public_key,
-        pin=flat.tenant_pin,
-    )
+    encoded = _grant(building, flat, GrantKind.LEASE, flat.tenant, pin=flat.tenant_pin)
     building.save(tmp_path)
 
     firmware = SimulatedBuilding.load(tmp_path, clock=clock).flats[0].lock.firmware
