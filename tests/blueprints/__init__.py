@@ -1,0 +1,1 @@
+"""Our automation blueprints, validated and run by Home Assistant itself."""
