@@ -8,7 +8,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import voluptuous as vol
+from homeassistant.components.notify.const import ATTR_MESSAGE, ATTR_TITLE
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_FLOOR_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import (
     HomeAssistantError,
@@ -17,11 +19,13 @@ from homeassistant.exceptions import (
     UnknownUser,
 )
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import floor_registry as fr
 
 from buildinghub.credentials import MAX_GRANT_BYTES, CredentialError
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub.radio.errors import DeviceUnreachable
 
+from .announcements import async_announce, audience
 from .const import ATTR_CONFIG_ENTRY_ID, ATTR_GRANT, ATTR_GRANT_ID, ATTR_USER_ID, DOMAIN
 from .coordinator import RentalLockConfigEntry
 
@@ -29,6 +33,8 @@ SERVICE_INSTALL_GRANT = "install_grant"
 SERVICE_REVOKE_GRANT = "revoke_grant"
 SERVICE_PURGE_EXPIRED = "purge_expired"
 SERVICE_HUB_KEY = "hub_key"
+SERVICE_ANNOUNCE = "announce"
+MAX_ANNOUNCEMENT = 1000
 
 _ENTRY = vol.Optional(ATTR_CONFIG_ENTRY_ID)
 INSTALL_SCHEMA = vol.Schema(
@@ -40,6 +46,13 @@ INSTALL_SCHEMA = vol.Schema(
 )
 REVOKE_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required(ATTR_GRANT_ID): cv.string})
 PURGE_SCHEMA = vol.Schema({_ENTRY: cv.string})
+ANNOUNCE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_MESSAGE): vol.All(cv.string, vol.Length(min=1, max=MAX_ANNOUNCEMENT)),
+        vol.Optional(ATTR_TITLE): vol.All(cv.string, vol.Length(max=100)),
+        vol.Optional(ATTR_FLOOR_ID): cv.string,
+    }
+)
 
 
 def _entry(hass: HomeAssistant, call: ServiceCall) -> RentalLockConfigEntry:
@@ -150,6 +163,27 @@ async def _async_hub_key(call: ServiceCall) -> ServiceResponse:
     }
 
 
+async def _async_announce(call: ServiceCall) -> ServiceResponse:
+    """Tell the residents of the building, or of one floor."""
+    hass = call.hass
+    floor_id = call.data.get(ATTR_FLOOR_ID)
+    if floor_id is not None and fr.async_get(hass).async_get_floor(floor_id) is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_floor",
+            translation_placeholders={"floor_id": floor_id},
+        )
+    hubs = [entry.runtime_data.hub for entry in hass.config_entries.async_loaded_entries(DOMAIN)]
+    reach = audience(hass, hubs, floor_id)
+    title = call.data.get(ATTR_TITLE) or hass.config.location_name
+    await async_announce(hass, reach, title=title, message=call.data[ATTR_MESSAGE])
+    return {
+        "flats": list(reach.flats),
+        "residents": len(reach.residents),
+        "phones": len(reach.phones),
+    }
+
+
 def _admin_only(
     handler: Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]],
 ) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
@@ -174,6 +208,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_REVOKE_GRANT, _async_revoke, REVOKE_SCHEMA, SupportsResponse.NONE),
         (SERVICE_PURGE_EXPIRED, _async_purge, PURGE_SCHEMA, SupportsResponse.OPTIONAL),
         (SERVICE_HUB_KEY, _async_hub_key, PURGE_SCHEMA, SupportsResponse.ONLY),
+        (SERVICE_ANNOUNCE, _async_announce, ANNOUNCE_SCHEMA, SupportsResponse.OPTIONAL),
     ):
         hass.services.async_register(
             DOMAIN, name, _admin_only(handler), schema, supports_response=response

@@ -123,9 +123,14 @@ async def settle(hass: HomeAssistant) -> None:
         await hass.async_block_till_done()
 
 
+async def make_resident(hass: HomeAssistant, name: str) -> MockUser:
+    """An ordinary (non-administrator) Home Assistant user."""
+    group = await hass.auth.async_get_group(GROUP_ID_USER)
+    assert group is not None
+    return MockUser(name=name, groups=[group]).add_to_hass(hass)
+
+
 @pytest.fixture
 async def resident(hass: HomeAssistant) -> MockUser:
     """A resident: an ordinary (non-administrator) Home Assistant user."""
-    group = await hass.auth.async_get_group(GROUP_ID_USER)
-    assert group is not None
-    return MockUser(name="Resident", groups=[group]).add_to_hass(hass)
+    return await make_resident(hass, "Resident")
