@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -35,30 +35,45 @@ def window_start(moment: datetime) -> datetime:
 
 
 def windows_from_minutes(readings: Iterable[tuple[datetime, float | None]]) -> list[LoadWindow]:
-    """Cut time-ordered readings (kW, ``None`` = no reading) into windows.
-
-    Every quarter-hour between the first and the last reading gets a window,
-    so gaps in the meter's data are windows too; they carry the previous
-    window's load, which is what a detector that never saw the gap would
-    keep believing.
-    """
+    """Cut time-ordered readings (kW, ``None`` = no reading) into windows."""
     buckets: dict[datetime, list[float]] = {}
     for moment, load in readings:
         bucket = buckets.setdefault(window_start(moment), [])
         if load is not None and math.isfinite(load):
             bucket.append(load)
-    if not buckets:
-        return []
-    windows: list[LoadWindow] = []
-    start, last = min(buckets), max(buckets)
-    previous = (0.0, 0.0)
-    while start <= last:
-        values = buckets.get(start, [])
-        if values:
-            previous = (_mean(values), _spread(values))
-        windows.append(
-            LoadWindow(start=start, mean_kw=previous[0], spread_kw=previous[1], samples=len(values))
+    last = max(buckets, default=None)
+    measured = {
+        start: LoadWindow(
+            start=start, mean_kw=_mean(values), spread_kw=_spread(values), samples=len(values)
         )
+        for start, values in buckets.items()
+        if values
+    }
+    return contiguous(measured, until=last)
+
+
+def contiguous(
+    measured: Mapping[datetime, LoadWindow], *, until: datetime | None = None
+) -> list[LoadWindow]:
+    """Every quarter-hour from the first measured window to ``until`` (or the last one).
+
+    Gaps in the meter's data are windows too; they carry the previous
+    window's load, which is what a detector that never saw the gap would
+    keep believing.
+    """
+    if not measured:
+        return []
+    start = min(measured)
+    last = max([*measured, until or start])
+    windows: list[LoadWindow] = []
+    while start <= last:
+        window = measured.get(start)
+        if window is None:
+            before = windows[-1]
+            window = LoadWindow(
+                start=start, mean_kw=before.mean_kw, spread_kw=before.spread_kw, samples=0
+            )
+        windows.append(window)
         start += WINDOW
     return windows
 
