@@ -1,0 +1,248 @@
+"""Ledger entries: the typed, canonical records the key log holds (SPEC K1, K2, K6, R1-R3).
+
+Each entry is one canonical CBOR map (RFC 8949 §4.2.1) with a ``type`` and exactly its fields;
+decoding is strict (buildinghub.credentials.strict_cbor) and re-encoding must give back the
+same bytes, so an entry has one encoding and its leaf hash names it. Only public keys, key
+ids, salted hashes and signed records go in, never an identity number or an ID image.
+
+    type          fields
+    register      role, key (65-byte SEC1 point), owner (32-byte salted hash), subject, at
+    rotate        old (16-byte kid), key (the new point), at, proof (old key's signature)
+    revoke        kid, at, reason
+    listing       record (a signed listing, R2; see records.py)
+    installation  record (a signed lock installation record, R3; credentials.installation)
+    identity      record (a signed identity check, R1; see records.py)
+
+``subject`` is the public name the key acts under: a landlord's issuer name on grants, a lock
+or bay id, a hub id, a witness name; for a tenant, the hex of their identity lookup hash.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import cbor2
+
+from buildinghub.credentials.errors import CredentialError
+from buildinghub.credentials.keys import KID_LENGTH, SIGNATURE_LENGTH, PublicKey, SigningKey
+from buildinghub.credentials.strict_cbor import loads_one
+
+from .errors import MalformedEntry
+from .identity import LOOKUP_HASH_LENGTH
+
+MAX_ENTRY_BYTES = 2048
+MAX_TEXT_LENGTH = 64
+ROTATION_DOMAIN = "buildinghub-key-rotation-v1"
+_MAX_TIME = 2**63 - 1
+
+
+class Role(StrEnum):
+    """Whose key it is."""
+
+    TENANT = "tenant"
+    LANDLORD = "landlord"
+    LOCK = "lock"
+    HUB = "hub"
+    WITNESS = "witness"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRegistration:
+    """A new key: whose (owner hash), for which role, under which public name, from when."""
+
+    role: Role
+    key: PublicKey
+    owner: bytes
+    subject: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRotation:
+    """The key ``old`` is replaced by ``key``; ``proof`` is old's signature of the change."""
+
+    old: bytes
+    key: PublicKey
+    at: int
+    proof: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRevocation:
+    """The key ``kid`` must not be trusted from ``at`` on."""
+
+    kid: bytes
+    at: int
+    reason: str
+
+
+class RecordKind(StrEnum):
+    """The signed records the ledger publishes."""
+
+    LISTING = "listing"
+    INSTALLATION = "installation"
+    IDENTITY = "identity"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRecord:
+    """A signed record (COSE_Sign1 bytes), published as is; records.py verifies it."""
+
+    kind: RecordKind
+    record: bytes
+
+
+type Entry = KeyRegistration | KeyRotation | KeyRevocation | SignedRecord
+
+
+def rotation_message(old: bytes, new_key: PublicKey, at: int) -> bytes:
+    """What the old key signs to hand over to the new one."""
+    return cbor2.dumps([ROTATION_DOMAIN, old, new_key.to_bytes(), at], canonical=True)
+
+
+def rotate_key(old: SigningKey, new_key: PublicKey, at: int) -> KeyRotation:
+    """The rotation entry from old to new_key, signed by old."""
+    old_kid = old.public_key.kid
+    return KeyRotation(old_kid, new_key, at, old.sign(rotation_message(old_kid, new_key, at)))
+
+
+def encode_entry(entry: Entry) -> bytes:
+    """The one canonical encoding of an entry."""
+    fields: dict[str, object]
+    match entry:
+        case KeyRegistration():
+            _check_text(entry.subject, "subject")
+            _check_bytes(entry.owner, LOOKUP_HASH_LENGTH, "owner")
+            fields = {
+                "type": "register",
+                "role": entry.role.value,
+                "key": entry.key.to_bytes(),
+                "owner": entry.owner,
+                "subject": entry.subject,
+                "at": _check_time(entry.at),
+            }
+        case KeyRotation():
+            _check_bytes(entry.old, KID_LENGTH, "old")
+            _check_bytes(entry.proof, SIGNATURE_LENGTH, "proof")
+            fields = {
+                "type": "rotate",
+                "old": entry.old,
+                "key": entry.key.to_bytes(),
+                "at": _check_time(entry.at),
+                "proof": entry.proof,
+            }
+        case KeyRevocation():
+            _check_bytes(entry.kid, KID_LENGTH, "kid")
+            _check_text(entry.reason, "reason")
+            fields = {
+                "type": "revoke",
+                "kid": entry.kid,
+                "at": _check_time(entry.at),
+                "reason": entry.reason,
+            }
+        case SignedRecord():
+            if not entry.record:
+                raise MalformedEntry("a signed record must not be empty")
+            fields = {"type": entry.kind.value, "record": entry.record}
+    encoded = cbor2.dumps(fields, canonical=True)
+    if len(encoded) > MAX_ENTRY_BYTES:
+        raise MalformedEntry(f"the entry is {len(encoded)} bytes, more than {MAX_ENTRY_BYTES}")
+    return encoded
+
+
+_FIELDS = {
+    "register": {"type", "role", "key", "owner", "subject", "at"},
+    "rotate": {"type", "old", "key", "at", "proof"},
+    "revoke": {"type", "kid", "at", "reason"},
+    **{kind.value: {"type", "record"} for kind in RecordKind},
+}
+
+
+def decode_entry(data: bytes) -> Entry:
+    """Read an entry strictly: one canonical CBOR map with exactly its type's fields."""
+    if len(data) > MAX_ENTRY_BYTES:
+        raise MalformedEntry(f"the entry is {len(data)} bytes, more than {MAX_ENTRY_BYTES}")
+    try:
+        fields = loads_one(data, "the ledger entry")
+    except CredentialError as err:
+        raise MalformedEntry(str(err)) from None
+    if not isinstance(fields, dict):
+        raise MalformedEntry("a ledger entry is a CBOR map")
+    kind = fields.get("type")
+    if not isinstance(kind, str) or kind not in _FIELDS:
+        raise MalformedEntry(f"unknown entry type {kind!r}: expected one of {sorted(_FIELDS)}")
+    if set(fields) != _FIELDS[kind]:
+        raise MalformedEntry(f"a {kind} entry has exactly the fields {sorted(_FIELDS[kind])}")
+    entry = _build(kind, fields)
+    if encode_entry(entry) != data:
+        raise MalformedEntry("the entry is not in its canonical encoding (RFC 8949 §4.2.1)")
+    return entry
+
+
+def _build(kind: str, fields: dict[object, object]) -> Entry:
+    try:
+        match kind:
+            case "register":
+                role = _text(fields, "role")
+                if role not in Role.__members__.values():
+                    raise MalformedEntry(
+                        f"unknown role {role!r}: expected one of {[r.value for r in Role]}"
+                    )
+                return KeyRegistration(
+                    Role(role),
+                    PublicKey.from_bytes(_bytes(fields, "key")),
+                    _bytes(fields, "owner"),
+                    _text(fields, "subject"),
+                    _int(fields, "at"),
+                )
+            case "rotate":
+                return KeyRotation(
+                    _bytes(fields, "old"),
+                    PublicKey.from_bytes(_bytes(fields, "key")),
+                    _int(fields, "at"),
+                    _bytes(fields, "proof"),
+                )
+            case "revoke":
+                return KeyRevocation(
+                    _bytes(fields, "kid"), _int(fields, "at"), _text(fields, "reason")
+                )
+            case _:
+                return SignedRecord(RecordKind(kind), _bytes(fields, "record"))
+    except CredentialError as err:  # a key that is not a P-256 point
+        raise MalformedEntry(str(err)) from None
+
+
+def _text(fields: dict[object, object], name: str) -> str:
+    value = fields[name]
+    if type(value) is not str:
+        raise MalformedEntry(f"{name} must be text")
+    return value
+
+
+def _bytes(fields: dict[object, object], name: str) -> bytes:
+    value = fields[name]
+    if type(value) is not bytes:
+        raise MalformedEntry(f"{name} must be a byte string")
+    return value
+
+
+def _int(fields: dict[object, object], name: str) -> int:
+    value = fields[name]
+    if type(value) is not int:
+        raise MalformedEntry(f"{name} must be an integer")
+    return value
+
+
+def _check_text(value: str, name: str) -> None:
+    if not 0 < len(value) <= MAX_TEXT_LENGTH:
+        raise MalformedEntry(f"{name} must be text of 1 to {MAX_TEXT_LENGTH} characters")
+
+
+def _check_bytes(value: bytes, length: int, name: str) -> None:
+    if len(value) != length:
+        raise MalformedEntry(f"{name} must be {length} bytes, got {len(value)}")
+
+
+def _check_time(at: int) -> int:
+    if not 0 <= at <= _MAX_TIME:
+        raise MalformedEntry(f"at must be unix seconds from 0 to 2**63 - 1, got {at}")
+    return at
