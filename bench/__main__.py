@@ -9,6 +9,7 @@ from collections.abc import Callable
 # Name -> module; each module has main(argv: list[str]) -> dict[str, object].
 BENCHMARKS = {
     "grants": "bench.grants",
+    "keylog": "bench.keylog",
 }
 
 
