@@ -86,3 +86,33 @@ class UsesExhausted(CredentialError):
     """The grant has no uses left."""
 
     reason = "uses_exhausted"
+
+
+class ShareNotAllowed(CredentialError):
+    """A grant was shared although it does not allow sharing."""
+
+    reason = "share_not_allowed"
+
+
+class ShareWidens(CredentialError):
+    """A shared grant asks for more than its parent: a longer window, more uses, or re-sharing."""
+
+    reason = "share_widens"
+
+
+class BrokenChain(CredentialError):
+    """A shared grant does not follow from the grant it names as its parent."""
+
+    reason = "broken_chain"
+
+
+class KeyTransferred(CredentialError):
+    """The grant was transferred to someone else and no longer opens anything for its holder."""
+
+    reason = "transferred"
+
+
+class MemberFrozen(CredentialError):
+    """The bay's manager froze this share (or one it comes from) until further notice."""
+
+    reason = "frozen"

@@ -50,6 +50,19 @@ class StaticTrustStore:
         return self._by_kid.get(kid)
 
 
+def read_signed_grant(data: bytes) -> tuple[SignedGrant, bytes, bytes]:
+    """The grant in data, the Sig_structure its signature covers, and the signature.
+
+    Nothing is trusted yet: the caller checks the signature with the key it expects.
+    """
+    read = read_canonical_grant(data)
+    if read is None:
+        # Not in the encoding issue_grant writes, or refused: decoding strictly says why.
+        message = decode_sign1(data, max_size=MAX_GRANT_BYTES)
+        read = SignedGrant.from_sign1(message), sig_structure(message), message.signature
+    return read
+
+
 def _never_revoked(grant_id: bytes) -> bool:
     return False
 
@@ -91,12 +104,7 @@ class GrantVerifier:
         that is how a lock or hub stores tomorrow's viewing today. Its window is
         checked again at every use with :meth:`verify_window`.
         """
-        read = read_canonical_grant(data)
-        if read is None:
-            # Not in the encoding issue_grant writes, or refused: decoding strictly says why.
-            message = decode_sign1(data, max_size=MAX_GRANT_BYTES)
-            read = SignedGrant.from_sign1(message), sig_structure(message), message.signature
-        signed, to_be_signed, signature = read
+        signed, to_be_signed, signature = read_signed_grant(data)
         grant = signed.grant
         issuer = self._trust.issuer_key(signed.kid)
         if issuer is None:
@@ -115,13 +123,17 @@ class GrantVerifier:
                 f"the grant is for {grant.audience!r}, this is {self.verifier_id!r}: "
                 f"present it at the lock or bay it names"
             )
-        if self._revoked(grant.grant_id):
-            raise GrantRevoked(f"grant {grant.grant_id.hex()} was revoked by its issuer")
+        self.verify_not_revoked(grant)
         if upcoming:
-            self._verify_not_expired(grant, self._clock.now())
+            self.verify_not_expired(grant)
         else:
             self.verify_window(grant)
         return signed
+
+    def verify_not_revoked(self, grant: Grant) -> None:
+        """GrantRevoked if the grant's id is on this verifier's revocation list."""
+        if self._revoked(grant.grant_id):
+            raise GrantRevoked(f"grant {grant.grant_id.hex()} was revoked by its issuer")
 
     def verify_window(self, grant: Grant, now: int | None = None) -> None:
         """Check that now (default: this verifier's clock) is inside the grant's window."""
@@ -132,10 +144,14 @@ class GrantVerifier:
                 f"the grant starts at {grant.not_before}, {grant.not_before - now} s after "
                 f"this verifier's time {now}: wait, or check this clock"
             )
-        self._verify_not_expired(grant, now)
+        self._check_not_expired(grant, now)
+
+    def verify_not_expired(self, grant: Grant) -> None:
+        """GrantExpired if the grant's window has ended by this verifier's clock."""
+        self._check_not_expired(grant, self._clock.now())
 
     @staticmethod
-    def _verify_not_expired(grant: Grant, now: int) -> None:
+    def _check_not_expired(grant: Grant, now: int) -> None:
         if now >= grant.expires:
             raise GrantExpired(
                 f"the grant ended at {grant.expires}, {now - grant.expires} s before this "

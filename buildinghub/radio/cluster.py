@@ -48,6 +48,9 @@ class ObjectKind(_Enum8):
     grant = 0x02
     revocation = 0x03
     unlock = 0x04
+    # Parking locks: the bay manager freezes and unfreezes a share member (a grant id).
+    freeze = 0x10
+    unfreeze = 0x11
 
 
 class TransferStatus(_Enum8):
@@ -81,6 +84,12 @@ class Reason(_Enum8):
     unknown_grant = 0x10
     unknown_credential = 0x11
     unsupported = 0x12
+    # Share chains on parking locks.
+    share_not_allowed = 0x20
+    share_widens = 0x21
+    broken_chain = 0x22
+    transferred = 0x23
+    frozen = 0x24
 
 
 class BuildingHubCluster(Cluster):  # type: ignore[misc]

@@ -41,7 +41,8 @@ PURGE_INTERVAL_S = 60.0
 RELOCK_AFTER_S = 5.0
 
 
-def _reason(code: str) -> Reason:
+def reason_code(code: str) -> Reason:
+    """The radio code for a refusal reason (malformed when it has none)."""
     try:
         return Reason[code]
     except KeyError:
@@ -58,13 +59,15 @@ class SimulatedDoorLock(VirtualDevice):
         ieee: str,
         nwk: int,
         battery_percent: int = 90,
+        model: str = "Rental door lock (simulated)",
+        extra_clusters: tuple[int, ...] = (),
     ) -> None:
         """Put ``firmware`` behind a radio at ``ieee``/``nwk``."""
         super().__init__(
             ieee=ieee,
             nwk=nwk,
             manufacturer="Building Hub",
-            model="Rental door lock (simulated)",
+            model=model,
             manufacturer_code=MANUFACTURER_CODE,
             # Mains-backed router: answers at once, like motorised entry locks.
             logical_type=zdo_t.LogicalType.Router,
@@ -77,6 +80,7 @@ class SimulatedDoorLock(VirtualDevice):
                         PowerConfiguration.cluster_id,
                         DoorLock.cluster_id,
                         CLUSTER_ID,
+                        *extra_clusters,
                     ),
                 )
             ],
@@ -225,14 +229,14 @@ class SimulatedDoorLock(VirtualDevice):
                 event = self.firmware.remote_unlock(payload)
                 if not event.granted:
                     return StatusReply(
-                        transfer_id, TransferStatus.rejected, 0, _reason(event.reason)
+                        transfer_id, TransferStatus.rejected, 0, reason_code(event.reason)
                     )
             else:
                 return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.unsupported)
         except CredentialError as err:
-            return StatusReply(transfer_id, TransferStatus.rejected, 0, _reason(err.reason))
+            return StatusReply(transfer_id, TransferStatus.rejected, 0, reason_code(err.reason))
         except LockRefusal as err:
-            return StatusReply(transfer_id, TransferStatus.rejected, 0, _reason(err.reason))
+            return StatusReply(transfer_id, TransferStatus.rejected, 0, reason_code(err.reason))
         return StatusReply(transfer_id, TransferStatus.accepted, len(payload))
 
     def _read_object(self, kind: ObjectKind, offset: int) -> dict[str, Any]:
