@@ -10,6 +10,7 @@ from collections.abc import Callable
 BENCHMARKS = {
     "grants": "bench.grants",
     "keylog": "bench.keylog",
+    "unlock": "bench.unlock",
 }
 
 

@@ -1,0 +1,131 @@
+"""How fast a parking lock verifies a share chain, against the bare ES256 verifies inside it.
+
+ekey_chain_verify_per_s: verify a 3-link chain (the owner's e-key, a share to a friend, the
+friend's share to a guest) with buildinghub.credentials.delegation.verify_chain: three
+signatures, every narrowing rule, revocation and window.
+raw_es256_verify_per_s: cryptography's bare ECDSA P-256 verify of a message the size of one
+link's Sig_structure, measured alternately in the same run. A chain costs at least three of
+those, so chain_ratio = 3 * chain rate / raw rate (1.0 would mean no overhead at all).
+"""
+
+import argparse
+import os
+
+import cbor2
+from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, SECP256R1, generate_private_key
+from cryptography.hazmat.primitives.hashes import SHA256
+
+from buildinghub.credentials import (
+    Grant,
+    GrantKind,
+    GrantVerifier,
+    MonotonicClock,
+    ShareMode,
+    SigningKey,
+    StaticTrustStore,
+    TrustedIssuer,
+    decode_grant,
+    decode_sign1,
+    issue_grant,
+)
+from buildinghub.credentials.delegation import ShareTerms, issue_share, verify_chain
+
+from .grants import _rate
+
+_NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
+_OWNER = "owner:olga"
+_BAY = "car-park-2-bay-017"
+_DAY = 86_400
+
+
+def main(argv: list[str]) -> dict[str, object]:
+    """Measure and return the numbers."""
+    parser = argparse.ArgumentParser(prog="python -m bench unlock")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per measurement")
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of one round")
+    options = parser.parse_args(argv)
+
+    owner_key = SigningKey.generate()
+    links = _three_link_chain(owner_key)
+    verifier = GrantVerifier(
+        _BAY,
+        StaticTrustStore([TrustedIssuer(_OWNER, owner_key.public_key)]),
+        MonotonicClock(lambda: _NOW),
+    )
+    assert len(verify_chain(verifier, links).links) == 3
+
+    message = decode_sign1(links[-1], max_size=len(links[-1]))
+    to_be_signed = cbor2.dumps(["Signature1", message.protected, b"", message.payload])
+    bare_private_key = generate_private_key(SECP256R1())
+    der_signature = bare_private_key.sign(to_be_signed, ECDSA(SHA256()))
+    bare_key = bare_private_key.public_key()
+
+    def chain_verify() -> None:
+        verify_chain(verifier, links)
+
+    def raw_verify() -> None:
+        bare_key.verify(der_signature, to_be_signed, ECDSA(SHA256()))
+
+    chain_rates: list[float] = []
+    raw_rates: list[float] = []
+    for _ in range(options.rounds):
+        chain_rates.append(_rate(chain_verify, options.seconds))
+        raw_rates.append(_rate(raw_verify, options.seconds))
+    chain_best, raw_best = max(chain_rates), max(raw_rates)
+    return {
+        "ekey_chain_verify_per_s": round(chain_best),
+        "raw_es256_verify_per_s": round(raw_best),
+        "chain_links": len(links),
+        "chain_ratio": round(3 * chain_best / raw_best, 3),
+        "chain_bytes": sum(len(link) for link in links),
+    }
+
+
+def _three_link_chain(owner_key: SigningKey) -> list[bytes]:
+    driver, friend, guest = (SigningKey.generate() for _ in range(3))
+    ekey = issue_grant(
+        Grant(
+            issuer=_OWNER,
+            subject="driver-0042@car-park-2",
+            audience=_BAY,
+            not_before=_NOW - _DAY,
+            expires=_NOW + 30 * _DAY,
+            issued_at=_NOW - _DAY,
+            grant_id=os.urandom(16),
+            holder_key=driver.public_key,
+            kind=GrantKind.EKEY,
+            max_uses=60,
+            may_share=True,
+        ),
+        owner_key,
+    )
+    first = issue_share(
+        decode_grant(ekey),
+        driver,
+        ShareTerms(
+            recipient="friend-0107@car-park-2",
+            recipient_key=friend.public_key,
+            not_before=_NOW - 3600,
+            expires=_NOW + 7 * _DAY,
+            max_uses=10,
+            mode=ShareMode.CO_USE,
+            may_share=True,
+        ),
+        grant_id=os.urandom(16),
+        now=_NOW,
+    )
+    second = issue_share(
+        decode_grant(first),
+        friend,
+        ShareTerms(
+            recipient="guest-0311@car-park-2",
+            recipient_key=guest.public_key,
+            not_before=_NOW - 60,
+            expires=_NOW + _DAY,
+            max_uses=3,
+            mode=ShareMode.CO_USE,
+        ),
+        grant_id=os.urandom(16),
+        now=_NOW,
+    )
+    return [ekey, first, second]
