@@ -99,6 +99,15 @@ class GrantBook:
         """The trusted lock at this address, if installed."""
         return self._locks.get(ieee)
 
+    def lock_for_audience(self, audience: str) -> TrustedLock | None:
+        """The trusted lock whose grants name ``audience``, if any."""
+        ieee = self._by_audience.get(audience)
+        return None if ieee is None else self._locks[ieee]
+
+    def is_revoked(self, grant_id: bytes) -> bool:
+        """Whether a grant id was revoked here."""
+        return grant_id in self._revoked
+
     def verify(self, encoded: bytes) -> tuple[TrustedLock, SignedGrant]:
         """Verify a grant for one of our locks; raises a specific CredentialError."""
         audience = decode_grant(encoded).grant.audience

@@ -161,6 +161,20 @@ class BuildingNetwork:
         if self._application is not None:
             self._application.remove_listener(listener)
 
+    async def wait_for_interviews(self, seconds: float) -> None:
+        """Give devices zigpy is still interviewing a bounded moment to finish."""
+        application = self.application
+        coordinator = application.state.node_info.ieee
+        interviews = [
+            task
+            for device in application.devices.values()
+            if device.ieee != coordinator
+            and not device.is_initialized
+            and (task := getattr(device, "_initialize_task", None)) is not None
+        ]
+        if interviews:
+            await asyncio.wait(interviews, timeout=seconds)
+
     async def permit(self, seconds: int = 60) -> None:
         """Let new devices join for ``seconds`` (0 closes the network, 254 at most)."""
         if not 0 <= seconds <= 254:

@@ -238,10 +238,13 @@ class SimulatedBuilding:
             self._activity_task = asyncio.get_running_loop().create_task(self._tenants())
 
     def announce(self, known: set[str]) -> None:
-        """Rejoin the locks a freshly started coordinator does not know yet."""
-        for flat in self.flats:
-            if str(flat.lock.ieee) not in known:
-                self.medium.join(flat.lock)
+        """Rejoin the devices (flats' locks, and any other on this air) a fresh coordinator
+        does not know yet."""
+        devices = {device.ieee: device for device in self.medium.devices}
+        devices.update((flat.lock.ieee, flat.lock) for flat in self.flats)
+        for device in devices.values():
+            if str(device.ieee) not in known:
+                self.medium.join(device)
 
     def power_off(self) -> None:
         """Stop every lock's timers and the tenants."""

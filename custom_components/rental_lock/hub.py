@@ -7,7 +7,6 @@ raises repairs when a person must act.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -108,7 +107,8 @@ class RentalHub:
             self.book.load_json(stored["book"])
         else:
             await self._async_save()
-        await self._async_wait_for_devices()
+        # Devices still being interviewed get a bounded moment, so a fresh start shows them all.
+        await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
         for device in list(self.network.devices()):
             if _is_door_lock(device):
                 await self._async_add_lock(device)
@@ -122,21 +122,6 @@ class RentalHub:
         """Stop listening to the locks."""
         for context in self.locks.values():
             context.unsubscribe()
-
-    async def _async_wait_for_devices(self) -> None:
-        # Devices that are joining are still being interviewed by zigpy; give them a
-        # bounded moment so a fresh start shows every lock at once.
-        application = self.network.application
-        coordinator = application.state.node_info.ieee
-        interviews = [
-            task
-            for device in application.devices.values()
-            if device.ieee != coordinator
-            and not device.is_initialized
-            and (task := getattr(device, "_initialize_task", None)) is not None
-        ]
-        if interviews:
-            await asyncio.wait(interviews, timeout=DISCOVERY_WAIT_S)
 
     def device_initialized(self, device: zigpy.device.Device) -> None:
         """zigpy listener: a device finished its interview."""

@@ -1,0 +1,38 @@
+"""Constants of the Parking Lock integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+DOMAIN: Final = "parking_lock"
+CONF_RADIO_PATH: Final = "radio_path"
+SIMULATED_PATH: Final = "sim://building"
+
+POLL_INTERVAL: Final = timedelta(minutes=1)
+PURGE_INTERVAL: Final = timedelta(minutes=5)
+DISCOVERY_WAIT_S: Final = 10.0
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_LINKS: Final = "links"
+ATTR_USER_ID: Final = "user_id"
+ATTR_GRANT_ID: Final = "grant_id"
+ATTR_RECIPIENT: Final = "recipient_user_id"
+ATTR_MODE: Final = "mode"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+ATTR_MAX_USES: Final = "max_uses"
+ATTR_MAY_SHARE: Final = "may_share"
+ATTR_ACTION: Final = "action"
+ATTR_CONFIRMATION: Final = "confirmation"
+
+EVENT_UNLOCKED: Final = "unlocked"
+EVENT_LOCKED: Final = "locked"
+EVENT_REFUSED: Final = "refused"
+
+# Manager actions that need a step-up confirmation (SPEC P7).
+ACTION_FREEZE: Final = "freeze"
+ACTION_UNFREEZE: Final = "unfreeze"
+ACTION_REMOVE: Final = "remove"
+ACTION_ADD: Final = "add"
+MANAGER_ACTIONS: Final = (ACTION_ADD, ACTION_FREEZE, ACTION_UNFREEZE, ACTION_REMOVE)

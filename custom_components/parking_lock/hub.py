@@ -1,0 +1,405 @@
+"""The hub's side of Parking Lock: its bays, the e-keys it holds, its users' holder keys.
+
+Decisions (chain verification, narrowing, counts, transfers, freezes, step-up codes) live
+in the library; this module keeps them in Home Assistant's storage, keeps the locks in
+step, and tells the bay's manager what happens at the bay.
+
+Each Home Assistant user who parks gets a holder key made and kept on the hub (the app's
+key store): an owner binds an e-key to it, and the hub answers the lock's challenge with it
+only when that same user asks. A key copied to another user is bound to the wrong key.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import zigpy.device
+from homeassistant.components import persistent_notification
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from zigpy.zcl.clusters.closures import DoorLock
+from zigpy.zcl.clusters.measurement import OccupancySensing
+
+from buildinghub.credentials import CredentialError, MonotonicClock, SigningKey, decode_grant
+from buildinghub.credentials.delegation import ShareTerms, issue_share
+from buildinghub.credentials.installation import InstallationRecord
+from buildinghub.credentials.step_up import StepUpBook
+from buildinghub.devices.door_lock import LockRefused
+from buildinghub.devices.door_lock_protocol import AccessEvent
+from buildinghub.devices.ekey_book import EKeyBook, HeldKey
+from buildinghub.devices.grant_book import LockIdTaken
+from buildinghub.devices.parking_lock import ParkingLockClient
+from buildinghub.radio.cluster import CLUSTER_ID
+from buildinghub.radio.errors import DeviceUnreachable, RadioError
+from buildinghub.radio.network import BuildingNetwork
+
+from .const import (
+    ACTION_ADD,
+    ACTION_FREEZE,
+    ACTION_REMOVE,
+    ACTION_UNFREEZE,
+    DISCOVERY_WAIT_S,
+    DOMAIN,
+    EVENT_LOCKED,
+    EVENT_REFUSED,
+    EVENT_UNLOCKED,
+    PURGE_INTERVAL,
+)
+from .coordinator import BayCoordinator, BayStatus, ParkingLockConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+STORAGE_VERSION = 1
+
+
+class NoUsableKey(Exception):
+    """The user holds no key for this bay."""
+
+
+class NotYourKey(Exception):
+    """The user asked to share or give back a key that is not theirs."""
+
+
+@dataclass
+class BayContext:
+    """One bay the hub manages."""
+
+    ieee: str
+    client: ParkingLockClient
+    installation: InstallationRecord
+    coordinator: BayCoordinator
+    unsubscribe: Callable[[], None]
+
+    @property
+    def name(self) -> str:
+        """The bay's name, from its installation record."""
+        return self.installation.flat
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BayEvent:
+    """Something that happened at a bay's barrier, as the event entity shows it."""
+
+    kind: str
+    holder: str | None = None
+    reason: str | None = None
+    grant_id: str | None = None
+
+
+def signal_access(entry_id: str, ieee: str) -> str:
+    """Dispatcher signal for a bay's lock, unlock and refusal events."""
+    return f"{DOMAIN}_{entry_id}_{ieee}_access"
+
+
+def signal_new_bay(entry_id: str) -> str:
+    """Dispatcher signal sent when a bay's lock joins after setup."""
+    return f"{DOMAIN}_{entry_id}_new_bay"
+
+
+def _is_parking_lock(device: zigpy.device.Device) -> bool:
+    endpoint = device.endpoints.get(1)
+    clusters = getattr(endpoint, "in_clusters", {})
+    return (
+        device.is_initialized
+        and CLUSTER_ID in clusters
+        and DoorLock.cluster_id in clusters
+        and OccupancySensing.cluster_id in clusters
+    )
+
+
+class ParkingHub:
+    """Bays, e-keys and holder keys of one config entry."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: ParkingLockConfigEntry, network: BuildingNetwork
+    ) -> None:
+        """Manage the parking locks on ``network`` for ``entry``."""
+        self.hass = hass
+        self.entry = entry
+        self.network = network
+        self.clock = MonotonicClock()
+        self.book = EKeyBook(self.clock)
+        self.step_up = StepUpBook(self.clock)
+        self.bays: dict[str, BayContext] = {}
+        self._holder_keys: dict[str, SigningKey] = {}
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
+        )
+        self._adding: set[str] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Load what the hub holds and bring every bay on the network in."""
+        stored = await self._store.async_load()
+        if stored is not None:
+            self._holder_keys = {
+                user: SigningKey.from_pem(pem.encode()) for user, pem in stored["holders"].items()
+            }
+            self.book.load_json(stored["book"])
+        # Devices still being interviewed get a bounded moment, so a fresh start shows them all.
+        await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
+        for device in list(self.network.devices()):
+            if _is_parking_lock(device):
+                await self._async_add_bay(device)
+        self.network.add_listener(self)
+        self.entry.async_on_unload(lambda: self.network.remove_listener(self))
+        self.entry.async_on_unload(
+            async_track_time_interval(self.hass, self._async_scheduled_purge, PURGE_INTERVAL)
+        )
+
+    async def async_stop(self) -> None:
+        """Stop listening to the bays."""
+        for context in self.bays.values():
+            context.unsubscribe()
+
+    def device_initialized(self, device: zigpy.device.Device) -> None:
+        """zigpy listener: a device finished its interview."""
+        if _is_parking_lock(device) and str(device.ieee) not in self.bays:
+            self.entry.async_create_task(
+                self.hass, self._async_add_bay(device, announce=True), "parking_lock add bay"
+            )
+
+    async def _async_add_bay(self, device: zigpy.device.Device, *, announce: bool = False) -> None:
+        ieee = str(device.ieee)
+        if ieee in self.bays or ieee in self._adding:
+            return
+        self._adding.add(ieee)
+        try:
+            client = ParkingLockClient(device, clock=self.clock)
+            try:
+                installation = await client.read_installation()
+                self.book.trust_bay(ieee, installation)
+            except (LockRefused, CredentialError, RadioError, LockIdTaken) as err:
+                _LOGGER.warning("Parking lock %s is not ready to manage: %s", ieee, err)
+                return
+            coordinator = BayCoordinator(self.hass, self.entry, client, installation.flat)
+            stops = (
+                client.add_access_listener(self._access_handler(ieee)),
+                client.add_bolt_listener(self._bolt_handler(ieee, coordinator)),
+                client.add_occupancy_listener(self._occupancy_handler(coordinator)),
+            )
+
+            def unsubscribe() -> None:
+                for stop in stops:
+                    stop()
+
+            self.bays[ieee] = BayContext(ieee, client, installation, coordinator, unsubscribe)
+            await coordinator.async_refresh()
+            await self._async_sync_bay(ieee)
+        finally:
+            self._adding.discard(ieee)
+        if announce:
+            async_dispatcher_send(self.hass, signal_new_bay(self.entry.entry_id), ieee)
+
+    async def _async_sync_bay(self, ieee: str) -> None:
+        """Deliver every chain the hub holds for this bay (the lock ignores repeats)."""
+        context = self.bays[ieee]
+        for held in self.book.for_bay(ieee):
+            try:
+                await context.client.install_chain(held.chain)
+            except (LockRefused, DeviceUnreachable) as err:
+                _LOGGER.warning("Could not bring a key to %s: %s", context.name, err)
+
+    # -- holder keys -----------------------------------------------------------------------
+
+    async def async_holder_key(self, user: str) -> SigningKey:
+        """This user's holder key, made on first use."""
+        key = self._holder_keys.get(user)
+        if key is None:
+            key = self._holder_keys[user] = SigningKey.generate()
+            await self._async_save()
+        return key
+
+    # -- keys ------------------------------------------------------------------------------
+
+    async def async_add_key(self, links: Sequence[bytes], user: str) -> HeldKey:
+        """Verify an e-key (and shares below it) bound to ``user``'s key; deliver and keep it.
+
+        Raises CredentialError when the hub refuses it, LockRefused when the lock does,
+        DeviceUnreachable when the lock cannot be reached; nothing is kept then.
+        """
+        trusted, chain = self.book.verify(links)
+        holder = (await self.async_holder_key(user)).public_key
+        self.book.check_holder(chain, holder)
+        await self.bays[trusted.ieee].client.install_chain(chain)
+        held = self.book.add(chain, trusted.ieee, user, holder)
+        await self._async_save()
+        return held
+
+    async def async_share(
+        self, user: str, grant_id: bytes, recipient: str, terms: dict[str, Any]
+    ) -> HeldKey:
+        """``user`` shares their key ``grant_id`` with ``recipient`` on narrower terms."""
+        held = self.book.get(grant_id)
+        if held is None or held.user != user:
+            raise NotYourKey
+        sharer = await self.async_holder_key(user)
+        recipient_key = await self.async_holder_key(recipient)
+        encoded = issue_share(
+            held.chain.leaf,
+            sharer,
+            ShareTerms(
+                recipient=f"ha-user:{recipient}", recipient_key=recipient_key.public_key, **terms
+            ),
+            grant_id=secrets.token_bytes(16),
+            now=self.clock.now(),
+        )
+        links = [link.encoded for link in held.chain.links] + [encoded]
+        return await self.async_add_key(links, recipient)
+
+    async def async_give_back(self, user: str, grant_id: bytes) -> None:
+        """The recipient of a share gives it back."""
+        held = self.book.get(grant_id)
+        if held is None or held.user != user or len(held.chain.links) < 2:
+            raise NotYourKey
+        await self._async_remove(held.bay, grant_id)
+
+    def request_step_up(self, user: str, action: str, grant_id: bytes) -> None:
+        """Send the manager a code that confirms exactly this action on this member."""
+        code = self.step_up.issue(user, action, grant_id.hex())
+        persistent_notification.async_create(
+            self.hass,
+            f"Code {code} confirms: {action} member {grant_id.hex()[:8]}. "
+            f"It is good for two minutes. If you did not ask for it, ignore it.",
+            title="Parking: confirm a manager action",
+            notification_id=f"{DOMAIN}_step_up_{user}",
+        )
+
+    async def async_manager_add(
+        self, user: str, links: Sequence[bytes], member: str, code: str
+    ) -> HeldKey:
+        """Confirmed by a step-up code: add a member's key (a chain made outside the hub)."""
+        self.step_up.confirm(user, ACTION_ADD, decode_grant(links[-1]).grant.grant_id.hex(), code)
+        persistent_notification.async_dismiss(self.hass, f"{DOMAIN}_step_up_{user}")
+        return await self.async_add_key(links, member)
+
+    async def async_manager_action(self, user: str, action: str, target: bytes, code: str) -> None:
+        """Confirmed by a step-up code: freeze, unfreeze or remove a member."""
+        bay = self._bay_of_link(target)
+        if bay is None:
+            raise NoUsableKey
+        self.step_up.confirm(user, action, target.hex(), code)
+        persistent_notification.async_dismiss(self.hass, f"{DOMAIN}_step_up_{user}")
+        if action in (ACTION_FREEZE, ACTION_UNFREEZE):
+            frozen = action == ACTION_FREEZE
+            await self.bays[bay].client.set_frozen(target, frozen)
+            self.book.ledger.set_frozen(target, frozen)
+            await self._async_save()
+        elif action == ACTION_REMOVE:
+            await self._async_remove(bay, target)
+
+    async def _async_remove(self, bay: str, grant_id: bytes) -> None:
+        self.book.revoke(grant_id)
+        await self._async_save()
+        await self.bays[bay].client.revoke_grant(grant_id)
+
+    def _bay_of_link(self, grant_id: bytes) -> str | None:
+        for context in self.bays.values():
+            for held in self.book.for_bay(context.ieee):
+                if grant_id in held.chain.grant_ids():
+                    return context.ieee
+        return None
+
+    async def async_unlock(self, ieee: str, user: str | None) -> HeldKey:
+        """Open a bay for a Home Assistant user with a key bound to their holder key."""
+        if user is None or user not in self._holder_keys:
+            raise NoUsableKey
+        holder = self._holder_keys[user]
+        held = self.book.usable(ieee, user, holder.public_key)
+        if held is None:
+            raise NoUsableKey
+        client = self.bays[ieee].client
+        state = self.book.ledger.state(held.grant_id)
+        client.resume_counter(held.grant_id, state.last_counter if state else 0)
+        request = await client.prepare_unlock(held.chain.leaf, holder)
+        await client.send_unlock(request)
+        self.book.record_use(held, request.counter)
+        await self._async_save()
+        return held
+
+    async def async_purge_expired(self) -> int:
+        """Purge expired keys at the hub and ask every bay to purge too."""
+        expired = self.book.purge_expired()
+        await self._async_save()
+        for context in self.bays.values():
+            try:
+                await context.client.purge_expired()
+            except DeviceUnreachable as err:
+                _LOGGER.info("Bay %s did not answer the purge: %s", context.name, err)
+        return len(expired)
+
+    async def _async_scheduled_purge(self, _now: datetime) -> None:
+        await self.async_purge_expired()
+
+    # -- events ----------------------------------------------------------------------------
+
+    def holder_of(self, grant_id: bytes | None) -> str | None:
+        """Who holds a key, if the hub holds it."""
+        held = self.book.get(grant_id) if grant_id else None
+        return held.chain.leaf.grant.subject if held else None
+
+    def _access_handler(self, ieee: str) -> Callable[[AccessEvent], None]:
+        @callback
+        def handle(event: AccessEvent) -> None:
+            holder = self.holder_of(event.grant_id)
+            self._send(
+                ieee,
+                BayEvent(
+                    kind=EVENT_UNLOCKED if event.granted else EVENT_REFUSED,
+                    holder=holder,
+                    reason=event.reason,
+                    grant_id=event.grant_id.hex() if event.grant_id else None,
+                ),
+            )
+            if event.granted:
+                self._notify_manager(ieee, f"unlocked by {holder}")
+
+        return handle
+
+    def _bolt_handler(self, ieee: str, coordinator: BayCoordinator) -> Callable[[bool], None]:
+        @callback
+        def handle(locked: bool) -> None:
+            if coordinator.data is not None and coordinator.data.locked != locked:
+                coordinator.async_set_updated_data(replace(coordinator.data, locked=locked))
+            if locked:
+                self._send(ieee, BayEvent(kind=EVENT_LOCKED))
+                self._notify_manager(ieee, "locked")
+
+        return handle
+
+    @staticmethod
+    def _occupancy_handler(coordinator: BayCoordinator) -> Callable[[bool], None]:
+        @callback
+        def handle(occupied: bool) -> None:
+            data = coordinator.data or BayStatus(locked=True, occupied=None, battery_percent=None)
+            coordinator.async_set_updated_data(replace(data, occupied=occupied))
+
+        return handle
+
+    def _send(self, ieee: str, event: BayEvent) -> None:
+        async_dispatcher_send(self.hass, signal_access(self.entry.entry_id, ieee), event)
+
+    def _notify_manager(self, ieee: str, what: str) -> None:
+        """Tell the bay's manager (SPEC P8): one notification per bay, the latest event."""
+        context = self.bays[ieee]
+        persistent_notification.async_create(
+            self.hass,
+            f"{context.name} was {what}.",
+            title=f"Parking: {context.name}",
+            notification_id=f"{DOMAIN}_{context.installation.lock_id}",
+        )
+
+    async def _async_save(self) -> None:
+        await self._store.async_save(
+            {
+                "holders": {user: key.to_pem().decode() for user, key in self._holder_keys.items()},
+                "book": self.book.to_json(),
+            }
+        )

@@ -1,0 +1,296 @@
+"""Actions of Parking Lock.
+
+For everyone (as themselves): ``holder_key`` (the public key an owner binds an e-key to),
+``share`` (share one of your keys, narrower), ``give_back`` (return a key shared to you).
+For administrators (the bay manager): ``add_key``, ``request_confirmation`` and
+``manage_member`` (freeze, unfreeze, remove), the last two being the step-up: the code goes
+to the manager as a notification and must come back with the action.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+    UnknownUser,
+)
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+
+from buildinghub.credentials import MAX_GRANT_BYTES, CredentialError, ShareMode
+from buildinghub.credentials.delegation import MAX_CHAIN_LINKS
+from buildinghub.credentials.step_up import StepUpRefused
+from buildinghub.credentials.use_ledger import UnknownMember
+from buildinghub.devices.door_lock import LockRefused
+from buildinghub.devices.ekey_book import HeldKey
+from buildinghub.radio.errors import DeviceUnreachable
+
+from .const import (
+    ACTION_FREEZE,
+    ACTION_REMOVE,
+    ACTION_UNFREEZE,
+    ATTR_ACTION,
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_CONFIRMATION,
+    ATTR_END,
+    ATTR_GRANT_ID,
+    ATTR_LINKS,
+    ATTR_MAX_USES,
+    ATTR_MAY_SHARE,
+    ATTR_MODE,
+    ATTR_RECIPIENT,
+    ATTR_START,
+    ATTR_USER_ID,
+    DOMAIN,
+    MANAGER_ACTIONS,
+)
+from .coordinator import ParkingLockConfigEntry
+from .hub import NotYourKey, NoUsableKey
+
+type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+
+_ENTRY = vol.Optional(ATTR_CONFIG_ENTRY_ID)
+_GRANT_ID = vol.All(cv.string, vol.Match(r"^[0-9a-fA-F]{32}$"))
+_LINKS = vol.All(
+    cv.ensure_list,
+    vol.Length(min=1, max=MAX_CHAIN_LINKS),
+    [vol.All(cv.string, vol.Length(max=2 * MAX_GRANT_BYTES))],
+)
+ENTRY_SCHEMA = vol.Schema({_ENTRY: cv.string})
+ADD_KEY_SCHEMA = vol.Schema(
+    {
+        _ENTRY: cv.string,
+        vol.Required(ATTR_LINKS): _LINKS,
+        vol.Required(ATTR_USER_ID): cv.string,
+        vol.Optional(ATTR_CONFIRMATION): cv.string,
+    }
+)
+SHARE_SCHEMA = vol.Schema(
+    {
+        _ENTRY: cv.string,
+        vol.Required(ATTR_GRANT_ID): _GRANT_ID,
+        vol.Required(ATTR_RECIPIENT): cv.string,
+        vol.Required(ATTR_MODE): vol.In([mode.value for mode in ShareMode]),
+        vol.Optional(ATTR_START): cv.datetime,
+        vol.Required(ATTR_END): cv.datetime,
+        vol.Optional(ATTR_MAX_USES): vol.All(vol.Coerce(int), vol.Range(min=1)),
+        vol.Optional(ATTR_MAY_SHARE, default=False): cv.boolean,
+    }
+)
+GIVE_BACK_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required(ATTR_GRANT_ID): _GRANT_ID})
+CONFIRM_SCHEMA = vol.Schema(
+    {
+        _ENTRY: cv.string,
+        vol.Required(ATTR_ACTION): vol.In(MANAGER_ACTIONS),
+        vol.Required(ATTR_GRANT_ID): _GRANT_ID,
+    }
+)
+MANAGE_SCHEMA = vol.Schema(
+    {
+        _ENTRY: cv.string,
+        vol.Required(ATTR_ACTION): vol.In([ACTION_FREEZE, ACTION_UNFREEZE, ACTION_REMOVE]),
+        vol.Required(ATTR_GRANT_ID): _GRANT_ID,
+        vol.Required(ATTR_CONFIRMATION): cv.string,
+    }
+)
+
+
+def _entry(hass: HomeAssistant, call: ServiceCall) -> ParkingLockConfigEntry:
+    entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
+    entries: list[ParkingLockConfigEntry] = [
+        e
+        for e in hass.config_entries.async_entries(DOMAIN)
+        if e.state is ConfigEntryState.LOADED and entry_id in (None, e.entry_id)
+    ]
+    if len(entries) != 1:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_entry" if not entries else "which_entry",
+        )
+    return entries[0]
+
+
+def _error(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def _caller(call: ServiceCall) -> str:
+    if not call.context.user_id:
+        raise _error("no_user")
+    return call.context.user_id
+
+
+def _links(texts: list[str]) -> list[bytes]:
+    links = []
+    for text in texts:
+        cleaned = text.strip()
+        try:
+            links.append(base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4)))
+        except (binascii.Error, ValueError) as err:
+            raise _error("not_base64") from err
+    return links
+
+
+def _describe(hub_entry: ParkingLockConfigEntry, held: HeldKey) -> dict[str, Any]:
+    grant = held.chain.leaf.grant
+    left = hub_entry.runtime_data.hub.book.ledger.uses_left(held.chain)
+    return {
+        "grant_id": grant.grant_id.hex(),
+        "bay": hub_entry.runtime_data.hub.bays[held.bay].name,
+        "holder": grant.subject,
+        "kind": grant.kind.value,
+        "share_mode": grant.share_mode.value if grant.share_mode else None,
+        "not_before": grant.not_before,
+        "expires": grant.expires,
+        "uses_left": left,
+    }
+
+
+async def _async_guard[T](action: Coroutine[Any, Any, T]) -> T:
+    """Map the library's refusals to errors a person can act on."""
+    try:
+        return await action
+    except CredentialError as err:
+        raise _error("key_refused", reason=err.reason, detail=str(err)) from err
+    except StepUpRefused as err:
+        raise _error("step_up_refused", detail=str(err)) from err
+    except (NoUsableKey, UnknownMember) as err:
+        raise _error("unknown_member") from err
+    except NotYourKey as err:
+        raise _error("not_your_key") from err
+    except LockRefused as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="lock_refused",
+            translation_placeholders={"reason": err.reason},
+        ) from err
+    except DeviceUnreachable as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="lock_unreachable",
+            translation_placeholders={"bay": str(err)},
+        ) from err
+
+
+async def _async_holder_key(call: ServiceCall) -> ServiceResponse:
+    """The caller's own holder key: what a bay owner binds an e-key to."""
+    hub = _entry(call.hass, call).runtime_data.hub
+    public = (await hub.async_holder_key(_caller(call))).public_key
+    return {
+        "public_key": base64.urlsafe_b64encode(public.to_bytes()).decode().rstrip("="),
+        "key_id": public.kid.hex(),
+    }
+
+
+async def _async_add_key(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    links = _links(call.data[ATTR_LINKS])
+    user = call.data[ATTR_USER_ID]
+    if await call.hass.auth.async_get_user(user) is None:
+        raise _error("unknown_user", user_id=user)
+    hub = entry.runtime_data.hub
+    if len(links) == 1:
+        held = await _async_guard(hub.async_add_key(links, user))
+    else:
+        # A chain with shares adds a member: a manager action, confirmed by step-up.
+        code = call.data.get(ATTR_CONFIRMATION, "")
+        held = await _async_guard(hub.async_manager_add(_caller(call), links, user, code))
+    return _describe(entry, held)
+
+
+def _timestamp(value: datetime | None, default: int) -> int:
+    return default if value is None else int(dt_util.as_timestamp(value))
+
+
+async def _async_share(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    hub = entry.runtime_data.hub
+    recipient = call.data[ATTR_RECIPIENT]
+    if await call.hass.auth.async_get_user(recipient) is None:
+        raise _error("unknown_user", user_id=recipient)
+    now = hub.clock.now()
+    terms = {
+        "not_before": _timestamp(call.data.get(ATTR_START), now),
+        "expires": _timestamp(call.data[ATTR_END], now),
+        "max_uses": call.data.get(ATTR_MAX_USES),
+        "mode": ShareMode(call.data[ATTR_MODE]),
+        "may_share": call.data[ATTR_MAY_SHARE],
+    }
+    if terms["expires"] <= terms["not_before"]:
+        raise _error("empty_window")
+    held = await _async_guard(
+        hub.async_share(_caller(call), bytes.fromhex(call.data[ATTR_GRANT_ID]), recipient, terms)
+    )
+    return _describe(entry, held)
+
+
+async def _async_give_back(call: ServiceCall) -> ServiceResponse:
+    hub = _entry(call.hass, call).runtime_data.hub
+    await _async_guard(hub.async_give_back(_caller(call), bytes.fromhex(call.data[ATTR_GRANT_ID])))
+    return None
+
+
+async def _async_request_confirmation(call: ServiceCall) -> ServiceResponse:
+    hub = _entry(call.hass, call).runtime_data.hub
+    hub.request_step_up(
+        _caller(call), call.data[ATTR_ACTION], bytes.fromhex(call.data[ATTR_GRANT_ID])
+    )
+    return None
+
+
+async def _async_manage_member(call: ServiceCall) -> ServiceResponse:
+    hub = _entry(call.hass, call).runtime_data.hub
+    await _async_guard(
+        hub.async_manager_action(
+            _caller(call),
+            call.data[ATTR_ACTION],
+            bytes.fromhex(call.data[ATTR_GRANT_ID]),
+            call.data[ATTR_CONFIRMATION],
+        )
+    )
+    return None
+
+
+def _admin_only(handler: Handler) -> Handler:
+    """Only administrators (the bay manager) add keys and manage members."""
+
+    async def run(call: ServiceCall) -> ServiceResponse:
+        if call.context.user_id:
+            user = await call.hass.auth.async_get_user(call.context.user_id)
+            if user is None:
+                raise UnknownUser(context=call.context)
+            if not user.is_admin:
+                raise Unauthorized(context=call.context)
+        return await handler(call)
+
+    return run
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions."""
+    for name, handler, schema, response in (
+        ("holder_key", _async_holder_key, ENTRY_SCHEMA, SupportsResponse.ONLY),
+        ("share", _async_share, SHARE_SCHEMA, SupportsResponse.OPTIONAL),
+        ("give_back", _async_give_back, GIVE_BACK_SCHEMA, SupportsResponse.NONE),
+        ("add_key", _admin_only(_async_add_key), ADD_KEY_SCHEMA, SupportsResponse.OPTIONAL),
+        (
+            "request_confirmation",
+            _admin_only(_async_request_confirmation),
+            CONFIRM_SCHEMA,
+            SupportsResponse.NONE,
+        ),
+        ("manage_member", _admin_only(_async_manage_member), MANAGE_SCHEMA, SupportsResponse.NONE),
+    ):
+        hass.services.async_register(DOMAIN, name, handler, schema, supports_response=response)

@@ -1,0 +1,130 @@
+"""A simulated car park on the building network, and a Parking Lock hub on it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.auth.const import GROUP_ID_USER
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Context, HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+
+from buildinghub.credentials import MonotonicClock, PublicKey
+from buildinghub.sim.building import SimulatedBuilding, forget_building, register_building
+from buildinghub.sim.car_park import SimulatedBay, SimulatedCarPark
+from buildinghub.sim.medium import drop_medium
+from custom_components.parking_lock.const import CONF_RADIO_PATH, DOMAIN
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+HOUR = 3600
+_paths = itertools.count()
+
+
+@pytest.fixture
+def start_time(freezer: FrozenDateTimeFactory) -> int:
+    """Every test starts at the same instant, with time under its control."""
+    freezer.move_to(START)
+    return int(START.timestamp())
+
+
+@pytest.fixture
+async def car_park(hass: HomeAssistant, start_time: int) -> AsyncGenerator[SimulatedCarPark]:
+    """Two bays with their locks and owners, on a building network of their own."""
+    path = f"sim://test-car-park-{next(_paths)}"
+    building = SimulatedBuilding.create(path, flats=0, clock=MonotonicClock())
+    register_building(building)
+    made = SimulatedCarPark.create(path, bays=2, clock=MonotonicClock())
+    made.power_on()
+    yield made
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    made.power_off()
+    forget_building(path)
+    await drop_medium(path)
+
+
+@pytest.fixture
+def bay(car_park: SimulatedCarPark) -> SimulatedBay:
+    """The first bay."""
+    return car_park.bays[0]
+
+
+@pytest.fixture
+def config_entry(car_park: SimulatedCarPark) -> MockConfigEntry:
+    """An entry on the car park's radio."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Simulated car park",
+        data={CONF_RADIO_PATH: car_park.path},
+        unique_id=car_park.path,
+    )
+
+
+@pytest.fixture
+async def init_integration(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The hub, set up and running."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
+
+
+async def settle(hass: HomeAssistant) -> None:
+    """Let frames cross the simulated radio and Home Assistant act on them."""
+    for _ in range(40):
+        await asyncio.sleep(0)
+        await hass.async_block_till_done()
+
+
+async def _user(hass: HomeAssistant, name: str) -> MockUser:
+    group = await hass.auth.async_get_group(GROUP_ID_USER)
+    assert group is not None
+    return MockUser(name=name, groups=[group]).add_to_hass(hass)
+
+
+@pytest.fixture
+async def driver(hass: HomeAssistant) -> MockUser:
+    """A driver: an ordinary (non-administrator) Home Assistant user."""
+    return await _user(hass, "Dana")
+
+
+@pytest.fixture
+async def friend(hass: HomeAssistant) -> MockUser:
+    """The driver's friend, another ordinary user."""
+    return await _user(hass, "Femi")
+
+
+async def call(
+    hass: HomeAssistant, service: str, data: dict[str, object], user: MockUser
+) -> dict[str, object] | None:
+    """Call one of Parking Lock's actions as ``user``, with its answer when it has one."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        service,
+        data,
+        blocking=True,
+        context=Context(user_id=user.id),
+        return_response=service in {"holder_key", "share", "add_key"},
+    )
+    await settle(hass)
+    return response
+
+
+async def holder_key(hass: HomeAssistant, user: MockUser) -> PublicKey:
+    """The user's holder key on the hub, as the app shows it to a bay owner."""
+    answer = await call(hass, "holder_key", {}, user)
+    assert answer is not None
+    text = str(answer["public_key"])
+    return PublicKey.from_bytes(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+
+def b64(data: bytes) -> str:
+    """base64url without padding, as the app sends keys."""
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
