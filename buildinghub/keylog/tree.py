@@ -8,9 +8,12 @@ O(log n) stored hashes plus O(log n) hashes of the tree's ragged right edge. No 
 Python objects: 1,000,000 leaves take about 64 MB of bytearrays.
 """
 
+import hashlib
 from collections.abc import Iterable
 
-from .proof import EMPTY_ROOT, HASH_LENGTH, leaf_hash, node_hash
+from .proof import EMPTY_ROOT, HASH_LENGTH, NODE_PREFIX, leaf_hash, node_hash
+
+_sha256 = hashlib.sha256
 
 
 class MerkleTree:
@@ -39,12 +42,13 @@ class MerkleTree:
         index = self._size
         levels = self._levels
         levels[0] += leaf
-        node = leaf
-        position, level = index, 0
-        # Each time the new node is a right child, its parent is now complete.
+        node, position, level = leaf, index, 0
+        # While the new node is a right child its parent is complete: the left child is the
+        # one stored just before it on its level.
         while position & 1:
-            start = (position - 1) * HASH_LENGTH
-            node = node_hash(bytes(levels[level][start : start + HASH_LENGTH]), node)
+            node = _sha256(
+                NODE_PREFIX + levels[level][-2 * HASH_LENGTH : -HASH_LENGTH] + node
+            ).digest()
             level += 1
             position >>= 1
             if level == len(levels):
