@@ -33,9 +33,11 @@ class LedgerMirror:
     __slots__ = ("_entries", "_refused", "_tree", "state", "view")
 
     def __init__(self, view: TrustedLogView) -> None:
-        """Mirror the log that view trusts, starting empty."""
-        if view.checkpoint is not None and view.checkpoint.size:
-            raise ValueError("start a mirror with a fresh view: it replays the log from entry 0")
+        """Mirror the log that view trusts, starting empty.
+
+        The view may already trust a checkpoint (a hub that restarted): the mirror then catches
+        up with the entries from 0, checked against the root of that or a newer checkpoint.
+        """
         self.view = view
         self._tree = MerkleTree()
         self._entries: list[bytes] = []

@@ -13,10 +13,13 @@ from buildinghub.credentials import (
     UnknownIssuer,
     issue_grant,
 )
-from buildinghub.keylog.entries import KeyRevocation, Role, encode_entry, rotate_key
+from buildinghub.keylog.checkpoint import Checkpoint
+from buildinghub.keylog.entries import KeyRevocation, KeyRotation, Role, encode_entry, rotate_key
 from buildinghub.keylog.errors import ForkDetected, InvalidProof, LogFrozen, QuorumNotMet
 from buildinghub.keylog.log import KeyLog
 from buildinghub.keylog.mirror import LedgerMirror
+from buildinghub.keylog.note import SignedNote
+from buildinghub.keylog.tree import MerkleTree
 from buildinghub.keylog.trust_store import LedgerTrustStore
 from buildinghub.keylog.trusted_view import TrustedLogView
 
@@ -163,3 +166,52 @@ def test_verify_key_proves_the_registration_against_the_trusted_checkpoint(
     record = mirror.verify_key(lock.public_key.kid, frozenset({Role.LOCK}))
 
     assert record.key == lock.public_key
+
+
+def test_an_entry_the_log_should_have_refused_changes_nothing_on_the_hub(
+    ledger: Ledger, mirror: LedgerMirror
+) -> None:
+    # A log that skips its own checks: it appends a rotation nobody signed.
+    landlord = ledger.register("landlord", Role.LANDLORD, LANDLORD)
+    thief = SigningKey.generate()
+    forged = KeyRotation(landlord.public_key.kid, thief.public_key, NOW, bytes(64))
+    entries = [*ledger.log.entries(0), encode_entry(forged)]
+    tree = MerkleTree()
+    tree.extend(entries)
+    text = Checkpoint(ledger.log.origin, tree.size, tree.root()).to_text()
+    note = SignedNote(text, (ledger.log_signer.sign(text),))
+    for witness in ledger.witnesses:
+        note = note.with_signature(witness.cosign(note.encode(), []))
+
+    mirror.sync(note.encode(), [], entries)
+
+    (refused,) = mirror.refused
+    assert refused.index == 1
+    assert "not signed by that key" in refused.reason
+    assert mirror.state.key(thief.public_key.kid) is None
+    assert mirror.verify_key(landlord.public_key.kid, frozenset({Role.LANDLORD})).key == (
+        landlord.public_key
+    )
+
+
+def test_a_restarted_hub_rebuilds_its_mirror_against_its_stored_view(
+    ledger: Ledger, mirror: LedgerMirror, tmp_path: Path, clock: SettableClock
+) -> None:
+    landlord = ledger.register("landlord", Role.LANDLORD, LANDLORD)
+    _sync(ledger, mirror)
+    ledger.register("lock", Role.LOCK)
+    view = TrustedLogView(
+        ledger.log_signer.verifier,
+        [witness.key for witness in ledger.witnesses],
+        2,
+        tmp_path / "hub-view.json",
+        clock,
+    )
+    restarted = LedgerMirror(view)
+
+    restarted.sync(
+        ledger.cosigned().encode(), ledger.log.consistency_proof(1), ledger.log.entries(0)
+    )
+
+    assert restarted.size == 2
+    assert restarted.state.key(landlord.public_key.kid) is not None
