@@ -5,7 +5,8 @@ of the configured witnesses, and proven (consistency proof) to extend the checkp
 trusted, which is kept in a file written atomically and only ever moves forward. A fork is
 detected, its evidence kept, and the view frozen: no new checkpoint, so no newly registered
 key, is trusted until a person resolves it. Entries are verified by inclusion proof against
-the trusted checkpoint.
+the trusted checkpoint. The first checkpoint a new hub sees needs no consistency proof, only
+the log signature and the quorum: the witnesses vouch that it is the one everyone sees.
 """
 
 from collections.abc import Sequence

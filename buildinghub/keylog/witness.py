@@ -4,7 +4,9 @@ checked that the checkpoint is signed by the log and extends the last one it cos
 Its view is a StoredView in its own file, written atomically before a cosignature leaves, so
 a witness that crashes never cosigns something it would not remember. It never goes back,
 and a fork (same size with another root, or a failed consistency proof) is kept as evidence
-and stops it cosigning this log until a person resolves it.
+and stops it cosigning this log until a person resolves it. A new witness accepts the first
+checkpoint signed by the log as its starting point (there is nothing to be consistent with);
+from then on every step needs a proof.
 """
 
 from collections.abc import Sequence

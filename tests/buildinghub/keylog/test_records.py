@@ -1,8 +1,9 @@
 """Signed listings, installation records and identity checks, verified against the ledger."""
 
+import cbor2
 import pytest
 
-from buildinghub.credentials import SigningKey
+from buildinghub.credentials import SigningKey, sign1
 from buildinghub.credentials.installation import InstallationRecord, sign_installation
 from buildinghub.keylog.entries import (
     KeyRegistration,
@@ -154,3 +155,47 @@ def test_an_identity_check_by_a_tenant_key_is_not_authentic(ledger: Ledger) -> N
 
     with pytest.raises(NotAuthentic, match="tenant key, not hub or landlord"):
         verify_identity_check(sign_identity_check(check, tenant), ledger.log.state)
+
+
+def test_records_that_are_not_signed_records_are_not_authentic(ledger: Ledger) -> None:
+    landlord = ledger.register("landlord", Role.LANDLORD, LANDLORD)
+    state = ledger.log.state
+    extra_field = sign1(
+        cbor2.dumps({**_listing_fields(), "price": 900}, canonical=True),
+        landlord,
+        landlord.public_key.kid,
+    )
+    not_canonical = sign1(cbor2.dumps(_listing_fields()), landlord, landlord.public_key.kid)
+
+    with pytest.raises(NotAuthentic, match="not a signed record"):
+        verify_listing(b"\xa0", state)
+    with pytest.raises(NotAuthentic, match="exactly the fields"):
+        verify_listing(extra_field, state)
+    with pytest.raises(NotAuthentic, match="canonically encoded"):
+        verify_listing(not_canonical, state)
+
+
+def test_an_identity_check_for_another_tenants_key_is_refused(ledger: Ledger) -> None:
+    hub = ledger.register("hub", Role.HUB, "hub.building-7.example")
+    tenant = ledger.register("tenant", Role.TENANT)
+    check = IdentityCheckRecord(
+        tenant=identity_lookup_hash(SALT, "SOMEONE-ELSE"),
+        tenant_key=tenant.public_key.kid,
+        method=CheckMethod.PASSPORT,
+        checked_at=NOW,
+        checked_by="hub.building-7.example",
+    )
+
+    with pytest.raises(EntryRefused, match="another tenant"):
+        ledger.log.append(SignedRecord(RecordKind.IDENTITY, sign_identity_check(check, hub)))
+
+
+def _listing_fields() -> dict[str, object]:
+    listing = _listing()
+    return {
+        "listed_at": listing.listed_at,
+        "listing_id": listing.listing_id,
+        "flat": listing.flat,
+        "landlord": listing.landlord,
+        "details_digest": listing.details_digest,
+    }

@@ -3,11 +3,14 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from buildinghub.keylog.entries import Role
 from buildinghub.keylog.errors import (
     ForkDetected,
     InvalidProof,
+    KeylogError,
     LogFrozen,
     QuorumNotMet,
     StaleCheckpoint,
@@ -143,3 +146,48 @@ def _cosigned_by_fresh_witnesses(ledger: Ledger, log: KeyLog) -> bytes:
         )
         note = note.with_signature(fresh.cosign(note.encode(), []))
     return note.encode()
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(bit=st.integers(min_value=0))
+def test_any_bit_flip_in_a_cosigned_checkpoint_is_refused(
+    ledger: Ledger, hub_view: TrustedLogView, bit: int
+) -> None:
+    # Cosigned by exactly the quorum (2), so spoiling any one signature must be refused too.
+    if ledger.log.size == 0:
+        ledger.register("landlord", Role.LANDLORD)
+    data = bytearray(ledger.cosigned(ledger.witnesses[:2]).encode())
+    bit %= len(data) * 8
+    data[bit // 8] ^= 1 << (bit % 8)
+
+    with pytest.raises(KeylogError):
+        hub_view.check(bytes(data))
+
+
+def test_a_view_needs_a_reachable_quorum_of_distinct_witnesses(
+    ledger: Ledger, tmp_path: Path, clock: SettableClock
+) -> None:
+    keys = [witness.key for witness in ledger.witnesses]
+    log_key = ledger.log_signer.verifier
+
+    with pytest.raises(ValueError, match="between 1 and the 3 witnesses"):
+        TrustedLogView(log_key, keys, 4, tmp_path / "v.json", clock)
+    with pytest.raises(ValueError, match="once"):
+        TrustedLogView(log_key, [keys[0], keys[0]], 1, tmp_path / "v.json", clock)
+
+
+def test_inclusion_needs_a_trusted_checkpoint_that_covers_the_entry(
+    ledger: Ledger, hub_view: TrustedLogView
+) -> None:
+    ledger.register("landlord", Role.LANDLORD)
+    proven = ledger.log.prove(0)
+
+    with pytest.raises(KeylogError, match="no checkpoint is trusted yet"):
+        hub_view.verify_inclusion(proven.data, 0, proven.proof)
+    hub_view.update(ledger.cosigned().encode(), [])
+    ledger.register("lock", Role.LOCK)
+    later = ledger.log.prove(1)
+    with pytest.raises(InvalidProof, match="not in the trusted checkpoint of size 1"):
+        hub_view.verify_inclusion(later.data, 1, later.proof)
