@@ -131,6 +131,10 @@ class BookingBook:
         ]
         return sorted(found, key=lambda b: b.start)
 
+    def all_live(self) -> list[Booking]:
+        """Every live booking of every bay."""
+        return [b for b in self._bookings.values() if not b.cancelled]
+
     def current(self, bay: str) -> Booking | None:
         """The booking whose slot includes now."""
         now = self._clock.now()

@@ -16,7 +16,13 @@ from .coordinator import ParkingLockConfigEntry, ParkingLockRuntimeData
 from .hub import ParkingHub
 from .services import async_setup_services
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.LOCK,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 

@@ -22,8 +22,12 @@ import zigpy.device
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_time_interval,
+)
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 from zigpy.zcl.clusters.closures import DoorLock
 from zigpy.zcl.clusters.measurement import OccupancySensing
 
@@ -36,6 +40,9 @@ from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.ekey_book import EKeyBook, HeldKey
 from buildinghub.devices.grant_book import LockIdTaken
 from buildinghub.devices.parking_lock import ParkingLockClient
+from buildinghub.parking.bookings import Booking, BookingBook, BookingError
+from buildinghub.parking.car_park_map import CarParkLayout
+from buildinghub.parking.presence import BookingEvent, BookingWatch
 from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
@@ -97,6 +104,16 @@ def signal_access(entry_id: str, ieee: str) -> str:
     return f"{DOMAIN}_{entry_id}_{ieee}_access"
 
 
+def signal_bookings(entry_id: str) -> str:
+    """Dispatcher signal sent when bookings, keys or the car park's plan change."""
+    return f"{DOMAIN}_{entry_id}_bookings"
+
+
+def signal_booking_event(entry_id: str, ieee: str) -> str:
+    """Dispatcher signal for what a bay's vehicle sensor says about its bookings."""
+    return f"{DOMAIN}_{entry_id}_{ieee}_booking"
+
+
 def signal_new_bay(entry_id: str) -> str:
     """Dispatcher signal sent when a bay's lock joins after setup."""
     return f"{DOMAIN}_{entry_id}_new_bay"
@@ -127,6 +144,11 @@ class ParkingHub:
         self.book = EKeyBook(self.clock)
         self.step_up = StepUpBook(self.clock)
         self.bays: dict[str, BayContext] = {}
+        self.bookings = BookingBook(self.clock)
+        self.layout: CarParkLayout | None = None
+        self._watches: dict[str, BookingWatch] = {}
+        self._timers: dict[str, list[Callable[[], None]]] = {}
+        self._focus: str | None = None
         self._holder_keys: dict[str, SigningKey] = {}
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
@@ -143,6 +165,10 @@ class ParkingHub:
                 user: SigningKey.from_pem(pem.encode()) for user, pem in stored["holders"].items()
             }
             self.book.load_json(stored["book"])
+            self.bookings.load_json(stored.get("bookings", []))
+            if stored.get("layout"):
+                self.layout = CarParkLayout.from_json(stored["layout"])
+            self._focus = stored.get("focus")
         # Devices still being interviewed get a bounded moment, so a fresh start shows them all.
         await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
         for device in list(self.network.devices()):
@@ -153,6 +179,9 @@ class ParkingHub:
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_scheduled_purge, PURGE_INTERVAL)
         )
+        for booking in self.bookings.all_live():
+            self._schedule(booking)
+        self.entry.async_on_unload(self._cancel_timers)
 
     async def async_stop(self) -> None:
         """Stop listening to the bays."""
@@ -183,7 +212,7 @@ class ParkingHub:
             stops = (
                 client.add_access_listener(self._access_handler(ieee)),
                 client.add_bolt_listener(self._bolt_handler(ieee, coordinator)),
-                client.add_occupancy_listener(self._occupancy_handler(coordinator)),
+                client.add_occupancy_listener(self._occupancy_handler(ieee, coordinator)),
             )
 
             def unsubscribe() -> None:
@@ -230,6 +259,7 @@ class ParkingHub:
         self.book.check_holder(chain, holder)
         await self.bays[trusted.ieee].client.install_chain(chain)
         held = self.book.add(chain, trusted.ieee, user, holder)
+        self._focus = self.bays[trusted.ieee].installation.lock_id
         await self._async_save()
         return held
 
@@ -374,14 +404,100 @@ class ParkingHub:
 
         return handle
 
-    @staticmethod
-    def _occupancy_handler(coordinator: BayCoordinator) -> Callable[[bool], None]:
+    def _occupancy_handler(self, ieee: str, coordinator: BayCoordinator) -> Callable[[bool], None]:
         @callback
         def handle(occupied: bool) -> None:
             data = coordinator.data or BayStatus(locked=True, occupied=None, battery_percent=None)
             coordinator.async_set_updated_data(replace(data, occupied=occupied))
+            self._watch(ieee, occupied)
 
         return handle
+
+    # -- bookings --------------------------------------------------------------------------
+
+    async def async_book(self, ieee: str, user: str, start: int, end: int) -> Booking:
+        """Book a slot of a bay; the first booking of a slot wins (BookingConflict)."""
+        booking = self.bookings.book(self.bays[ieee].installation.lock_id, user, start, end)
+        self._focus = booking.bay
+        self._schedule(booking)
+        await self._async_save()
+        return booking
+
+    async def async_cancel_booking(self, booking_id: str, user: str | None) -> bool:
+        """Cancel a booking; its own user or an administrator may. True if it was free."""
+        account = await self.hass.auth.async_get_user(user) if user else None
+        if user is not None and account is None:
+            raise BookingError("unknown user")
+        cancellation = self.bookings.cancel(
+            booking_id, None if account is None or account.is_admin else user
+        )
+        for stop in self._timers.pop(booking_id, []):
+            stop()
+        await self._async_save()
+        return cancellation.free
+
+    async def async_set_layout(self, layout: CarParkLayout) -> None:
+        """The manager gives the car park's plan."""
+        self.layout = layout
+        await self._async_save()
+
+    def marked_bays(self) -> set[str]:
+        """Bays booked or held now, and the one the latest key or booking is for."""
+        marked = {
+            context.installation.lock_id
+            for context in self.bays.values()
+            if self.bookings.current(context.installation.lock_id) is not None
+        }
+        if self._focus is not None:
+            marked.add(self._focus)
+        return marked
+
+    def focus_bay(self) -> str | None:
+        """The bay the latest e-key or booking is for: the map's route leads there."""
+        return self._focus
+
+    def _ieee_of(self, lock_id: str) -> str | None:
+        return next((c.ieee for c in self.bays.values() if c.installation.lock_id == lock_id), None)
+
+    def _schedule(self, booking: Booking) -> None:
+        """Look at the bay when the slot starts and when an overstay would be due."""
+        ieee = self._ieee_of(booking.bay)
+        if ieee is None:
+            return
+        watch = self._watches.setdefault(ieee, BookingWatch())
+        stops = self._timers.setdefault(booking.booking_id, [])
+        for when in (booking.start, watch.overstay_due(booking)):
+            if when <= self.clock.now():
+                continue
+
+            @callback
+            def tick(_now: datetime, ieee: str = ieee) -> None:
+                self._watch(ieee, None)
+
+            stops.append(
+                async_track_point_in_utc_time(self.hass, tick, dt_util.utc_from_timestamp(when))
+            )
+
+    def _cancel_timers(self) -> None:
+        for stops in self._timers.values():
+            for stop in stops:
+                stop()
+        self._timers.clear()
+
+    def _watch(self, ieee: str, occupied: bool | None) -> None:
+        """Tell the bay's watch what the sensor says now (None: only the clock moved)."""
+        context = self.bays[ieee]
+        watch = self._watches.setdefault(ieee, BookingWatch())
+        bookings = self.bookings.for_bay(context.installation.lock_id)
+        now = self.clock.now()
+        events: list[BookingEvent] = (
+            watch.tick(now, bookings)
+            if occupied is None
+            else watch.observe(occupied, now, bookings)
+        )
+        for event in events:
+            async_dispatcher_send(self.hass, signal_booking_event(self.entry.entry_id, ieee), event)
+        async_dispatcher_send(self.hass, signal_bookings(self.entry.entry_id))
 
     def _send(self, ieee: str, event: BayEvent) -> None:
         async_dispatcher_send(self.hass, signal_access(self.entry.entry_id, ieee), event)
@@ -401,5 +517,9 @@ class ParkingHub:
             {
                 "holders": {user: key.to_pem().decode() for user, key in self._holder_keys.items()},
                 "book": self.book.to_json(),
+                "bookings": self.bookings.to_json(),
+                "layout": self.layout.to_json() if self.layout else None,
+                "focus": self._focus,
             }
         )
+        async_dispatcher_send(self.hass, signal_bookings(self.entry.entry_id))

@@ -33,6 +33,8 @@ from buildinghub.credentials.step_up import StepUpRefused
 from buildinghub.credentials.use_ledger import UnknownMember
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.ekey_book import HeldKey
+from buildinghub.parking.bookings import BookingError
+from buildinghub.parking.car_park_map import CarParkLayout, LayoutError
 from buildinghub.radio.errors import DeviceUnreachable
 
 from .const import (
@@ -103,6 +105,12 @@ MANAGE_SCHEMA = vol.Schema(
         vol.Required(ATTR_CONFIRMATION): cv.string,
     }
 )
+
+
+CANCEL_SCHEMA = vol.Schema(
+    {_ENTRY: cv.string, vol.Required("booking_id"): vol.All(cv.string, vol.Length(max=64))}
+)
+LAYOUT_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required("layout"): dict})
 
 
 def _entry(hass: HomeAssistant, call: ServiceCall) -> ParkingLockConfigEntry:
@@ -263,6 +271,25 @@ async def _async_manage_member(call: ServiceCall) -> ServiceResponse:
     return None
 
 
+async def _async_cancel_booking(call: ServiceCall) -> ServiceResponse:
+    hub = _entry(call.hass, call).runtime_data.hub
+    try:
+        free = await hub.async_cancel_booking(call.data["booking_id"], _caller(call))
+    except BookingError as err:
+        raise _error("booking_refused", bay="", detail=str(err)) from err
+    return {"free": free}
+
+
+async def _async_set_layout(call: ServiceCall) -> ServiceResponse:
+    hub = _entry(call.hass, call).runtime_data.hub
+    try:
+        layout = CarParkLayout.from_json(call.data["layout"])
+    except LayoutError as err:
+        raise _error("layout_invalid", detail=str(err)) from err
+    await hub.async_set_layout(layout)
+    return None
+
+
 def _admin_only(handler: Handler) -> Handler:
     """Only administrators (the bay manager) add keys and manage members."""
 
@@ -292,5 +319,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
             SupportsResponse.NONE,
         ),
         ("manage_member", _admin_only(_async_manage_member), MANAGE_SCHEMA, SupportsResponse.NONE),
+        ("cancel_booking", _async_cancel_booking, CANCEL_SCHEMA, SupportsResponse.OPTIONAL),
+        ("set_layout", _admin_only(_async_set_layout), LAYOUT_SCHEMA, SupportsResponse.NONE),
     ):
         hass.services.async_register(DOMAIN, name, handler, schema, supports_response=response)

@@ -1,0 +1,150 @@
+"""A bay's bookings as a calendar: create a booking, cancel it; the first to book wins."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar.const import CalendarEntityFeature
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from buildinghub.parking.bookings import Booking, BookingConflict, BookingError
+
+from .const import DOMAIN
+from .coordinator import ParkingLockConfigEntry
+from .entity import ParkingBayEntity, async_add_bay_entities
+from .hub import signal_bookings
+
+PARALLEL_UPDATES = 1
+DESCRIPTION = EntityDescription(key="bookings", translation_key="bookings")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ParkingLockConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One booking calendar per bay."""
+    async_add_bay_entities(
+        entry, async_add_entities, lambda hub, bay: [BayBookingCalendar(hub, bay, DESCRIPTION)]
+    )
+
+
+def _local(timestamp: int) -> str:
+    return dt_util.as_local(dt_util.utc_from_timestamp(timestamp)).strftime("%Y-%m-%d %H:%M")
+
+
+def _timestamp(value: datetime | date) -> int:
+    if not isinstance(value, datetime):
+        value = dt_util.start_of_local_day(value)
+    return int(dt_util.as_timestamp(value))
+
+
+class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
+    """Every booking of one bay; people see that a slot is taken, not by whom."""
+
+    _attr_supported_features = (
+        CalendarEntityFeature.CREATE_EVENT | CalendarEntityFeature.DELETE_EVENT
+    )
+
+    def _event(self, booking: Booking) -> CalendarEvent:
+        state = booking.state(self.hub.clock.now())
+        return CalendarEvent(
+            start=dt_util.utc_from_timestamp(booking.start),
+            end=dt_util.utc_from_timestamp(booking.end),
+            summary=f"{self.bay.name}: {state.value}",
+            description=(
+                f"Booking {booking.booking_id}; free cancellation until "
+                f"{_local(booking.hold_until)}"
+            ),
+            uid=booking.booking_id,
+        )
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """The booking running now, or the next one."""
+        now = self.hub.clock.now()
+        upcoming = [
+            b for b in self.hub.bookings.for_bay(self.bay.installation.lock_id) if b.end > now
+        ]
+        return self._event(upcoming[0]) if upcoming else None
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """Bookings that meet the asked range."""
+        found = self.hub.bookings.for_bay(
+            self.bay.installation.lock_id, _timestamp(start_date), _timestamp(end_date)
+        )
+        return [self._event(booking) for booking in found]
+
+    def _caller(self) -> str | None:
+        """The user of the service call that is running now, used once.
+
+        The calendar action sets the entity's context right before it calls us; the
+        websocket commands do not, so a context left from an earlier call must not be
+        taken as theirs.
+        """
+        user = self._context.user_id if self._context else None
+        self._context = None
+        return user
+
+    async def async_create_event(self, **kwargs: Any) -> None:
+        """Book the slot for the user who asked; an overlapping earlier booking wins."""
+        user = self._caller()
+        if user is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_user")
+        start, end = _timestamp(kwargs["dtstart"]), _timestamp(kwargs["dtend"])
+        try:
+            await self.hub.async_book(self.bay.ieee, user, start, end)
+        except BookingConflict as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="booking_conflict",
+                translation_placeholders={
+                    "bay": self.bay.name,
+                    "start": _local(err.other.start),
+                    "end": _local(err.other.end),
+                },
+            ) from err
+        except BookingError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="booking_refused",
+                translation_placeholders={"bay": self.bay.name, "detail": str(err)},
+            ) from err
+
+    async def async_delete_event(
+        self, uid: str, recurrence_id: str | None = None, recurrence_range: str | None = None
+    ) -> None:
+        """Cancel a booking: its own user, or an administrator for anyone's.
+
+        Home Assistant's calendar deletes over the websocket without saying who asks, so
+        only the ``parking_lock.cancel_booking`` action (which knows) cancels.
+        """
+        user = self._caller()
+        if user is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_user")
+        try:
+            await self.hub.async_cancel_booking(uid, user)
+        except BookingError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="booking_refused",
+                translation_placeholders={"bay": self.bay.name, "detail": str(err)},
+            ) from err
+
+    async def async_added_to_hass(self) -> None:
+        """Update when bookings change."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_bookings(self.hub.entry.entry_id), self.async_write_ha_state
+            )
+        )
