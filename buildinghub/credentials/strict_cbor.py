@@ -39,8 +39,12 @@ def loads_first(data: bytes, what: str) -> object:
     return item
 
 
-def loads_one(data: bytes, what: str) -> object:
-    """Decode exactly one CBOR item from data; raise MalformedGrant naming `what` otherwise."""
+def loads_one(data: bytes, what: str, *, max_depth: int = _MAX_DEPTH) -> object:
+    """Decode exactly one CBOR item from data; raise MalformedGrant naming `what` otherwise.
+
+    max_depth is the deepest nesting accepted: a grant's three unless the caller's format
+    needs more (a COSE_Sign with its array of signatures needs four).
+    """
     stream = io.BytesIO(data)
     try:
         item: object = cbor2.CBORDecoder(
@@ -48,7 +52,7 @@ def loads_one(data: bytes, what: str) -> object:
             semantic_decoders=_REFUSE_SEMANTIC_TAGS,
             allow_indefinite=False,
             allow_duplicate_keys=False,
-            max_depth=_MAX_DEPTH,
+            max_depth=max_depth,
         ).decode()
     except cbor2.CBORError as err:
         raise MalformedGrant(f"{what} is not CBOR in the form grants use ({err})") from None
