@@ -1,0 +1,1 @@
+"""Biometrics with consent: signed consents, templates sealed to one lock, media, erase."""

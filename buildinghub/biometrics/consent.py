@@ -1,0 +1,202 @@
+"""Consent first (SPEC R8): no template is captured, stored or sent without a signed consent.
+
+A ConsentRecord names the tenant, what may be done with one template (capture, store, send) and
+for which lock, and is signed by the tenant's ES256 key. Withdrawal is a second record, signed
+by the same key, that names the consent by its digest; the consent itself is never changed, so
+both records can be kept as evidence. A ConsentBook holds both and answers one question: may
+template T be used for purpose P at lock L now. It refuses with NoConsent or ConsentWithdrawn.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from buildinghub.credentials.errors import BadSignature
+from buildinghub.credentials.keys import PublicKey, SigningKey
+from buildinghub.credentials.signed_record import (
+    MalformedRecord,
+    blob,
+    read_record,
+    sign_record,
+    text,
+    uint,
+)
+
+from .errors import ConsentWithdrawn, NoConsent
+
+TEMPLATE_ID_LENGTH = 16
+MAX_CONSENT_BYTES = 512
+_DIGEST_LENGTH = 32
+_CONSENT = "biometric-consent"
+_WITHDRAWAL = "biometric-consent-withdrawal"
+_CONSENT_FIELDS = ("tenant", "purposes", "lock", "template_id", "given_at")
+_WITHDRAWAL_FIELDS = ("consent", "template_id", "withdrawn_at")
+
+
+class Purpose(StrEnum):
+    """What a consent allows to be done with a template."""
+
+    CAPTURE = "capture"
+    STORE = "store"
+    SEND = "send"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsentRecord:
+    """A tenant's consent for one template at one lock."""
+
+    tenant: str
+    purposes: frozenset[Purpose]
+    lock: str
+    template_id: bytes
+    given_at: int
+
+    def __post_init__(self) -> None:
+        if len(self.template_id) != TEMPLATE_ID_LENGTH:
+            raise ValueError(f"a template id is {TEMPLATE_ID_LENGTH} bytes")
+        if not self.purposes:
+            raise ValueError("a consent names at least one purpose")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsentWithdrawal:
+    """The tenant withdraws the consent with this digest."""
+
+    consent: bytes
+    template_id: bytes
+    withdrawn_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """A verified consent in the book, with when it was withdrawn (None while it holds)."""
+
+    record: ConsentRecord
+    digest: bytes
+    withdrawn_at: int | None = None
+
+    def holds(self, now: int) -> bool:
+        """Whether the consent was given and not yet withdrawn at time now."""
+        return self.record.given_at <= now and (
+            self.withdrawn_at is None or now < self.withdrawn_at
+        )
+
+
+def sign_consent(record: ConsentRecord, tenant_key: SigningKey) -> bytes:
+    """The tenant signs the consent."""
+    fields = {
+        "tenant": record.tenant,
+        "purposes": sorted(purpose.value for purpose in record.purposes),
+        "lock": record.lock,
+        "template_id": record.template_id,
+        "given_at": record.given_at,
+    }
+    return sign_record(_CONSENT, fields, tenant_key, max_size=MAX_CONSENT_BYTES)
+
+
+def sign_withdrawal(withdrawal: ConsentWithdrawal, tenant_key: SigningKey) -> bytes:
+    """The tenant signs the withdrawal of a consent."""
+    fields = {
+        "consent": withdrawal.consent,
+        "template_id": withdrawal.template_id,
+        "withdrawn_at": withdrawal.withdrawn_at,
+    }
+    return sign_record(_WITHDRAWAL, fields, tenant_key, max_size=MAX_CONSENT_BYTES)
+
+
+class ConsentBook:
+    """Verified consents and withdrawals; the gate before any template is used.
+
+    tenant_keys maps a tenant to the key the book trusts for them (the key ledger's answer).
+    """
+
+    def __init__(self, tenant_keys: Mapping[str, PublicKey]) -> None:
+        """Start empty, trusting tenant_keys."""
+        self._tenant_keys = tenant_keys
+        self._consents: dict[bytes, Consent] = {}
+
+    def record(self, data: bytes) -> Consent:
+        """Verify a signed consent and keep it; MalformedRecord or BadSignature otherwise."""
+        signed = read_record(
+            data, record_type=_CONSENT, fields=_CONSENT_FIELDS, max_size=MAX_CONSENT_BYTES
+        )
+        record = ConsentRecord(
+            tenant=text(signed.fields, "tenant"),
+            purposes=_purposes(signed.fields["purposes"]),
+            lock=text(signed.fields, "lock"),
+            template_id=blob(signed.fields, "template_id", length=TEMPLATE_ID_LENGTH),
+            given_at=uint(signed.fields, "given_at"),
+        )
+        signed.verify(self._tenant_key(record.tenant))
+        consent = self._consents.get(signed.digest) or Consent(record, signed.digest)
+        self._consents[signed.digest] = consent
+        return consent
+
+    def withdraw(self, data: bytes) -> Consent:
+        """Verify a signed withdrawal and apply it; returns the consent, now withdrawn.
+
+        The caller then erases the template everywhere it went (hub, cloud store, lock).
+        Withdrawing again keeps the first time of withdrawal.
+        """
+        signed = read_record(
+            data, record_type=_WITHDRAWAL, fields=_WITHDRAWAL_FIELDS, max_size=MAX_CONSENT_BYTES
+        )
+        digest = blob(signed.fields, "consent", length=_DIGEST_LENGTH)
+        template_id = blob(signed.fields, "template_id", length=TEMPLATE_ID_LENGTH)
+        withdrawn_at = uint(signed.fields, "withdrawn_at")
+        consent = self._consents.get(digest)
+        if consent is None or consent.record.template_id != template_id:
+            raise NoConsent("the withdrawal names a consent this book does not hold")
+        signed.verify(self._tenant_key(consent.record.tenant))
+        if withdrawn_at < consent.record.given_at:
+            raise MalformedRecord("a consent cannot be withdrawn before it was given")
+        if consent.withdrawn_at is None:
+            consent = Consent(consent.record, digest, withdrawn_at)
+            self._consents[digest] = consent
+        return consent
+
+    def check(self, template_id: bytes, *, lock: str, purpose: Purpose, now: int) -> Consent:
+        """The consent that allows purpose for template_id at lock now, or a refusal."""
+        matching = [
+            consent
+            for consent in self._consents.values()
+            if consent.record.template_id == template_id
+            and consent.record.lock == lock
+            and purpose in consent.record.purposes
+        ]
+        for consent in matching:
+            if consent.holds(now):
+                return consent
+        if any(consent.withdrawn_at is not None for consent in matching):
+            raise ConsentWithdrawn(
+                f"the consent to {purpose.value} template {template_id.hex()} for lock "
+                f"{lock} was withdrawn: the template must be erased, not used"
+            )
+        raise NoConsent(
+            f"no consent to {purpose.value} template {template_id.hex()} for lock {lock}: "
+            f"the tenant must sign one first"
+        )
+
+    def __iter__(self) -> Iterator[Consent]:
+        """Every consent in the book, withdrawn ones included."""
+        return iter(tuple(self._consents.values()))
+
+    def _tenant_key(self, tenant: str) -> PublicKey:
+        key = self._tenant_keys.get(tenant)
+        if key is None:
+            raise BadSignature(f"no key is known for tenant {tenant}: look it up in the key ledger")
+        return key
+
+
+def _purposes(value: object) -> frozenset[Purpose]:
+    choices = {purpose.value for purpose in Purpose}
+    if (
+        type(value) is not list
+        or not value
+        or not all(type(item) is str and item in choices for item in value)
+        or value != sorted(set(value))
+    ):
+        raise MalformedRecord(
+            f"purposes must be a sorted, non-empty list without repeats of {sorted(choices)}"
+        )
+    return frozenset(Purpose(item) for item in value)
