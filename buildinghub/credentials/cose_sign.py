@@ -79,18 +79,19 @@ def decode_multi_signed(data: bytes, *, max_size: int, signers: int) -> MultiSig
     if type(item) is not cbor2.CBORTag or item.tag != COSE_SIGN_TAG:
         raise MalformedRecord("not a COSE_Sign: the data must start with CBOR tag 98")
     content = item.value
-    if type(content) is not list or len(content) != 4:
+    # Inside a tag, cbor2 decodes arrays as tuples and maps as frozendicts.
+    if not isinstance(content, list | tuple) or len(content) != 4:
         raise MalformedRecord(
             "a COSE_Sign is an array of 4: protected, unprotected, payload, signatures"
         )
     body_protected, unprotected, payload, entries = content
-    if body_protected != _BODY_PROTECTED or type(body_protected) is not bytes:
+    if type(body_protected) is not bytes or body_protected != _BODY_PROTECTED:
         raise MalformedRecord("the COSE_Sign body protected header must be empty")
-    if unprotected != {} or type(unprotected) is not dict:
+    if unprotected != {}:  # nothing but an empty map equals {}
         raise MalformedRecord("the COSE_Sign unprotected header must be an empty map")
     if type(payload) is not bytes:
         raise MalformedRecord("the COSE_Sign payload must be a byte string")
-    if type(entries) is not list or len(entries) != signers:
+    if not isinstance(entries, list | tuple) or len(entries) != signers:
         raise MalformedRecord(f"the document must carry exactly {signers} signatures")
     signatures = tuple(_signature(entry) for entry in entries)
     if encode_multi_signed(payload, signatures) != data:
@@ -110,14 +111,14 @@ def verify_signer(document: MultiSigned, index: int, key: PublicKey) -> None:
 
 
 def _signature(entry: object) -> Signature:
-    if type(entry) is not list or len(entry) != 3:
+    if not isinstance(entry, list | tuple) or len(entry) != 3:
         raise MalformedRecord(
             "a COSE_Signature is an array of 3: protected, unprotected, signature"
         )
     protected, unprotected, signature = entry
     if type(protected) is not bytes:
         raise MalformedRecord("a COSE_Signature protected header must be a byte string")
-    if unprotected != {} or type(unprotected) is not dict:
+    if unprotected != {}:
         raise MalformedRecord("a COSE_Signature unprotected header must be an empty map")
     if type(signature) is not bytes or len(signature) != SIGNATURE_LENGTH:
         raise MalformedRecord("a COSE_Signature signature must be a 64-byte ES256 signature")
