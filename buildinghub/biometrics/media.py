@@ -7,25 +7,26 @@ On the medium, in the folder ``buildinghub-templates/``, each bundle is two file
         "version": 1, "building", "lock", "template_id" (hex), "epoch", "bundle" (file name),
         "size", "sha256" (hex)}
 
-Both are written atomically (temporary file, fsync, os.replace, fsync of the folder), bundle
-first, so a manifest only ever names a complete bundle. The manifest is not trusted: it lets a
-lock find the bundles for it and reject a truncated or swapped file before parsing; the bundle's
-station signature and sealing protect it (see sealing). The importer reads no more than it
-accepts: at most MAX_ENTRIES manifests, each at most MAX_MANIFEST_BYTES, regular files only (no
-symlinks), bundle names rebuilt from the manifest's values, never taken from it.
+Both are written atomically (keylog.atomic_file: temporary file, fsync, rename, fsync of the
+folder), bundle first, so a manifest only ever names a complete bundle. The manifest is not
+trusted: it lets a lock find the bundles for it and reject a truncated or swapped file before
+parsing; the bundle's station signature and sealing protect it (see sealing). The importer
+reads no more than it accepts: at most MAX_ENTRIES manifests, each at most MAX_MANIFEST_BYTES,
+regular files only (no symlinks), bundle names rebuilt from the manifest's values, never taken
+from it.
 """
 
 import hashlib
 import json
 import os
 import re
-import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from buildinghub.credentials.signed_record import MalformedRecord
+from buildinghub.keylog.atomic_file import write_atomically
 
 from .errors import MediaRefused
 from .sealing import MAX_BUNDLE_BYTES, SealedBundle, read_bundle
@@ -69,9 +70,9 @@ def export_bundle(bundle: bytes, medium: Path) -> Path:
         "size": len(bundle),
         "sha256": hashlib.sha256(bundle).hexdigest(),
     }
-    _write_atomically(folder / f"{stem}.bundle", bundle)
+    write_atomically(folder / f"{stem}.bundle", bundle)
     manifest_path = folder / f"{stem}{_MANIFEST_SUFFIX}"
-    _write_atomically(manifest_path, json.dumps(manifest, sort_keys=True).encode())
+    write_atomically(manifest_path, json.dumps(manifest, sort_keys=True).encode())
     return manifest_path
 
 
@@ -206,24 +207,3 @@ def _read_regular_file(path: Path, limit: int) -> bytes:
 
 def _stem(template_id: bytes, epoch: int) -> str:
     return f"template-{template_id.hex()}-e{epoch}"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view) :]
-        os.fsync(descriptor)
-    except BaseException:
-        os.close(descriptor)
-        temporary.unlink(missing_ok=True)
-        raise
-    os.close(descriptor)
-    os.replace(temporary, path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)

@@ -29,13 +29,6 @@ class Lock:
     sealing_key: SealingKey
 
 
-def flip(data: bytes, bit: int) -> bytes:
-    """data with one bit changed."""
-    changed = bytearray(data)
-    changed[bit // 8] ^= 1 << (bit % 8)
-    return bytes(changed)
-
-
 @pytest.fixture(scope="session")
 def lock() -> Lock:
     return Lock(LOCK, SigningKey.generate(), SealingKey.generate())

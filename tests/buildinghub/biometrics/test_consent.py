@@ -18,8 +18,9 @@ from buildinghub.biometrics.errors import ConsentWithdrawn, NoConsent
 from buildinghub.credentials.errors import BadSignature, CredentialError
 from buildinghub.credentials.keys import SigningKey
 from buildinghub.credentials.signed_record import MalformedRecord, sign_record
+from tests.buildinghub.tampering import flip
 
-from .conftest import LOCK, NOW, OTHER_LOCK, TEMPLATE_ID, TENANT, flip
+from .conftest import LOCK, NOW, OTHER_LOCK, TEMPLATE_ID, TENANT
 
 
 def _withdrawal(consent_digest: bytes, at: int) -> ConsentWithdrawal:

@@ -22,8 +22,9 @@ from buildinghub.biometrics.matching import admit_finger
 from buildinghub.credentials.errors import CredentialError
 from buildinghub.credentials.grant import Grant, GrantKind
 from buildinghub.credentials.keys import SigningKey
+from tests.buildinghub.tampering import flip
 
-from .conftest import BUILDING, LOCK, NOW, TEMPLATE_ID, TENANT, Lock, flip
+from .conftest import BUILDING, LOCK, NOW, TEMPLATE_ID, TENANT, Lock
 
 CONSENT_DIGEST = bytes(range(32))
 

@@ -27,8 +27,9 @@ from buildinghub.credentials.errors import BadSignature, CredentialError
 from buildinghub.credentials.keys import SigningKey
 from buildinghub.credentials.sealing import SealingKey
 from buildinghub.credentials.signed_record import sign_record
+from tests.buildinghub.tampering import flip
 
-from .conftest import BUILDING, LOCK, TEMPLATE, TEMPLATE_ID, TENANT, Lock, flip
+from .conftest import BUILDING, LOCK, TEMPLATE, TEMPLATE_ID, TENANT, Lock
 
 
 def _opener(
