@@ -5,7 +5,8 @@ it to a TemplateSender (the hub's radio link to the lock, our cluster's chunked 
 MediaDelivery writes it to a removable medium (see media). A SitePolicy that forbids
 biometrics on radio (SPEC R9) makes RadioDelivery refuse to exist and to send, so in that mode
 no template byte reaches a radio sender, whatever the caller does; delivery_for picks the
-channel the policy allows.
+channel the policy allows, and deliver_with_consent sends nothing without the tenant's consent
+to send that template to that lock (SPEC R8).
 """
 
 import asyncio
@@ -14,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from .consent import ConsentBook, Purpose
 from .errors import RadioForbidden
 from .media import export_bundle
 from .sealing import read_bundle
@@ -101,6 +103,15 @@ def delivery_for(
             "USB stick or SD card"
         )
     raise ValueError("no way to deliver: give a radio sender or a medium path")
+
+
+async def deliver_with_consent(
+    delivery: TemplateDelivery, bundle: bytes, *, consents: ConsentBook, now: int
+) -> DeliveryReceipt:
+    """Deliver a bundle only while its tenant's consent to send it to that lock stands."""
+    binding = read_bundle(bundle).binding
+    consents.check(binding.template_id, lock=binding.lock, purpose=Purpose.SEND, now=now)
+    return await delivery.deliver(bundle)
 
 
 def _require_radio(policy: SitePolicy) -> None:

@@ -15,7 +15,7 @@ from buildinghub.credentials.sealing import SealingKey
 
 from .erase import EraseConfirmation, sign_confirmation, verify_erase
 from .errors import BiometricRefused
-from .media import import_bundles
+from .media import Refusal, import_bundles
 from .sealing import (
     KnownStation,
     OpenedTemplate,
@@ -30,7 +30,7 @@ class PortImport:
     """What an import at the physical port did: template ids imported, entries refused and why."""
 
     imported: tuple[bytes, ...]
-    refused: tuple[tuple[str, str], ...]
+    refused: tuple[Refusal, ...]
 
 
 class LockTemplates:
@@ -76,7 +76,8 @@ class LockTemplates:
             try:
                 imported.append(self.import_bundle(bundle.encoded).binding.template_id)
             except BiometricRefused as err:
-                refused.append((bundle.binding.template_id.hex(), err.reason))
+                entry = bundle.binding.template_id.hex()
+                refused.append(Refusal(entry, err.reason, str(err)))
         return PortImport(tuple(imported), tuple(refused))
 
     def binding(self, template_id: bytes) -> TemplateBinding | None:

@@ -46,11 +46,20 @@ _MANIFEST_KEYS: Final = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """An entry on a medium that was not imported: which, the reason code, and what to check."""
+
+    entry: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class MediaImport:
     """What a lock found on a medium: bundles for it, and entries it refused with why."""
 
     bundles: tuple[SealedBundle, ...] = field(repr=False)
-    refused: tuple[tuple[str, str], ...]
+    refused: tuple[Refusal, ...]
 
 
 def export_bundle(bundle: bytes, medium: Path) -> Path:
@@ -93,12 +102,12 @@ def import_bundles(medium: Path, *, building: str, lock: str) -> MediaImport:
     if len(manifests) > MAX_ENTRIES:
         raise MediaRefused(f"the medium holds {len(manifests)} manifests, more than {MAX_ENTRIES}")
     bundles: list[SealedBundle] = []
-    refused: list[tuple[str, str]] = []
+    refused: list[Refusal] = []
     for name in manifests:
         try:
             bundle = _read_entry(folder, name, building=building, lock=lock)
         except MediaRefused as err:
-            refused.append((name, str(err)))
+            refused.append(Refusal(name, err.reason, str(err)))
             continue
         if bundle is not None:
             bundles.append(bundle)

@@ -107,6 +107,17 @@ def test_withdrawing_again_keeps_the_first_time_of_withdrawal(
     assert again.withdrawn_at == NOW + 60
 
 
+def test_recording_a_withdrawn_consent_again_does_not_revive_it(
+    consent_book: ConsentBook, signed_consent: bytes, tenant_key: SigningKey
+) -> None:
+    digest = consent_book.record(signed_consent).digest
+    consent_book.withdraw(sign_withdrawal(_withdrawal(digest, NOW + 60), tenant_key))
+
+    assert consent_book.record(signed_consent).withdrawn_at == NOW + 60
+    with pytest.raises(ConsentWithdrawn):
+        consent_book.check(TEMPLATE_ID, lock=LOCK, purpose=Purpose.STORE, now=NOW + 60)
+
+
 def test_a_new_consent_after_a_withdrawal_allows_use_again(
     consent_book: ConsentBook,
     signed_consent: bytes,

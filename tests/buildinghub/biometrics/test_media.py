@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from buildinghub.biometrics.consent import ConsentBook, ConsentRecord, Purpose, sign_consent
 from buildinghub.biometrics.delivery import (
     Channel,
     MediaDelivery,
     RadioDelivery,
     SitePolicy,
+    deliver_with_consent,
     delivery_for,
 )
-from buildinghub.biometrics.errors import MediaRefused, RadioForbidden
+from buildinghub.biometrics.errors import MediaRefused, NoConsent, RadioForbidden
 from buildinghub.biometrics.lock_templates import LockTemplates
 from buildinghub.biometrics.media import (
     MAX_ENTRIES,
@@ -28,7 +30,16 @@ from buildinghub.biometrics.sealing import EnrollingStation, TemplateBinding, se
 from buildinghub.credentials.keys import SigningKey
 from buildinghub.credentials.signed_record import MalformedRecord
 
-from .conftest import BUILDING, LOCK, OTHER_LOCK, TEMPLATE, TEMPLATE_ID, Lock, make_lock_templates
+from .conftest import (
+    BUILDING,
+    LOCK,
+    NOW,
+    OTHER_LOCK,
+    TEMPLATE,
+    TEMPLATE_ID,
+    Lock,
+    make_lock_templates,
+)
 
 MEDIA_ONLY = SitePolicy(biometrics_over_radio=False)
 RADIO_ALLOWED = SitePolicy(biometrics_over_radio=True)
@@ -157,7 +168,9 @@ def test_a_bundle_imported_twice_from_the_port_is_refused_as_a_replay(
     again = lock_templates.import_from_port(tmp_path)
 
     assert again.imported == ()
-    assert again.refused == ((TEMPLATE_ID.hex(), "replayed_template"),)
+    assert [(refusal.entry, refusal.reason) for refusal in again.refused] == [
+        (TEMPLATE_ID.hex(), "replayed_template")
+    ]
 
 
 def test_a_truncated_bundle_is_refused_before_it_is_parsed(
@@ -169,9 +182,10 @@ def test_a_truncated_bundle_is_refused_before_it_is_parsed(
     result = lock_templates.import_from_port(tmp_path)
 
     assert result.imported == ()
-    ((name, why),) = result.refused
-    assert name == manifest_path.name
-    assert "truncated or swapped" in why
+    (refusal,) = result.refused
+    assert refusal.entry == manifest_path.name
+    assert refusal.reason == "media_refused"
+    assert "truncated or swapped" in refusal.message
 
 
 def test_a_manifest_that_lies_about_its_bundle_is_refused(
@@ -194,7 +208,7 @@ def test_a_manifest_that_lies_about_its_bundle_is_refused(
     found = import_bundles(tmp_path, building=BUILDING, lock=LOCK)
 
     assert found.bundles == ()
-    assert "does not match its manifest" in found.refused[0][1]
+    assert "does not match its manifest" in found.refused[0].message
 
 
 @pytest.mark.parametrize(
@@ -220,7 +234,7 @@ def test_a_malformed_manifest_is_refused_with_its_reason(
     found = import_bundles(tmp_path, building=BUILDING, lock=LOCK)
 
     assert found.bundles == ()
-    assert why in found.refused[0][1]
+    assert why in found.refused[0].message
 
 
 def test_a_symlinked_bundle_is_not_followed(tmp_path: Path, bundle: bytes) -> None:
@@ -234,7 +248,7 @@ def test_a_symlinked_bundle_is_not_followed(tmp_path: Path, bundle: bytes) -> No
     found = import_bundles(tmp_path, building=BUILDING, lock=LOCK)
 
     assert found.bundles == ()
-    assert "not a regular file" in found.refused[0][1]
+    assert "not a regular file" in found.refused[0].message
 
 
 def test_a_medium_without_the_template_folder_is_refused(tmp_path: Path) -> None:
@@ -260,7 +274,7 @@ def test_a_file_named_unlike_an_export_is_refused(tmp_path: Path, bundle: bytes)
 
     found = import_bundles(tmp_path, building=BUILDING, lock=LOCK)
 
-    assert [why for _, why in found.refused] == [
+    assert [refusal.message for refusal in found.refused] == [
         "the manifest's file name is not one an export writes"
     ]
     assert len(found.bundles) == 1
@@ -271,3 +285,28 @@ def test_exporting_something_that_is_not_a_bundle_writes_nothing(tmp_path: Path)
         export_bundle(b"not a bundle", tmp_path)
 
     assert not (tmp_path / MEDIA_FOLDER).exists()
+
+
+async def test_nothing_is_sent_without_a_consent_to_send_it(
+    tmp_path: Path,
+    bundle: bytes,
+    lock_templates: LockTemplates,
+    consent_book: ConsentBook,
+    signed_consent: bytes,
+    consent: ConsentRecord,
+    tenant_key: SigningKey,
+) -> None:
+    radio = RadioLink(lock_templates)
+    delivery = delivery_for(RADIO_ALLOWED, radio=radio)
+    consent_book.record(signed_consent)  # capture and store only
+
+    with pytest.raises(NoConsent):
+        await deliver_with_consent(delivery, bundle, consents=consent_book, now=NOW)
+    assert radio.carried == []
+
+    to_send = replace(consent, purposes=frozenset({Purpose.SEND}))
+    consent_book.record(sign_consent(to_send, tenant_key))
+    receipt = await deliver_with_consent(delivery, bundle, consents=consent_book, now=NOW)
+
+    assert receipt.channel is Channel.RADIO
+    assert radio.carried == [bundle]
