@@ -191,3 +191,12 @@ def test_inclusion_needs_a_trusted_checkpoint_that_covers_the_entry(
     later = ledger.log.prove(1)
     with pytest.raises(InvalidProof, match="not in the trusted checkpoint of size 1"):
         hub_view.verify_inclusion(later.data, 1, later.proof)
+
+
+def test_one_witness_cosigning_twice_counts_once(ledger: Ledger, hub_view: TrustedLogView) -> None:
+    ledger.register("landlord", Role.LANDLORD)
+    note = ledger.cosigned(ledger.witnesses[:1])
+    twice = note.with_signature(note.signatures[-1])
+
+    with pytest.raises(QuorumNotMet, match="cosigned by 1 of"):
+        hub_view.update(twice.encode(), [])
