@@ -11,6 +11,7 @@ from unittest.mock import patch
 from homeassistant.components.blueprint.models import DomainBlueprints
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.typing import MockHAClientWebSocket
 
 BLUEPRINTS = Path(__file__).parents[2] / "blueprints"
 FOLDER = "building_hub"
@@ -39,3 +40,11 @@ async def async_use_blueprint(hass: HomeAssistant, name: str, inputs: dict[str, 
             },
         )
         await hass.async_block_till_done()
+
+
+async def async_notifications(socket: MockHAClientWebSocket) -> list[tuple[str, str]]:
+    """(title, message) of every notification the user's app shows in its panel."""
+    await socket.send_json_auto_id({"type": "persistent_notification/get"})
+    answer = await socket.receive_json()
+    assert answer["success"]
+    return [(note["title"], note["message"].strip()) for note in answer["result"]]

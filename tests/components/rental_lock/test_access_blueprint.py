@@ -6,23 +6,15 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.typing import MockHAClientWebSocket, WebSocketGenerator
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub.sim.building import SimulatedFlat
-from tests.blueprints.helpers import async_use_blueprint
+from tests.blueprints.helpers import async_notifications, async_use_blueprint
 
 from .conftest import HOUR, IssueGrant, settle
 from .test_grants import PIN, install
 
 EVENT = "event.flat_1a_door_access"
-
-
-async def _notifications(landlord: MockHAClientWebSocket) -> list[tuple[str, str]]:
-    """What the landlord's app shows in its notification panel."""
-    await landlord.send_json_auto_id({"type": "persistent_notification/get"})
-    answer = await landlord.receive_json()
-    assert answer["success"]
-    return [(note["title"], note["message"].strip()) for note in answer["result"]]
 
 
 async def _at_the_door(
@@ -65,7 +57,7 @@ async def test_landlord_is_told_who_opened_the_door_and_who_was_refused(
     await _at_the_door(hass, flat, PIN, freezer)
     await _at_the_door(hass, flat, "000000", freezer)
 
-    notes = await _notifications(landlord)
+    notes = await async_notifications(landlord)
     assert ("Flat 1A door", f"{flat.viewer} opened the door (keypad).") in notes
     assert ("Flat 1A door", "Refused at the door (keypad): unknown credential.") in notes
     assert len(notes) == 2
@@ -84,9 +76,9 @@ async def test_refusals_can_be_left_out(
     await _use_blueprint(hass, include_refusals=False)
 
     await _at_the_door(hass, flat, "000000", freezer)
-    assert await _notifications(landlord) == []
+    assert await async_notifications(landlord) == []
 
     await _at_the_door(hass, flat, PIN, freezer)
-    assert await _notifications(landlord) == [
+    assert await async_notifications(landlord) == [
         ("Flat 1A door", f"{flat.viewer} opened the door (keypad).")
     ]
