@@ -198,3 +198,29 @@ def test_consent_to_enrolment_to_entry_to_withdrawal_to_erase(
 
     assert confirmation.held
     assert admit_finger(lease, lock_templates.binding(TEMPLATE_ID)).refusal == "no_match"
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_no_single_bit_change_of_an_erase_confirmation_is_accepted(
+    lock: Lock, hub_key: SigningKey, data: st.DataObject
+) -> None:
+    command = sign_erase(_command(), hub_key)
+    confirmation = sign_confirmation(
+        EraseConfirmation(
+            building=BUILDING,
+            lock=LOCK,
+            template_id=TEMPLATE_ID,
+            command=hashlib.sha256(command).digest(),
+            held=True,
+            erased_at=NOW,
+        ),
+        lock.signing_key,
+    )
+    verify_confirmation(confirmation, command=command, lock_key=lock.signing_key.public_key)
+    bit = data.draw(st.integers(0, len(confirmation) * 8 - 1), label="bit")
+
+    with pytest.raises(CredentialError):
+        verify_confirmation(
+            flip(confirmation, bit), command=command, lock_key=lock.signing_key.public_key
+        )

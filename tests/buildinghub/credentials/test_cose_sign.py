@@ -3,6 +3,7 @@
 import cbor2
 import pytest
 
+from buildinghub.credentials.cose import sign1
 from buildinghub.credentials.cose_sign import (
     decode_multi_signed,
     encode_multi_signed,
@@ -82,3 +83,59 @@ def test_a_non_canonical_encoding_is_refused(encoded: bytes) -> None:
 def test_a_document_too_large_is_refused_before_parsing(encoded: bytes) -> None:
     with pytest.raises(MalformedRecord, match="more than the 100"):
         decode_multi_signed(encoded, max_size=100, signers=2)
+
+
+def _variant(encoded: bytes, change: object) -> bytes:
+    body = list(cbor2.loads(encoded).value)
+    body[3] = [list(entry) for entry in body[3]]
+    change(body)  # type: ignore[operator]
+    return cbor2.dumps(cbor2.CBORTag(98, body), canonical=True)
+
+
+def _set_protected(body: list[object], header: dict[int, object]) -> None:
+    body[3][0][0] = cbor2.dumps(header, canonical=True)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda body: body.pop(), "array of 4"),
+        (lambda body: body.__setitem__(0, b"\xa0"), "body protected header must be empty"),
+        (lambda body: body.__setitem__(1, {1: -7}), "unprotected header must be an empty map"),
+        (lambda body: body.__setitem__(2, "text"), "payload must be a byte string"),
+        (lambda body: body[3][0].pop(), "array of 3"),
+        (lambda body: body[3][0].__setitem__(1, {4: b"k"}), "nesting depth"),
+        (lambda body: body[3][0].__setitem__(2, bytes(63)), "64-byte ES256"),
+        (lambda body: body[3][0].__setitem__(0, "text"), "protected header must be a byte"),
+        (lambda body: _set_protected(body, {1: -7, 4: b"k", 3: 0}), "exactly alg"),
+        (lambda body: _set_protected(body, {1: -35, 4: b"k"}), "only ES256"),
+        (lambda body: _set_protected(body, {1: -7, 4: bytes(33)}), "kid is 1 to 32"),
+        (lambda body: body[3][0].__setitem__(0, b"\xa2\x04\x41k\x01\x26"), "deterministically"),
+    ],
+    ids=[
+        "short",
+        "body-protected",
+        "unprotected",
+        "text-payload",
+        "short-signature",
+        "signature-unprotected",
+        "signature-length",
+        "text-protected",
+        "extra-label",
+        "es384",
+        "long-kid",
+        "unsorted-header",
+    ],
+)
+def test_a_cose_sign_out_of_shape_is_refused_with_what_is_wrong(
+    encoded: bytes, change: object, message: str
+) -> None:
+    with pytest.raises(MalformedRecord, match=message):
+        decode_multi_signed(_variant(encoded, change), max_size=1024, signers=2)
+
+
+def test_a_cose_sign1_is_not_a_cose_sign(keys: tuple[SigningKey, SigningKey]) -> None:
+    single = sign1(PAYLOAD, keys[0], keys[0].public_key.kid)
+
+    with pytest.raises(MalformedRecord, match="tag 98"):
+        decode_multi_signed(single, max_size=1024, signers=1)
