@@ -32,7 +32,7 @@ ensure_venv() {
   fi
   # One stamp per requirements file: running scripts/test does not make scripts/demo reinstall.
   stamp="$VENV/.buildinghub-installed-${requirements%.txt}"
-  want="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.txt" "$ROOT/$requirements" | sha256sum | cut -d' ' -f1)"
+  want="$(cat "$ROOT/pyproject.toml" "$ROOT"/requirements*.txt | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi

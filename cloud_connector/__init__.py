@@ -1,0 +1,1 @@
+"""The Building Hub cloud connector: telemetry ingest with signed storage receipts."""

@@ -1,0 +1,126 @@
+"""``python -m cloud_connector``: serve the API, or administer its database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from buildinghub.telemetry.reading import Quantity
+
+from . import accounts
+from .app import Settings, make_app
+from .database import DatabaseUrlError, open_engine
+from .hubs import create_enrolment
+from .keyfile import load_or_create_key
+from .migrations import migrate
+from .people import Role, add_person
+
+DEFAULT_DB = "sqlite:///cloud_connector.db"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cloud_connector",
+        description="Building Hub cloud connector: telemetry ingest with signed storage receipts.",
+    )
+    parser.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help=f"database URL: sqlite:///PATH (default {DEFAULT_DB}) or postgresql://USER@HOST:PORT/DB",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate the database and serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8470, help="TCP port (default 8470)")
+    serve.add_argument(
+        "--key",
+        type=Path,
+        default=Path("cloud_connector_key.pem"),
+        help="PEM file of the receipt-signing key, created (mode 0600) if missing",
+    )
+    serve.add_argument(
+        "--payment-secret-file",
+        type=Path,
+        help="file holding the payment provider's webhook secret (payments refused without it)",
+    )
+    enrol = commands.add_parser("enrol", help="print a one-time enrolment token for a hub")
+    enrol.add_argument("--building", required=True, help="the building the hub serves")
+    person = commands.add_parser("add-person", help="add a resident or manager, print their token")
+    person.add_argument("--name", required=True)
+    person.add_argument("--role", choices=[r.value for r in Role], required=True)
+    person.add_argument("--building", required=True)
+    person.add_argument("--dwelling", help="a resident's dwelling")
+    account = commands.add_parser("open-account", help="open a dwelling's prepaid account")
+    account.add_argument("--building", required=True)
+    account.add_argument("--dwelling", required=True)
+    account.add_argument("--threshold-cents", type=int, required=True, help="reminder threshold")
+    account.add_argument("--balance-cents", type=int, default=0, help="opening balance")
+    tariff = commands.add_parser("set-tariff", help="price of one base unit (Wh or litre)")
+    tariff.add_argument("--building", required=True)
+    tariff.add_argument("--quantity", choices=[q.name.lower() for q in Quantity], required=True)
+    tariff.add_argument("--millicents-per-unit", type=int, required=True)
+    return parser
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    engine = open_engine(args.db)
+    await migrate(engine)
+    secret = args.payment_secret_file.read_bytes().strip() if args.payment_secret_file else None
+    settings = Settings(load_or_create_key(args.key), payment_secret=secret)
+    runner = web.AppRunner(make_app(engine, settings), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, args.host, args.port).start()
+    print(f"cloud connector listening on http://{args.host}:{args.port}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await engine.dispose()
+
+
+async def _admin(args: argparse.Namespace) -> str:
+    engine = open_engine(args.db)
+    try:
+        await migrate(engine)
+        if args.command == "enrol":
+            return await create_enrolment(engine, args.building)
+        if args.command == "add-person":
+            return await add_person(
+                engine, args.name, Role(args.role), args.building, args.dwelling
+            )
+        if args.command == "open-account":
+            await accounts.open_account(
+                engine, args.building, args.dwelling, args.threshold_cents, args.balance_cents
+            )
+            return "ok"
+        await accounts.set_tariff(
+            engine, args.building, Quantity[args.quantity.upper()], args.millicents_per_unit
+        )
+        return "ok"
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            asyncio.run(_serve(args))
+            return 0
+        print(asyncio.run(_admin(args)))
+    except DatabaseUrlError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

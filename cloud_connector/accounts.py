@@ -1,0 +1,245 @@
+"""Prepaid balances (SPEC M7): consumption is charged as readings arrive, payments credit it.
+
+Consumption is charged on the rise of a meter's running total above the highest total
+already charged, so readings that arrive late or out of order never charge twice. A
+reminder is recorded once each time a balance falls below its dwelling's threshold.
+Amounts are kept in thousandths of a cent so per-reading charges do not round away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from buildinghub.telemetry.reading import Quantity, ReadingPacket
+
+from .errors import Conflict, Malformed
+from .schema import accounts, meter_totals, meters, payments, reminders, tariffs
+
+MILLI = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A dwelling's prepaid balance, as the resident and the manager see it."""
+
+    building: str
+    dwelling: str
+    balance_cents: int
+    threshold_cents: int
+
+    @property
+    def low(self) -> bool:
+        """Whether the balance is below the reminder threshold."""
+        return self.balance_cents < self.threshold_cents
+
+
+async def open_account(
+    engine: AsyncEngine, building: str, dwelling: str, threshold_cents: int, balance_cents: int = 0
+) -> None:
+    """Open (or re-threshold) a dwelling's account."""
+    async with engine.begin() as connection:
+        row = (
+            await connection.execute(
+                select(accounts).where(
+                    accounts.c.building == building, accounts.c.dwelling == dwelling
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            await connection.execute(
+                insert(accounts).values(
+                    building=building,
+                    dwelling=dwelling,
+                    balance_millicents=balance_cents * MILLI,
+                    threshold_cents=threshold_cents,
+                    below_threshold=balance_cents < threshold_cents,
+                )
+            )
+        else:
+            await connection.execute(
+                update(accounts)
+                .where(accounts.c.building == building, accounts.c.dwelling == dwelling)
+                .values(threshold_cents=threshold_cents)
+            )
+
+
+async def set_tariff(
+    engine: AsyncEngine, building: str, quantity: Quantity, millicents_per_unit: int
+) -> None:
+    """The price of one base unit (Wh, litre) in thousandths of a cent."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            tariffs.delete().where(
+                tariffs.c.building == building, tariffs.c.quantity == int(quantity)
+            )
+        )
+        await connection.execute(
+            insert(tariffs).values(
+                building=building,
+                quantity=int(quantity),
+                millicents_per_unit=millicents_per_unit,
+            )
+        )
+
+
+async def _adjust(
+    connection: AsyncConnection, building: str, dwelling: str, millicents: int, now: int
+) -> None:
+    row = (
+        await connection.execute(
+            select(accounts)
+            .where(accounts.c.building == building, accounts.c.dwelling == dwelling)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if row is None:
+        return
+    balance = row.balance_millicents + millicents
+    below = balance < row.threshold_cents * MILLI
+    await connection.execute(
+        update(accounts)
+        .where(accounts.c.building == building, accounts.c.dwelling == dwelling)
+        .values(balance_millicents=balance, below_threshold=below)
+    )
+    if below and not row.below_threshold:
+        await connection.execute(
+            insert(reminders).values(
+                building=building,
+                dwelling=dwelling,
+                balance_cents=balance // MILLI,
+                sent_at=now,
+            )
+        )
+
+
+async def charge_readings(
+    connection: AsyncConnection, packets: Sequence[ReadingPacket], now: int
+) -> None:
+    """Charge newly stored readings, inside the transaction that stores them."""
+    for packet in sorted(packets, key=lambda p: p.key):
+        reading = packet.reading
+        meter = (
+            await connection.execute(select(meters).where(meters.c.meter_id == reading.meter_id))
+        ).one()
+        total = (
+            await connection.execute(
+                select(meter_totals)
+                .where(meter_totals.c.meter_id == reading.meter_id)
+                .with_for_update()
+            )
+        ).one_or_none()
+        if total is None:
+            # The first reading is the baseline: nothing was consumed through us before it.
+            await connection.execute(
+                insert(meter_totals).values(meter_id=reading.meter_id, highest_value=reading.value)
+            )
+            continue
+        if reading.value <= total.highest_value:
+            continue
+        await connection.execute(
+            update(meter_totals)
+            .where(meter_totals.c.meter_id == reading.meter_id)
+            .values(highest_value=reading.value)
+        )
+        price = (
+            await connection.execute(
+                select(tariffs.c.millicents_per_unit).where(
+                    tariffs.c.building == meter.building,
+                    tariffs.c.quantity == int(reading.quantity),
+                )
+            )
+        ).scalar_one_or_none()
+        if price:
+            charge = (reading.value - total.highest_value) * price
+            await _adjust(connection, meter.building, meter.dwelling, -charge, now)
+
+
+async def record_payment(
+    engine: AsyncEngine,
+    *,
+    building: str,
+    dwelling: str,
+    payment_id: str,
+    amount_cents: int,
+    now: int,
+) -> bool:
+    """Credit a payment once; returns False when that payment id was already credited."""
+    if amount_cents <= 0:
+        raise Malformed("a payment's amount_cents is a positive integer")
+    async with engine.begin() as connection:
+        if (
+            await connection.execute(
+                select(accounts.c.dwelling).where(
+                    accounts.c.building == building, accounts.c.dwelling == dwelling
+                )
+            )
+        ).one_or_none() is None:
+            raise Malformed(f"no prepaid account for dwelling {dwelling} in {building}")
+        earlier = (
+            await connection.execute(select(payments).where(payments.c.payment_id == payment_id))
+        ).one_or_none()
+        if earlier is not None:
+            if (earlier.building, earlier.dwelling, earlier.amount_cents) != (
+                building,
+                dwelling,
+                amount_cents,
+            ):
+                raise Conflict(f"payment {payment_id} was already reported with other details")
+            return False
+        await connection.execute(
+            insert(payments).values(
+                payment_id=payment_id,
+                building=building,
+                dwelling=dwelling,
+                amount_cents=amount_cents,
+                received_at=now,
+            )
+        )
+        await _adjust(connection, building, dwelling, amount_cents * MILLI, now)
+    return True
+
+
+async def account(engine: AsyncEngine, building: str, dwelling: str) -> Account | None:
+    """A dwelling's account."""
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(accounts).where(
+                    accounts.c.building == building, accounts.c.dwelling == dwelling
+                )
+            )
+        ).one_or_none()
+    if row is None:
+        return None
+    return Account(building, dwelling, row.balance_millicents // MILLI, row.threshold_cents)
+
+
+async def accounts_of(engine: AsyncEngine, building: str) -> list[Account]:
+    """Every account of a building."""
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(accounts)
+                .where(accounts.c.building == building)
+                .order_by(accounts.c.dwelling)
+            )
+        ).all()
+    return [
+        Account(building, row.dwelling, row.balance_millicents // MILLI, row.threshold_cents)
+        for row in rows
+    ]
+
+
+async def reminders_of(engine: AsyncEngine, building: str) -> list[tuple[str, int, int]]:
+    """(dwelling, balance_cents, sent_at) of every reminder sent in a building."""
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(reminders).where(reminders.c.building == building).order_by(reminders.c.id)
+            )
+        ).all()
+    return [(row.dwelling, row.balance_cents, row.sent_at) for row in rows]

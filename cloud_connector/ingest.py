@@ -1,0 +1,187 @@
+"""Ingest: store a batch of readings once, then sign a receipt for each reading held.
+
+Idempotent on (meter, sequence): a reading already stored with the same digest is
+acknowledged again with a fresh receipt; a different packet under a stored key is
+refused and flagged in ``conflicts``, and the stored reading stays as it was. Receipts
+are signed only after the transaction that holds the readings has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from buildinghub.credentials import SigningKey
+from buildinghub.telemetry.errors import TelemetryError
+from buildinghub.telemetry.reading import ReadingPacket, decode_packet, verify_packet
+from buildinghub.telemetry.receipt import StorageReceipt, issue_receipt
+
+from .accounts import charge_readings
+from .hubs import Hub, meters_of
+from .schema import conflicts, readings
+
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A reading the connector did not store, and why."""
+
+    index: int
+    reason: str
+    message: str
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What one batch did: receipts for every reading held, refusals for the rest."""
+
+    receipts: list[StorageReceipt] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    newly_stored: int = 0
+
+
+def _insert_ignoring_duplicates(connection: AsyncConnection, rows: list[dict[str, Any]]) -> Any:
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(readings).values(rows).on_conflict_do_nothing()
+    return sqlite.insert(readings).values(rows).on_conflict_do_nothing()
+
+
+async def ingest(
+    engine: AsyncEngine,
+    hub: Hub,
+    packets: Sequence[bytes],
+    cloud_key: SigningKey,
+    now: int,
+) -> IngestResult:
+    """Verify, store and receipt one batch of packets sent by ``hub``."""
+    result = IngestResult()
+    parsed: list[tuple[int, ReadingPacket]] = []
+    for index, data in enumerate(packets):
+        try:
+            parsed.append((index, decode_packet(data)))
+        except TelemetryError as err:
+            result.refused.append(Refusal(index, err.reason, str(err)))
+    registered = await meters_of(engine, hub, {packet.reading.meter_id for _, packet in parsed})
+    accepted: dict[tuple[str, int], tuple[int, ReadingPacket]] = {}
+    for index, packet in parsed:
+        meter = registered.get(packet.reading.meter_id)
+        if meter is None:
+            result.refused.append(
+                Refusal(
+                    index,
+                    "unknown_meter",
+                    f"meter {packet.reading.meter_id} is not registered to this hub",
+                )
+            )
+            continue
+        try:
+            verify_packet(packet.encoded, meter.public_key)
+        except TelemetryError as err:
+            result.refused.append(Refusal(index, err.reason, str(err)))
+            continue
+        if packet.reading.dwelling != meter.dwelling or packet.reading.quantity != meter.quantity:
+            result.refused.append(
+                Refusal(
+                    index, "wrong_dwelling", f"meter {meter.meter_id} measures {meter.dwelling}"
+                )
+            )
+            continue
+        earlier = accepted.get(packet.key)
+        if earlier is not None and earlier[1].digest != packet.digest:
+            result.refused.append(
+                Refusal(index, "conflict", f"two different readings {packet.key} in one batch")
+            )
+            continue
+        accepted[packet.key] = (index, packet)
+    if accepted:
+        held = await _store(engine, hub, list(accepted.values()), now, result)
+        # The transaction has committed: only now does the connector vouch for the readings.
+        result.receipts = [
+            issue_receipt(packet, stored_at, cloud_key) for packet, stored_at in held
+        ]
+    return result
+
+
+async def _store(
+    engine: AsyncEngine,
+    hub: Hub,
+    indexed: list[tuple[int, ReadingPacket]],
+    now: int,
+    result: IngestResult,
+) -> list[tuple[ReadingPacket, int]]:
+    packets = [packet for _, packet in indexed]
+    rows = [
+        {
+            "meter_id": packet.reading.meter_id,
+            "sequence": packet.reading.sequence,
+            "digest": packet.digest,
+            "packet": packet.encoded,
+            "building": hub.building,
+            "dwelling": packet.reading.dwelling,
+            "quantity": int(packet.reading.quantity),
+            "value": packet.reading.value,
+            "created_at": packet.reading.created_at,
+            "stored_at": now,
+        }
+        for packet in packets
+    ]
+    keys = [packet.key for packet in packets]
+    async with engine.begin() as connection:
+        before = await _stored_digests(connection, keys)
+        await connection.execute(_insert_ignoring_duplicates(connection, rows))
+        stored = await _stored_digests(connection, keys)
+        held: list[tuple[ReadingPacket, int]] = []
+        new: list[ReadingPacket] = []
+        for packet in packets:
+            digest, stored_at = stored[packet.key]
+            if digest == packet.digest:
+                held.append((packet, stored_at))
+                if packet.key not in before:
+                    new.append(packet)
+                continue
+            await connection.execute(
+                insert(conflicts).values(
+                    meter_id=packet.reading.meter_id,
+                    sequence=packet.reading.sequence,
+                    digest=packet.digest,
+                    packet=packet.encoded,
+                    hub_id=hub.hub_id,
+                    flagged_at=now,
+                )
+            )
+        await charge_readings(connection, new, now)
+    for index, packet in indexed:
+        if stored[packet.key][0] != packet.digest:
+            result.refused.append(
+                Refusal(
+                    index,
+                    "conflict",
+                    f"reading {packet.reading.sequence} of {packet.reading.meter_id} is stored "
+                    "with different content; this one was flagged",
+                )
+            )
+    result.newly_stored = len(new)
+    return held
+
+
+async def _stored_digests(
+    connection: AsyncConnection, keys: list[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[bytes, int]]:
+    found: dict[tuple[str, int], tuple[bytes, int]] = {}
+    # Bounded IN lists: both databases plan them well and SQLite's variable limit holds.
+    for start in range(0, len(keys), 200):
+        chunk = keys[start : start + 200]
+        rows = await connection.execute(
+            select(
+                readings.c.meter_id, readings.c.sequence, readings.c.digest, readings.c.stored_at
+            ).where(tuple_(readings.c.meter_id, readings.c.sequence).in_(chunk))
+        )
+        for row in rows:
+            found[(row.meter_id, row.sequence)] = (bytes(row.digest), row.stored_at)
+    return found

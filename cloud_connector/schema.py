@@ -1,0 +1,139 @@
+"""The cloud connector's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", BigInteger, nullable=False),
+)
+
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("token_hash", LargeBinary(32), primary_key=True),
+    Column("building", String(64), nullable=False),
+    Column("used", Boolean, nullable=False, default=False),
+)
+
+hubs = Table(
+    "hubs",
+    metadata,
+    Column("hub_id", String(32), primary_key=True),
+    Column("building", String(64), nullable=False, index=True),
+    Column("public_key", LargeBinary(65), nullable=False),
+    Column("registered_at", BigInteger, nullable=False),
+)
+
+meters = Table(
+    "meters",
+    metadata,
+    Column("meter_id", String(32), primary_key=True),
+    Column("hub_id", String(32), nullable=False),
+    Column("building", String(64), nullable=False),
+    Column("dwelling", String(32), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("public_key", LargeBinary(65), nullable=False),
+)
+
+readings = Table(
+    "readings",
+    metadata,
+    Column("meter_id", String(32), primary_key=True),
+    Column("sequence", BigInteger, primary_key=True),
+    Column("digest", LargeBinary(32), nullable=False),
+    Column("packet", LargeBinary, nullable=False),
+    Column("building", String(64), nullable=False),
+    Column("dwelling", String(32), nullable=False, index=True),
+    Column("quantity", Integer, nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("stored_at", BigInteger, nullable=False),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("meter_id", String(32), nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("digest", LargeBinary(32), nullable=False),
+    Column("packet", LargeBinary, nullable=False),
+    Column("hub_id", String(32), nullable=False),
+    Column("flagged_at", BigInteger, nullable=False),
+)
+
+# -- version 2: people, balances and payments ------------------------------------------------
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("token_hash", LargeBinary(32), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("building", String(64), nullable=False),
+    Column("dwelling", String(32), nullable=True),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("building", String(64), primary_key=True),
+    Column("dwelling", String(32), primary_key=True),
+    Column("balance_millicents", BigInteger, nullable=False),
+    Column("threshold_cents", BigInteger, nullable=False),
+    Column("below_threshold", Boolean, nullable=False),
+)
+
+tariffs = Table(
+    "tariffs",
+    metadata,
+    Column("building", String(64), primary_key=True),
+    Column("quantity", Integer, primary_key=True),
+    Column("millicents_per_unit", BigInteger, nullable=False),
+)
+
+meter_totals = Table(
+    "meter_totals",
+    metadata,
+    Column("meter_id", String(32), primary_key=True),
+    Column("highest_value", BigInteger, nullable=False),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("building", String(64), nullable=False),
+    Column("dwelling", String(32), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("building", String(64), nullable=False),
+    Column("dwelling", String(32), nullable=False),
+    Column("balance_cents", BigInteger, nullable=False),
+    Column("sent_at", BigInteger, nullable=False),
+)
+
+VERSION_1 = (enrolments, hubs, meters, readings, conflicts)
+VERSION_2 = (principals, accounts, tariffs, meter_totals, payments, reminders)
