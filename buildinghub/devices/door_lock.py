@@ -21,16 +21,14 @@ from zigpy.zcl.clusters.general import PowerConfiguration
 from buildinghub.credentials import Clock, SignedGrant, SigningKey
 from buildinghub.credentials.installation import InstallationRecord, verify_installation
 from buildinghub.radio.cluster import (
-    CHUNK_SIZE,
     CLUSTER_ID,
     MANUFACTURER_CODE,
     BuildingHubCluster,
     ObjectKind,
-    Reason,
-    TransferStatus,
 )
+from buildinghub.radio.cluster_link import ClusterTransferLink
 from buildinghub.radio.errors import DeviceUnreachable
-from buildinghub.radio.transfer import StatusReply, TransferLink, TransferRefused, send_object
+from buildinghub.radio.transfer import TransferLink, TransferRefused, send_object
 
 from .door_lock_protocol import (
     AccessEvent,
@@ -201,7 +199,7 @@ class DoorLockClient:
     @property
     def link(self) -> TransferLink:
         """The transfer's requests as commands of our cluster on this lock."""
-        return _ClusterLink(self._cluster)
+        return ClusterTransferLink(self._cluster)
 
     def add_bolt_listener(self, callback: Callable[[bool], None]) -> Callable[[], None]:
         """Be told whenever the lock reports its bolt moved (True: locked)."""
@@ -258,39 +256,3 @@ class DoorLockClient:
             )
         except TransferRefused as err:
             raise LockRefused(what, err.reason.name) from None
-
-
-class _ClusterLink:
-    """The transfer's three requests as commands of our cluster."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self._cluster = cluster
-
-    async def _status(self, command: str, **kwargs: Any) -> StatusReply:
-        reply = await getattr(self._cluster, command)(
-            **kwargs, manufacturer=MANUFACTURER_CODE, timeout=REQUEST_TIMEOUT_S
-        )
-        if not hasattr(reply, "status") or not hasattr(reply, "next_offset"):
-            raise DeliveryError(f"unexpected answer to {command}: {reply!r}")
-        return StatusReply(
-            int(reply.transfer_id),
-            TransferStatus(reply.status),
-            int(reply.next_offset),
-            Reason(reply.reason),
-        )
-
-    async def begin(
-        self, transfer_id: int, kind: ObjectKind, size: int, digest: bytes
-    ) -> StatusReply:
-        return await self._status(
-            "transfer_begin", transfer_id=transfer_id, kind=kind, size=size, digest=digest
-        )
-
-    async def chunk(self, transfer_id: int, offset: int, data: bytes) -> StatusReply:
-        assert len(data) <= CHUNK_SIZE
-        return await self._status(
-            "transfer_chunk", transfer_id=transfer_id, offset=offset, data=data
-        )
-
-    async def commit(self, transfer_id: int) -> StatusReply:
-        return await self._status("transfer_commit", transfer_id=transfer_id)

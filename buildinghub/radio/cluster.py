@@ -51,6 +51,8 @@ class ObjectKind(_Enum8):
     # Parking locks: the bay manager freezes and unfreezes a share member (a grant id).
     freeze = 0x10
     unfreeze = 0x11
+    # Community meters.
+    erase_command = 0x05
 
 
 class TransferStatus(_Enum8):
@@ -90,6 +92,10 @@ class Reason(_Enum8):
     broken_chain = 0x22
     transferred = 0x23
     frozen = 0x24
+    # Community meters.
+    wrong_meter = 0x13
+    unknown_reading = 0x14
+    reading_mismatch = 0x15
 
 
 class BuildingHubCluster(Cluster):  # type: ignore[misc]
@@ -110,6 +116,12 @@ class BuildingHubCluster(Cluster):  # type: ignore[misc]
         )
         free_slots: Final = ZCLAttributeDef(
             id=0x0002, type=t.uint16_t, access="r", is_manufacturer_specific=True
+        )
+        pending_readings: Final = ZCLAttributeDef(
+            id=0x0010, type=t.uint16_t, access="rp", is_manufacturer_specific=True
+        )
+        forced_erasures: Final = ZCLAttributeDef(
+            id=0x0011, type=t.uint32_t, access="rp", is_manufacturer_specific=True
         )
 
     class ServerCommandDefs(BaseCommandDefs):  # type: ignore[misc]
@@ -156,6 +168,12 @@ class BuildingHubCluster(Cluster):  # type: ignore[misc]
             direction=Direction.Client_to_Server,
             is_manufacturer_specific=True,
         )
+        read_reading: Final = ZCLCommandDef(
+            id=0x10,
+            schema={"after": t.uint32_t, "offset": t.uint16_t},
+            direction=Direction.Client_to_Server,
+            is_manufacturer_specific=True,
+        )
 
     class ClientCommandDefs(BaseCommandDefs):  # type: ignore[misc]
         """Device to hub."""
@@ -191,6 +209,17 @@ class BuildingHubCluster(Cluster):  # type: ignore[misc]
         purged: Final = ZCLCommandDef(
             id=0x03,
             schema={"count": t.uint16_t},
+            direction=Direction.Server_to_Client,
+            is_manufacturer_specific=True,
+        )
+        reading_chunk: Final = ZCLCommandDef(
+            id=0x10,
+            schema={
+                "sequence": t.uint32_t,
+                "size": t.uint16_t,
+                "offset": t.uint16_t,
+                "data": t.LVBytes,
+            },
             direction=Direction.Server_to_Client,
             is_manufacturer_specific=True,
         )

@@ -42,3 +42,13 @@ class ReadingMismatch(TelemetryError):
     """An erase command's digest is not the digest of the reading stored at that sequence."""
 
     reason = "reading_mismatch"
+
+
+class EraseRefused(TelemetryError):
+    """A meter refused an erase command; ``code`` is the meter's reason."""
+
+    reason = "erase_refused"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"the meter refused the erase command: {code}")
+        self.code = code

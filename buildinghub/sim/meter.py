@@ -1,0 +1,229 @@
+"""A simulated community meter: the reference firmware behind a simulated Zigbee radio.
+
+The standard Metering cluster (0x0702) carries the running total (reported as it
+changes, as real meters do); our cluster carries the signed readings the hub pulls
+with ``read_reading`` and the erase commands it delivers as chunked transfers. The
+meter's own retry timer counts unacknowledged readings and erases over-limit ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Final
+
+import zigpy.types as t
+from zigpy.zcl import foundation
+from zigpy.zcl.clusters.general import Basic
+from zigpy.zcl.clusters.smartenergy import Metering
+from zigpy.zdo import types as zdo_t
+
+from buildinghub.radio.cluster import (
+    CHUNK_SIZE,
+    CLUSTER_ID,
+    MANUFACTURER_CODE,
+    ObjectKind,
+    Reason,
+    TransferStatus,
+)
+from buildinghub.radio.transfer import StatusReply, TransferReceiver
+from buildinghub.telemetry.errors import TelemetryError
+from buildinghub.telemetry.reading import Quantity, ReadingPacket
+
+from .device import CommandRefused, VirtualDevice, VirtualEndpoint
+from .meter_firmware import MeterFirmware
+
+_LOGGER = logging.getLogger(__name__)
+ENDPOINT_ID: Final = 1
+METER_DEVICE_TYPE: Final = 0x0501  # Zigbee HA "Metering Device"
+MAX_OBJECT_SIZE: Final = 256
+RETRY_PERIOD_S: Final = 900.0
+KWH: Final = 0x00
+CUBIC_METRES: Final = 0x01
+UNIT_OF_MEASURE: Final = {
+    Quantity.ELECTRICITY: KWH,
+    Quantity.WATER: CUBIC_METRES,
+    Quantity.GAS: CUBIC_METRES,
+}
+DEVICE_TYPE: Final = {Quantity.ELECTRICITY: 0, Quantity.GAS: 1, Quantity.WATER: 2}
+DIVISOR: Final = 1000
+"""Totals are kept in Wh and litres; the Metering cluster shows kWh and m³."""
+
+
+def _reason(code: str) -> Reason:
+    try:
+        return Reason[code]
+    except KeyError:
+        return Reason.malformed
+
+
+class SimulatedMeter(VirtualDevice):
+    """One meter on the simulated building network."""
+
+    def __init__(
+        self,
+        firmware: MeterFirmware,
+        *,
+        ieee: str,
+        nwk: int,
+        retry_period_s: float = RETRY_PERIOD_S,
+    ) -> None:
+        """Put ``firmware`` behind a radio at ``ieee``/``nwk``."""
+        super().__init__(
+            ieee=ieee,
+            nwk=nwk,
+            manufacturer="Building Hub",
+            model=f"{firmware.quantity.name.capitalize()} meter (simulated)",
+            manufacturer_code=MANUFACTURER_CODE,
+            logical_type=zdo_t.LogicalType.Router,
+            endpoints=[
+                VirtualEndpoint(
+                    id=ENDPOINT_ID,
+                    device_type=METER_DEVICE_TYPE,
+                    input_clusters=(Basic.cluster_id, Metering.cluster_id, CLUSTER_ID),
+                )
+            ],
+            attributes={
+                (ENDPOINT_ID, Metering.cluster_id): {
+                    "unit_of_measure": t.enum8(UNIT_OF_MEASURE[firmware.quantity]),
+                    "metering_device_type": t.bitmap8(DEVICE_TYPE[firmware.quantity]),
+                    "multiplier": t.uint24_t(1),
+                    "divisor": t.uint24_t(DIVISOR),
+                    "status": t.bitmap8(0),
+                },
+            },
+        )
+        self.firmware = firmware
+        self.receiver = TransferReceiver(MAX_OBJECT_SIZE)
+        self.retry_period_s = retry_period_s
+        self._retry_handle: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._refresh_attributes()
+
+    # -- the meter's own schedule -----------------------------------------------------------
+
+    def power_on(self) -> None:
+        """Start the retry timer (it runs with or without a hub)."""
+        if self._retry_handle is None:
+            self._schedule_retry()
+
+    def power_off(self) -> None:
+        """Stop the timer."""
+        if self._retry_handle is not None:
+            self._retry_handle.cancel()
+            self._retry_handle = None
+
+    def _schedule_retry(self) -> None:
+        self._retry_handle = asyncio.get_running_loop().call_later(
+            self.retry_period_s, self._retry_tick
+        )
+
+    def _retry_tick(self) -> None:
+        self.firmware.retry_tick()
+        self._announce()
+        self._schedule_retry()
+
+    def measure(self, consumed: int) -> ReadingPacket:
+        """Consumption happened: take a reading and tell the hub the total moved."""
+        packet = self.firmware.measure(consumed)
+        self._announce()
+        return packet
+
+    # -- the radio --------------------------------------------------------------------------
+
+    def _refresh_attributes(self) -> None:
+        firmware = self.firmware
+        self.set_attribute(
+            ENDPOINT_ID, Metering.cluster_id, "current_summ_delivered", t.uint48_t(firmware.total)
+        )
+        self.set_attribute(
+            ENDPOINT_ID, CLUSTER_ID, "pending_readings", t.uint16_t(len(firmware.memory))
+        )
+        self.set_attribute(
+            ENDPOINT_ID, CLUSTER_ID, "forced_erasures", t.uint32_t(firmware.forced_erasures)
+        )
+
+    def _announce(self) -> None:
+        """Report the total and what is held, as a meter does when it changes or retries."""
+        self._refresh_attributes()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self._report())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _report(self) -> None:
+        try:
+            await self.report_attributes(
+                ENDPOINT_ID,
+                Metering.cluster_id,
+                {"current_summ_delivered": t.uint48_t(self.firmware.total)},
+            )
+        except Exception as err:  # a lost report must not crash the meter
+            _LOGGER.debug("%s could not report: %s", self.firmware.meter_id, err)
+
+    async def receive(self, packet: t.ZigbeePacket) -> None:
+        """Take a frame with the live values in place."""
+        self._refresh_attributes()
+        await super().receive(packet)
+
+    async def handle_cluster_command(
+        self,
+        endpoint_id: int,
+        cluster_id: int,
+        header: foundation.ZCLHeader,
+        command: foundation.ZCLCommandDef,
+        args: foundation.CommandSchema,
+    ) -> None:
+        """Our cluster: reading pulls and erase transfers."""
+        if cluster_id != CLUSTER_ID:
+            raise CommandRefused(foundation.Status.UNSUP_CLUSTER_COMMAND)
+        name, fields = self._handle_ours(command.name, args)
+        await self.reply(endpoint_id, cluster_id, header, name, **fields)
+        self._refresh_attributes()
+
+    def _handle_ours(self, name: str, args: Any) -> tuple[str, dict[str, Any]]:
+        if name == "read_reading":
+            return "reading_chunk", self._reading_chunk(args.after, args.offset)
+        if name == "transfer_begin":
+            reply = self.receiver.begin(args.transfer_id, args.kind, args.size, bytes(args.digest))
+        elif name == "transfer_chunk":
+            reply = self.receiver.chunk(args.transfer_id, args.offset, bytes(args.data))
+        elif name == "transfer_commit":
+            reply = self._commit(args.transfer_id)
+        else:
+            raise CommandRefused(foundation.Status.UNSUP_CLUSTER_COMMAND)
+        return "transfer_status", {
+            "transfer_id": reply.transfer_id,
+            "status": reply.status,
+            "next_offset": reply.next_offset,
+            "reason": reply.reason,
+        }
+
+    def _reading_chunk(self, after: int, offset: int) -> dict[str, Any]:
+        packet = self.firmware.held_after(after)
+        if packet is None:
+            return {"sequence": 0, "size": 0, "offset": offset, "data": t.LVBytes(b"")}
+        data = packet.encoded
+        return {
+            "sequence": t.uint32_t(packet.reading.sequence),
+            "size": t.uint16_t(len(data)),
+            "offset": t.uint16_t(offset),
+            "data": t.LVBytes(data[offset : offset + CHUNK_SIZE]),
+        }
+
+    def _commit(self, transfer_id: int) -> StatusReply:
+        reply, kind, payload = self.receiver.commit(transfer_id)
+        if kind is None:
+            return reply
+        if kind is not ObjectKind.erase_command:
+            answer = StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.unsupported)
+            return self.receiver.finish(answer)
+        try:
+            self.firmware.erase(payload)
+        except TelemetryError as err:
+            answer = StatusReply(transfer_id, TransferStatus.rejected, 0, _reason(err.reason))
+            return self.receiver.finish(answer)
+        return self.receiver.finish(StatusReply(transfer_id, TransferStatus.accepted, len(payload)))

@@ -1,0 +1,166 @@
+"""Meter to cloud and back, over the simulated radio and the real connector on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from buildinghub.credentials import MonotonicClock, SigningKey
+from buildinghub.devices.meter import MeterClient
+from buildinghub.radio.network import BuildingNetwork
+from buildinghub.sim.medium import drop_medium, get_medium
+from buildinghub.sim.meter import SimulatedMeter
+from buildinghub.sim.meter_firmware import MeterFirmware
+from buildinghub.telemetry.cloud_client import CloudClient, CloudUnavailable
+from buildinghub.telemetry.errors import EraseRefused
+from buildinghub.telemetry.outbox import Outbox, OutboxCounts
+from buildinghub.telemetry.receipt import issue_receipt
+from buildinghub.telemetry.relay import Backoff, Relay
+from cloud_connector.schema import readings
+from tests.buildinghub.zigbee import Initialized
+from tests.cloud_site import CloudSite, cloud_site
+
+
+@dataclass
+class Chain:
+    site: CloudSite
+    meter: SimulatedMeter
+    client: MeterClient
+    outbox: Outbox
+    relay: Relay
+
+    @property
+    def meter_id(self) -> str:
+        return self.meter.firmware.meter_id
+
+    async def cycle(self) -> None:
+        await self.relay.collect(self.meter_id, self.client)
+        await self.relay.upload()
+        await self.relay.erase({self.meter_id: self.client})
+
+    async def stored(self) -> int:
+        async with self.site.cloud.engine.connect() as connection:
+            count = await connection.execute(select(func.count()).select_from(readings))
+            return int(count.scalar_one())
+
+
+@pytest.fixture
+async def chain(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Chain]:
+    path = f"sim://relay-{request.node.name}"
+    async with cloud_site(database_url) as site:
+        spec = site.meters[0]
+        firmware = MeterFirmware(
+            spec.meter_id,
+            dwelling=spec.dwelling,
+            quantity=spec.quantity,
+            key=spec.key,
+            cloud_key=site.cloud_key.public_key,
+            clock=MonotonicClock(),
+            retry_limit=2,
+        )
+        meter = SimulatedMeter(firmware, ieee="00:0d:6f:00:00:00:10:01", nwk=0x1001)
+        network = BuildingNetwork(path)
+        outbox = await Outbox.open(tmp_path / "outbox.db")
+        chain: Chain | None = None
+        try:
+            await network.start()
+            initialized = Initialized()
+            network.add_listener(initialized)
+            get_medium(path).join(meter)
+            async with asyncio.timeout(5):
+                device = await initialized.device
+            relay = Relay(outbox, site.client, clock=time.monotonic)
+            chain = Chain(site, meter, MeterClient(device), outbox, relay)
+            yield chain
+        finally:
+            await (chain.outbox if chain else outbox).close()
+            await network.stop()
+            await drop_medium(path)
+
+
+async def test_readings_reach_the_cloud_and_only_then_leave_the_meter(chain: Chain) -> None:
+    for _ in range(5):
+        chain.meter.measure(250)
+
+    await chain.cycle()
+
+    assert await chain.stored() == 5
+    assert chain.meter.firmware.memory == {}
+    assert await chain.outbox.counts() == OutboxCounts(0, 0, 0)
+    assert chain.meter.firmware.forced_erasures == 0
+
+
+async def test_while_the_cloud_is_down_readings_stay_on_the_meter_and_in_the_outbox(
+    chain: Chain, tmp_path: Path
+) -> None:
+    offline = Relay(
+        chain.outbox,
+        CloudClient(chain.site.session, "http://127.0.0.1:9", chain.site.hub_key),
+        clock=time.monotonic,
+        backoff=Backoff(time.monotonic, minimum=0.0, maximum=0.0),
+    )
+    offline_client = offline.cloud
+    assert isinstance(offline_client, CloudClient)
+    offline_client.cloud_key = chain.site.client.cloud_key
+    for _ in range(3):
+        chain.meter.measure(10)
+
+    await offline.collect(chain.meter_id, chain.client)
+    with pytest.raises(CloudUnavailable):
+        await offline.upload()
+
+    assert len(chain.meter.firmware.memory) == 3
+    assert (await chain.outbox.counts()).pending == 3
+    assert await chain.stored() == 0
+
+    # The hub restarts, then the cloud is back: the backlog drains and the meter erases.
+    await chain.outbox.close()
+    chain.outbox = await Outbox.open(tmp_path / "outbox.db")
+    chain.relay = Relay(chain.outbox, chain.site.client, clock=time.monotonic)
+    await chain.cycle()
+
+    assert await chain.stored() == 3
+    assert chain.meter.firmware.memory == {}
+
+
+async def test_a_forged_erase_command_over_the_radio_changes_nothing(chain: Chain) -> None:
+    packet = chain.meter.measure(10)
+
+    with pytest.raises(EraseRefused) as refused:
+        await chain.client.erase(issue_receipt(packet, 0, SigningKey.generate()))
+
+    assert refused.value.code == "bad_signature"
+    assert list(chain.meter.firmware.memory) == [1]
+
+
+async def test_a_replayed_erase_command_over_the_radio_changes_nothing(chain: Chain) -> None:
+    first = chain.meter.measure(10)
+    chain.meter.measure(10)
+    receipt = issue_receipt(first, 0, chain.site.cloud_key)
+    await chain.client.erase(receipt)
+
+    with pytest.raises(EraseRefused) as refused:
+        await chain.client.erase(receipt)
+
+    assert refused.value.code == "unknown_reading"
+    assert list(chain.meter.firmware.memory) == [2]
+
+
+async def test_forced_erasures_are_read_by_the_hub_and_counted_once(chain: Chain) -> None:
+    chain.meter.measure(10)
+    for _ in range(3):
+        chain.meter.firmware.retry_tick()
+
+    status = await chain.client.read_status()
+
+    assert (status.held, status.forced_erasures) == (0, 1)
+    assert await chain.outbox.record_forced_erasures(chain.meter_id, status.forced_erasures) == 1
+    assert await chain.outbox.record_forced_erasures(chain.meter_id, status.forced_erasures) == 0
