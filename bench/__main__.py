@@ -11,6 +11,8 @@ BENCHMARKS = {
     "grants": "bench.grants",
     "keylog": "bench.keylog",
     "unlock": "bench.unlock",
+    "faults": "bench.faults",
+    "telemetry": "bench.telemetry",
 }
 
 

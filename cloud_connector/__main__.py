@@ -28,13 +28,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m cloud_connector",
         description="Building Hub cloud connector: telemetry ingest with signed storage receipts.",
     )
-    parser.add_argument(
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument(
         "--db",
         default=DEFAULT_DB,
         help=f"database URL: sqlite:///PATH (default {DEFAULT_DB}) or postgresql://USER@HOST:PORT/DB",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="migrate the database and serve the HTTP API")
+    serve = commands.add_parser(
+        "serve", parents=[database], help="migrate the database and serve the HTTP API"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8470, help="TCP port (default 8470)")
     serve.add_argument(
@@ -48,19 +51,27 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="file holding the payment provider's webhook secret (payments refused without it)",
     )
-    enrol = commands.add_parser("enrol", help="print a one-time enrolment token for a hub")
+    enrol = commands.add_parser(
+        "enrol", parents=[database], help="print a one-time enrolment token for a hub"
+    )
     enrol.add_argument("--building", required=True, help="the building the hub serves")
-    person = commands.add_parser("add-person", help="add a resident or manager, print their token")
+    person = commands.add_parser(
+        "add-person", parents=[database], help="add a resident or manager, print their token"
+    )
     person.add_argument("--name", required=True)
     person.add_argument("--role", choices=[r.value for r in Role], required=True)
     person.add_argument("--building", required=True)
     person.add_argument("--dwelling", help="a resident's dwelling")
-    account = commands.add_parser("open-account", help="open a dwelling's prepaid account")
+    account = commands.add_parser(
+        "open-account", parents=[database], help="open a dwelling's prepaid account"
+    )
     account.add_argument("--building", required=True)
     account.add_argument("--dwelling", required=True)
     account.add_argument("--threshold-cents", type=int, required=True, help="reminder threshold")
     account.add_argument("--balance-cents", type=int, default=0, help="opening balance")
-    tariff = commands.add_parser("set-tariff", help="price of one base unit (Wh or litre)")
+    tariff = commands.add_parser(
+        "set-tariff", parents=[database], help="price of one base unit (Wh or litre)"
+    )
     tariff.add_argument("--building", required=True)
     tariff.add_argument("--quantity", choices=[q.name.lower() for q in Quantity], required=True)
     tariff.add_argument("--millicents-per-unit", type=int, required=True)

@@ -119,43 +119,57 @@ async def _adjust(
 async def charge_readings(
     connection: AsyncConnection, packets: Sequence[ReadingPacket], now: int
 ) -> None:
-    """Charge newly stored readings, inside the transaction that stores them."""
-    for packet in sorted(packets, key=lambda p: p.key):
-        reading = packet.reading
-        meter = (
-            await connection.execute(select(meters).where(meters.c.meter_id == reading.meter_id))
-        ).one()
-        total = (
-            await connection.execute(
-                select(meter_totals)
-                .where(meter_totals.c.meter_id == reading.meter_id)
-                .with_for_update()
-            )
-        ).one_or_none()
-        if total is None:
-            # The first reading is the baseline: nothing was consumed through us before it.
-            await connection.execute(
-                insert(meter_totals).values(meter_id=reading.meter_id, highest_value=reading.value)
-            )
-            continue
-        if reading.value <= total.highest_value:
-            continue
-        await connection.execute(
-            update(meter_totals)
-            .where(meter_totals.c.meter_id == reading.meter_id)
-            .values(highest_value=reading.value)
+    """Charge newly stored readings, inside the transaction that stores them.
+
+    One pass per meter, not per reading: a meter's charge is the rise of its highest
+    total; the first reading a meter ever sends is its baseline.
+    """
+    by_meter: dict[str, list[ReadingPacket]] = {}
+    for packet in packets:
+        by_meter.setdefault(packet.reading.meter_id, []).append(packet)
+    if not by_meter:
+        return
+    ids = sorted(by_meter)
+    registered = {
+        row.meter_id: row
+        for row in await connection.execute(select(meters).where(meters.c.meter_id.in_(ids)))
+    }
+    totals = {
+        row.meter_id: int(row.highest_value)
+        for row in await connection.execute(
+            select(meter_totals).where(meter_totals.c.meter_id.in_(ids)).with_for_update()
         )
+    }
+    for meter_id in ids:
+        batch = by_meter[meter_id]
+        highest = max(p.reading.value for p in batch)
+        before = totals.get(meter_id)
+        if before is None:
+            baseline = min(batch, key=lambda p: p.reading.sequence).reading.value
+            await connection.execute(
+                insert(meter_totals).values(meter_id=meter_id, highest_value=highest)
+            )
+            rise = highest - baseline
+        else:
+            rise = max(0, highest - before)
+            if rise:
+                await connection.execute(
+                    update(meter_totals)
+                    .where(meter_totals.c.meter_id == meter_id)
+                    .values(highest_value=highest)
+                )
+        if rise <= 0:
+            continue
+        meter = registered[meter_id]
         price = (
             await connection.execute(
                 select(tariffs.c.millicents_per_unit).where(
-                    tariffs.c.building == meter.building,
-                    tariffs.c.quantity == int(reading.quantity),
+                    tariffs.c.building == meter.building, tariffs.c.quantity == meter.quantity
                 )
             )
         ).scalar_one_or_none()
         if price:
-            charge = (reading.value - total.highest_value) * price
-            await _adjust(connection, meter.building, meter.dwelling, -charge, now)
+            await _adjust(connection, meter.building, meter.dwelling, -rise * price, now)
 
 
 async def record_payment(

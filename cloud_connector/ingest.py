@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from buildinghub.credentials import SigningKey
 from buildinghub.telemetry.errors import TelemetryError
-from buildinghub.telemetry.reading import ReadingPacket, decode_packet, verify_packet
+from buildinghub.telemetry.reading import ReadingPacket, check_signature, decode_packet
 from buildinghub.telemetry.receipt import StorageReceipt, issue_receipt
 
 from .accounts import charge_readings
@@ -46,10 +46,11 @@ class IngestResult:
     newly_stored: int = 0
 
 
-def _insert_ignoring_duplicates(connection: AsyncConnection, rows: list[dict[str, Any]]) -> Any:
+def _insert_ignoring_duplicates(connection: AsyncConnection) -> Any:
+    # One statement, many parameter sets: SQLAlchemy batches them ("insertmanyvalues").
     if connection.dialect.name == "postgresql":
-        return postgresql.insert(readings).values(rows).on_conflict_do_nothing()
-    return sqlite.insert(readings).values(rows).on_conflict_do_nothing()
+        return postgresql.insert(readings).on_conflict_do_nothing()
+    return sqlite.insert(readings).on_conflict_do_nothing()
 
 
 async def ingest(
@@ -81,7 +82,7 @@ async def ingest(
             )
             continue
         try:
-            verify_packet(packet.encoded, meter.public_key)
+            check_signature(packet, meter.public_key)
         except TelemetryError as err:
             result.refused.append(Refusal(index, err.reason, str(err)))
             continue
@@ -134,7 +135,7 @@ async def _store(
     keys = [packet.key for packet in packets]
     async with engine.begin() as connection:
         before = await _stored_digests(connection, keys)
-        await connection.execute(_insert_ignoring_duplicates(connection, rows))
+        await connection.execute(_insert_ignoring_duplicates(connection), rows)
         stored = await _stored_digests(connection, keys)
         held: list[tuple[ReadingPacket, int]] = []
         new: list[ReadingPacket] = []

@@ -136,10 +136,14 @@ def decode_packet(data: bytes) -> ReadingPacket:
 
 def verify_packet(data: bytes, meter_key: PublicKey) -> ReadingPacket:
     """Parse a packet and check that ``meter_key`` signed it."""
-    packet = decode_packet(data)
-    outer = cbor2.loads(data)
+    return check_signature(decode_packet(data), meter_key)
+
+
+def check_signature(packet: ReadingPacket, meter_key: PublicKey) -> ReadingPacket:
+    """Check that ``meter_key`` signed a packet :func:`decode_packet` already parsed."""
+    body, signature = cbor2.loads(packet.encoded)
     try:
-        meter_key.verify(outer[1], READING_TAG + outer[0])
+        meter_key.verify(signature, READING_TAG + body)
     except KeyBadSignature:
         raise BadSignature(
             f"reading {packet.reading.sequence} of {packet.reading.meter_id} is not signed "

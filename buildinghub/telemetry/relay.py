@@ -11,6 +11,7 @@ to :data:`MAX_BACKOFF_S`) and readings keep accumulating in the outbox.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -113,9 +114,14 @@ class Relay:
         self.backoff = backoff or Backoff(clock)
         self.cloud_reachable = True
 
-    async def collect(self, meter_id: str, link: MeterLink) -> int:
-        """Pull the readings a meter holds above the cursor; returns how many were new."""
-        after = await self.outbox.cursor(meter_id)
+    async def collect(self, meter_id: str, link: MeterLink, *, from_start: bool = False) -> int:
+        """Pull the readings a meter holds above the cursor; returns how many were new.
+
+        ``from_start`` pulls everything the meter still holds, as when it re-offers its
+        readings after a retry period (SPEC M4): a reading a lost or reordered frame made
+        the hub skip is collected then.
+        """
+        after = 0 if from_start else await self.outbox.cursor(meter_id)
         packets = [p for p in await link.pull(after) if p.reading.meter_id == meter_id]
         if not packets:
             return 0
@@ -155,13 +161,24 @@ class Relay:
         return UploadResult(sent, receipted, refused)
 
     async def erase(self, links: Mapping[str, MeterLink]) -> int:
-        """Deliver erase commands to every reachable meter; returns how many meters erased."""
-        done: list[tuple[str, int]] = []
-        unreachable: set[str] = set()
+        """Deliver erase commands, meters in parallel; returns how many readings were erased."""
+        by_meter: dict[str, list[StorageReceipt]] = {}
         for receipt in await self.outbox.to_erase(ERASE_BATCH):
-            link = links.get(receipt.meter_id)
-            if link is None or receipt.meter_id in unreachable:
-                continue
+            if receipt.meter_id in links:
+                by_meter.setdefault(receipt.meter_id, []).append(receipt)
+        erased = await asyncio.gather(
+            *(self._erase_on(links[meter_id], receipts) for meter_id, receipts in by_meter.items())
+        )
+        done = [key for keys in erased for key in keys]
+        if done:
+            await self.outbox.erased(done)
+        return len(done)
+
+    async def _erase_on(
+        self, link: MeterLink, receipts: list[StorageReceipt]
+    ) -> list[tuple[str, int]]:
+        done: list[tuple[str, int]] = []
+        for receipt in receipts:
             try:
                 await link.erase(receipt)
             except EraseRefused as err:
@@ -174,9 +191,6 @@ class Relay:
                     )
                     continue
             except RadioError:
-                unreachable.add(receipt.meter_id)
-                continue
+                break  # unreachable now: the rest waits for the next round
             done.append(receipt.key)
-        if done:
-            await self.outbox.erased(done)
-        return len(done)
+        return done

@@ -1,0 +1,96 @@
+"""The hub's relay end to end over the simulated radio, timed (used by bench telemetry)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import aiohttp
+import zigpy.device
+
+from buildinghub.credentials import MonotonicClock, SigningKey
+from buildinghub.devices.meter import MeterClient
+from buildinghub.radio.network import BuildingNetwork
+from buildinghub.sim.medium import drop_medium, get_medium
+from buildinghub.sim.meter import SimulatedMeter
+from buildinghub.sim.meter_firmware import MeterFirmware
+from buildinghub.telemetry.cloud_client import CloudClient
+from buildinghub.telemetry.outbox import Outbox
+from buildinghub.telemetry.reading import Quantity
+from buildinghub.telemetry.relay import Relay
+from cloud_connector.app import Settings
+from cloud_connector.hubs import create_enrolment
+from cloud_connector.local import serve_locally
+
+PATH = "sim://bench-relay"
+METERS = 3
+
+
+class _Joined:
+    def __init__(self, count: int) -> None:
+        self.devices: list[zigpy.device.Device] = []
+        self.count = count
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def device_initialized(self, device: zigpy.device.Device) -> None:
+        if device.nwk != 0:
+            self.devices.append(device)
+            if len(self.devices) == self.count and not self.done.done():
+                self.done.set_result(None)
+
+
+async def relay_chain(folder: Path, count: int) -> float:
+    """Readings per second from measure to erased, ``count`` readings over three meters."""
+    settings = Settings(SigningKey.generate())
+    firmwares = [
+        MeterFirmware(
+            f"relay-{n}",
+            dwelling=f"R{n}",
+            quantity=Quantity.WATER,
+            key=SigningKey.generate(),
+            cloud_key=settings.cloud_key.public_key,
+            clock=MonotonicClock(),
+            capacity=count + 1,
+        )
+        for n in range(METERS)
+    ]
+    meters = [
+        SimulatedMeter(f, ieee=f"00:0d:6f:00:00:00:20:{n:02x}", nwk=0x2000 + n)
+        for n, f in enumerate(firmwares)
+    ]
+    network = BuildingNetwork(PATH)
+    async with (
+        serve_locally(f"sqlite:///{folder / 'relay-cloud.db'}", settings) as cloud,
+        aiohttp.ClientSession() as session,
+    ):
+        hub_key = SigningKey.generate()
+        client = CloudClient(session, cloud.url, hub_key, cloud_key=settings.cloud_key.public_key)
+        await client.enrol(await create_enrolment(cloud.engine, "Relay Court"))
+        for f in firmwares:
+            await client.register_meter(f.meter_id, f.dwelling, f.quantity, f.public_key)
+        outbox = await Outbox.open(folder / "relay-outbox.db")
+        try:
+            await network.start()
+            joined = _Joined(METERS)
+            network.add_listener(joined)
+            for meter in meters:
+                get_medium(PATH).join(meter)
+            await asyncio.wait_for(joined.done, 30)
+            links = {str(d.ieee): MeterClient(d) for d in joined.devices}
+            by_meter = {m.firmware.meter_id: links[str(m.ieee)] for m in meters}
+            relay = Relay(outbox, client, clock=time.monotonic)
+            started = time.perf_counter()
+            for n in range(count):
+                meters[n % METERS].firmware.measure(3)
+            while any(f.memory for f in firmwares):
+                await asyncio.gather(
+                    *(relay.collect(meter_id, link) for meter_id, link in by_meter.items())
+                )
+                await relay.upload()
+                await relay.erase(by_meter)
+            return count / (time.perf_counter() - started)
+        finally:
+            await outbox.close()
+            await network.stop()
+            await drop_medium(PATH)
