@@ -25,14 +25,16 @@ class LocalCloud:
 
 
 @asynccontextmanager
-async def serve_locally(database_url: str, settings: Settings) -> AsyncIterator[LocalCloud]:
-    """Migrate ``database_url`` and serve the API on 127.0.0.1 until the block ends."""
+async def serve_locally(
+    database_url: str, settings: Settings, port: int = 0
+) -> AsyncIterator[LocalCloud]:
+    """Migrate ``database_url`` and serve the API on 127.0.0.1 (``port`` 0: any) until the end."""
     engine = open_engine(database_url)
     runner = web.AppRunner(make_app(engine, settings), access_log=None)
     try:
         await migrate(engine)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
         # aiohttp exposes the bound port only through the site's server.
         server = site._server

@@ -21,12 +21,14 @@ from buildinghub.radio.cluster_link import ClusterTransferLink
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub.radio.transfer import TransferRefused, send_object
 from buildinghub.telemetry.errors import EraseRefused, TelemetryError
+from buildinghub.telemetry.identity import MeterIdentity, decode_identity
 from buildinghub.telemetry.reading import MAX_PACKET_SIZE, Quantity, ReadingPacket, decode_packet
 from buildinghub.telemetry.receipt import StorageReceipt
 
 ENDPOINT_ID: Final = 1
 REQUEST_TIMEOUT_S: Final = 5.0
 MAX_PULL: Final = 64
+MAX_IDENTITY_SIZE: Final = 256
 _QUANTITY_OF_DEVICE_TYPE: Final = {0: Quantity.ELECTRICITY, 1: Quantity.GAS, 2: Quantity.WATER}
 
 
@@ -67,6 +69,23 @@ class MeterClient:
         return _QUANTITY_OF_DEVICE_TYPE.get(
             int(values.get("metering_device_type", 0)), Quantity.ELECTRICITY
         )
+
+    async def read_identity(self) -> MeterIdentity:
+        """The meter's id, dwelling, quantity and reading key."""
+        data = bytearray()
+        size = MAX_IDENTITY_SIZE
+        while len(data) < size:
+            reply = await self._request(
+                "read_object", kind=ObjectKind.meter_identity, offset=len(data)
+            )
+            if getattr(reply, "offset", None) != len(data) or not reply.data:
+                raise MeterProtocolError(f"{self.ieee} states no meter identity")
+            size = min(int(reply.size), MAX_IDENTITY_SIZE)
+            data += reply.data
+        try:
+            return decode_identity(bytes(data[:size]))
+        except TelemetryError as err:
+            raise MeterProtocolError(f"{self.ieee}: {err}") from None
 
     async def read_status(self) -> MeterStatus:
         """Running total (base units), readings held and forced erasures so far."""

@@ -53,6 +53,7 @@ class ObjectKind(_Enum8):
     unfreeze = 0x11
     # Community meters.
     erase_command = 0x05
+    meter_identity = 0x06
 
 
 class TransferStatus(_Enum8):

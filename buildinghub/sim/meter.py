@@ -187,6 +187,8 @@ class SimulatedMeter(VirtualDevice):
     def _handle_ours(self, name: str, args: Any) -> tuple[str, dict[str, Any]]:
         if name == "read_reading":
             return "reading_chunk", self._reading_chunk(args.after, args.offset)
+        if name == "read_object":
+            return "object_chunk", self._read_object(args.kind, args.offset)
         if name == "transfer_begin":
             reply = self.receiver.begin(args.transfer_id, args.kind, args.size, bytes(args.digest))
         elif name == "transfer_chunk":
@@ -209,6 +211,15 @@ class SimulatedMeter(VirtualDevice):
         data = packet.encoded
         return {
             "sequence": t.uint32_t(packet.reading.sequence),
+            "size": t.uint16_t(len(data)),
+            "offset": t.uint16_t(offset),
+            "data": t.LVBytes(data[offset : offset + CHUNK_SIZE]),
+        }
+
+    def _read_object(self, kind: ObjectKind, offset: int) -> dict[str, Any]:
+        data = self.firmware.identity.encode() if kind is ObjectKind.meter_identity else b""
+        return {
+            "kind": kind,
             "size": t.uint16_t(len(data)),
             "offset": t.uint16_t(offset),
             "data": t.LVBytes(data[offset : offset + CHUNK_SIZE]),

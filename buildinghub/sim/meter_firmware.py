@@ -20,6 +20,7 @@ from typing import Final
 
 from buildinghub.credentials import Clock, PublicKey, SigningKey
 from buildinghub.telemetry.errors import ReadingMismatch, UnknownReading
+from buildinghub.telemetry.identity import MeterIdentity
 from buildinghub.telemetry.reading import Quantity, Reading, ReadingPacket, sign_reading
 from buildinghub.telemetry.receipt import StorageReceipt, verify_erase_command
 
@@ -72,6 +73,11 @@ class MeterFirmware:
         self.memory: OrderedDict[int, StorageUnit] = OrderedDict()
         self.forced_erasures = 0
         self._listeners: list[EraseListener] = []
+
+    @property
+    def identity(self) -> MeterIdentity:
+        """Who the meter is, as it states it to the hub."""
+        return MeterIdentity(self.meter_id, self.dwelling, self.quantity, self.public_key)
 
     def add_erase_listener(self, listener: EraseListener) -> Callable[[], None]:
         """Hear every erasure (tests and the fault harness check them)."""

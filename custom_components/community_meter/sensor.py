@@ -1,0 +1,185 @@
+"""Sensors: meter totals (Energy dashboard ready), readings held and lost, outbox, balances."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import UnitOfEnergy, UnitOfVolume
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from buildinghub.devices.meter import MeterStatus
+from buildinghub.sim.meter import DIVISOR
+from buildinghub.telemetry.reading import Quantity
+
+from .coordinator import CommunityMeterConfigEntry
+from .entity import HubEntity, MeterEntity, async_add_meter_entities
+from .hub import HubState, MeterContext, MeterHub, signal_hub
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeterSensorDescription(SensorEntityDescription):
+    """A meter sensor and how its value is read from the meter's status."""
+
+    value_fn: Callable[[MeterStatus], float | int]
+
+
+def _total(status: MeterStatus) -> float:
+    return status.total / DIVISOR
+
+
+TOTALS: dict[Quantity, MeterSensorDescription] = {
+    Quantity.ELECTRICITY: MeterSensorDescription(
+        key="energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=_total,
+    ),
+    Quantity.WATER: MeterSensorDescription(
+        key="water",
+        device_class=SensorDeviceClass.WATER,
+        native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=_total,
+    ),
+    Quantity.GAS: MeterSensorDescription(
+        key="gas",
+        device_class=SensorDeviceClass.GAS,
+        native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=_total,
+    ),
+}
+METER_SENSORS: tuple[MeterSensorDescription, ...] = (
+    MeterSensorDescription(
+        key="pending_readings",
+        translation_key="pending_readings",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda status: status.held,
+    ),
+    MeterSensorDescription(
+        key="readings_lost",
+        translation_key="readings_lost",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda status: status.forced_erasures,
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HubSensorDescription(SensorEntityDescription):
+    """A hub sensor and how its value is read from the hub's state."""
+
+    value_fn: Callable[[HubState], int | None]
+
+
+OUTBOX = HubSensorDescription(
+    key="outbox_pending",
+    translation_key="outbox_pending",
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda state: state.outbox.pending,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CommunityMeterConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Every meter's sensors, the outbox sensor, and a balance sensor per dwelling."""
+    hub = entry.runtime_data.hub
+    async_add_meter_entities(
+        entry,
+        async_add_entities,
+        lambda hub, ctx: [
+            MeterSensor(hub, ctx, d) for d in (TOTALS[ctx.identity.quantity], *METER_SENSORS)
+        ],
+    )
+    async_add_entities([HubSensor(hub, OUTBOX)])
+    known: set[str] = set()
+
+    @callback
+    def add_balances() -> None:
+        new = sorted(set(hub.state.accounts) - known)
+        known.update(new)
+        async_add_entities([BalanceSensor(hub, dwelling) for dwelling in new])
+
+    add_balances()
+    entry.async_on_unload(async_dispatcher_connect(hass, signal_hub(entry.entry_id), add_balances))
+
+
+class MeterSensor(MeterEntity, SensorEntity):
+    """A number about one meter."""
+
+    entity_description: MeterSensorDescription
+
+    def __init__(
+        self, hub: MeterHub, context: MeterContext, description: MeterSensorDescription
+    ) -> None:
+        """A sensor of the meter in ``context``."""
+        super().__init__(hub, context, description)
+
+    @property
+    def native_value(self) -> float | int | None:
+        """The current value (None until the meter answered once)."""
+        status = self.coordinator.data
+        return None if status is None else self.entity_description.value_fn(status)
+
+
+class HubSensor(HubEntity, SensorEntity):
+    """A number about the hub."""
+
+    entity_description: HubSensorDescription
+
+    @property
+    def native_value(self) -> int | None:
+        """The current value."""
+        return self.entity_description.value_fn(self.hub.state)
+
+
+BALANCE = SensorEntityDescription(
+    key="balance",
+    translation_key="balance",
+    device_class=SensorDeviceClass.MONETARY,
+    state_class=SensorStateClass.TOTAL,
+    suggested_display_precision=2,
+)
+
+
+class BalanceSensor(HubEntity, SensorEntity):
+    """A dwelling's prepaid balance (derived data: the property manager's view)."""
+
+    def __init__(self, hub: MeterHub, dwelling: str) -> None:
+        """The balance of ``dwelling``."""
+        super().__init__(hub, BALANCE, suffix=f"_{dwelling}")
+        self.dwelling = dwelling
+        self._attr_translation_placeholders = {"dwelling": dwelling}
+        self._attr_native_unit_of_measurement = hub.hass.config.currency
+
+    @property
+    def native_value(self) -> float | None:
+        """The balance in the currency's units."""
+        account = self.hub.state.accounts.get(self.dwelling)
+        return None if account is None else account.balance_cents / 100
+
+    @property
+    def extra_state_attributes(self) -> dict[str, object]:
+        """Threshold and whether the balance is low."""
+        account = self.hub.state.accounts.get(self.dwelling)
+        if account is None:
+            return {}
+        return {"threshold": account.threshold_cents / 100, "low": account.low}
