@@ -125,7 +125,7 @@ class MeterHub:
 
     async def async_start(self) -> None:
         """Bring in every meter on the network and start the relay's schedule."""
-        await self._async_wait_for_devices()
+        await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
         for device in list(self.network.devices()):
             if is_meter(device):
                 await self._async_add_meter(device)
@@ -145,19 +145,6 @@ class MeterHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         async with self._relaying:
             await self.relay.outbox.close()
-
-    async def _async_wait_for_devices(self) -> None:
-        application = self.network.application
-        coordinator = application.state.node_info.ieee
-        interviews = [
-            task
-            for device in application.devices.values()
-            if device.ieee != coordinator
-            and not device.is_initialized
-            and (task := getattr(device, "_initialize_task", None)) is not None
-        ]
-        if interviews:
-            await asyncio.wait(interviews, timeout=DISCOVERY_WAIT_S)
 
     def device_initialized(self, device: zigpy.device.Device) -> None:
         """zigpy: a device joined and was interviewed."""
