@@ -164,3 +164,25 @@ async def test_forced_erasures_are_read_by_the_hub_and_counted_once(chain: Chain
     assert (status.held, status.forced_erasures) == (0, 1)
     assert await chain.outbox.record_forced_erasures(chain.meter_id, status.forced_erasures) == 1
     assert await chain.outbox.record_forced_erasures(chain.meter_id, status.forced_erasures) == 0
+
+
+async def test_days_offline_the_hub_keeps_what_the_meter_had_to_drop(chain: Chain) -> None:
+    offline = Relay(
+        chain.outbox,
+        CloudClient(chain.site.session, "http://127.0.0.1:9", chain.site.hub_key),
+        clock=time.monotonic,
+        backoff=Backoff(time.monotonic, minimum=0.0, maximum=0.0),
+    )
+    for _ in range(3):
+        chain.meter.measure(40)
+    await offline.collect(chain.meter_id, chain.client)
+    # Days without the cloud: the meter's retry budget runs out and it erases anyway.
+    for _ in range(chain.meter.firmware.retry_limit + 1):
+        chain.meter.firmware.retry_tick()
+    assert chain.meter.firmware.memory == {}
+    assert chain.meter.firmware.forced_erasures == 3
+
+    await chain.cycle()
+
+    assert await chain.stored() == 3
+    assert await chain.outbox.counts() == OutboxCounts(0, 0, 0)
