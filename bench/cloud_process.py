@@ -35,6 +35,7 @@ class Process:
         """``argv`` runs with this Python."""
         self.argv = [sys.executable, *argv]
         self.process: asyncio.subprocess.Process | None = None
+        self.log: Path | None = None
 
     @property
     def running(self) -> bool:
@@ -42,13 +43,18 @@ class Process:
         return self.process is not None and self.process.returncode is None
 
     async def start(self) -> None:
-        """Start it (output discarded)."""
-        self.process = await asyncio.create_subprocess_exec(
-            *self.argv,
-            cwd=ROOT,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        """Start it (output discarded, errors appended to ``log`` when one is set)."""
+        log = self.log.open("ab") if self.log is not None else None
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv,
+                cwd=ROOT,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log if log is not None else asyncio.subprocess.DEVNULL,
+            )
+        finally:
+            if log is not None:
+                log.close()
 
     async def kill(self) -> None:
         """kill -9, and reap it."""
@@ -68,6 +74,7 @@ class CloudProcess(Process):
             ["-m", "cloud_connector", "serve", "--db", db_url, "--port", str(self.port),
              "--key", str(key_path)]
         )  # fmt: skip
+        self.log = key_path.parent / "cloud.log"
 
     @property
     def url(self) -> str:
@@ -78,12 +85,15 @@ class CloudProcess(Process):
         """Start and wait until the API answers."""
         await super().start()
         async with aiohttp.ClientSession() as session:
-            for _ in range(800):
+            for _ in range(2400):
                 with contextlib.suppress(aiohttp.ClientError):
                     async with session.get(self.url + "/v1/cloud-key"):
                         return
+                if not self.running:
+                    await super().start()
                 await asyncio.sleep(0.025)
-        raise RuntimeError("the cloud connector did not start")
+        tail = self.log.read_text()[-2000:] if self.log and self.log.exists() else ""
+        raise RuntimeError(f"the cloud connector did not start: {tail}")
 
     async def enrol(self, hub_key: SigningKey, meters: Iterable[MeterFirmware]) -> None:
         """Enrol a hub with a token from the CLI, and register its meters."""
