@@ -6,12 +6,23 @@ signatures, every narrowing rule, revocation and window.
 raw_es256_verify_per_s: cryptography's bare ECDSA P-256 verify of a message the size of one
 link's Sig_structure, measured alternately in the same run. A chain costs at least three of
 those, so chain_ratio = 3 * chain rate / raw rate (1.0 would mean no overhead at all).
+ble_unlock_p50_ms / ble_unlock_p99_ms: the hub's whole app unlock over BLE, simulated link:
+BleParkingLockClient asks the lock for a nonce, signs it and sends the proof, each message
+framed into GATT writes and notifications, through a real bleak client (Bumble backend) to
+the reference firmware in a Bumble GATT peripheral, until the lock's answer is back. The
+connection is open already (ble_connect_ms is the first connection, service discovery and
+MTU exchange). In-process: no radio air time, so this is the software path's cost.
 """
 
 import argparse
+import asyncio
 import os
+import statistics
+import time
 
 import cbor2
+from bleak import BleakClient
+from bleak.backends.device import BLEDevice
 from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.hashes import SHA256
 
@@ -29,6 +40,10 @@ from buildinghub.credentials import (
     issue_grant,
 )
 from buildinghub.credentials.delegation import ShareTerms, issue_share, verify_chain
+from buildinghub.devices.ble_parking_lock import BleParkingLockClient
+from buildinghub.sim.ble_air import drop_ble_air, get_ble_air
+from buildinghub.sim.bumble_bleak import BumbleBleakClient
+from buildinghub.sim.car_park import SimulatedCarPark
 
 from .grants import _rate
 
@@ -43,6 +58,7 @@ def main(argv: list[str]) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="python -m bench unlock")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per measurement")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one round")
+    parser.add_argument("--samples", type=int, default=300, help="BLE unlocks timed")
     options = parser.parse_args(argv)
 
     owner_key = SigningKey.generate()
@@ -78,6 +94,58 @@ def main(argv: list[str]) -> dict[str, object]:
         "chain_links": len(links),
         "chain_ratio": round(3 * chain_best / raw_best, 3),
         "chain_bytes": sum(len(link) for link in links),
+        **asyncio.run(_ble_unlocks(options.samples)),
+    }
+
+
+async def _ble_unlocks(samples: int) -> dict[str, float]:
+    """Time app unlocks over the simulated BLE link, with the connection open."""
+    car_park = SimulatedCarPark.create("sim://bench-ble", bays=0, ble_bays=1)
+    bay = car_park.bays[0]
+    await car_park.power_on_ble()
+    air = get_ble_air(car_park.path)
+    await air.start()
+    driver = SigningKey.generate()
+    now = int(time.time())
+    ekey = decode_grant(
+        car_park.issue_ekey(
+            bay,
+            subject="driver-0042",
+            holder_key=driver.public_key,
+            not_before=now - 60,
+            expires=now + _DAY,
+        )
+    )
+    address = str(bay.lock.address)  # type: ignore[union-attr]
+    device = BLEDevice(address, bay.lock_id, {"source": car_park.path}, -60)
+
+    async def connect() -> BleakClient:
+        client = BleakClient(device, backend=BumbleBleakClient)
+        await client.connect()
+        return client
+
+    client = BleParkingLockClient(address, connect, clock=MonotonicClock())
+    try:
+        start = time.perf_counter()
+        await client.install_grant(ekey)  # connects first
+        connect_ms = (time.perf_counter() - start) * 1000
+        timings = []
+        for _ in range(samples):
+            start = time.perf_counter()
+            request = await client.prepare_unlock(ekey, driver)
+            await client.send_unlock(request)
+            timings.append((time.perf_counter() - start) * 1000)
+            bay.firmware.lock()
+    finally:
+        await client.close()
+        await car_park.power_off_ble()
+        await drop_ble_air(car_park.path)
+    percentiles = statistics.quantiles(timings, n=100)
+    return {
+        "ble_connect_ms": round(connect_ms, 2),
+        "ble_unlock_p50_ms": round(percentiles[49], 3),
+        "ble_unlock_p99_ms": round(percentiles[98], 3),
+        "ble_unlock_samples": samples,
     }
 
 

@@ -21,6 +21,8 @@ from buildinghub.credentials import (
 )
 from buildinghub.credentials.installation import InstallationRecord, sign_installation
 
+from .ble_air import get_ble_air
+from .ble_parking_lock import BleParkingLock
 from .medium import get_medium
 from .parking_lock import SimulatedParkingLock
 from .parking_lock_firmware import ParkingLockFirmware
@@ -32,7 +34,7 @@ class SimulatedBay:
 
     name: str
     owner: str
-    lock: SimulatedParkingLock
+    lock: SimulatedParkingLock | BleParkingLock
 
     @property
     def lock_id(self) -> str:
@@ -55,12 +57,17 @@ class SimulatedCarPark:
         self.owners = owners
 
     @classmethod
-    def create(cls, path: str, *, bays: int = 2, clock: Clock | None = None) -> SimulatedCarPark:
-        """A car park whose bay owners installed a factory-new lock in every bay."""
+    def create(
+        cls, path: str, *, bays: int = 2, ble_bays: int = 0, clock: Clock | None = None
+    ) -> SimulatedCarPark:
+        """A car park whose bay owners installed a factory-new lock in every bay.
+
+        The first ``bays`` locks are on Zigbee, the next ``ble_bays`` on BLE.
+        """
         owners = {name: SigningKey.generate() for name in ("owner:olga", "owner:pavel")}
         clock = clock or MonotonicClock()
         car_park = cls(path, [], owners)
-        for index in range(bays):
+        for index in range(bays + ble_bays):
             owner = sorted(owners)[index % len(owners)]
             firmware = ParkingLockFirmware(f"bay-{index + 1:02d}", clock=clock)
             name = f"Bay P{index + 1}"
@@ -74,9 +81,15 @@ class SimulatedCarPark:
                 installed_at=clock.now(),
             )
             firmware.install(sign_installation(record, owners[owner]))
-            lock = SimulatedParkingLock(
-                firmware, ieee=f"00:1b:b0:00:00:01:00:{index + 1:02x}", nwk=0x2000 + index
-            )
+            lock: SimulatedParkingLock | BleParkingLock
+            if index < bays:
+                lock = SimulatedParkingLock(
+                    firmware, ieee=f"00:1b:b0:00:00:01:00:{index + 1:02x}", nwk=0x2000 + index
+                )
+            else:
+                lock = BleParkingLock(
+                    firmware, air=get_ble_air(path), address=f"F0:B0:1B:00:01:{index + 1:02X}"
+                )
             car_park.bays.append(SimulatedBay(name=name, owner=owner, lock=lock))
         return car_park
 
@@ -108,13 +121,27 @@ class SimulatedCarPark:
         return issue_grant(grant, self.owners[bay.owner])
 
     def power_on(self) -> None:
-        """Join every bay's lock to the network and start its timers."""
+        """Join every Zigbee bay's lock to the network and start its timers."""
         medium = get_medium(self.path)
         for bay in self.bays:
-            medium.join(bay.lock)
-            bay.lock.power_on()
+            if isinstance(bay.lock, SimulatedParkingLock):
+                medium.join(bay.lock)
+                bay.lock.power_on()
+
+    async def power_on_ble(self) -> None:
+        """Power the BLE bays' locks on: they advertise on the building's BLE air."""
+        for bay in self.bays:
+            if isinstance(bay.lock, BleParkingLock):
+                await bay.lock.power_on()
 
     def power_off(self) -> None:
-        """Stop every lock's timers."""
+        """Stop every Zigbee lock's timers."""
         for bay in self.bays:
-            bay.lock.power_off()
+            if isinstance(bay.lock, SimulatedParkingLock):
+                bay.lock.power_off()
+
+    async def power_off_ble(self) -> None:
+        """Stop the BLE bays' locks advertising."""
+        for bay in self.bays:
+            if isinstance(bay.lock, BleParkingLock):
+                await bay.lock.power_off()

@@ -11,6 +11,7 @@ from homeassistant.helpers.typing import ConfigType
 from buildinghub.radio.errors import RadioUnavailable
 from buildinghub.radio.shared import acquire_network, shared_registry
 
+from .ble import async_setup_ble
 from .const import CONF_RADIO_PATH, DOMAIN
 from .coordinator import ParkingLockConfigEntry, ParkingLockRuntimeData
 from .hub import ParkingHub
@@ -53,6 +54,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ParkingLockConfigEntry) 
         await registry.release(network)
         raise
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await async_setup_ble(hass, entry)
     return True
 
 

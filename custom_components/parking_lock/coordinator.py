@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from buildinghub.devices.ble_parking_lock import BleParkingLockClient
 from buildinghub.devices.parking_lock import ParkingLockClient
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub.radio.network import BuildingNetwork
@@ -51,7 +52,7 @@ class BayCoordinator(DataUpdateCoordinator[BayStatus]):
         self,
         hass: HomeAssistant,
         entry: ParkingLockConfigEntry,
-        client: ParkingLockClient,
+        client: ParkingLockClient | BleParkingLockClient,
         bay: str,
     ) -> None:
         """Poll the lock behind ``client``, which guards ``bay``."""

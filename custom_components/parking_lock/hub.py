@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,7 @@ from buildinghub.credentials import CredentialError, MonotonicClock, SigningKey,
 from buildinghub.credentials.delegation import ShareTerms, issue_share
 from buildinghub.credentials.installation import InstallationRecord
 from buildinghub.credentials.step_up import StepUpBook
+from buildinghub.devices.ble_parking_lock import BleParkingLockClient, GattClient
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.ekey_book import EKeyBook, HeldKey
@@ -65,6 +66,9 @@ _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
 
 
+type BayClient = ParkingLockClient | BleParkingLockClient
+
+
 class NoUsableKey(Exception):
     """The user holds no key for this bay."""
 
@@ -78,7 +82,7 @@ class BayContext:
     """One bay the hub manages."""
 
     ieee: str
-    client: ParkingLockClient
+    client: BayClient
     installation: InstallationRecord
     coordinator: BayCoordinator
     unsubscribe: Callable[[], None]
@@ -184,9 +188,11 @@ class ParkingHub:
         self.entry.async_on_unload(self._cancel_timers)
 
     async def async_stop(self) -> None:
-        """Stop listening to the bays."""
+        """Stop listening to the bays; close BLE links."""
         for context in self.bays.values():
             context.unsubscribe()
+            if isinstance(context.client, BleParkingLockClient):
+                await context.client.close()
 
     def device_initialized(self, device: zigpy.device.Device) -> None:
         """zigpy listener: a device finished its interview."""
@@ -196,17 +202,40 @@ class ParkingHub:
             )
 
     async def _async_add_bay(self, device: zigpy.device.Device, *, announce: bool = False) -> None:
-        ieee = str(device.ieee)
+        await self._async_adopt(
+            str(device.ieee), lambda: ParkingLockClient(device, clock=self.clock), announce
+        )
+
+    async def async_add_ble_bay(
+        self, address: str, connect: Callable[[], Awaitable[GattClient]]
+    ) -> None:
+        """Take over a BLE parking lock heard advertising at ``address``."""
+        await self._async_adopt(
+            address, lambda: BleParkingLockClient(address, connect, clock=self.clock), True
+        )
+
+    def ble_advertised(self, address: str, manufacturer_data: bytes) -> bool:
+        """A BLE lock's advertisement; False if the hub does not manage it yet."""
+        context = self.bays.get(address)
+        if context is None:
+            return address in self._adding
+        if isinstance(context.client, BleParkingLockClient):
+            context.client.advertised(manufacturer_data)
+        return True
+
+    async def _async_adopt(self, ieee: str, make: Callable[[], BayClient], announce: bool) -> None:
         if ieee in self.bays or ieee in self._adding:
             return
         self._adding.add(ieee)
         try:
-            client = ParkingLockClient(device, clock=self.clock)
+            client = make()
             try:
                 installation = await client.read_installation()
                 self.book.trust_bay(ieee, installation)
             except (LockRefused, CredentialError, RadioError, LockIdTaken) as err:
                 _LOGGER.warning("Parking lock %s is not ready to manage: %s", ieee, err)
+                if isinstance(client, BleParkingLockClient):
+                    await client.close()
                 return
             coordinator = BayCoordinator(self.hass, self.entry, client, installation.flat)
             stops = (

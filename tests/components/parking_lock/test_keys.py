@@ -22,12 +22,12 @@ LOCK = "lock.bay_p1"
 EVENT = "event.bay_p1_access"
 
 
-async def unlock_as(hass: HomeAssistant, user: MockUser) -> None:
-    """Press Unlock on Bay P1 in the app, as ``user``."""
+async def unlock_as(hass: HomeAssistant, user: MockUser, lock: str = LOCK) -> None:
+    """Press Unlock on a bay (Bay P1 by default) in the app, as ``user``."""
     await hass.services.async_call(
         LOCK_DOMAIN,
         SERVICE_UNLOCK,
-        {ATTR_ENTITY_ID: LOCK},
+        {ATTR_ENTITY_ID: lock},
         blocking=True,
         context=Context(user_id=user.id),
     )
