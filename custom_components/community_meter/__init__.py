@@ -28,7 +28,7 @@ from .const import (
 from .coordinator import CommunityMeterConfigEntry, CommunityMeterRuntimeData
 from .hub import MeterHub
 
-PLATFORMS = [Platform.EVENT, Platform.SENSOR]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntry) -> bool:

@@ -32,8 +32,10 @@ from buildinghub.telemetry.cloud_client import (
 )
 from buildinghub.telemetry.identity import MeterIdentity
 from buildinghub.telemetry.outbox import OutboxCounts
+from buildinghub.telemetry.reading import Quantity
 from buildinghub.telemetry.relay import Relay
 
+from .away import DwellingPresence
 from .const import (
     BUS_EVENT_LOW_BALANCE,
     BUS_EVENT_READINGS_LOST,
@@ -117,6 +119,7 @@ class MeterHub:
         self.cloud = cloud
         self.meters: dict[str, MeterContext] = {}
         self.state = HubState()
+        self.presence = DwellingPresence(hass, entry.entry_id)
         self._registered: set[str] = set()
         self._relaying = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -125,6 +128,7 @@ class MeterHub:
 
     async def async_start(self) -> None:
         """Bring in every meter on the network and start the relay's schedule."""
+        await self.presence.async_load()
         await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
         for device in list(self.network.devices()):
             if is_meter(device):
@@ -145,6 +149,7 @@ class MeterHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         async with self._relaying:
             await self.relay.outbox.close()
+        await self.presence.async_save()
 
     def device_initialized(self, device: zigpy.device.Device) -> None:
         """zigpy: a device joined and was interviewed."""
@@ -162,7 +167,7 @@ class MeterHub:
             _LOGGER.warning("Meter %s did not state its identity: %s", ieee, err)
             return
         coordinator = MeterCoordinator(self.hass, self.entry, client, identity)
-        unsubscribe = client.add_report_listener(lambda _total: self._schedule_collect(identity))
+        unsubscribe = client.add_report_listener(lambda total: self._reported(identity, total))
         self.meters[identity.meter_id] = MeterContext(
             ieee, client, identity, coordinator, unsubscribe
         )
@@ -198,7 +203,10 @@ class MeterHub:
         task.add_done_callback(self._tasks.discard)
 
     @callback
-    def _schedule_collect(self, identity: MeterIdentity) -> None:
+    def _reported(self, identity: MeterIdentity, total: int) -> None:
+        """A meter took a reading: feed away detection, collect it and relay."""
+        if identity.quantity is Quantity.ELECTRICITY:
+            self.presence.add_reading(identity.dwelling, total)
         self.schedule(self.async_collect_and_relay(identity.meter_id))
 
     async def async_collect_and_relay(self, meter_id: str) -> None:

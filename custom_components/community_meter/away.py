@@ -1,0 +1,84 @@
+"""Away detection per dwelling (SPEC M6), fed by the dwellings' electricity meters.
+
+Each electricity reading's running total goes into the dwelling's
+:class:`~buildinghub.occupancy.tracker.AwayTracker` (the detector and its
+method are in ``buildinghub.occupancy``); what the trackers learned is kept
+in Home Assistant's storage so a restart does not start the learning over.
+Only the derived state leaves this module (M5): home, away, or still learning.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.storage import Store
+from homeassistant.util.dt import utcnow
+
+from buildinghub.occupancy import AwayDetector
+from buildinghub.occupancy.tracker import AwayTracker, Presence
+
+from .const import DOMAIN
+
+STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = timedelta(minutes=5)
+
+
+def signal_presence(entry_id: str) -> str:
+    """Dispatcher signal: a dwelling's presence may have changed (payload: the dwelling)."""
+    return f"{DOMAIN}_{entry_id}_presence"
+
+
+class DwellingPresence:
+    """Home, away or learning, for every dwelling with an electricity meter."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Trackers of one config entry, stored under its id."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self._detector = AwayDetector(time_zone=ZoneInfo(hass.config.time_zone))
+        self._trackers: dict[str, AwayTracker] = {}
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.presence", private=True
+        )
+
+    async def async_load(self) -> None:
+        """Take back what was learned before the last restart."""
+        stored = await self._store.async_load() or {}
+        for dwelling, data in stored.get("dwellings", {}).items():
+            self._tracker(dwelling).load_json(data)
+
+    async def async_save(self) -> None:
+        """Write what was learned now (on unload)."""
+        await self._store.async_save(self._to_json())
+
+    def _to_json(self) -> dict[str, Any]:
+        return {"dwellings": {dwelling: t.to_json() for dwelling, t in self._trackers.items()}}
+
+    def _tracker(self, dwelling: str) -> AwayTracker:
+        return self._trackers.setdefault(dwelling, AwayTracker(self._detector))
+
+    def dwellings(self) -> list[str]:
+        """The dwellings tracked so far."""
+        return sorted(self._trackers)
+
+    def add_reading(self, dwelling: str, total_wh: int) -> None:
+        """An electricity meter of ``dwelling`` reported its running total."""
+        self._tracker(dwelling).add_energy(utcnow(), total_wh / 1000)
+        self._changed(dwelling)
+
+    def presence(self, dwelling: str) -> Presence:
+        """The dwelling's state now."""
+        return self._tracker(dwelling).presence()
+
+    def confirm_return(self, dwelling: str) -> None:
+        """The resident says they are back: the current absence ends here."""
+        self._tracker(dwelling).confirm_return(utcnow())
+        self._changed(dwelling)
+
+    def _changed(self, dwelling: str) -> None:
+        self._store.async_delay_save(self._to_json, SAVE_DELAY.total_seconds())
+        async_dispatcher_send(self.hass, signal_presence(self.entry_id), dwelling)

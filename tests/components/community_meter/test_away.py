@@ -1,0 +1,231 @@
+"""Away detection in Home Assistant: the household sensor and the resident's "back home"."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.components.lock import LockState
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    EVENT_CALL_SERVICE,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from buildinghub.occupancy.tracker import AwayTracker
+from buildinghub.telemetry.reading import Quantity
+from custom_components.community_meter.const import DOMAIN
+from custom_components.rental_lock.const import CONF_RADIO_PATH
+from custom_components.rental_lock.const import DOMAIN as RENTAL_DOMAIN
+from tests.blueprints.helpers import async_notifications, async_use_blueprint
+from tests.buildinghub.occupancy.test_detector import AMHERST, WEEK
+from tests.components.rental_lock.conftest import make_resident
+
+from .conftest import Site, settle, start_hub
+
+SUPPLY = "switch.flat_1a_supply"
+HOUSEHOLD = "binary_sensor.1a_electricity_meter_household"
+BACK_HOME = "button.1a_electricity_meter_back_home"
+# The shared NIOM week: on its third day the household leaves at window 227 (13:00 local).
+LEAVES = 227
+
+
+def _week() -> list[tuple[datetime, float | None]]:
+    with WEEK.open(newline="") as handle:
+        return [
+            (
+                datetime.fromisoformat(row["time_utc"]),
+                float(row["load_kw"]) if row["load_kw"] else None,
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+MINUTES = _week()
+
+
+def _learned_until(window: int) -> dict[str, Any]:
+    """What a hub that has watched Flat 1A until ``window`` has stored."""
+    tracker = AwayTracker()
+    for moment, load in MINUTES[: window * 15]:
+        if load is not None:
+            tracker.add_power(moment, load)
+    return tracker.to_json()
+
+
+class MeterTime:
+    """The time the hub stamps the meters' readings with, moved by the test.
+
+    Readings cross a real radio stack to a real cloud on loopback, which needs
+    the event loop's own clock to run; only the hub's reading clock is set.
+    """
+
+    def __init__(self) -> None:
+        self.now = MINUTES[LEAVES * 15][0]
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def meter_time() -> Iterator[MeterTime]:
+    clock = MeterTime()
+    with patch("custom_components.community_meter.away.utcnow", clock):
+        yield clock
+
+
+@pytest.fixture
+async def learned_hub(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    meter_time: MeterTime,
+    site: Site,
+    config_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """The hub restarts in Amherst at 13:00 on the third day, with what it learned stored."""
+    await hass.config.async_update(time_zone=str(AMHERST))
+    hass_storage[f"{DOMAIN}.{config_entry.entry_id}.presence"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{config_entry.entry_id}.presence",
+        "data": {"dwellings": {"1A": _learned_until(LEAVES)}},
+    }
+    await start_hub(hass, config_entry, site)
+    return config_entry
+
+
+async def _live(hass: HomeAssistant, meter_time: MeterTime, site: Site, windows: int) -> None:
+    """The electricity meter reports every five minutes what the household used."""
+    meter = site.meter(Quantity.ELECTRICITY)
+    first = LEAVES * 15
+    for minute in range(first, first + windows * 15, 5):
+        used_kwh = sum(load or 0.0 for _, load in MINUTES[minute : minute + 5]) / 60
+        meter_time.now = MINUTES[minute + 5][0]
+        meter.measure(round(used_kwh * 1000))
+        await settle(hass)
+
+
+async def test_the_household_is_home_then_seen_away(
+    hass: HomeAssistant, learned_hub: MockConfigEntry, meter_time: MeterTime, site: Site
+) -> None:
+    assert hass.states.get(HOUSEHOLD).state == STATE_ON  # type: ignore[union-attr]
+
+    await _live(hass, meter_time, site, windows=12)
+
+    assert hass.states.get(HOUSEHOLD).state == STATE_OFF  # type: ignore[union-attr]
+
+
+async def test_a_new_dwelling_is_unknown_while_the_detector_learns(
+    hass: HomeAssistant, site: Site, config_entry: MockConfigEntry
+) -> None:
+    await start_hub(hass, config_entry, site)
+
+    assert hass.states.get(HOUSEHOLD).state == STATE_UNKNOWN  # type: ignore[union-attr]
+    assert hass.states.get(BACK_HOME) is not None
+
+
+@pytest.fixture
+async def flat_1a(hass: HomeAssistant, site: Site, learned_hub: MockConfigEntry) -> str:
+    """Flat 1A's door (Rental Lock on the same radio), meter and supply switch in one area."""
+    door = MockConfigEntry(domain=RENTAL_DOMAIN, data={CONF_RADIO_PATH: site.path})
+    door.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(door.entry_id)
+    await settle(hass)
+    assert await async_setup_component(
+        hass,
+        "switch",
+        {
+            "switch": {
+                "platform": "template",
+                "switches": {
+                    "flat_1a_supply": {
+                        "unique_id": "flat-1a-supply",
+                        "turn_on": [],
+                        "turn_off": [],
+                    }
+                },
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: SUPPLY}, blocking=True)
+    area = ar.async_get(hass).async_get_area_by_name("Flat 1A")
+    assert area is not None, "the door suggests its flat as its area"
+    devices = dr.async_get(hass)
+    meter = devices.async_get_device(identifiers={(DOMAIN, "meter-1a-e")})
+    assert meter is not None
+    devices.async_update_device(meter.id, area_id=area.id)
+    er.async_get(hass).async_update_entity(SUPPLY, area_id=area.id)
+    assert await async_setup_component(hass, "persistent_notification", {})
+    return area.id
+
+
+async def test_an_empty_dwelling_is_secured_until_the_resident_is_back(
+    hass: HomeAssistant,
+    flat_1a: str,
+    meter_time: MeterTime,
+    site: Site,
+    hass_ws_client: WebSocketGenerator,
+    hass_admin_user: MockUser,
+) -> None:
+    await async_use_blueprint(
+        hass,
+        "away_lockdown",
+        {
+            "households": [HOUSEHOLD],
+            "away_for": {"minutes": 0},
+            "supply_switches": [SUPPLY, "switch.somebody_elses"],
+            "notify_action": "persistent_notification.create",
+        },
+    )
+    locked: list[list[str]] = []
+    hass.bus.async_listen(
+        EVENT_CALL_SERVICE,
+        lambda event: (
+            locked.append(list(event.data["service_data"][ATTR_ENTITY_ID]))
+            if (event.data["domain"], event.data["service"]) == ("lock", "lock")
+            else None
+        ),
+    )
+
+    await _live(hass, meter_time, site, windows=12)
+    await hass.async_block_till_done()
+
+    assert hass.states.get(HOUSEHOLD).state == STATE_OFF  # type: ignore[union-attr]
+    assert locked == [["lock.flat_1a_door"]]
+    assert hass.states.get("lock.flat_1a_door").state == LockState.LOCKED  # type: ignore[union-attr]
+    assert hass.states.get(SUPPLY).state == STATE_OFF  # type: ignore[union-attr]
+    manager = await hass_ws_client(hass)
+    assert await async_notifications(manager) == [
+        ("Flat 1A", "Nobody seems to be home. Locked 1 entry, switched off 1 supply switch.")
+    ]
+
+    resident = await make_resident(hass, "Resident of 1A")
+    await hass.services.async_call(
+        "button",
+        "press",
+        {ATTR_ENTITY_ID: BACK_HOME},
+        blocking=True,
+        context=Context(user_id=resident.id),
+    )
+    await hass.async_block_till_done()
+
+    assert hass.states.get(HOUSEHOLD).state == STATE_ON  # type: ignore[union-attr]
+    assert hass.states.get(SUPPLY).state == STATE_ON  # type: ignore[union-attr]
+    assert (
+        "Flat 1A",
+        "The household is back; the supply is on again.",
+    ) in await async_notifications(manager)
