@@ -23,6 +23,7 @@ PLATFORMS = [
     Platform.EVENT,
     Platform.IMAGE,
     Platform.LOCK,
+    Platform.SENSOR,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 

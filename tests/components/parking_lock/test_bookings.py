@@ -28,6 +28,7 @@ from .test_keys import give_ekey
 CALENDAR = "calendar.bay_p1_bookings"
 BOOKING_EVENT = "event.bay_p1_booking"
 MAP = "image.car_park_map"
+STATE = "sensor.bay_p1_state"
 
 
 async def book(hass: HomeAssistant, user: MockUser, start: timedelta, end: timedelta) -> None:
@@ -220,3 +221,17 @@ async def test_a_bad_plan_is_refused_clearly(
         )
     assert refused.value.translation_key == "layout_invalid"
     assert hass.states.get(MAP).state == "unavailable"  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_the_bays_state_is_held_then_booked_then_available(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, driver: MockUser
+) -> None:
+    assert hass.states.get(STATE).state == "available"  # type: ignore[union-attr]
+    await book(hass, driver, timedelta(0), timedelta(hours=1))
+    assert hass.states.get(STATE).state == "held"  # type: ignore[union-attr]
+
+    await move_to(hass, freezer, timedelta(minutes=16))
+    assert hass.states.get(STATE).state == "booked"  # type: ignore[union-attr]
+    await move_to(hass, freezer, timedelta(minutes=61))
+    assert hass.states.get(STATE).state == "available"  # type: ignore[union-attr]
