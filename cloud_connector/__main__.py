@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
 
+from buildinghub.keylog.signers import LogNoteSigner
 from buildinghub.telemetry.reading import Quantity
 
 from . import accounts
@@ -17,8 +19,10 @@ from .app import Settings, make_app
 from .database import DatabaseUrlError, open_engine
 from .hubs import create_enrolment
 from .keyfile import load_or_create_key
+from .ledger import LedgerSettings
 from .migrations import migrate
 from .people import Role, add_person
+from .witness_service import open_witness, serve_witness
 
 DEFAULT_DB = "sqlite:///cloud_connector.db"
 
@@ -51,6 +55,30 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="file holding the payment provider's webhook secret (payments refused without it)",
     )
+    serve.add_argument(
+        "--ledger-key",
+        type=Path,
+        help="PEM file of the key ledger's checkpoint-signing key (created if missing); "
+        "without it the ledger is not served",
+    )
+    serve.add_argument(
+        "--ledger-origin", default="ledger.buildinghub.example/log", help="the log's name"
+    )
+    serve.add_argument(
+        "--witness", action="append", default=[], help="URL of a witness (repeat for each)"
+    )
+    public = commands.add_parser(
+        "ledger-public-key", help="print the ledger key's public key (base64), making the key"
+    )
+    public.add_argument("--ledger-key", type=Path, required=True)
+    witness = commands.add_parser("witness", help="run a witness of the key ledger")
+    witness.add_argument("--name", required=True, help="the witness's name on cosignatures")
+    witness.add_argument("--key", type=Path, required=True, help="its PEM key (made if missing)")
+    witness.add_argument("--state", type=Path, required=True, help="its view file")
+    witness.add_argument("--origin", required=True, help="the origin of the log it witnesses")
+    witness.add_argument("--log-public-key", required=True, help="the log's key (base64)")
+    witness.add_argument("--host", default="127.0.0.1")
+    witness.add_argument("--port", type=int, required=True)
     enrol = commands.add_parser(
         "enrol", parents=[database], help="print a one-time enrolment token for a hub"
     )
@@ -82,7 +110,11 @@ async def _serve(args: argparse.Namespace) -> None:
     engine = open_engine(args.db)
     await migrate(engine)
     secret = args.payment_secret_file.read_bytes().strip() if args.payment_secret_file else None
-    settings = Settings(load_or_create_key(args.key), payment_secret=secret)
+    ledger = None
+    if args.ledger_key is not None:
+        signer = LogNoteSigner(args.ledger_origin, load_or_create_key(args.ledger_key))
+        ledger = LedgerSettings(signer, tuple(args.witness))
+    settings = Settings(load_or_create_key(args.key), payment_secret=secret, ledger=ledger)
     runner = web.AppRunner(make_app(engine, settings), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, args.host, args.port).start()
@@ -123,6 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             asyncio.run(_serve(args))
+            return 0
+        if args.command == "witness":
+            found = open_witness(args.name, args.key, args.state, args.origin, args.log_public_key)
+            asyncio.run(serve_witness(found, args.host, args.port))
+            return 0
+        if args.command == "ledger-public-key":
+            key = load_or_create_key(args.ledger_key).public_key
+            print(base64.b64encode(key.to_bytes()).decode())
             return 0
         print(asyncio.run(_admin(args)))
     except DatabaseUrlError as err:

@@ -30,6 +30,7 @@ from . import accounts
 from .errors import Malformed, RequestRefused, Unauthorized
 from .hubs import Hub, find_hub, parse_key, register_hub, register_meter
 from .ingest import MAX_BATCH, ingest
+from .ledger import LedgerSettings
 from .people import authenticate
 from .schema import readings
 
@@ -45,6 +46,7 @@ class Settings:
     cloud_key: SigningKey
     payment_secret: bytes | None = None
     clock: Callable[[], float] = time.time
+    ledger: LedgerSettings | None = None
 
     def now(self) -> int:
         """Unix seconds."""
@@ -297,4 +299,8 @@ def make_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app.router.add_get("/v1/dwellings/{dwelling}/balance", dwelling_balance)
     app.router.add_get("/v1/alerts", alerts)
     app.router.add_post("/v1/payments/webhook", payment_webhook)
+    if settings.ledger is not None:
+        from .ledger_api import install_ledger  # noqa: PLC0415 - it builds on this module
+
+        install_ledger(app, settings.ledger)
     return app

@@ -36,6 +36,7 @@ def _create(tables: Sequence[Table]) -> Callable[[Connection], None]:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "hubs, meters, readings, conflicts", _create(schema.VERSION_1)),
     Migration(2, "principals, accounts, tariffs, payments, reminders", _create(schema.VERSION_2)),
+    Migration(3, "key ledger: entries, cosigned checkpoints", _create(schema.VERSION_3)),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
 metadata = MetaData()
@@ -135,5 +136,29 @@ reminders = Table(
     Column("sent_at", BigInteger, nullable=False),
 )
 
+# -- version 3: the key ledger (issue 5) -----------------------------------------------------
+# Append-only: rows are only ever inserted. The Merkle tree is rebuilt from the leaf hashes at
+# start; each cosigned checkpoint the log published is kept with its size.
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("appended_at", BigInteger, nullable=False),
+)
+
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("size", BigInteger, nullable=False, index=True),
+    Column("note", Text, nullable=False),
+    Column("cosignatures", Integer, nullable=False),
+    Column("published_at", BigInteger, nullable=False),
+)
+
 VERSION_1 = (enrolments, hubs, meters, readings, conflicts)
 VERSION_2 = (principals, accounts, tariffs, meter_totals, payments, reminders)
+VERSION_3 = (ledger_entries, ledger_checkpoints)

@@ -13,6 +13,7 @@ from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.reading import Quantity, Reading, ReadingPacket, sign_reading
 from cloud_connector.app import Settings
 from cloud_connector.hubs import create_enrolment
+from cloud_connector.ledger import LedgerSettings
 from cloud_connector.local import LocalCloud, serve_locally
 
 BUILDING = "Elm Court"
@@ -50,10 +51,13 @@ class CloudSite:
 
 @asynccontextmanager
 async def cloud_site(
-    database_url: str, *, payment_secret: bytes | None = None
+    database_url: str,
+    *,
+    payment_secret: bytes | None = None,
+    ledger: LedgerSettings | None = None,
 ) -> AsyncIterator[CloudSite]:
     """Serve the connector on ``database_url``, enrol a hub and register three meters."""
-    settings = Settings(SigningKey.generate(), payment_secret=payment_secret)
+    settings = Settings(SigningKey.generate(), payment_secret=payment_secret, ledger=ledger)
     async with (
         serve_locally(database_url, settings) as cloud,
         aiohttp.ClientSession() as session,
