@@ -24,10 +24,13 @@ from buildinghub.credentials import (
     SignedGrant,
     StaticTrustStore,
     TrustedIssuer,
+    TrustStore,
     WrongAudience,
     decode_grant,
 )
 from buildinghub.credentials.installation import InstallationRecord
+from buildinghub.keylog.mirror import LedgerMirror
+from buildinghub.keylog.trust_store import LedgerTrustStore
 
 # A grant the hub never held has an end it cannot know: its revocation is kept
 # as long as the reference lock firmware keeps one (buildinghub.sim).
@@ -64,8 +67,11 @@ class TrustedLock:
 class GrantBook:
     """Grants by id, the locks they are for, and the ids revoked."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, ledger: LedgerMirror | None = None) -> None:
+        """``ledger``: take landlord keys from the hub's mirror of the key ledger (SPEC K3)
+        instead of from the installation records alone."""
         self._clock = clock
+        self._ledger = ledger
         self._locks: dict[str, TrustedLock] = {}
         self._by_audience: dict[str, str] = {}
         self._grants: dict[bytes, HeldGrant] = {}
@@ -86,14 +92,25 @@ class GrantBook:
         previous = self._locks.get(ieee)
         if previous is not None:
             self._by_audience.pop(previous.installation.lock_id, None)
-        trust = StaticTrustStore(
-            [TrustedIssuer(name=installation.landlord, key=installation.landlord_key)]
-        )
+        trust: TrustStore
+        if self._ledger is None:
+            trust = StaticTrustStore(
+                [TrustedIssuer(name=installation.landlord, key=installation.landlord_key)]
+            )
+        else:
+            # The landlord's current key in the ledger, under the name the record gives.
+            trust = LedgerTrustStore(self._ledger, subject=installation.landlord)
         verifier = GrantVerifier(
             installation.lock_id, trust, self._clock, revoked=self._revoked.__contains__
         )
         self._locks[ieee] = TrustedLock(ieee, installation, verifier)
         self._by_audience[installation.lock_id] = ieee
+
+    def use_ledger(self, ledger: LedgerMirror | None) -> None:
+        """Take landlord keys from another mirror (e.g. rebuilt after a fork was resolved)."""
+        self._ledger = ledger
+        for ieee, lock in list(self._locks.items()):
+            self.trust_lock(ieee, lock.installation)
 
     def lock(self, ieee: str) -> TrustedLock | None:
         """The trusted lock at this address, if installed."""

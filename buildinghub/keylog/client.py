@@ -115,6 +115,11 @@ class LedgerClient:
 
     async def sync(self, mirror: LedgerMirror) -> Checkpoint:
         """Bring mirror to the latest checkpoint; raises what LedgerMirror.sync raises."""
+        return mirror.sync(*await self.fetch_update(mirror))
+
+    async def fetch_update(self, mirror: LedgerMirror) -> tuple[str, list[bytes], list[bytes]]:
+        """What ``mirror.sync`` takes to reach the latest checkpoint: the checkpoint, the
+        consistency proof from the trusted one, the entries the mirror lacks."""
         note = await self.checkpoint()
         # Read (unverified) only to know what to fetch: the mirror checks it all.
         size = parse_checkpoint(parse_note(note).text).size
@@ -123,7 +128,7 @@ class LedgerClient:
         if trusted is not None and 0 < trusted.size < size:
             proof = await self.consistency_proof(trusted.size, size)
         missing = await self.entries(mirror.size, size) if mirror.size < size else []
-        return mirror.sync(note, proof, missing)
+        return note, proof, missing
 
     async def register(self, entry: KeyRegistration, key: SigningKey) -> int:
         """Register key (its registration entry); landlord, lock, hub and witness keys go

@@ -49,6 +49,10 @@ class LedgerMirror:
         """How many entries the mirror holds."""
         return self._tree.size
 
+    def entries(self, start: int = 0) -> tuple[bytes, ...]:
+        """The entries the mirror holds from start (what a hub stores to restart from)."""
+        return tuple(self._entries[start:])
+
     @property
     def refused(self) -> tuple[RefusedEntry, ...]:
         """Entries of the log the replay refused."""

@@ -192,6 +192,11 @@ class ForwardView:
         return self._view.checkpoint
 
     @property
+    def note(self) -> SignedNote | None:
+        """The signed note of the last checkpoint accepted."""
+        return self._view.note
+
+    @property
     def frozen(self) -> bool:
         """Whether a fork was seen and not yet resolved: nothing new is accepted."""
         return self._view.frozen

@@ -6,24 +6,40 @@ import logging
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
 )
 
 from buildinghub.radio.errors import RadioUnavailable
 
 from .const import (
+    CONF_LEDGER_URL,
+    CONF_LOG_KEY,
+    CONF_LOG_ORIGIN,
+    CONF_QUORUM,
     CONF_RADIO_PATH,
     CONF_RADIO_TYPE,
+    CONF_WITNESSES,
     DOMAIN,
     RADIO_EZSP,
     RADIO_SIMULATED,
     SIMULATED_PATH,
 )
+from .ledger import LedgerOptionError, LedgerOptions
 from .radio import async_probe
 
 _LOGGER = logging.getLogger(__name__)
@@ -50,6 +66,12 @@ class RentalLockConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with nothing chosen."""
         self._reconfiguring = False
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> RentalLockOptionsFlow:
+        """The key ledger options."""
+        return RentalLockOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask which radio."""
@@ -104,3 +126,39 @@ class RentalLockConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if entry.unique_id != self.unique_id:
             self._abort_if_unique_id_configured()
+
+
+def _ledger_schema(current: dict[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Optional(CONF_LEDGER_URL, default=current.get(CONF_LEDGER_URL, "")): TextSelector(),
+            vol.Optional(CONF_LOG_ORIGIN, default=current.get(CONF_LOG_ORIGIN, "")): TextSelector(),
+            vol.Optional(CONF_LOG_KEY, default=current.get(CONF_LOG_KEY, "")): TextSelector(),
+            vol.Optional(CONF_WITNESSES, default=current.get(CONF_WITNESSES, "")): TextSelector(
+                TextSelectorConfig(multiline=True)
+            ),
+            vol.Optional(CONF_QUORUM, default=current.get(CONF_QUORUM, 1)): NumberSelector(
+                NumberSelectorConfig(min=1, max=32, step=1, mode=NumberSelectorMode.BOX)
+            ),
+        }
+    )
+
+
+class RentalLockOptionsFlow(OptionsFlow):
+    """Take landlord keys from a key ledger: its URL, log key, witnesses and quorum."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the ledger (an empty URL keeps trusting installation records only)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            options = {**user_input, CONF_QUORUM: int(user_input.get(CONF_QUORUM, 1))}
+            try:
+                LedgerOptions.from_options(options)
+            except LedgerOptionError as err:
+                errors[err.field] = f"invalid_{err.field}"
+            else:
+                return self.async_create_entry(data=options)
+        current = user_input or dict(self.config_entry.options)
+        return self.async_show_form(
+            step_id="init", data_schema=_ledger_schema(current), errors=errors
+        )

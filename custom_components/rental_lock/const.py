@@ -12,6 +12,14 @@ RADIO_EZSP: Final = "ezsp"
 RADIO_SIMULATED: Final = "simulated"
 SIMULATED_PATH: Final = "sim://building"
 
+# The key ledger (options): where it is, its key, the witnesses and how many must cosign.
+CONF_LEDGER_URL: Final = "ledger_url"
+CONF_LOG_ORIGIN: Final = "log_origin"
+CONF_LOG_KEY: Final = "log_public_key"
+CONF_WITNESSES: Final = "witnesses"
+CONF_QUORUM: Final = "quorum"
+LEDGER_SYNC_INTERVAL: Final = timedelta(minutes=5)
+
 POLL_INTERVAL: Final = timedelta(minutes=1)
 PURGE_INTERVAL: Final = timedelta(minutes=5)
 # A lock clock further off than this makes grant windows unreliable.

@@ -55,6 +55,8 @@ async def async_get_config_entry_diagnostics(
             "devices_on_network": len(hub.network.devices()),
             "locks": locks,
             "grants": grants,
+            # All public: checkpoints, witness names, fork evidence (signed notes).
+            "key_ledger": hub.ledger.diagnostics() if hub.ledger else None,
         },
         TO_REDACT,
     )

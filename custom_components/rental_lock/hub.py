@@ -21,17 +21,26 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from zigpy.zcl.clusters.closures import DoorLock
 
-from buildinghub.credentials import CredentialError, MonotonicClock, SigningKey
+from buildinghub.credentials import (
+    CredentialError,
+    MonotonicClock,
+    SigningKey,
+    UnknownIssuer,
+    decode_grant,
+)
 from buildinghub.credentials.installation import InstallationRecord
 from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.grant_book import GrantBook, HeldGrant, LockIdTaken
+from buildinghub.keylog.errors import KeylogError
+from buildinghub.keylog.key_state import KeyStatus
 from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
 
-from .const import DISCOVERY_WAIT_S, DOMAIN, PURGE_INTERVAL
+from .const import DISCOVERY_WAIT_S, DOMAIN, LEDGER_SYNC_INTERVAL, PURGE_INTERVAL
 from .coordinator import LockCoordinator, RentalLockConfigEntry
+from .ledger import HubLedger, LedgerOptions
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
@@ -90,6 +99,10 @@ class RentalHub:
         self.network = network
         self.clock = MonotonicClock()
         self.book = GrantBook(self.clock)
+        options = LedgerOptions.from_options(dict(entry.options))
+        self.ledger = (
+            None if options is None else HubLedger(hass, entry.entry_id, options, self.clock)
+        )
         self.locks: dict[str, LockContext] = {}
         self.hub_key = SigningKey.generate()
         self._store: Store[dict[str, Any]] = Store(
@@ -107,6 +120,14 @@ class RentalHub:
             self.book.load_json(stored["book"])
         else:
             await self._async_save()
+        if self.ledger is not None:
+            self.book.use_ledger(await self.ledger.async_load())
+            await self._async_sync_ledger()
+            self.entry.async_on_unload(
+                async_track_time_interval(
+                    self.hass, self._async_scheduled_ledger_sync, LEDGER_SYNC_INTERVAL
+                )
+            )
         # Devices still being interviewed get a bounded moment, so a fresh start shows them all.
         await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
         for device in list(self.network.devices()):
@@ -181,8 +202,15 @@ class RentalHub:
 
         Raises CredentialError when the hub refuses it, LockRefused when the lock
         does, DeviceUnreachable when the lock cannot be reached; nothing is kept then.
+        With a key ledger, the hub first catches up with it, so a key revoked there is
+        refused at once.
         """
-        trusted, signed = self.book.verify(encoded)
+        if self.ledger is not None:
+            await self._async_sync_ledger()
+        try:
+            trusted, signed = self.book.verify(encoded)
+        except UnknownIssuer as err:
+            raise self._explain_unknown_issuer(encoded) or err from None
         context = self.locks[trusted.ieee]
         held = HeldGrant(signed=signed, lock=trusted.ieee, user=user)
         try:
@@ -194,6 +222,43 @@ class RentalHub:
         ir.async_delete_issue(self.hass, DOMAIN, f"grant_refused_{held.grant_id.hex()}")
         await self._async_save()
         return held
+
+    # -- key ledger ------------------------------------------------------------------------
+
+    async def _async_sync_ledger(self) -> None:
+        assert self.ledger is not None
+        try:
+            await self.ledger.async_sync()
+        except KeylogError as err:
+            # A fork or an unverifiable checkpoint: keep trusting only what was verified.
+            _LOGGER.warning("Key ledger update refused: %s", err)
+
+    async def _async_scheduled_ledger_sync(self, _now: datetime) -> None:
+        await self._async_sync_ledger()
+
+    async def async_resolve_keylog_fork(self) -> int:
+        """After an administrator investigated a fork: re-anchor on the ledger's checkpoint."""
+        assert self.ledger is not None
+        mirror, checkpoint = await self.ledger.async_resolve()
+        self.book.use_ledger(mirror)
+        return checkpoint.size
+
+    def _explain_unknown_issuer(self, encoded: bytes) -> UnknownIssuer | None:
+        # Say why when the ledger knows the key: revoked or rotated is what a person must hear.
+        if self.ledger is None or self.ledger.mirror is None:
+            return None
+        kid = decode_grant(encoded).kid
+        record = self.ledger.mirror.state.key(kid)
+        if record is None:
+            return UnknownIssuer(
+                f"the key {kid.hex()} that signed this grant is not in the key ledger"
+            )
+        if record.status is KeyStatus.ACTIVE:
+            return None
+        return UnknownIssuer(
+            f"the key {kid.hex()} of {record.subject!r} was {record.status.value} in the key "
+            f"ledger (entry {record.changed_index}): grants it signs are refused"
+        )
 
     async def async_revoke(self, grant_id: bytes) -> HeldGrant | None:
         """Revoke a grant at the hub at once and at its lock."""

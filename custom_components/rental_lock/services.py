@@ -23,6 +23,8 @@ from homeassistant.helpers import floor_registry as fr
 
 from buildinghub.credentials import MAX_GRANT_BYTES, CredentialError
 from buildinghub.devices.door_lock import LockRefused
+from buildinghub.keylog.client import CloudRefused, CloudUnavailable
+from buildinghub.keylog.errors import KeylogError
 from buildinghub.radio.errors import DeviceUnreachable
 
 from .announcements import async_announce, audience
@@ -34,6 +36,7 @@ SERVICE_REVOKE_GRANT = "revoke_grant"
 SERVICE_PURGE_EXPIRED = "purge_expired"
 SERVICE_HUB_KEY = "hub_key"
 SERVICE_ANNOUNCE = "announce"
+SERVICE_RESOLVE_FORK = "resolve_keylog_fork"
 MAX_ANNOUNCEMENT = 1000
 
 _ENTRY = vol.Optional(ATTR_CONFIG_ENTRY_ID)
@@ -163,6 +166,22 @@ async def _async_hub_key(call: ServiceCall) -> ServiceResponse:
     }
 
 
+async def _async_resolve_fork(call: ServiceCall) -> ServiceResponse:
+    """An administrator investigated a key ledger fork: trust the ledger's checkpoint again."""
+    hub = _entry(call.hass, call).runtime_data.hub
+    if hub.ledger is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_ledger")
+    try:
+        size = await hub.async_resolve_keylog_fork()
+    except (KeylogError, CloudUnavailable, CloudRefused) as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="keylog_not_resolved",
+            translation_placeholders={"detail": str(err)},
+        ) from err
+    return {"trusted_size": size}
+
+
 async def _async_announce(call: ServiceCall) -> ServiceResponse:
     """Tell the residents of the building, or of one floor."""
     hass = call.hass
@@ -209,6 +228,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_PURGE_EXPIRED, _async_purge, PURGE_SCHEMA, SupportsResponse.OPTIONAL),
         (SERVICE_HUB_KEY, _async_hub_key, PURGE_SCHEMA, SupportsResponse.ONLY),
         (SERVICE_ANNOUNCE, _async_announce, ANNOUNCE_SCHEMA, SupportsResponse.OPTIONAL),
+        (SERVICE_RESOLVE_FORK, _async_resolve_fork, PURGE_SCHEMA, SupportsResponse.OPTIONAL),
     ):
         hass.services.async_register(
             DOMAIN, name, _admin_only(handler), schema, supports_response=response
