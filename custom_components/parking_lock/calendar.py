@@ -14,7 +14,11 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from buildinghub.credentials import CredentialError
+from buildinghub.devices.door_lock import LockRefused
 from buildinghub.parking.bookings import Booking, BookingConflict, BookingError
+from buildinghub.parking.listing import OutsideFreeTimes, PolicyRefused
+from buildinghub.radio.errors import DeviceUnreachable
 
 from .const import DOMAIN
 from .coordinator import ParkingLockConfigEntry
@@ -23,6 +27,12 @@ from .hub import signal_bookings
 
 PARALLEL_UPDATES = 1
 DESCRIPTION = EntityDescription(key="bookings", translation_key="bookings")
+# Why a booking was refused, and the message that says so.
+_REFUSALS: tuple[tuple[type[Exception], str], ...] = (
+    (PolicyRefused, "policy_refused"),
+    (OutsideFreeTimes, "outside_free_times"),
+    (BookingError, "booking_refused"),
+)
 
 
 async def async_setup_entry(
@@ -55,13 +65,19 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
 
     def _event(self, booking: Booking) -> CalendarEvent:
         state = booking.state(self.hub.clock.now())
+        key = self.hub.booking_key(booking.booking_id)
         return CalendarEvent(
             start=dt_util.utc_from_timestamp(booking.start),
             end=dt_util.utc_from_timestamp(booking.end),
             summary=f"{self.bay.name}: {state.value}",
             description=(
                 f"Booking {booking.booking_id}; free cancellation until "
-                f"{_local(booking.hold_until)}"
+                f"{_local(booking.hold_until)}; "
+                + (
+                    f"e-key {key} for the booked time"
+                    if key
+                    else "no e-key: the bay is not listed with one"
+                )
             ),
             uid=booking.booking_id,
         )
@@ -113,10 +129,16 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
                     "end": _local(err.other.end),
                 },
             ) from err
-        except BookingError as err:
+        except (BookingError, PolicyRefused, OutsideFreeTimes) as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
-                translation_key="booking_refused",
+                translation_key=next(key for kind, key in _REFUSALS if isinstance(err, kind)),
+                translation_placeholders={"bay": self.bay.name, "detail": str(err)},
+            ) from err
+        except (CredentialError, LockRefused, DeviceUnreachable) as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="booking_key_failed",
                 translation_placeholders={"bay": self.bay.name, "detail": str(err)},
             ) from err
 

@@ -31,7 +31,13 @@ from homeassistant.util import dt as dt_util
 from zigpy.zcl.clusters.closures import DoorLock
 from zigpy.zcl.clusters.measurement import OccupancySensing
 
-from buildinghub.credentials import CredentialError, MonotonicClock, SigningKey, decode_grant
+from buildinghub.credentials import (
+    CredentialError,
+    MonotonicClock,
+    ShareMode,
+    SigningKey,
+    decode_grant,
+)
 from buildinghub.credentials.delegation import ShareTerms, issue_share
 from buildinghub.credentials.installation import InstallationRecord
 from buildinghub.credentials.step_up import StepUpBook
@@ -43,6 +49,7 @@ from buildinghub.devices.grant_book import LockIdTaken
 from buildinghub.devices.parking_lock import ParkingLockClient
 from buildinghub.parking.bookings import Booking, BookingBook, BookingError
 from buildinghub.parking.car_park_map import CarParkLayout
+from buildinghub.parking.listing import BayListing, BayPolicy
 from buildinghub.parking.presence import BookingEvent, BookingWatch
 from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
@@ -64,6 +71,8 @@ from .coordinator import BayCoordinator, BayStatus, ParkingLockConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
+# The hub's own holder key, for listing e-keys: no Home Assistant user id looks like this.
+HUB_HOLDER = "hub:listings"
 
 
 type BayClient = ParkingLockClient | BleParkingLockClient
@@ -75,6 +84,10 @@ class NoUsableKey(Exception):
 
 class NotYourKey(Exception):
     """The user asked to share or give back a key that is not theirs."""
+
+
+class NotAListingKey(Exception):
+    """A listing e-key must be bound to the hub's key and allow sharing."""
 
 
 @dataclass
@@ -158,6 +171,9 @@ class ParkingHub:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
         )
         self._adding: set[str] = set()
+        self.policies: dict[str, BayPolicy] = {}
+        self.listings: dict[str, BayListing] = {}
+        self._booking_keys: dict[str, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -173,6 +189,13 @@ class ParkingHub:
             if stored.get("layout"):
                 self.layout = CarParkLayout.from_json(stored["layout"])
             self._focus = stored.get("focus")
+            self.policies = {
+                bay: BayPolicy.from_json(p) for bay, p in stored.get("policies", {}).items()
+            }
+            self.listings = {
+                bay: BayListing.from_json(li) for bay, li in stored.get("listings", {}).items()
+            }
+            self._booking_keys = dict(stored.get("booking_keys", {}))
         # Devices still being interviewed get a bounded moment, so a fresh start shows them all.
         await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
         for device in list(self.network.devices()):
@@ -299,13 +322,21 @@ class ParkingHub:
         held = self.book.get(grant_id)
         if held is None or held.user != user:
             raise NotYourKey
-        sharer = await self.async_holder_key(user)
+        return await self._async_share_from(held, user, recipient, terms)
+
+    async def _async_share_from(
+        self, held: HeldKey, sharer: str, recipient: str, terms: dict[str, Any]
+    ) -> HeldKey:
+        """Sign a share of ``held`` with the sharer's holder key; verify, deliver and keep it."""
+        sharer_key = await self.async_holder_key(sharer)
         recipient_key = await self.async_holder_key(recipient)
         encoded = issue_share(
             held.chain.leaf,
-            sharer,
+            sharer_key,
             ShareTerms(
-                recipient=f"ha-user:{recipient}", recipient_key=recipient_key.public_key, **terms
+                recipient=f"ha-user:{recipient}",
+                recipient_key=recipient_key.public_key,
+                **terms,
             ),
             grant_id=secrets.token_bytes(16),
             now=self.clock.now(),
@@ -444,13 +475,91 @@ class ParkingHub:
 
     # -- bookings --------------------------------------------------------------------------
 
+    async def async_list_bay(self, ieee: str, links: Sequence[bytes]) -> HeldKey:
+        """Keep a bay owner's listing e-key: bound to the hub's key, allowed to share.
+
+        The hub shares it, narrowed to the booking's window, with each driver who books.
+        """
+        hub_key = (await self.async_holder_key(HUB_HOLDER)).public_key
+        trusted, chain = self.book.verify(links)
+        leaf = chain.leaf.grant
+        if trusted.ieee != ieee or leaf.holder_key != hub_key or not leaf.may_share:
+            raise NotAListingKey
+        return await self.async_add_key(links, HUB_HOLDER)
+
+    def listing_key(self, ieee: str) -> HeldKey | None:
+        """The bay's listing e-key that lasts longest, if the hub holds one."""
+        hub_key = self._holder_keys.get(HUB_HOLDER)
+        if hub_key is None:
+            return None
+        keys = self.book.for_user(ieee, HUB_HOLDER, hub_key.public_key)
+        now = self.clock.now()
+        live = [k for k in keys if k.chain.leaf.grant.expires > now]
+        return max(live, key=lambda k: k.chain.leaf.grant.expires, default=None)
+
+    def check_policy(self, ieee: str, user: str) -> None:
+        """PolicyRefused unless the bay's policy admits ``user`` (SPEC P10)."""
+        policy = self.policies.get(self.bays[ieee].installation.lock_id)
+        if policy is not None:
+            policy.check(user)
+
+    async def async_set_policy(self, ieee: str, policy: BayPolicy) -> None:
+        """The manager sets who may book a bay."""
+        self.policies[self.bays[ieee].installation.lock_id] = policy
+        await self._async_save()
+
+    async def async_set_listing(self, ieee: str, listing: BayListing) -> None:
+        """The manager sets what a bay's listing shows and when it is free."""
+        self.listings[self.bays[ieee].installation.lock_id] = listing
+        await self._async_save()
+
     async def async_book(self, ieee: str, user: str, start: int, end: int) -> Booking:
-        """Book a slot of a bay; the first booking of a slot wins (BookingConflict)."""
-        booking = self.bookings.book(self.bays[ieee].installation.lock_id, user, start, end)
+        """Book a slot of a bay; the first booking of a slot wins (BookingConflict).
+
+        The bay's policy and free times are checked first. When the bay is listed with an
+        e-key, the booker gets a share of it for exactly the booking's window.
+        """
+        lock_id = self.bays[ieee].installation.lock_id
+        self.check_policy(ieee, user)
+        listing = self.listings.get(lock_id)
+        if listing is not None:
+            listing.check_free(start, end, dt_util.get_default_time_zone())
+        listed = self.listing_key(ieee)
+        if listed is not None:
+            grant = listed.chain.leaf.grant
+            if start < grant.not_before or end > grant.expires:
+                raise BookingError(
+                    f"the bay is listed from {_when(grant.not_before)} to "
+                    f"{_when(grant.expires)} only"
+                )
+        booking = self.bookings.book(lock_id, user, start, end)
+        if listed is not None:
+            try:
+                held = await self._async_share_listing(listed, user, start, end)
+            except BaseException:
+                self.bookings.cancel(booking.booking_id, None)
+                raise
+            self._booking_keys[booking.booking_id] = held.grant_id.hex()
         self._focus = booking.bay
         self._schedule(booking)
         await self._async_save()
         return booking
+
+    async def _async_share_listing(
+        self, listed: HeldKey, user: str, start: int, end: int
+    ) -> HeldKey:
+        """The hub (holder of the listing key) shares it with the booker for their slot."""
+        terms = {
+            "not_before": start,
+            "expires": end,
+            "max_uses": listed.chain.leaf.grant.max_uses,
+            "mode": ShareMode.CO_USE,
+        }
+        return await self._async_share_from(listed, HUB_HOLDER, user, terms)
+
+    def booking_key(self, booking_id: str) -> str | None:
+        """The id of the e-key a booking came with, if it came with one."""
+        return self._booking_keys.get(booking_id)
 
     async def async_cancel_booking(self, booking_id: str, user: str | None) -> bool:
         """Cancel a booking; its own user or an administrator may. True if it was free."""
@@ -462,6 +571,11 @@ class ParkingHub:
         )
         for stop in self._timers.pop(booking_id, []):
             stop()
+        key = self._booking_keys.pop(booking_id, None)
+        if key is not None and self.book.get(bytes.fromhex(key)) is not None:
+            ieee = self._ieee_of(cancellation.booking.bay)
+            if ieee is not None:
+                await self._async_remove(ieee, bytes.fromhex(key))
         await self._async_save()
         return cancellation.free
 
@@ -484,6 +598,10 @@ class ParkingHub:
     def focus_bay(self) -> str | None:
         """The bay the latest e-key or booking is for: the map's route leads there."""
         return self._focus
+
+    def ieee_for(self, lock_id: str) -> str | None:
+        """The address of the bay whose lock has this id."""
+        return self._ieee_of(lock_id)
 
     def _ieee_of(self, lock_id: str) -> str | None:
         return next((c.ieee for c in self.bays.values() if c.installation.lock_id == lock_id), None)
@@ -549,6 +667,13 @@ class ParkingHub:
                 "bookings": self.bookings.to_json(),
                 "layout": self.layout.to_json() if self.layout else None,
                 "focus": self._focus,
+                "policies": {bay: p.to_json() for bay, p in self.policies.items()},
+                "listings": {bay: li.to_json() for bay, li in self.listings.items()},
+                "booking_keys": self._booking_keys,
             }
         )
         async_dispatcher_send(self.hass, signal_bookings(self.entry.entry_id))
+
+
+def _when(timestamp: int) -> str:
+    return dt_util.as_local(dt_util.utc_from_timestamp(timestamp)).strftime("%Y-%m-%d %H:%M")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
@@ -44,6 +46,21 @@ class BayListingState(ParkingBayEntity, SensorEntity):
     def native_value(self) -> str:
         """The bay's state now."""
         return self.hub.bookings.state(self.bay.installation.lock_id).value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The bay's listing (SPEC P13), its policy (P10) and whether bookings get e-keys."""
+        lock_id = self.bay.installation.lock_id
+        listing = self.hub.listings.get(lock_id)
+        policy = self.hub.policies.get(lock_id)
+        listed = self.hub.listing_key(self.bay.ieee)
+        return {
+            **(listing.to_json() if listing else {}),
+            "policy": policy.mode.value if policy else "anyone",
+            "policy_area": policy.area if policy else None,
+            "issues_keys": listed is not None,
+            "listed_until": listed.chain.leaf.grant.expires if listed else None,
+        }
 
     async def async_added_to_hass(self) -> None:
         """Update when bookings change."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import (
     HomeAssistantError,
@@ -24,7 +25,10 @@ from homeassistant.exceptions import (
     Unauthorized,
     UnknownUser,
 )
+from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from buildinghub.credentials import MAX_GRANT_BYTES, CredentialError, ShareMode
@@ -35,6 +39,7 @@ from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.ekey_book import HeldKey
 from buildinghub.parking.bookings import BookingError
 from buildinghub.parking.car_park_map import CarParkLayout, LayoutError
+from buildinghub.parking.listing import BayListing, BayPolicy, ListingError, PolicyMode
 from buildinghub.radio.errors import DeviceUnreachable
 
 from .const import (
@@ -57,7 +62,7 @@ from .const import (
     MANAGER_ACTIONS,
 )
 from .coordinator import ParkingLockConfigEntry
-from .hub import NotYourKey, NoUsableKey
+from .hub import HUB_HOLDER, NotAListingKey, NotYourKey, NoUsableKey
 
 type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
@@ -111,6 +116,37 @@ CANCEL_SCHEMA = vol.Schema(
     {_ENTRY: cv.string, vol.Required("booking_id"): vol.All(cv.string, vol.Length(max=64))}
 )
 LAYOUT_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required("layout"): dict})
+_FREE_TIME = vol.Schema(
+    {
+        vol.Required("days"): vol.All(cv.ensure_list, [cv.string]),
+        vol.Required("start"): cv.string,
+        vol.Required("end"): cv.string,
+    }
+)
+LIST_BAY_SCHEMA = vol.Schema(
+    {
+        _ENTRY: cv.string,
+        vol.Required(ATTR_ENTITY_ID): cv.entity_id,
+        vol.Optional(ATTR_LINKS): _LINKS,
+        vol.Optional("area"): vol.All(cv.string, vol.Length(max=100)),
+        vol.Optional("price_per_hour"): vol.All(vol.Coerce(int), vol.Range(min=0)),
+        vol.Optional("currency"): vol.All(cv.string, vol.Match(r"^[A-Z]{3}$")),
+        vol.Optional("vehicle_type"): vol.All(cv.string, vol.Length(max=50)),
+        vol.Optional("free_times", default=list): vol.All(
+            cv.ensure_list, vol.Length(max=50), [_FREE_TIME]
+        ),
+    }
+)
+POLICY_SCHEMA = vol.Schema(
+    {
+        _ENTRY: cv.string,
+        vol.Required(ATTR_ENTITY_ID): cv.entity_id,
+        vol.Required(ATTR_MODE): vol.In([mode.value for mode in PolicyMode]),
+        vol.Optional("area_id"): cv.string,
+        vol.Optional("owner_user_id"): cv.string,
+        vol.Optional("user_ids", default=list): vol.All(cv.ensure_list, [cv.string]),
+    }
+)
 
 
 def _entry(hass: HomeAssistant, call: ServiceCall) -> ParkingLockConfigEntry:
@@ -178,6 +214,8 @@ async def _async_guard[T](action: Coroutine[Any, Any, T]) -> T:
         raise _error("unknown_member") from err
     except NotYourKey as err:
         raise _error("not_your_key") from err
+    except NotAListingKey as err:
+        raise _error("not_a_listing_key") from err
     except LockRefused as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
@@ -290,6 +328,75 @@ async def _async_set_layout(call: ServiceCall) -> ServiceResponse:
     return None
 
 
+def _bay(call: ServiceCall, entry: ParkingLockConfigEntry) -> str:
+    """The address of the bay whose entity the call names."""
+    entity = er.async_get(call.hass).async_get(call.data[ATTR_ENTITY_ID])
+    device = (
+        dr.async_get(call.hass).async_get(entity.device_id)
+        if entity is not None and entity.device_id
+        else None
+    )
+    lock_id = next((i for d, i in device.identifiers if d == DOMAIN), None) if device else None
+    ieee = entry.runtime_data.hub.ieee_for(lock_id) if lock_id else None
+    if ieee is None:
+        raise _error("unknown_bay", entity_id=call.data[ATTR_ENTITY_ID])
+    return ieee
+
+
+async def _async_listing_key(call: ServiceCall) -> ServiceResponse:
+    """The hub's own holder key: what a bay owner binds a listing e-key to."""
+    hub = _entry(call.hass, call).runtime_data.hub
+    public = (await hub.async_holder_key(HUB_HOLDER)).public_key
+    return {
+        "public_key": base64.urlsafe_b64encode(public.to_bytes()).decode().rstrip("="),
+        "key_id": public.kid.hex(),
+    }
+
+
+async def _async_list_bay(call: ServiceCall) -> ServiceResponse:
+    """List a bay: its data and free times, and optionally the e-key bookings are shared from."""
+    entry = _entry(call.hass, call)
+    hub = entry.runtime_data.hub
+    ieee = _bay(call, entry)
+    try:
+        listing = BayListing.from_json(dict(call.data))
+    except ListingError as err:
+        raise _error("listing_invalid", detail=str(err)) from err
+    listed = None
+    if ATTR_LINKS in call.data:
+        listed = await _async_guard(hub.async_list_bay(ieee, _links(call.data[ATTR_LINKS])))
+    await hub.async_set_listing(ieee, listing)
+    listed = listed or hub.listing_key(ieee)
+    grant = listed.chain.leaf.grant if listed else None
+    return {
+        "issues_keys": grant is not None,
+        "listed_from": grant.not_before if grant else None,
+        "listed_until": grant.expires if grant else None,
+    }
+
+
+async def _async_set_policy(call: ServiceCall) -> ServiceResponse:
+    """Set who may book a bay."""
+    entry = _entry(call.hass, call)
+    ieee = _bay(call, entry)
+    area = call.data.get("area_id")
+    if area is not None and ar.async_get(call.hass).async_get_area(area) is None:
+        raise _error("unknown_area", area_id=area)
+    owner = call.data.get("owner_user_id")
+    users = call.data["user_ids"]
+    for user in ([owner] if owner else []) + users:
+        if await call.hass.auth.async_get_user(user) is None:
+            raise _error("unknown_user", user_id=user)
+    try:
+        policy = BayPolicy(
+            mode=PolicyMode(call.data[ATTR_MODE]), area=area, owner=owner, users=tuple(users)
+        )
+    except ListingError as err:
+        raise _error("listing_invalid", detail=str(err)) from err
+    await entry.runtime_data.hub.async_set_policy(ieee, policy)
+    return None
+
+
 def _admin_only(handler: Handler) -> Handler:
     """Only administrators (the bay manager) add keys and manage members."""
 
@@ -321,5 +428,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         ("manage_member", _admin_only(_async_manage_member), MANAGE_SCHEMA, SupportsResponse.NONE),
         ("cancel_booking", _async_cancel_booking, CANCEL_SCHEMA, SupportsResponse.OPTIONAL),
         ("set_layout", _admin_only(_async_set_layout), LAYOUT_SCHEMA, SupportsResponse.NONE),
+        ("listing_key", _admin_only(_async_listing_key), ENTRY_SCHEMA, SupportsResponse.ONLY),
+        ("list_bay", _admin_only(_async_list_bay), LIST_BAY_SCHEMA, SupportsResponse.OPTIONAL),
+        ("set_policy", _admin_only(_async_set_policy), POLICY_SCHEMA, SupportsResponse.NONE),
     ):
         hass.services.async_register(DOMAIN, name, handler, schema, supports_response=response)

@@ -111,7 +111,7 @@ async def call(
         data,
         blocking=True,
         context=Context(user_id=user.id),
-        return_response=service in {"holder_key", "share", "add_key"},
+        return_response=service in {"holder_key", "share", "add_key", "listing_key", "list_bay"},
     )
     await settle(hass)
     return response
