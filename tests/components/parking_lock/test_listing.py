@@ -10,12 +10,12 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import area_registry as ar
-from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub.credentials import PublicKey
 from buildinghub.sim.car_park import SimulatedBay, SimulatedCarPark
 
-from .conftest import HOUR, START, b64, call
+from .conftest import HOUR, START, b64, call, settle
 from .test_bookings import STATE, book, bookings, cancel, move_to
 from .test_keys import LOCK, unlock_as
 
@@ -274,3 +274,40 @@ async def test_listing_and_policy_are_for_managers_and_checked(
     state = hass.states.get(STATE)
     assert state is not None
     assert state.attributes["issues_keys"] is False
+
+
+async def test_the_listing_policy_and_booking_keys_survive_a_hub_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    car_park: SimulatedCarPark,
+    bay: SimulatedBay,
+    driver: MockUser,
+    friend: MockUser,
+    hass_admin_user: MockUser,
+) -> None:
+    await list_bay(hass, car_park, bay, hass_admin_user, vehicle_type="motorbike")
+    await call(
+        hass,
+        "set_policy",
+        {"entity_id": LOCK, "mode": "authorised", "owner_user_id": driver.id},
+        hass_admin_user,
+    )
+    await book(hass, driver, timedelta(hours=1), timedelta(hours=3))
+    uid = str((await bookings(hass))[0]["description"]).split()[1].rstrip(";")
+
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await settle(hass)
+
+    state = hass.states.get(STATE)
+    assert state is not None
+    assert state.attributes["vehicle_type"] == "motorbike"
+    assert state.attributes["issues_keys"] is True
+    with pytest.raises(ServiceValidationError) as refused:
+        await book(hass, friend, timedelta(hours=4), timedelta(hours=5))
+    assert refused.value.translation_key == "policy_refused"
+    await cancel(hass, driver, uid)
+    await move_to(hass, freezer, timedelta(hours=2))
+    with pytest.raises(ServiceValidationError) as revoked:
+        await unlock_as(hass, driver)
+    assert revoked.value.translation_key == "no_usable_key"
