@@ -12,11 +12,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from buildinghub.occupancy.tracker import Presence
-from buildinghub.telemetry.reading import Quantity
 
 from .away import signal_presence
 from .coordinator import CommunityMeterConfigEntry
-from .entity import MeterEntity, async_add_meter_entities
+from .entity import MeterEntity, async_add_dwelling_entities
 
 PARALLEL_UPDATES = 0
 HOUSEHOLD = BinarySensorEntityDescription(
@@ -30,14 +29,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """A household presence sensor on each dwelling's electricity meter."""
-    async_add_meter_entities(
-        entry,
-        async_add_entities,
-        lambda hub, ctx: (
-            [HouseholdPresence(hub, ctx, HOUSEHOLD)]
-            if ctx.identity.quantity is Quantity.ELECTRICITY
-            else []
-        ),
+    async_add_dwelling_entities(
+        entry, async_add_entities, lambda hub, ctx: HouseholdPresence(hub, ctx, HOUSEHOLD)
     )
 
 

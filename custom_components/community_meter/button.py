@@ -6,10 +6,8 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from buildinghub.telemetry.reading import Quantity
-
 from .coordinator import CommunityMeterConfigEntry
-from .entity import MeterEntity, async_add_meter_entities
+from .entity import MeterEntity, async_add_dwelling_entities
 
 PARALLEL_UPDATES = 0
 BACK_HOME = ButtonEntityDescription(key="back_home", translation_key="back_home")
@@ -21,14 +19,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """A "back home" button beside each dwelling's presence sensor."""
-    async_add_meter_entities(
-        entry,
-        async_add_entities,
-        lambda hub, ctx: (
-            [BackHomeButton(hub, ctx, BACK_HOME)]
-            if ctx.identity.quantity is Quantity.ELECTRICITY
-            else []
-        ),
+    async_add_dwelling_entities(
+        entry, async_add_entities, lambda hub, ctx: BackHomeButton(hub, ctx, BACK_HOME)
     )
 
 

@@ -11,6 +11,8 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from buildinghub.telemetry.reading import Quantity
+
 from .const import CONF_BUILDING, DOMAIN
 from .coordinator import CommunityMeterConfigEntry, MeterCoordinator
 from .hub import MeterContext, MeterHub, signal_hub, signal_new_meter
@@ -31,6 +33,19 @@ def async_add_meter_entities(
     for meter_id in hub.meters:
         add(meter_id)
     entry.async_on_unload(async_dispatcher_connect(hub.hass, signal_new_meter(entry.entry_id), add))
+
+
+def async_add_dwelling_entities(
+    entry: CommunityMeterConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make: Callable[[MeterHub, MeterContext], Entity],
+) -> None:
+    """Add one entity per dwelling, on its electricity meter (away detection's source)."""
+    async_add_meter_entities(
+        entry,
+        async_add_entities,
+        lambda hub, ctx: [make(hub, ctx)] if ctx.identity.quantity is Quantity.ELECTRICITY else [],
+    )
 
 
 class MeterEntity(CoordinatorEntity[MeterCoordinator]):
