@@ -16,12 +16,7 @@ import asyncio
 import os
 import statistics
 import time
-from collections.abc import Callable
 from dataclasses import replace
-
-import cbor2
-from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, SECP256R1, generate_private_key
-from cryptography.hazmat.primitives.hashes import SHA256
 
 from buildinghub.credentials import (
     Grant,
@@ -32,7 +27,6 @@ from buildinghub.credentials import (
     StaticTrustStore,
     TrustedIssuer,
     decode_grant,
-    decode_sign1,
     issue_grant,
 )
 from buildinghub.credentials.installation import InstallationRecord
@@ -41,6 +35,8 @@ from buildinghub.devices.door_lock_protocol import answer_challenge
 from buildinghub.devices.grant_book import GrantBook, HeldGrant
 from buildinghub.radio.cluster import ObjectKind
 from buildinghub.radio.transfer import StatusReply, send_object
+
+from .es256 import best_against_raw
 
 _NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 _ISSUER = "cloud.building-7.example"
@@ -63,24 +59,13 @@ def main(argv: list[str]) -> dict[str, object]:
         StaticTrustStore([TrustedIssuer(_ISSUER, issuer.public_key)]),
         MonotonicClock(lambda: _NOW),
     )
-    message = decode_sign1(encoded, max_size=len(encoded))
-    to_be_signed = cbor2.dumps(["Signature1", message.protected, b"", message.payload])
-    bare_private_key = generate_private_key(SECP256R1())
-    der_signature = bare_private_key.sign(to_be_signed, ECDSA(SHA256()))
-    bare_key = bare_private_key.public_key()
 
     def grant_verify() -> None:
         verifier.verify(encoded)
 
-    def raw_verify() -> None:
-        bare_key.verify(der_signature, to_be_signed, ECDSA(SHA256()))
-
-    grant_rates: list[float] = []
-    raw_rates: list[float] = []
-    for _ in range(options.rounds):
-        grant_rates.append(_rate(grant_verify, options.seconds))
-        raw_rates.append(_rate(raw_verify, options.seconds))
-    grant_best, raw_best = max(grant_rates), max(raw_rates)
+    grant_best, raw_best = best_against_raw(
+        grant_verify, encoded, rounds=options.rounds, seconds=options.seconds
+    )
     return {
         "grant_verify_per_s": round(grant_best),
         "raw_es256_verify_per_s": round(raw_best),
@@ -104,21 +89,6 @@ def _lease() -> Grant:
         may_share=True,
         sealed_pin=os.urandom(_SEALED_PIN_BYTES),
     )
-
-
-def _rate(operation: Callable[[], None], seconds: float) -> float:
-    """Operations per second over about `seconds`, timing batches to keep the clock out."""
-    batch = 50
-    done = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(batch):
-            operation()
-        done += batch
-        elapsed = time.perf_counter() - start
-        if start + elapsed >= deadline:
-            return done / elapsed
 
 
 class _RadioReached(Exception):

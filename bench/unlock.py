@@ -20,11 +20,8 @@ import os
 import statistics
 import time
 
-import cbor2
 from bleak import BleakClient
 from bleak.backends.device import BLEDevice
-from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, SECP256R1, generate_private_key
-from cryptography.hazmat.primitives.hashes import SHA256
 
 from buildinghub.credentials import (
     Grant,
@@ -36,7 +33,6 @@ from buildinghub.credentials import (
     StaticTrustStore,
     TrustedIssuer,
     decode_grant,
-    decode_sign1,
     issue_grant,
 )
 from buildinghub.credentials.delegation import ShareTerms, issue_share, verify_chain
@@ -45,7 +41,7 @@ from buildinghub.sim.ble_air import drop_ble_air, get_ble_air
 from buildinghub.sim.bumble_bleak import BumbleBleakClient
 from buildinghub.sim.car_park import SimulatedCarPark
 
-from .grants import _rate
+from .es256 import best_against_raw
 
 _NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 _OWNER = "owner:olga"
@@ -70,24 +66,12 @@ def main(argv: list[str]) -> dict[str, object]:
     )
     assert len(verify_chain(verifier, links).links) == 3
 
-    message = decode_sign1(links[-1], max_size=len(links[-1]))
-    to_be_signed = cbor2.dumps(["Signature1", message.protected, b"", message.payload])
-    bare_private_key = generate_private_key(SECP256R1())
-    der_signature = bare_private_key.sign(to_be_signed, ECDSA(SHA256()))
-    bare_key = bare_private_key.public_key()
-
     def chain_verify() -> None:
         verify_chain(verifier, links)
 
-    def raw_verify() -> None:
-        bare_key.verify(der_signature, to_be_signed, ECDSA(SHA256()))
-
-    chain_rates: list[float] = []
-    raw_rates: list[float] = []
-    for _ in range(options.rounds):
-        chain_rates.append(_rate(chain_verify, options.seconds))
-        raw_rates.append(_rate(raw_verify, options.seconds))
-    chain_best, raw_best = max(chain_rates), max(raw_rates)
+    chain_best, raw_best = best_against_raw(
+        chain_verify, links[-1], rounds=options.rounds, seconds=options.seconds
+    )
     return {
         "ekey_chain_verify_per_s": round(chain_best),
         "raw_es256_verify_per_s": round(raw_best),
