@@ -1,7 +1,8 @@
 """Signed records the ledger publishes: listings (SPEC R2) and identity checks (R1).
 
-Each is a COSE_Sign1 (ES256, the signer's kid in the protected header; credentials.cose) over
-a canonical CBOR map with exactly the record's fields. Verifying one means: parse strictly,
+Each is a credentials.signed_record: a COSE_Sign1 (ES256, the signer's kid in the protected
+header) over a canonical CBOR map of its type and exactly its fields, so a listing can never be
+read as an identity check or any other signed record. Verifying one means: parse strictly,
 find the signer's key in the ledger by kid (active, of a role allowed to sign it), check the
 signature and that the record names that signer. Any failure is NotAuthentic, with the reason.
 
@@ -10,18 +11,15 @@ adds the ledger checks.
 """
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-import cbor2
-
-from buildinghub.credentials.cose import decode_sign1, sign1, verify_sign1
 from buildinghub.credentials.errors import CredentialError
 from buildinghub.credentials.installation import InstallationRecord, verify_installation
 from buildinghub.credentials.keys import KID_LENGTH, PublicKey, SigningKey
-from buildinghub.credentials.strict_cbor import loads_one
+from buildinghub.credentials.signed_record import blob, read_record, sign_record, text, uint
 
 from .entries import MAX_TEXT_LENGTH, Role
 from .errors import KeylogError, NotAuthentic
@@ -29,8 +27,10 @@ from .identity import LOOKUP_HASH_LENGTH
 
 MAX_RECORD_BYTES = 1024
 _DIGEST_LENGTH = 32
-_LISTING_FIELDS = frozenset({"listing_id", "flat", "landlord", "details_digest", "listed_at"})
-_IDENTITY_FIELDS = frozenset({"tenant", "tenant_key", "method", "checked_at", "checked_by"})
+_LISTING = "listing"
+_IDENTITY_CHECK = "identity-check"
+_LISTING_FIELDS = ("listing_id", "flat", "landlord", "details_digest", "listed_at")
+_IDENTITY_FIELDS = ("tenant", "tenant_key", "method", "checked_at", "checked_by")
 
 
 class SignerLookup(Protocol):
@@ -80,6 +80,7 @@ def listing_digest(details: bytes) -> bytes:
 def sign_listing(record: ListingRecord, landlord_key: SigningKey) -> bytes:
     """The landlord signs a listing."""
     return _sign(
+        _LISTING,
         {
             "listing_id": record.listing_id,
             "flat": record.flat,
@@ -93,7 +94,7 @@ def sign_listing(record: ListingRecord, landlord_key: SigningKey) -> bytes:
 
 def verify_listing(data: bytes, ledger: SignerLookup) -> ListingRecord:
     """The listing in data if a landlord key active in the ledger signed it; else NotAuthentic."""
-    fields = _open(data, ledger, frozenset({Role.LANDLORD}), "listing", _LISTING_FIELDS, "landlord")
+    fields = _open(data, ledger, frozenset({Role.LANDLORD}), _LISTING, _LISTING_FIELDS, "landlord")
     return ListingRecord(
         listing_id=_text(fields, "listing_id"),
         flat=_text(fields, "flat"),
@@ -106,6 +107,7 @@ def verify_listing(data: bytes, ledger: SignerLookup) -> ListingRecord:
 def sign_identity_check(record: IdentityCheckRecord, staff_key: SigningKey) -> bytes:
     """The staff member (landlord or property manager's hub key) signs the check."""
     return _sign(
+        _IDENTITY_CHECK,
         {
             "tenant": record.tenant,
             "tenant_key": record.tenant_key,
@@ -122,7 +124,7 @@ STAFF_ROLES = frozenset({Role.LANDLORD, Role.HUB})
 
 def verify_identity_check(data: bytes, ledger: SignerLookup) -> IdentityCheckRecord:
     """The identity check in data if staff active in the ledger signed it; else NotAuthentic."""
-    fields = _open(data, ledger, STAFF_ROLES, "identity check", _IDENTITY_FIELDS, "checked_by")
+    fields = _open(data, ledger, STAFF_ROLES, _IDENTITY_CHECK, _IDENTITY_FIELDS, "checked_by")
     method = _text(fields, "method")
     if method not in CheckMethod.__members__.values():
         raise NotAuthentic(f"unknown identity check method {method!r}")
@@ -160,45 +162,38 @@ def verify_installation_record(data: bytes, ledger: SignerLookup) -> Installatio
     return record
 
 
-def _sign(fields: Mapping[str, object], key: SigningKey) -> bytes:
-    return sign1(cbor2.dumps(dict(fields), canonical=True), key, key.public_key.kid)
+def _sign(record_type: str, fields: Mapping[str, object], key: SigningKey) -> bytes:
+    return sign_record(record_type, fields, key, max_size=MAX_RECORD_BYTES)
 
 
 def _open(  # noqa: PLR0917 - private; the record's description, in order
     data: bytes,
     ledger: SignerLookup,
     roles: frozenset[Role],
-    what: str,
-    names: frozenset[str],
+    record_type: str,
+    names: tuple[str, ...],
     signer_field: str,
-) -> dict[object, object]:
+) -> Mapping[str, object]:
     # Parse strictly, find the signer in the ledger, verify, and check the record names the
     # signer (fields[signer_field] is the signer key's subject).
     try:
-        message = decode_sign1(data, max_size=MAX_RECORD_BYTES)
-        fields = loads_one(message.payload, f"the {what}")
+        record = read_record(data, record_type=record_type, fields=names, max_size=MAX_RECORD_BYTES)
     except CredentialError as err:
-        raise NotAuthentic(f"the {what} is not a signed record: {err}") from None
-    if not isinstance(fields, dict):
-        raise NotAuthentic(f"the {what} must be a CBOR map")
-    if set(fields) != names:
-        raise NotAuthentic(f"the {what} has exactly the fields {sorted(names)}")
-    if cbor2.dumps(fields, canonical=True) != message.payload:
-        raise NotAuthentic(f"the {what} is not canonically encoded")
-    key, subject = _ledger_signer(ledger, message.kid, roles, what)
+        raise NotAuthentic(f"the {record_type} is not a signed record: {err}") from None
+    key, subject = _ledger_signer(ledger, record.kid, roles, record_type)
     try:
-        verify_sign1(message, key)
+        record.verify(key)
     except CredentialError:
         raise NotAuthentic(
-            f"the signature of the {what} does not verify with the ledger's key "
-            f"{message.kid.hex()}: it was changed or forged"
+            f"the signature of the {record_type} does not verify with the ledger's key "
+            f"{record.kid.hex()}: it was changed or forged"
         ) from None
-    if fields.get(signer_field) != subject:
+    if record.fields.get(signer_field) != subject:
         raise NotAuthentic(
-            f"the {what} names {fields.get(signer_field)!r} as its {signer_field} but is signed "
-            f"by the key of {subject!r}"
+            f"the {record_type} names {record.fields.get(signer_field)!r} as its {signer_field} "
+            f"but is signed by the key of {subject!r}"
         )
-    return fields
+    return record.fields
 
 
 def _ledger_signer(
@@ -210,22 +205,21 @@ def _ledger_signer(
         raise NotAuthentic(f"the {what} is not signed by a key the ledger allows: {err}") from None
 
 
-def _text(fields: dict[object, object], name: str) -> str:
-    value = fields.get(name)
-    if type(value) is not str or not 0 < len(value) <= MAX_TEXT_LENGTH:
-        raise NotAuthentic(f"{name} must be text of 1 to {MAX_TEXT_LENGTH} characters")
-    return value
+def _text(fields: Mapping[str, object], name: str) -> str:
+    return _read(text, fields, name, max_length=MAX_TEXT_LENGTH)
 
 
-def _bytes(fields: dict[object, object], name: str, length: int) -> bytes:
-    value = fields.get(name)
-    if type(value) is not bytes or len(value) != length:
-        raise NotAuthentic(f"{name} must be {length} bytes")
-    return value
+def _bytes(fields: Mapping[str, object], name: str, length: int) -> bytes:
+    return _read(blob, fields, name, length=length)
 
 
-def _time(fields: dict[object, object], name: str) -> int:
-    value = fields.get(name)
-    if type(value) is not int or value < 0:
-        raise NotAuthentic(f"{name} must be a non-negative integer")
-    return value
+def _time(fields: Mapping[str, object], name: str) -> int:
+    return _read(uint, fields, name)
+
+
+def _read[T](reader: Callable[..., T], fields: Mapping[str, object], name: str, **limits: int) -> T:
+    # The typed readers of signed_record, their errors as this module's NotAuthentic.
+    try:
+        return reader(fields, name, **limits)
+    except CredentialError as err:
+        raise NotAuthentic(str(err)) from None

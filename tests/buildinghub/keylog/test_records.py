@@ -171,8 +171,10 @@ def test_records_that_are_not_signed_records_are_not_authentic(ledger: Ledger) -
         verify_listing(b"\xa0", state)
     with pytest.raises(NotAuthentic, match="exactly the fields"):
         verify_listing(extra_field, state)
-    with pytest.raises(NotAuthentic, match="canonically encoded"):
+    with pytest.raises(NotAuthentic, match="deterministically encoded"):
         verify_listing(not_canonical, state)
+    with pytest.raises(NotAuthentic, match="got a record of type 'listing'"):
+        verify_identity_check(sign_listing(_listing(), landlord), state)
 
 
 def test_an_identity_check_for_another_tenants_key_is_refused(ledger: Ledger) -> None:
@@ -193,6 +195,7 @@ def test_an_identity_check_for_another_tenants_key_is_refused(ledger: Ledger) ->
 def _listing_fields() -> dict[str, object]:
     listing = _listing()
     return {
+        "type": "listing",
         "listed_at": listing.listed_at,
         "listing_id": listing.listing_id,
         "flat": listing.flat,
