@@ -18,10 +18,9 @@ import zigpy.device
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
-from zigpy.zcl.clusters.smartenergy import Metering
 
+from buildinghub.devices.kinds import DeviceKind, device_kind
 from buildinghub.devices.meter import MeterClient, MeterProtocolError
-from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.errors import RadioError
 from buildinghub.radio.network import BuildingNetwork
 from buildinghub.telemetry.cloud_client import (
@@ -90,14 +89,7 @@ def signal_low_balance(entry_id: str) -> str:
 
 def is_meter(device: zigpy.device.Device) -> bool:
     """Whether a device is one of our meters (Metering and our cluster)."""
-    endpoint = device.endpoints.get(1)
-    return (
-        device.is_initialized
-        and endpoint is not None
-        and hasattr(endpoint, "in_clusters")
-        and CLUSTER_ID in endpoint.in_clusters
-        and Metering.cluster_id in endpoint.in_clusters
-    )
+    return device_kind(device) is DeviceKind.METER
 
 
 class MeterHub:

@@ -28,8 +28,6 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from zigpy.zcl.clusters.closures import DoorLock
-from zigpy.zcl.clusters.measurement import OccupancySensing
 
 from buildinghub.credentials import (
     CredentialError,
@@ -46,12 +44,12 @@ from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.ekey_book import EKeyBook, HeldKey
 from buildinghub.devices.grant_book import LockIdTaken
+from buildinghub.devices.kinds import DeviceKind, device_kind
 from buildinghub.devices.parking_lock import ParkingLockClient
 from buildinghub.parking.bookings import Booking, BookingBook, BookingError
 from buildinghub.parking.car_park_map import CarParkLayout
 from buildinghub.parking.listing import BayListing, BayPolicy
 from buildinghub.parking.presence import BookingEvent, BookingWatch
-from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
 
@@ -137,14 +135,7 @@ def signal_new_bay(entry_id: str) -> str:
 
 
 def _is_parking_lock(device: zigpy.device.Device) -> bool:
-    endpoint = device.endpoints.get(1)
-    clusters = getattr(endpoint, "in_clusters", {})
-    return (
-        device.is_initialized
-        and CLUSTER_ID in clusters
-        and DoorLock.cluster_id in clusters
-        and OccupancySensing.cluster_id in clusters
-    )
+    return device_kind(device) is DeviceKind.PARKING_LOCK
 
 
 class ParkingHub:

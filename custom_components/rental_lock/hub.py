@@ -19,7 +19,6 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
-from zigpy.zcl.clusters.closures import DoorLock
 
 from buildinghub.credentials import (
     CredentialError,
@@ -32,9 +31,9 @@ from buildinghub.credentials.installation import InstallationRecord
 from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.grant_book import GrantBook, HeldGrant, LockIdTaken
+from buildinghub.devices.kinds import DeviceKind, device_kind
 from buildinghub.keylog.errors import KeylogError
 from buildinghub.keylog.key_state import KeyStatus
-from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
 
@@ -77,14 +76,7 @@ def signal_new_lock(entry_id: str) -> str:
 
 
 def _is_door_lock(device: zigpy.device.Device) -> bool:
-    endpoint = device.endpoints.get(1)
-    return (
-        device.is_initialized
-        and endpoint is not None
-        and hasattr(endpoint, "in_clusters")
-        and CLUSTER_ID in endpoint.in_clusters
-        and DoorLock.cluster_id in endpoint.in_clusters
-    )
+    return device_kind(device) is DeviceKind.DOOR_LOCK
 
 
 class RentalHub:
