@@ -51,6 +51,7 @@ from packaging.requirements import Requirement
 
 from buildinghub.credentials import GrantKind, PublicKey, SigningKey
 from buildinghub.sim.building import STATE_FILE, SimulatedBuilding
+from buildinghub.sim.car_park import CAR_PARK_FILE, SimulatedCarPark
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8123
@@ -61,6 +62,8 @@ REDIRECT_URI = f"{URL}/?auth_callback=1"
 USERNAME = "demo"
 PASSWORD = "demo-building"  # noqa: S105 - the demo's published login, printed for the user
 DEMO_USER_FLAT = "Flat 1A"
+DEMO_USER_BAY = "Bay P1"
+EKEY_DAYS = 30
 STATE_NAME = "demo.json"  # beside the config dir: the demo user's id and long-lived token
 MARKER = "# Written by scripts/demo"
 DEMO_CLIENT_NAME = "scripts/demo"  # the long-lived token's name in the demo user's profile
@@ -324,13 +327,15 @@ class DemoState:
 
     user_id: str
     token: str
+    lent_bay: bool = False
 
     @classmethod
     def load(cls, path: Path) -> DemoState | None:
         """The state a previous run saved, if any."""
         try:
             data = json.loads(path.read_text())
-            return cls(user_id=data["user_id"], token=data["token"])
+            lent = data.get("lent_bay") is True
+            return cls(user_id=data["user_id"], token=data["token"], lent_bay=lent)
         except (OSError, ValueError, KeyError):
             return None
 
@@ -338,7 +343,9 @@ class DemoState:
         """Write it readable by this user only."""
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as file:
-            json.dump({"user_id": self.user_id, "token": self.token}, file)
+            json.dump(
+                {"user_id": self.user_id, "token": self.token, "lent_bay": self.lent_bay}, file
+            )
         path.chmod(0o600)
 
 
@@ -478,23 +485,23 @@ def _core_config() -> dict[str, Any]:
     return config
 
 
-async def ensure_entry(api: HomeAssistantApi) -> None:
-    """The Rental Lock entry, made through the config flow as the UI does if there is none."""
-    entries = await api.call("GET", "/api/config/config_entries/entry?domain=rental_lock")
+async def ensure_entry(
+    api: HomeAssistantApi, domain: str, title: str, step: dict[str, Any]
+) -> None:
+    """The integration's entry, made through its config flow as the UI does if there is none."""
+    entries = await api.call("GET", f"/api/config/config_entries/entry?domain={domain}")
     if not entries:
-        print("==> adding the Rental Lock integration: Simulated building")
+        print(f"==> adding the {title} integration")
         flow = await api.call(
             "POST",
             "/api/config/config_entries/flow",
-            payload={"handler": "rental_lock", "show_advanced_options": False},
+            payload={"handler": domain, "show_advanced_options": False},
         )
         result = await api.call(
-            "POST",
-            f"/api/config/config_entries/flow/{flow['flow_id']}",
-            payload={"radio_type": "simulated"},
+            "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", payload=step
         )
         if result.get("type") != "create_entry":
-            raise DemoError(f"The Rental Lock config flow did not create an entry: {result}")
+            raise DemoError(f"The {title} config flow did not create an entry: {result}")
 
 
 async def wait_for_locks(
@@ -574,6 +581,45 @@ async def install_grants(
     return lines
 
 
+async def wait_for_bays(api: HomeAssistantApi, bays: int, hass_pid: int | None) -> None:
+    """Every bay's lock, once all of them are available."""
+
+    async def ready() -> bool | None:
+        entries = await api.call("GET", "/api/config/config_entries/entry?domain=parking_lock")
+        if entries and entries[0]["state"] in {"setup_error", "migration_error"}:
+            reason = entries[0].get("reason") or "see .demo/config/home-assistant.log"
+            raise DemoError(f"Parking Lock failed to set up: {reason}")
+        states = await api.states()
+        available = [
+            s
+            for s in states
+            if s["entity_id"].startswith("sensor.bay_") and s["entity_id"].endswith("_state")
+            if s["state"] not in {"unavailable", "unknown"}
+        ]
+        return True if len(available) >= bays else None
+
+    await wait_until(f"the {bays} parking bay locks", ready, hass_pid, limit_s=180)
+
+
+async def lend_bay(api: HomeAssistantApi, car_park: SimulatedCarPark, user_id: str) -> str:
+    """What the bay owner's app sends: an e-key for the demo user, bound to their holder key."""
+    holder = await api.service("parking_lock", "holder_key", {})
+    encoded = holder["public_key"]
+    holder_key = PublicKey.from_bytes(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    now = int(time.time())
+    bay = car_park.bay(DEMO_USER_BAY)
+    ekey = car_park.issue_ekey(
+        bay,
+        subject="demo",
+        holder_key=holder_key,
+        not_before=now - 600,
+        expires=now + EKEY_DAYS * 86400,
+    )
+    link = base64.urlsafe_b64encode(ekey).decode().rstrip("=")
+    await api.service("parking_lock", "add_key", {"links": [link], "user_id": user_id})
+    return f"   {bay.name}: your e-key from {bay.owner} ({EKEY_DAYS} days, may share)"
+
+
 def _clock(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp).strftime("%H:%M")
 
@@ -595,7 +641,7 @@ async def setup(config: Path, hass_pid: int | None) -> None:
             return bool((await api.call("GET", "/api/config"))["state"] == "RUNNING")
 
         await wait_until("Home Assistant to finish starting", running, hass_pid)
-        await ensure_entry(api)
+        await ensure_entry(api, "rental_lock", "Rental Lock", {"radio_type": "simulated"})
         counters = await wait_for_locks(api, len(building.flats), hass_pid)
         held = sum(int(float(s["state"])) for s in counters.values())
         if held == 0:
@@ -607,10 +653,30 @@ async def setup(config: Path, hass_pid: int | None) -> None:
                 f"   {f.name}  tenant PIN {f.tenant_pin}   viewer PIN {f.viewer_pin}"
                 for f in building.flats
             ]
-    print(_banner(len(building.flats), flats, time.monotonic() - started))
+        bays = await set_up_car_park(api, config, building.path, demo, hass_pid)
+    print(_banner(len(building.flats), flats, bays, time.monotonic() - started))
 
 
-def _banner(flats: int, lines: list[str], seconds: float) -> str:
+async def set_up_car_park(
+    api: HomeAssistantApi, config: Path, path: str, demo: DemoState, hass_pid: int | None
+) -> list[str]:
+    """Parking Lock on the same radio, and the demo user's e-key to one bay (lent once)."""
+    directory = config / "buildinghub_sim"
+    if not (directory / CAR_PARK_FILE).exists():
+        return []
+    car_park = SimulatedCarPark.load(path, directory)
+    await ensure_entry(api, "parking_lock", "Parking Lock", {"radio_path": path})
+    await wait_for_bays(api, len(car_park.bays), hass_pid)
+    if demo.lent_bay:
+        return [f"   {DEMO_USER_BAY}: you hold an e-key lent by its owner"]
+    print(f"==> the owner of {DEMO_USER_BAY} lends it to you: an e-key bound to your holder key")
+    line = await lend_bay(api, car_park, demo.user_id)
+    demo.lent_bay = True
+    demo.save(config.parent / STATE_NAME)
+    return [line]
+
+
+def _banner(flats: int, lines: list[str], bays: list[str], seconds: float) -> str:
     rule = "=" * 78
     return "\n".join(
         [
@@ -631,6 +697,16 @@ def _banner(flats: int, lines: list[str], seconds: float) -> str:
             f"   {DEMO_USER_FLAT} door: you (demo) hold its lease. Press Unlock: it opens and",
             "     relocks after 5 s. Every other door refuses you: you hold no grant there.",
             "",
+            *(
+                [
+                    "   Parking Lock: the car park's bays (lock, occupancy, bookings, map).",
+                    *bays,
+                    "     Unlock it from its lock entity; share it with parking_lock.share.",
+                    "",
+                ]
+                if bays
+                else []
+            ),
             " What the simulated people know (the hub never sees these PINs: they are",
             " sealed to each lock inside the landlord-signed grant)",
             *lines,

@@ -34,6 +34,7 @@ from buildinghub.credentials import (
 from buildinghub.credentials.installation import InstallationRecord, sign_installation
 from buildinghub.credentials.sealing import SealingKey, seal_pin
 
+from .car_park import SimulatedCarPark, start_car_park, stop_car_park
 from .door_lock import SimulatedDoorLock
 from .door_lock_firmware import DoorLockFirmware
 from .medium import SIM_SCHEME, Medium, get_medium
@@ -331,6 +332,7 @@ def forget_building(path: str) -> None:
     building = _BUILDINGS.pop(path, None)
     if building is not None:
         building.power_off()
+    stop_car_park(path)
 
 
 async def start_simulated_building(path: str, directory: str) -> SimulatedBuilding:
@@ -350,11 +352,14 @@ async def start_simulated_building(path: str, directory: str) -> SimulatedBuildi
         await asyncio.get_running_loop().run_in_executor(None, building.save, folder)
     register_building(building)
     building.power_on()
+    # The car park, when the building has one, shares the building's air.
+    await start_car_park(path, folder)
     return building
 
 
 def main() -> None:
-    """``create DIR [--flats N] [--activity]``: make a building for the demo."""
+    """``create DIR [--flats N] [--activity]`` or ``add-car-park DIR [--bays N]``: make a
+    building (and its car park) for the demo."""
     parser = argparse.ArgumentParser(prog="python -m buildinghub.sim.building")
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="create a simulated building's secrets in DIR")
@@ -362,7 +367,15 @@ def main() -> None:
     create.add_argument("--path", default=f"{SIM_SCHEME}building")
     create.add_argument("--flats", type=int, default=DEFAULT_FLATS)
     create.add_argument("--activity", action="store_true", help="tenants try doors now and then")
+    car_park = sub.add_parser("add-car-park", help="give the building in DIR a car park")
+    car_park.add_argument("directory", type=Path)
+    car_park.add_argument("--bays", type=int, default=2)
     args = parser.parse_args()
+    if args.command == "add-car-park":
+        made = SimulatedCarPark.create(SimulatedBuilding.load(args.directory).path, bays=args.bays)
+        made.save(args.directory)
+        print(json.dumps({"bays": [bay.name for bay in made.bays], "owners": sorted(made.owners)}))
+        return
     building = SimulatedBuilding.create(args.path, flats=args.flats, activity=args.activity)
     building.save(args.directory)
     print(json.dumps({"flats": [f.name for f in building.flats], "directory": str(args.directory)}))

@@ -7,8 +7,12 @@ the bay's lock, and issues e-keys to drivers, as the cloud key server does for t
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from buildinghub.credentials import (
     Clock,
@@ -20,12 +24,16 @@ from buildinghub.credentials import (
     issue_grant,
 )
 from buildinghub.credentials.installation import InstallationRecord, sign_installation
+from buildinghub.credentials.sealing import SealingKey
 
 from .ble_air import get_ble_air
 from .ble_parking_lock import BleParkingLock
 from .medium import get_medium
 from .parking_lock import SimulatedParkingLock
 from .parking_lock_firmware import ParkingLockFirmware
+
+CAR_PARK_FILE = "car_park.json"
+_CAR_PARKS: dict[str, SimulatedCarPark] = {}
 
 
 @dataclass(slots=True)
@@ -83,15 +91,61 @@ class SimulatedCarPark:
             firmware.install(sign_installation(record, owners[owner]))
             lock: SimulatedParkingLock | BleParkingLock
             if index < bays:
-                lock = SimulatedParkingLock(
-                    firmware, ieee=f"00:1b:b0:00:00:01:00:{index + 1:02x}", nwk=0x2000 + index
-                )
+                lock = _zigbee_lock(firmware, index)
             else:
                 lock = BleParkingLock(
                     firmware, air=get_ble_air(path), address=f"F0:B0:1B:00:01:{index + 1:02X}"
                 )
             car_park.bays.append(SimulatedBay(name=name, owner=owner, lock=lock))
         return car_park
+
+    def save(self, directory: Path) -> None:
+        """Write the Zigbee bays' owners, lock keys and installation records (mode 0600)."""
+        zigbee = [bay for bay in self.bays if isinstance(bay.lock, SimulatedParkingLock)]
+        state = {
+            "owners": {name: key.to_pem().decode() for name, key in self.owners.items()},
+            "bays": [
+                {
+                    "name": bay.name,
+                    "owner": bay.owner,
+                    "lock_key": bay.firmware.signing_key.to_pem().decode(),
+                    "sealing_key": bay.firmware.sealing_key.to_pem().decode(),
+                    "installation": bay.firmware.installation_bytes.hex(),
+                }
+                for bay in zigbee
+            ],
+        }
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / CAR_PARK_FILE
+        target.touch(mode=0o600, exist_ok=True)
+        target.chmod(0o600)
+        target.write_text(json.dumps(state, indent=1))
+
+    @classmethod
+    def load(cls, path: str, directory: Path, *, clock: Clock | None = None) -> SimulatedCarPark:
+        """The car park :meth:`save` wrote, on the building network ``path``."""
+        state: dict[str, Any] = json.loads((directory / CAR_PARK_FILE).read_text())
+        clock = clock or MonotonicClock()
+        owners = {name: SigningKey.from_pem(pem.encode()) for name, pem in state["owners"].items()}
+        car_park = cls(path, [], owners)
+        for index, item in enumerate(state["bays"]):
+            firmware = ParkingLockFirmware(
+                f"bay-{index + 1:02d}",
+                clock=clock,
+                signing_key=SigningKey.from_pem(item["lock_key"].encode()),
+                sealing_key=SealingKey.from_pem(item["sealing_key"].encode()),
+            )
+            firmware.install(bytes.fromhex(item["installation"]))
+            lock = _zigbee_lock(firmware, index)
+            car_park.bays.append(SimulatedBay(name=item["name"], owner=item["owner"], lock=lock))
+        return car_park
+
+    def bay(self, name: str) -> SimulatedBay:
+        """The bay with this name."""
+        for bay in self.bays:
+            if bay.name == name:
+                return bay
+        raise KeyError(name)
 
     def issue_ekey(
         self,
@@ -145,3 +199,31 @@ class SimulatedCarPark:
         for bay in self.bays:
             if isinstance(bay.lock, BleParkingLock):
                 await bay.lock.power_off()
+
+
+def _zigbee_lock(firmware: ParkingLockFirmware, index: int) -> SimulatedParkingLock:
+    return SimulatedParkingLock(
+        firmware, ieee=f"00:1b:b0:00:00:01:00:{index + 1:02x}", nwk=0x2000 + index
+    )
+
+
+async def start_car_park(path: str, directory: Path) -> SimulatedCarPark | None:
+    """The car park saved in ``directory``, powered on once on ``path`` (None if there is none)."""
+    if path in _CAR_PARKS:
+        return _CAR_PARKS[path]
+    if not (directory / CAR_PARK_FILE).exists():
+        return None
+    loop = asyncio.get_running_loop()
+    car_park = await loop.run_in_executor(None, SimulatedCarPark.load, path, directory)
+    if path in _CAR_PARKS:  # started by someone else while this one was reading the file
+        return _CAR_PARKS[path]
+    _CAR_PARKS[path] = car_park
+    car_park.power_on()
+    return car_park
+
+
+def stop_car_park(path: str) -> None:
+    """Power the car park on ``path`` off and forget it."""
+    car_park = _CAR_PARKS.pop(path, None)
+    if car_park is not None:
+        car_park.power_off()
