@@ -217,7 +217,8 @@ class MeterHub:
     async def async_relay(self) -> None:
         """Upload what is pending, deliver erase commands, refresh balances."""
         async with self._relaying:
-            for context in self.meters.values():
+            # Meters may join while this awaits the radio or the cloud: iterate over a copy.
+            for context in list(self.meters.values()):
                 await self._async_register(context.identity)
             try:
                 await self.relay.upload()
@@ -227,7 +228,7 @@ class MeterHub:
                 self.state.cloud_reachable = False
             links = {meter_id: c.client for meter_id, c in self.meters.items()}
             if await self.relay.erase(links):
-                for context in self.meters.values():
+                for context in list(self.meters.values()):
                     await context.coordinator.async_refresh()
             self.state.outbox = await self.relay.outbox.counts()
         async_dispatcher_send(self.hass, signal_hub(self.entry.entry_id))
