@@ -37,6 +37,7 @@ import json
 import locale
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ from packaging.requirements import Requirement
 from buildinghub.credentials import GrantKind, PublicKey, SigningKey
 from buildinghub.sim.building import STATE_FILE, SimulatedBuilding
 from buildinghub.sim.car_park import CAR_PARK_FILE, SimulatedCarPark
+from buildinghub.sim.meter_bank import METERS_FILE, MeterBank
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8123
@@ -63,6 +65,13 @@ USERNAME = "demo"
 PASSWORD = "demo-building"  # noqa: S105 - the demo's published login, printed for the user
 DEMO_USER_FLAT = "Flat 1A"
 DEMO_USER_BAY = "Bay P1"
+CLOUD_PORT = 8470
+CLOUD = f"http://127.0.0.1:{CLOUD_PORT}"
+CLOUD_BUILDING = "Building Hub demo"
+# Opening balances (cents) and the reminder threshold: 1B is low from the start.
+BALANCES = {"1A": 5000, "1B": 700}
+THRESHOLD_CENTS = 1000
+TARIFFS = {"electricity": 30, "water": 400, "gas": 90}  # millicents per Wh or litre
 EKEY_DAYS = 30
 STATE_NAME = "demo.json"  # beside the config dir: the demo user's id and long-lived token
 MARKER = "# Written by scripts/demo"
@@ -129,12 +138,14 @@ def prepare(config: Path) -> None:
 
 
 def _refuse_busy_port() -> None:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
-            raise DemoError(
-                f"Something already answers on port {PORT} (another scripts/demo?). Stop it first."
-            )
+    for port in (PORT, CLOUD_PORT):
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise DemoError(
+                    f"Something already answers on port {port} (another scripts/demo?). "
+                    "Stop it first."
+                )
 
 
 def _homeassistant_dir() -> Path:
@@ -353,16 +364,20 @@ class DemoState:
 
 
 async def wait_until(
-    what: str, check: Callable[[], Awaitable[Any]], hass_pid: int | None, limit_s: float = 600
+    what: str,
+    check: Callable[[], Awaitable[Any]],
+    hass_pid: int | None,
+    limit_s: float = 600,
+    who: str = "Home Assistant",
 ) -> Any:
-    """Poll ``check()`` until it returns something truthy; fail if hass exits meanwhile."""
+    """Poll ``check()`` until it returns something truthy; fail if ``who`` exits meanwhile."""
     deadline = time.monotonic() + limit_s
     while True:
         with contextlib.suppress(aiohttp.ClientError, TimeoutError, ApiError):
             if result := await check():
                 return result
         if hass_pid is not None and not _alive(hass_pid):
-            raise DemoError(f"Home Assistant exited while waiting for {what}.")
+            raise DemoError(f"{who} exited while waiting for {what}.")
         if time.monotonic() > deadline:
             raise DemoError(f"Gave up waiting for {what} after {limit_s:.0f} s.")
         await asyncio.sleep(1)
@@ -620,11 +635,105 @@ async def lend_bay(api: HomeAssistantApi, car_park: SimulatedCarPark, user_id: s
     return f"   {bay.name}: your e-key from {bay.owner} ({EKEY_DAYS} days, may share)"
 
 
+async def cloud_key(cloud_pid: int | None) -> str:
+    """The cloud's receipt-signing public key (base64), once the connector answers."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+
+        async def answer() -> str | None:
+            async with session.get(f"{CLOUD}/v1/cloud-key") as response:
+                if response.status != 200:
+                    return None
+                return str((await response.json())["public_key"])
+
+        key: str = await wait_until(
+            "the cloud connector to answer", answer, cloud_pid, 120, "The cloud connector"
+        )
+        return key
+
+
+def cloud_admin(db: str, command: str, *options: str) -> str:
+    """Run one of the cloud connector's administration commands; its printed answer."""
+    done = subprocess.run(  # noqa: S603 - our own module, arguments from this script
+        [sys.executable, "-m", "cloud_connector", command, "--db", db, *options],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise DemoError(f"cloud_connector {command} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+async def set_up_meters(
+    api: HomeAssistantApi, config: Path, path: str, cloud_db: str, hass_pid: int | None
+) -> list[str]:
+    """Community Meter on the same radio, enrolled with the demo's cloud connector."""
+    directory = config / "buildinghub_sim"
+    if not (directory / METERS_FILE).exists():
+        return []
+    bank = MeterBank.load(path, directory)
+    entries = await api.call("GET", "/api/config/config_entries/entry?domain=community_meter")
+    if not entries:
+        print("==> the manager opens prepaid accounts and enrols the hub with the cloud")
+        for dwelling, cents in BALANCES.items():
+            cloud_admin(
+                cloud_db,
+                "open-account",
+                *("--building", CLOUD_BUILDING, "--dwelling", dwelling),
+                *("--threshold-cents", str(THRESHOLD_CENTS), "--balance-cents", str(cents)),
+            )
+        for quantity, price in TARIFFS.items():
+            cloud_admin(
+                cloud_db,
+                "set-tariff",
+                *("--building", CLOUD_BUILDING, "--quantity", quantity),
+                *("--millicents-per-unit", str(price)),
+            )
+        token = cloud_admin(cloud_db, "enrol", "--building", CLOUD_BUILDING)
+        print("==> adding the Community Meter integration: Simulated building, the demo cloud")
+        flow = await api.call(
+            "POST", "/api/config/config_entries/flow", payload={"handler": "community_meter"}
+        )
+        step = await api.call(
+            "POST",
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            payload={"radio_type": "simulated"},
+        )
+        result = await api.call(
+            "POST",
+            f"/api/config/config_entries/flow/{step['flow_id']}",
+            payload={"cloud_url": CLOUD, "enrolment_token": token},
+        )
+        if result.get("type") != "create_entry":
+            raise DemoError(f"The Community Meter config flow did not create an entry: {result}")
+    await wait_for_meters(api, len(bank.meters), hass_pid)
+    return [
+        f"   {meter.firmware.dwelling}: {meter.firmware.quantity.name.lower()} meter"
+        f" {meter.firmware.meter_id}"
+        for meter in bank.meters
+    ]
+
+
+async def wait_for_meters(api: HomeAssistantApi, meters: int, hass_pid: int | None) -> None:
+    """Every meter's device, once Community Meter has found them."""
+
+    async def ready() -> bool | None:
+        entries = await api.call("GET", "/api/config/config_entries/entry?domain=community_meter")
+        if entries and entries[0]["state"] in {"setup_error", "migration_error"}:
+            reason = entries[0].get("reason") or "see .demo/config/home-assistant.log"
+            raise DemoError(f"Community Meter failed to set up: {reason}")
+        states = await api.states()
+        held = [s for s in states if s["entity_id"].endswith("_readings_held_on_the_meter")]
+        return True if len(held) >= meters else None
+
+    await wait_until(f"the {meters} meters", ready, hass_pid, limit_s=180)
+
+
 def _clock(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp).strftime("%H:%M")
 
 
-async def setup(config: Path, hass_pid: int | None) -> None:
+async def setup(config: Path, hass_pid: int | None, cloud_db: str) -> None:
     """Everything after ``hass`` started, through its HTTP API only."""
     started = time.monotonic()
     building = SimulatedBuilding.load(config / "buildinghub_sim")
@@ -654,7 +763,8 @@ async def setup(config: Path, hass_pid: int | None) -> None:
                 for f in building.flats
             ]
         bays = await set_up_car_park(api, config, building.path, demo, hass_pid)
-    print(_banner(len(building.flats), flats, bays, time.monotonic() - started))
+        meters = await set_up_meters(api, config, building.path, cloud_db, hass_pid)
+    print(_banner(len(building.flats), flats, bays, meters, time.monotonic() - started))
 
 
 async def set_up_car_park(
@@ -676,7 +786,9 @@ async def set_up_car_park(
     return [line]
 
 
-def _banner(flats: int, lines: list[str], bays: list[str], seconds: float) -> str:
+def _banner(
+    flats: int, lines: list[str], bays: list[str], meters: list[str], seconds: float
+) -> str:
     rule = "=" * 78
     return "\n".join(
         [
@@ -707,6 +819,17 @@ def _banner(flats: int, lines: list[str], bays: list[str], seconds: float) -> st
                 if bays
                 else []
             ),
+            *(
+                [
+                    "   Community Meter: the flats' meters, read over the radio and relayed to the",
+                    f"     cloud connector ({CLOUD}); a meter erases a reading only against the",
+                    "     cloud's signed storage receipt. Energy dashboard, balances (1B is low).",
+                    *meters,
+                    "",
+                ]
+                if meters
+                else []
+            ),
             " What the simulated people know (the hub never sees these PINs: they are",
             " sealed to each lock inside the landlord-signed grant)",
             *lines,
@@ -720,20 +843,25 @@ def _banner(flats: int, lines: list[str], bays: list[str], seconds: float) -> st
 
 
 def main() -> None:
-    """``prepare CONFIG`` or ``setup CONFIG [--hass-pid PID]``."""
+    """``prepare CONFIG``, ``cloud-key CONFIG [--cloud-pid PID]`` or
+    ``setup CONFIG [--hass-pid PID] [--cloud-db URL]``."""
     parser = argparse.ArgumentParser(prog="scripts/demo_driver.py")
-    parser.add_argument("command", choices=["prepare", "setup"])
+    parser.add_argument("command", choices=["prepare", "setup", "cloud-key"])
     parser.add_argument("config", type=Path, help="Home Assistant's config directory")
     parser.add_argument("--hass-pid", type=int, help="stop waiting if this process exits")
+    parser.add_argument("--cloud-pid", type=int, help="stop waiting if the cloud exits")
+    parser.add_argument("--cloud-db", default="", help="the demo cloud's database URL")
     args = parser.parse_args()
     config: Path = args.config.resolve()
     try:
         if args.command == "prepare":
             prepare(config)
+        elif args.command == "cloud-key":
+            print(asyncio.run(cloud_key(args.cloud_pid)))
         else:
             if not (config / "buildinghub_sim" / STATE_FILE).exists():
                 raise DemoError(f"No simulated building in {config / 'buildinghub_sim'}.")
-            asyncio.run(setup(config, args.hass_pid))
+            asyncio.run(setup(config, args.hass_pid, args.cloud_db))
     except DemoError as err:
         print(f"scripts/demo: {err}", file=sys.stderr)
         sys.exit(1)

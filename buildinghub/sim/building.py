@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import logging
 import random
@@ -38,6 +39,8 @@ from .car_park import SimulatedCarPark, start_car_park, stop_car_park
 from .door_lock import SimulatedDoorLock
 from .door_lock_firmware import DoorLockFirmware
 from .medium import SIM_SCHEME, Medium, get_medium
+from .meter_bank import MeterBank, start_meters, stop_meters
+from .private_file import write_private
 
 _LOGGER = logging.getLogger(__name__)
 SIM_DIRECTORY = "buildinghub_sim"
@@ -140,10 +143,7 @@ class SimulatedBuilding:
                 for flat in self.flats
             ],
         }
-        target = directory / STATE_FILE
-        target.touch(mode=0o600, exist_ok=True)
-        target.chmod(0o600)  # touch leaves the mode of an existing file as it was
-        target.write_text(json.dumps(state, indent=1))
+        write_private(directory / STATE_FILE, json.dumps(state, indent=1))
 
     @classmethod
     def load(cls, directory: Path, *, clock: Clock | None = None) -> SimulatedBuilding:
@@ -333,6 +333,7 @@ def forget_building(path: str) -> None:
     if building is not None:
         building.power_off()
     stop_car_park(path)
+    stop_meters(path)
 
 
 async def start_simulated_building(path: str, directory: str) -> SimulatedBuilding:
@@ -354,12 +355,13 @@ async def start_simulated_building(path: str, directory: str) -> SimulatedBuildi
     building.power_on()
     # The car park, when the building has one, shares the building's air.
     await start_car_park(path, folder)
+    await start_meters(path, folder)
     return building
 
 
 def main() -> None:
-    """``create DIR [--flats N] [--activity]`` or ``add-car-park DIR [--bays N]``: make a
-    building (and its car park) for the demo."""
+    """``create DIR [--flats N] [--activity]``, ``add-car-park DIR [--bays N]`` or
+    ``add-meters DIR --cloud-key B64``: make a building, its car park and meters for the demo."""
     parser = argparse.ArgumentParser(prog="python -m buildinghub.sim.building")
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="create a simulated building's secrets in DIR")
@@ -370,7 +372,16 @@ def main() -> None:
     car_park = sub.add_parser("add-car-park", help="give the building in DIR a car park")
     car_park.add_argument("directory", type=Path)
     car_park.add_argument("--bays", type=int, default=2)
+    meters = sub.add_parser("add-meters", help="give the building in DIR its meters")
+    meters.add_argument("directory", type=Path)
+    meters.add_argument("--cloud-key", required=True, help="the cloud's receipt key (base64)")
     args = parser.parse_args()
+    if args.command == "add-meters":
+        cloud_key = PublicKey.from_bytes(base64.b64decode(args.cloud_key, validate=True))
+        bank = MeterBank.create(SimulatedBuilding.load(args.directory).path, cloud_key=cloud_key)
+        bank.save(args.directory)
+        print(json.dumps({"meters": [meter.firmware.meter_id for meter in bank.meters]}))
+        return
     if args.command == "add-car-park":
         made = SimulatedCarPark.create(SimulatedBuilding.load(args.directory).path, bays=args.bays)
         made.save(args.directory)

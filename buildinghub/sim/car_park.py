@@ -31,6 +31,7 @@ from .ble_parking_lock import BleParkingLock
 from .medium import get_medium
 from .parking_lock import SimulatedParkingLock
 from .parking_lock_firmware import ParkingLockFirmware
+from .private_file import write_private
 
 CAR_PARK_FILE = "car_park.json"
 _CAR_PARKS: dict[str, SimulatedCarPark] = {}
@@ -115,11 +116,7 @@ class SimulatedCarPark:
                 for bay in zigbee
             ],
         }
-        directory.mkdir(parents=True, exist_ok=True)
-        target = directory / CAR_PARK_FILE
-        target.touch(mode=0o600, exist_ok=True)
-        target.chmod(0o600)
-        target.write_text(json.dumps(state, indent=1))
+        write_private(directory / CAR_PARK_FILE, json.dumps(state, indent=1))
 
     @classmethod
     def load(cls, path: str, directory: Path, *, clock: Clock | None = None) -> SimulatedCarPark:
