@@ -59,6 +59,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntr
         await registry.release(network)
         raise
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    hub.entities_ready = True
     hub.schedule(hub.async_relay())
     return True
 

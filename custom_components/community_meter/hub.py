@@ -113,6 +113,9 @@ class MeterHub:
         self.state = HubState()
         self.presence = DwellingPresence(hass, entry.entry_id)
         self._registered: set[str] = set()
+        # Balances are fetched once the entities exist: a low balance found before then
+        # would fire its event where nobody (no event entity, no automation) hears it.
+        self.entities_ready = False
         self._relaying = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -234,6 +237,8 @@ class MeterHub:
         async_dispatcher_send(self.hass, signal_hub(self.entry.entry_id))
 
     async def _async_refresh_accounts(self) -> None:
+        if not self.entities_ready:
+            return
         try:
             accounts = {a.dwelling: a for a in await self.cloud.accounts()}
         except (CloudUnavailable, CloudRefused) as err:

@@ -57,3 +57,22 @@ async def test_the_resident_of_the_low_dwelling_only_is_reminded_with_the_amount
             "The prepaid balance is 4.50, below the reminder threshold of 10.00. Please top it up.",
         )
     ]
+
+
+async def test_a_balance_already_low_when_the_hub_starts_reaches_the_event_entity(
+    hass: HomeAssistant, cloud: Cloud, site: Site, config_entry: MockConfigEntry
+) -> None:
+    assert cloud.running is not None
+    await accounts.open_account(
+        cloud.running.engine, BUILDING, "1A", threshold_cents=1000, balance_cents=450
+    )
+    site.rejoin()  # the meters are on the air, reporting, before the hub starts
+
+    await start_hub(hass, config_entry, site)
+
+    state = hass.states.get(await _low_balance_event(hass, config_entry))
+    assert state is not None
+    assert (state.attributes.get("event_type"), state.attributes.get("dwelling")) == (
+        "low_balance",
+        "1A",
+    )
