@@ -285,6 +285,13 @@ class HomeAssistantApi:
         )
         return answer["service_response"]
 
+    async def refuse_failed_entry(self, domain: str, title: str) -> None:
+        """Stop the demo, saying why, if the integration's entry failed to set up."""
+        entries = await self.call("GET", f"/api/config/config_entries/entry?domain={domain}")
+        if entries and entries[0]["state"] in {"setup_error", "migration_error"}:
+            reason = entries[0].get("reason") or "see .demo/config/home-assistant.log"
+            raise DemoError(f"{title} failed to set up: {reason}")
+
     async def states(self) -> list[dict[str, Any]]:
         """Every entity's state."""
         states: list[dict[str, Any]] = await self.call("GET", "/api/states")
@@ -525,10 +532,7 @@ async def wait_for_locks(
     """Every flat's door lock and its grant counter, once all of them are available."""
 
     async def ready() -> dict[str, dict[str, Any]] | None:
-        entries = await api.call("GET", "/api/config/config_entries/entry?domain=rental_lock")
-        if entries and entries[0]["state"] in {"setup_error", "migration_error"}:
-            reason = entries[0].get("reason") or "see .demo/config/home-assistant.log"
-            raise DemoError(f"Rental Lock failed to set up: {reason}")
+        await api.refuse_failed_entry("rental_lock", "Rental Lock")
         states = await api.states()
         counters = {
             s["entity_id"]: s
@@ -600,10 +604,7 @@ async def wait_for_bays(api: HomeAssistantApi, bays: int, hass_pid: int | None) 
     """Every bay's lock, once all of them are available."""
 
     async def ready() -> bool | None:
-        entries = await api.call("GET", "/api/config/config_entries/entry?domain=parking_lock")
-        if entries and entries[0]["state"] in {"setup_error", "migration_error"}:
-            reason = entries[0].get("reason") or "see .demo/config/home-assistant.log"
-            raise DemoError(f"Parking Lock failed to set up: {reason}")
+        await api.refuse_failed_entry("parking_lock", "Parking Lock")
         states = await api.states()
         available = [
             s
@@ -718,10 +719,7 @@ async def wait_for_meters(api: HomeAssistantApi, meters: int, hass_pid: int | No
     """Every meter's device, once Community Meter has found them."""
 
     async def ready() -> bool | None:
-        entries = await api.call("GET", "/api/config/config_entries/entry?domain=community_meter")
-        if entries and entries[0]["state"] in {"setup_error", "migration_error"}:
-            reason = entries[0].get("reason") or "see .demo/config/home-assistant.log"
-            raise DemoError(f"Community Meter failed to set up: {reason}")
+        await api.refuse_failed_entry("community_meter", "Community Meter")
         states = await api.states()
         held = [s for s in states if s["entity_id"].endswith("_readings_held_on_the_meter")]
         return True if len(held) >= meters else None

@@ -6,7 +6,6 @@ import json
 import stat
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,20 +13,11 @@ import pytest
 from buildinghub.credentials import SigningKey
 from buildinghub.sim.building import (
     SimulatedBuilding,
-    forget_building,
     main,
     start_simulated_building,
 )
 from buildinghub.sim.car_park import CAR_PARK_FILE, SimulatedCarPark, start_car_park
-from buildinghub.sim.medium import drop_medium, get_medium
-
-
-@pytest.fixture
-async def path(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    name = f"sim://car-park-{request.node.name}"
-    yield name
-    forget_building(name)
-    await drop_medium(name)
+from buildinghub.sim.medium import get_medium
 
 
 def _add_car_park(directory: Path, monkeypatch: pytest.MonkeyPatch, bays: int) -> None:

@@ -7,7 +7,6 @@ import base64
 import json
 import stat
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,23 +14,14 @@ import pytest
 from buildinghub.credentials import SigningKey
 from buildinghub.sim.building import (
     SimulatedBuilding,
-    forget_building,
     main,
     start_simulated_building,
 )
-from buildinghub.sim.medium import drop_medium, get_medium
+from buildinghub.sim.medium import get_medium
 from buildinghub.sim.meter_bank import METERS_FILE, MeterBank, start_meters
 from buildinghub.telemetry.reading import verify_packet
 
 CLOUD = SigningKey.generate()
-
-
-@pytest.fixture
-async def path(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    name = f"sim://meters-{request.node.name}"
-    yield name
-    forget_building(name)
-    await drop_medium(name)
 
 
 def test_the_add_meters_command_provisions_meters_with_the_clouds_key(
