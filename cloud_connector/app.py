@@ -300,7 +300,14 @@ def make_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app.router.add_get("/v1/alerts", alerts)
     app.router.add_post("/v1/payments/webhook", payment_webhook)
     if settings.ledger is not None:
-        from .ledger_api import install_ledger  # noqa: PLC0415 - it builds on this module
+        # These build on this module; people's keys come from the ledger.
+        from .biometrics_api import install_biometrics  # noqa: PLC0415
+        from .credit_api import install_credit  # noqa: PLC0415
+        from .ledger_api import install_ledger  # noqa: PLC0415
+        from .tenancy_api import install_tenancy  # noqa: PLC0415
 
         install_ledger(app, settings.ledger)
+        install_tenancy(app)
+        install_credit(app)
+        install_biometrics(app)
     return app

@@ -1,13 +1,19 @@
 """Errors the cloud connector turns into 4xx answers; messages never carry secrets."""
 
-from typing import ClassVar
-
 
 class RequestRefused(Exception):
-    """A request the connector refuses; ``status`` is its HTTP status."""
+    """A request the connector refuses; ``status`` is its HTTP status, ``reason`` its code."""
 
-    status: ClassVar[int] = 400
-    reason: ClassVar[str] = "bad_request"
+    status: int = 400
+    reason: str = "bad_request"
+
+    def __init__(self, message: str, *, reason: str | None = None, status: int | None = None):
+        """A refusal; reason and status default to the class's."""
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+        if status is not None:
+            self.status = status
 
 
 class Malformed(RequestRefused):
@@ -28,6 +34,13 @@ class Forbidden(RequestRefused):
 
     status = 403
     reason = "forbidden"
+
+
+class NotFound(RequestRefused):
+    """Nothing stored under that name (or nothing the caller may see)."""
+
+    status = 404
+    reason = "not_found"
 
 
 class Conflict(RequestRefused):

@@ -3,8 +3,8 @@
 Who may write what (each write is all or nothing; a refusal names the field or the rule):
 
     POST /v1/ledger/keys         register: the new key signs the submission (possession);
-                                 a tenant key needs nothing more, a landlord, lock, hub or
-                                 witness key must also come in a request signed by an
+                                 a tenant key needs nothing more, a landlord, lock, hub,
+                                 witness or station key must also come in a request signed by an
                                  enrolled hub (the property manager vouches for the name)
     POST /v1/ledger/rotations    the entry carries the old key's signature; the new key
                                  signs the submission
@@ -64,7 +64,9 @@ from .ledger import Ledger, LedgerSettings
 
 LEDGER: Final = web.AppKey("ledger", Ledger)
 MAX_ENTRIES: Final = 1000
-_HUB_VOUCHED_ROLES: Final = frozenset({Role.LANDLORD, Role.LOCK, Role.HUB, Role.WITNESS})
+_HUB_VOUCHED_ROLES: Final = frozenset(
+    {Role.LANDLORD, Role.LOCK, Role.HUB, Role.WITNESS, Role.STATION}
+)
 _VERIFIERS: Final = {
     RecordKind.LISTING: verify_listing,
     RecordKind.INSTALLATION: verify_installation_record,

@@ -37,6 +37,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "hubs, meters, readings, conflicts", _create(schema.VERSION_1)),
     Migration(2, "principals, accounts, tariffs, payments, reminders", _create(schema.VERSION_2)),
     Migration(3, "key ledger: entries, cosigned checkpoints", _create(schema.VERSION_3)),
+    Migration(
+        4,
+        "biometric consents, sealed templates; contracts, payments, inspections, credit",
+        _create(schema.VERSION_4),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

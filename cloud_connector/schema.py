@@ -162,3 +162,113 @@ ledger_checkpoints = Table(
 VERSION_1 = (enrolments, hubs, meters, readings, conflicts)
 VERSION_2 = (principals, accounts, tariffs, meter_totals, payments, reminders)
 VERSION_3 = (ledger_entries, ledger_checkpoints)
+
+# -- version 4: biometric consents and sealed templates, the tenancy record (issue 6) --------
+# The cloud keeps signed records exactly as signed, plus the few public fields it looks them up
+# by. Sealed templates and payments are ciphertexts the cloud cannot open.
+
+biometric_consents = Table(
+    "biometric_consents",
+    metadata,
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("template_id", LargeBinary(16), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("tenant_kid", LargeBinary(16), nullable=False),
+    Column("tenant_key", LargeBinary(65), nullable=False),
+    Column("lock", String(64), nullable=False),
+    Column("purposes", String(64), nullable=False),
+    Column("given_at", BigInteger, nullable=False),
+    Column("record", LargeBinary, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+)
+
+biometric_withdrawals = Table(
+    "biometric_withdrawals",
+    metadata,
+    Column("consent", LargeBinary(32), primary_key=True),
+    Column("template_id", LargeBinary(16), nullable=False, index=True),
+    Column("withdrawn_at", BigInteger, nullable=False),
+    Column("record", LargeBinary, nullable=False),
+    Column("bundles_erased", Integer, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+)
+
+sealed_templates = Table(
+    "sealed_templates",
+    metadata,
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("template_id", LargeBinary(16), nullable=False, index=True),
+    Column("building", String(64), nullable=False),
+    Column("lock", String(64), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("station", String(64), nullable=False),
+    Column("bundle", LargeBinary, nullable=False),
+    Column("stored_at", BigInteger, nullable=False),
+)
+
+lease_contracts = Table(
+    "lease_contracts",
+    metadata,
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("landlord", String(64), nullable=False),
+    Column("landlord_kid", LargeBinary(16), nullable=False),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("tenant_kid", LargeBinary(16), nullable=False, index=True),
+    Column("building", String(64), nullable=False),
+    Column("flat", String(64), nullable=False),
+    Column("contract", LargeBinary, nullable=False),
+    Column("stored_at", BigInteger, nullable=False),
+)
+
+rent_payments = Table(
+    "rent_payments",
+    metadata,
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("contract", LargeBinary(32), nullable=False, index=True),
+    Column("tenant_kid", LargeBinary(16), nullable=False),
+    Column("deposit", LargeBinary, nullable=False),
+    Column("stored_at", BigInteger, nullable=False),
+)
+
+move_out_inspections = Table(
+    "move_out_inspections",
+    metadata,
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("contract", LargeBinary(32), nullable=False, index=True),
+    Column("inspection", LargeBinary, nullable=False),
+    Column("stored_at", BigInteger, nullable=False),
+)
+
+credit_requests = Table(
+    "credit_requests",
+    metadata,
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("nonce", LargeBinary(16), nullable=False, unique=True),
+    Column("landlord", String(64), nullable=False),
+    Column("landlord_kid", LargeBinary(16), nullable=False),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("expires", BigInteger, nullable=False),
+    Column("request", LargeBinary, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+)
+
+credit_answers = Table(
+    "credit_answers",
+    metadata,
+    Column("request", LargeBinary(32), primary_key=True),
+    Column("tenant_kid", LargeBinary(16), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("answered_at", BigInteger, nullable=False),
+)
+
+VERSION_4 = (
+    biometric_consents,
+    biometric_withdrawals,
+    sealed_templates,
+    lease_contracts,
+    rent_payments,
+    move_out_inspections,
+    credit_requests,
+    credit_answers,
+)

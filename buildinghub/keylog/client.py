@@ -18,7 +18,12 @@ from typing import Any, Final
 import aiohttp
 
 from buildinghub.credentials.keys import SigningKey
-from buildinghub.telemetry.cloud_client import CloudRefused, CloudUnavailable
+from buildinghub.telemetry.cloud_client import (
+    CloudRefused,
+    CloudUnavailable,
+    json_answer,
+    send,
+)
 from buildinghub.telemetry.request_signing import sign_request
 
 from .checkpoint import Checkpoint, parse_checkpoint
@@ -28,7 +33,6 @@ from .mirror import LedgerMirror
 from .note import parse_note
 from .submission import Action, sign_submission
 
-REQUEST_TIMEOUT_S: Final = 30.0
 PAGE: Final = 1000
 
 __all__ = ["CloudRefused", "CloudUnavailable", "LedgerClient"]
@@ -55,38 +59,17 @@ class LedgerClient:
         self, method: str, path: str, payload: object | None = None, *, as_hub: bool = False
     ) -> tuple[int, str]:
         body = b"" if payload is None else json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json"}
+        headers: dict[str, str] = {}
         if as_hub:
             if self._hub_key is None:
                 raise CloudRefused(0, "not_enrolled", "this client has no hub key")
-            headers |= sign_request(self._hub_key, method, path, body, int(self._clock()))
-        try:
-            async with self._session.request(
-                method,
-                self._base + path,
-                data=body or None,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
-            ) as response:
-                text = await response.text()
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise CloudUnavailable(f"cannot reach the ledger at {self._base}: {err}") from err
-        if status >= 500:
-            raise CloudUnavailable(f"the ledger failed with {status}")
-        return status, text
+            headers = sign_request(self._hub_key, method, path, body, int(self._clock()))
+        return await send(self._session, method, self._base + path, body, headers)
 
     async def _json(
         self, method: str, path: str, payload: object | None = None, *, as_hub: bool = False
     ) -> Any:
-        status, text = await self._request(method, path, payload, as_hub=as_hub)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            raise CloudUnavailable(f"the ledger answered {status} without JSON") from None
-        if status >= 400:
-            raise CloudRefused(status, str(data.get("error")), str(data.get("message")))
-        return data
+        return json_answer(*await self._request(method, path, payload, as_hub=as_hub))
 
     async def checkpoint(self) -> str:
         """The latest cosigned checkpoint as a signed note (not verified here)."""

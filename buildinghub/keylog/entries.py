@@ -43,6 +43,9 @@ class Role(StrEnum):
     LOCK = "lock"
     HUB = "hub"
     WITNESS = "witness"
+    # An enrolling station that seals fingerprint templates (biometrics.sealing); subject = its
+    # name on the bundles it signs.
+    STATION = "station"
 
 
 @dataclass(frozen=True, slots=True)

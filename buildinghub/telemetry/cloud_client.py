@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -65,6 +65,42 @@ class AccountView:
     low: bool
 
 
+async def send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+) -> tuple[int, str]:
+    """One JSON request; its status and text. CloudUnavailable if unreachable or 5xx."""
+    try:
+        async with session.request(
+            method,
+            url,
+            data=body or None,
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+        ) as response:
+            text = await response.text()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise CloudUnavailable(f"cannot reach the cloud at {url}: {err}") from err
+    if status >= 500:
+        raise CloudUnavailable(f"the cloud failed with {status}")
+    return status, text
+
+
+def json_answer(status: int, text: str) -> Any:
+    """The JSON of an answer; CloudRefused with the cloud's reason for a 4xx."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise CloudUnavailable(f"the cloud answered {status} without JSON") from None
+    if status >= 400:
+        raise CloudRefused(status, str(data.get("error")), str(data.get("message")))
+    return data
+
+
 class CloudClient:
     """Talks to one cloud connector for one hub."""
 
@@ -87,28 +123,8 @@ class CloudClient:
     async def _call(self, method: str, path: str, payload: object | None = None) -> Any:
         body = b"" if payload is None else json.dumps(payload).encode()
         headers = sign_request(self._key, method, path, body, int(self._clock()))
-        headers["Content-Type"] = "application/json"
-        try:
-            async with self._session.request(
-                method,
-                self._base + path,
-                data=body,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
-            ) as response:
-                text = await response.text()
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise CloudUnavailable(f"cannot reach the cloud at {self._base}: {err}") from err
-        if status >= 500:
-            raise CloudUnavailable(f"the cloud failed with {status}")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            raise CloudUnavailable(f"the cloud answered {status} without JSON") from None
-        if status >= 400:
-            raise CloudRefused(status, str(data.get("error")), str(data.get("message")))
-        return data
+        status, text = await send(self._session, method, self._base + path, body, headers)
+        return json_answer(status, text)
 
     async def fetch_cloud_key(self) -> PublicKey:
         """The cloud's receipt key (to be pinned at enrolment)."""

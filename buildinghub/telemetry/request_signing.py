@@ -33,14 +33,16 @@ def hub_id(key: PublicKey) -> str:
     return key.kid.hex()
 
 
-def _message(method: str, path: str, at: int, body: bytes) -> bytes:
+def _message(method: str, path: str, at: int, body: bytes, tag: bytes) -> bytes:
     digest = hashlib.sha256(body).hexdigest()
-    return REQUEST_TAG + f"{method.upper()}\n{path}\n{at}\n{digest}".encode()
+    return tag + f"{method.upper()}\n{path}\n{at}\n{digest}".encode()
 
 
-def sign_request(key: SigningKey, method: str, path: str, body: bytes, at: int) -> dict[str, str]:
-    """The headers that authenticate one request."""
-    signature = key.sign(_message(method, path, at, body))
+def sign_request(
+    key: SigningKey, method: str, path: str, body: bytes, at: int, *, tag: bytes = REQUEST_TAG
+) -> dict[str, str]:
+    """The headers that authenticate one request (tag: whose requests, see keylog.key_request)."""
+    signature = key.sign(_message(method, path, at, body, tag))
     return {
         HUB_HEADER: hub_id(key.public_key),
         TIME_HEADER: str(at),
@@ -75,7 +77,14 @@ def read_headers(headers: Mapping[str, str]) -> SignedRequest:
 
 
 def verify_request(
-    request: SignedRequest, key: PublicKey, *, method: str, path: str, body: bytes, now: int
+    request: SignedRequest,
+    key: PublicKey,
+    *,
+    method: str,
+    path: str,
+    body: bytes,
+    now: int,
+    tag: bytes = REQUEST_TAG,
 ) -> None:
     """Check the signature and the time of a request from the hub that owns ``key``."""
     if abs(now - request.at) > MAX_SKEW_S:
@@ -84,6 +93,6 @@ def verify_request(
             f"cloud's clock (at most {MAX_SKEW_S} s): check the hub's clock"
         )
     try:
-        key.verify(request.signature, _message(method, path, request.at, body))
+        key.verify(request.signature, _message(method, path, request.at, body, tag))
     except KeyBadSignature:
         raise BadSignature("the request's signature does not verify with the hub's key") from None

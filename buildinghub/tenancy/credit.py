@@ -290,3 +290,11 @@ def _contract(digest: bytes, contracts: dict[bytes, SignedContract]) -> SignedCo
     if contract is None:
         raise CreditFileRefused("a record in the file names a contract the file does not hold")
     return contract
+
+
+def credit_request_key(data: bytes) -> PublicKey:
+    """The landlord key a credit request names, read WITHOUT trusting the request."""
+    signed = read_record(
+        data, record_type=_REQUEST, fields=_REQUEST_FIELDS, max_size=MAX_REQUEST_BYTES
+    )
+    return public_key(signed.fields, "landlord_key")

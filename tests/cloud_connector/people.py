@@ -1,0 +1,131 @@
+"""Landlords, tenants and stations with keys in the cloud's key ledger, for the people's API."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from buildinghub.credentials import SigningKey
+from buildinghub.credentials.sealing import SealingKey
+from buildinghub.keylog.entries import KeyRegistration, Role
+from buildinghub.keylog.identity import identity_lookup_hash
+from buildinghub.keylog.key_client import KeyClient
+from buildinghub.telemetry.cloud_client import CloudRefused
+from buildinghub.tenancy.client import TenancyClient
+from buildinghub.tenancy.contract import (
+    LeaseTerms,
+    contract_document,
+    sign_contract,
+    signed_contract,
+    verify_contract,
+)
+from cloud_connector.schema import VERSION_4
+from tests.ledger_site import LedgerSite
+
+SALT = b"elm court pepper, 32 bytes long!"
+NOW = 1_767_225_600
+
+
+@dataclass
+class Person:
+    """Someone with a ledger key (and a sealing key for what is sealed to them)."""
+
+    name: str
+    identity: bytes
+    key: SigningKey = field(default_factory=SigningKey.generate)
+    sealing_key: SealingKey = field(default_factory=SealingKey.generate)
+
+    def client(self, ledger: LedgerSite) -> KeyClient:
+        return KeyClient(ledger.site.session, ledger.url, self.key)
+
+    def tenancy(self, ledger: LedgerSite) -> TenancyClient:
+        return TenancyClient(self.client(ledger))
+
+
+def person(name: str, id_number: str) -> Person:
+    return Person(name, identity_lookup_hash(SALT, id_number))
+
+
+async def register(ledger: LedgerSite, who: Person, role: Role) -> Person:
+    """Register who's key: a tenant on their own, anyone else vouched for by the enrolled hub."""
+    subject = who.identity.hex() if role is Role.TENANT else who.name
+    entry = KeyRegistration(role, who.key.public_key, who.identity, subject, NOW)
+    if role is Role.TENANT:
+        await ledger.anyone.register_tenant(entry, who.key)
+    else:
+        await ledger.hub.register(entry, who.key)
+    return who
+
+
+def terms(landlord: Person, tenant: Person, /, **changes: object) -> LeaseTerms:
+    base = LeaseTerms(
+        building="Elm Court",
+        flat="1A",
+        lock="elm-1a-door",
+        landlord=landlord.name,
+        landlord_key=landlord.key.public_key,
+        tenant=tenant.name,
+        tenant_key=tenant.key.public_key,
+        tenant_identity=tenant.identity,
+        rent=95_000,
+        currency="EUR",
+        due_day=1,
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        deposit=190_000,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def sign_both(document: bytes, landlord: SigningKey, tenant: SigningKey) -> bytes:
+    return signed_contract(
+        document,
+        landlord=sign_contract(document, landlord),
+        tenant=sign_contract(document, tenant),
+    )
+
+
+def lease(landlord: Person, tenant: Person, /, **changes: object) -> bytes:
+    """A contract both signed."""
+    return sign_both(
+        contract_document(terms(landlord, tenant, **changes)), landlord.key, tenant.key
+    )
+
+
+def digest_of(contract: bytes) -> bytes:
+    return verify_contract(contract).digest
+
+
+def now() -> int:
+    return int(time.time())
+
+
+async def row_counts(engine: AsyncEngine) -> dict[str, int]:
+    """Rows in every table of issue 6 (a refusal must leave them all unchanged)."""
+    counts = {}
+    async with engine.connect() as connection:
+        for table in VERSION_4:
+            count = await connection.execute(select(func.count()).select_from(table))
+            counts[table.name] = int(count.scalar_one())
+    return counts
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+async def refused(ledger: LedgerSite, call: Awaitable[object]) -> CloudRefused:
+    """The cloud's refusal of call, which must leave every table of issue 6 unchanged."""
+    engine = ledger.site.cloud.engine
+    before = await row_counts(engine)
+    with pytest.raises(CloudRefused) as caught:
+        await call
+    assert await row_counts(engine) == before
+    return caught.value
