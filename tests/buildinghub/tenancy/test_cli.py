@@ -1,0 +1,318 @@
+"""The landlord's and the tenant's command line against a real cloud connector on loopback.
+
+Each person has their own directory; the connector runs as its own process
+(``python -m cloud_connector serve``) on a SQLite file, the way the README shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from buildinghub.biometrics.__main__ import main as biometrics
+from buildinghub.credentials.grant import GrantKind, decode_grant
+from buildinghub.keylog.identity import identity_lookup_hash
+from buildinghub.tenancy.__main__ import main
+from buildinghub.tenancy.contract import check_lease_grant, verify_contract
+from cloud_connector.__main__ import main as cloud_main
+
+SALT = b"elm court pepper, 32 bytes long!"
+
+
+@dataclass
+class Cloud:
+    url: str
+    db: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def cloud(tmp_path: Path, socket_enabled: None) -> Iterator[Cloud]:
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 'cloud.db'}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cloud_connector", "serve", "--db", db, "--port", str(port),
+         "--key", str(tmp_path / "cloud.pem"), "--ledger-key", str(tmp_path / "ledger.pem")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "listening" in line, line
+        yield Cloud(f"http://127.0.0.1:{port}", db)
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+class Person:
+    """Someone at their own machine, in their own directory."""
+
+    def __init__(self, home: Path, cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> None:
+        self.home = home
+        self.cloud = cloud
+        self._capsys = capsys
+
+    def run(self, *args: str, cloud: bool = False) -> tuple[int, object, str]:
+        argv = [*args, "--home", str(self.home)] + (["--cloud", self.cloud.url] if cloud else [])
+        self._capsys.readouterr()
+        code = main(argv)
+        out = self._capsys.readouterr()
+        return code, json.loads(out.out) if code == 0 else None, out.err
+
+    def ok(self, *args: str, cloud: bool = False) -> object:
+        code, answer, err = self.run(*args, cloud=cloud)
+        assert code == 0, err
+        return answer
+
+
+def keygen(person: Person, role: str, name: str, id_number: str) -> dict[str, str]:
+    identity = identity_lookup_hash(SALT, id_number).hex()
+    answer = person.ok("keygen", "--role", role, "--name", name, "--identity", identity)
+    assert isinstance(answer, dict)
+    return answer
+
+
+def enrolment_token(cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> str:
+    capsys.readouterr()
+    assert cloud_main(["enrol", "--db", cloud.db, "--building", "Elm Court"]) == 0
+    return capsys.readouterr().out.strip()
+
+
+@pytest.fixture
+def people(tmp_path: Path, cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> dict[str, Person]:
+    """A landlord, a tenant and a second landlord, their keys registered in the ledger."""
+    found = {
+        name: Person(tmp_path / name, cloud, capsys) for name in ("landlord", "tenant", "next")
+    }
+    keygen(found["landlord"], "landlord", "landlord.elm-court.example", "L0001")
+    keygen(found["tenant"], "tenant", "Ada Tenant", "AB123456")
+    keygen(found["next"], "landlord", "landlord.oak-house.example", "L0002")
+    manager = Person(tmp_path / "manager", cloud, capsys)
+    hub = str(tmp_path / "manager-hub.pem")
+    manager.ok("enrol-hub", "--token", enrolment_token(cloud, capsys), "--hub-key", hub, cloud=True)
+    found["landlord"].ok("register", "--hub-key", hub, cloud=True)
+    found["next"].ok("register", "--hub-key", hub, cloud=True)
+    found["tenant"].ok("register", cloud=True)
+    return found
+
+
+def agree_lease(people: dict[str, Person], tmp_path: Path) -> Path:
+    """Terms -> document -> each signs -> combined signed contract, stored in the cloud."""
+    landlord, tenant = people["landlord"], people["tenant"]
+    landlord_public, tenant_public = landlord.ok("show"), tenant.ok("show")
+    assert isinstance(landlord_public, dict)
+    assert isinstance(tenant_public, dict)
+    terms = tmp_path / "terms.json"
+    terms.write_text(
+        json.dumps(
+            {
+                "building": "Elm Court", "flat": "1A", "lock": "elm-1a-door",
+                "landlord": landlord_public["name"], "landlord_key": landlord_public["signing_key"],
+                "tenant": tenant_public["name"], "tenant_key": tenant_public["signing_key"],
+                "tenant_identity": tenant_public["identity"], "rent": 95000, "currency": "EUR",
+                "due_day": 1, "start": "2026-01-01", "end": "2026-12-31", "deposit": 190000,
+            }
+        )
+    )  # fmt: skip
+    document, contract = tmp_path / "contract.doc", tmp_path / "contract.signed"
+    landlord.ok("terms", str(terms), "--out", str(document))
+    landlord.ok("sign", str(document), "--out", str(tmp_path / "landlord.sig"))
+    tenant.ok("sign", str(document), "--out", str(tmp_path / "tenant.sig"))
+    tenant.ok(
+        "combine", str(document), "--landlord", str(tmp_path / "landlord.sig"),
+        "--tenant", str(tmp_path / "tenant.sig"), "--out", str(contract),
+    )  # fmt: skip
+    stored = landlord.ok("submit-contract", "--contract", str(contract), cloud=True)
+    assert stored == {
+        "contract": verify_contract(contract.read_bytes()).digest.hex(),
+        "stored": True,
+    }
+    return contract
+
+
+def inspect_move_out(people: dict[str, Person], tmp_path: Path, contract: Path) -> None:
+    landlord, tenant = people["landlord"], people["tenant"]
+    findings = tmp_path / "findings.json"
+    findings.write_text(
+        json.dumps(
+            {
+                "inspected_at": 1_798_675_200,
+                "findings": [
+                    {"area": "kitchen", "condition": "worn", "deduction": 0},
+                    {"area": "bathroom", "condition": "damaged", "deduction": 15000},
+                ],
+                "deposit_returned": 175000,
+            }
+        )
+    )
+    report = tmp_path / "inspection.doc"
+    landlord.ok("inspect", str(findings), "--contract", str(contract), "--out", str(report))
+    for person, name in ((landlord, "l"), (tenant, "t")):
+        person.ok("sign", str(report), "--contract", str(contract), "--out", str(tmp_path / name))
+    signed = tmp_path / "inspection.signed"
+    landlord.ok(
+        "combine", str(report), "--landlord", str(tmp_path / "l"), "--tenant",
+        str(tmp_path / "t"), "--contract", str(contract), "--out", str(signed),
+    )  # fmt: skip
+    answer = tenant.ok("submit-inspection", "--inspection", str(signed), cloud=True)
+    assert isinstance(answer, dict)
+    assert answer["stored"] is True
+
+
+def test_a_landlord_and_a_tenant_do_the_whole_tenancy_flow_from_their_own_machines(
+    people: dict[str, Person], tmp_path: Path
+) -> None:
+    landlord, tenant, asker = people["landlord"], people["tenant"], people["next"]
+    contract = agree_lease(people, tmp_path)
+    grant = landlord.ok("lease-grant", "--contract", str(contract))
+    paid_on_time, paid_two_days_late = (
+        ("2026-01-01", "SEPA-JAN", "1767225600"),
+        ("2026-02-01", "SEPA-FEB", "1770076800"),
+    )
+    for due, reference, paid_at in (paid_on_time, paid_two_days_late):
+        tenant.ok(
+            "pay", "--contract", str(contract), "--due", due, "--amount", "95000",
+            "--reference", reference, "--paid-at", paid_at, cloud=True,
+        )  # fmt: skip
+    inspect_move_out(people, tmp_path, contract)
+
+    asked = asker.ok("request-credit", "--tenant", "Ada Tenant", cloud=True)
+    assert isinstance(asked, dict)
+    answered = tenant.ok("answer-credit", "--contract", str(contract), cloud=True)
+    summary = asker.ok("read-credit", "--request", asked["request_id"], cloud=True)
+
+    assert isinstance(grant, dict)
+    lease = decode_grant(base64.urlsafe_b64decode(grant["grant"]))
+    assert lease.grant.kind is GrantKind.LEASE
+    check_lease_grant(lease.grant, verify_contract(contract.read_bytes()))
+    paid = tenant.ok("payments", "--contract", str(contract), cloud=True)
+    assert isinstance(paid, list)
+    assert [p["reference"] for p in paid] == ["SEPA-JAN", "SEPA-FEB"]
+    assert answered == [
+        {"request_id": asked["request_id"], "landlord": "landlord.oak-house.example",
+         "payments": 2, "inspections": 1}
+    ]  # fmt: skip
+    assert isinstance(summary, dict)
+    assert summary["tenant"] == "Ada Tenant"
+    assert (summary["payments"], summary["payments_on_time"], summary["inspections"]) == (2, 1, 1)
+    assert summary["deductions"] == 15000
+    assert summary["contracts"][0]["landlord"] == "landlord.elm-court.example"
+
+
+def test_a_second_landlord_cannot_read_the_credit_file(
+    people: dict[str, Person], tmp_path: Path
+) -> None:
+    tenant, asker, other = people["tenant"], people["next"], people["landlord"]
+    contract = agree_lease(people, tmp_path)
+    asked = asker.ok("request-credit", "--tenant", "Ada Tenant", cloud=True)
+    assert isinstance(asked, dict)
+    tenant.ok("answer-credit", "--contract", str(contract), cloud=True)
+    request_id = asked["request_id"]
+    # The other landlord even holds a copy of the request: the cloud still refuses.
+    kept = asker.home / "credit-requests" / f"{request_id}.cbor"
+    (other.home / "credit-requests").mkdir()
+    (other.home / "credit-requests" / kept.name).write_bytes(kept.read_bytes())
+
+    code, _, err = other.run("read-credit", "--request", request_id, cloud=True)
+
+    assert code == 2
+    assert "not_the_requester" in err
+    assert asker.ok("read-credit", "--request", request_id, cloud=True)
+
+
+def test_bad_input_is_refused_with_status_2_and_writes_nothing(
+    people: dict[str, Person], tmp_path: Path
+) -> None:
+    landlord, tenant = people["landlord"], people["tenant"]
+    contract = agree_lease(people, tmp_path)
+    signing = (tenant.home / "signing.pem").read_bytes()
+    bad_terms = tmp_path / "bad.json"
+    bad_terms.write_text('{"building": "Elm Court", "rent": "a lot"}')
+
+    results = [
+        tenant.run("keygen", "--role", "tenant", "--name", "Ada", "--identity", "00" * 32),
+        landlord.run("terms", str(bad_terms), "--out", str(tmp_path / "bad.doc")),
+        tenant.run(
+            "pay", "--contract", str(contract), "--due", "2026-01-15", "--amount", "95000",
+            "--reference", "X", cloud=True,
+        ),
+        tenant.run("lease-grant", "--contract", str(contract)),
+        landlord.run("request-credit", "--tenant", "Nobody Known", cloud=True),
+    ]  # fmt: skip
+
+    assert [code for code, _, _ in results] == [2, 2, 2, 2, 2]
+    assert "keys are never replaced" in results[0][2]
+    assert "a lot" not in results[1][2]
+    assert "is missing or not a" in results[1][2]
+    assert "not a due date" in results[2][2]
+    assert "landlord's command" in results[3][2]
+    assert "unknown_tenant" in results[4][2]
+    assert (tenant.home / "signing.pem").read_bytes() == signing
+    assert not (tmp_path / "bad.doc").exists()
+    assert tenant.ok("payments", "--contract", str(contract), cloud=True) == []
+    assert not (landlord.home / "credit-requests").exists()
+
+
+def test_keys_are_private_files_and_only_public_keys_are_printed(
+    people: dict[str, Person],
+) -> None:
+    tenant = people["tenant"]
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "buildinghub.tenancy", "show", "--home", str(tenant.home)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert "PRIVATE" not in shown.stdout
+    assert json.loads(shown.stdout)["role"] == "tenant"
+    for name in ("signing.pem", "sealing.pem"):
+        assert (tenant.home / name).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_tenant_consents_and_withdraws_from_the_command_line(
+    people: dict[str, Person], capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = people["tenant"]
+    template = "00112233445566778899aabbccddeeff"
+    common = ["--home", str(tenant.home), "--template-id", template]
+
+    def run(*args: str) -> dict[str, object]:
+        capsys.readouterr()
+        assert biometrics([*args, *common]) == 0
+        answer = json.loads(capsys.readouterr().out)
+        assert isinstance(answer, dict)
+        return answer
+
+    given = run("consent", "--lock", "elm-1a-door", "--cloud", tenant.cloud.url)
+    held = run("status", "--cloud", tenant.cloud.url)
+    withdrawn = run("withdraw", "--cloud", tenant.cloud.url)
+    after = run("status", "--cloud", tenant.cloud.url)
+
+    assert base64.b64decode(str(given["consent"]))
+    assert held["withdrawn"] is False
+    assert isinstance(withdrawn["cloud"], dict)
+    assert withdrawn["cloud"]["erased"] == []
+    assert after["withdrawn"] is True
+    assert biometrics(["consent", "--lock", "elm-1a-door", *common]) == 2
