@@ -62,7 +62,8 @@ class PersonHome:
             )
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """Create path (never overwrite) readable by its owner only, with data."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(data)
@@ -86,8 +87,8 @@ def create_home(directory: Path, role: Role, name: str, identity_hex: str) -> Pe
     if existing:
         raise HomeError(f"{directory} already holds {', '.join(existing)}: keys are never replaced")
     signing, sealing = SigningKey.generate(), SealingKey.generate()
-    _write_private(directory / SIGNING_FILE, signing.to_pem())
-    _write_private(directory / SEALING_FILE, sealing.to_pem())
+    write_private(directory / SIGNING_FILE, signing.to_pem())
+    write_private(directory / SEALING_FILE, sealing.to_pem())
     profile = {"role": role.value, "name": name, "identity": identity.hex()}
     (directory / PROFILE_FILE).write_text(json.dumps(profile, indent=2) + "\n")
     return PersonHome(directory, role, name, identity, signing, sealing)

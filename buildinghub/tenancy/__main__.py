@@ -27,7 +27,13 @@ from buildinghub.keylog.client import LedgerClient
 from buildinghub.keylog.entries import Role
 from buildinghub.keylog.errors import KeylogError
 from buildinghub.keylog.key_client import KeyClient
-from buildinghub.keylog.person_home import HomeError, PersonHome, create_home, open_home
+from buildinghub.keylog.person_home import (
+    HomeError,
+    PersonHome,
+    create_home,
+    open_home,
+    write_private,
+)
 from buildinghub.telemetry.cloud_client import CloudClient, CloudRefused, CloudUnavailable
 
 from . import cloud_commands
@@ -232,8 +238,8 @@ def _enrol_hub(args: argparse.Namespace) -> Any:
     args.hub = SigningKey.generate() if made else SigningKey.from_pem(_read(path))
     result = asyncio.run(_run_online(args))
     if made:
-        write_atomically(path, args.hub.to_pem())
-        path.chmod(0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_private(path, args.hub.to_pem())
     return result
 
 
