@@ -15,6 +15,7 @@ from buildinghub.credentials.errors import BadSignature
 from buildinghub.credentials.keys import PublicKey, SigningKey
 from buildinghub.credentials.signed_record import (
     MalformedRecord,
+    SignedRecord,
     blob,
     read_record,
     sign_record,
@@ -138,12 +139,12 @@ class ConsentBook:
         The caller then erases the template everywhere it went (hub, cloud store, lock).
         Withdrawing again keeps the first time of withdrawal.
         """
-        signed = read_record(
-            data, record_type=_WITHDRAWAL, fields=_WITHDRAWAL_FIELDS, max_size=MAX_CONSENT_BYTES
+        signed, withdrawal = _read_withdrawal(data)
+        digest, template_id, withdrawn_at = (
+            withdrawal.consent,
+            withdrawal.template_id,
+            withdrawal.withdrawn_at,
         )
-        digest = blob(signed.fields, "consent", length=_DIGEST_LENGTH)
-        template_id = blob(signed.fields, "template_id", length=TEMPLATE_ID_LENGTH)
-        withdrawn_at = uint(signed.fields, "withdrawn_at")
         consent = self._consents.get(digest)
         if consent is None or consent.record.template_id != template_id:
             raise NoConsent("the withdrawal names a consent this book does not hold")
@@ -154,6 +155,10 @@ class ConsentBook:
             consent = Consent(consent.record, digest, withdrawn_at)
             self._consents[digest] = consent
         return consent
+
+    def get(self, digest: bytes) -> Consent | None:
+        """The consent with this digest, if the book holds it."""
+        return self._consents.get(digest)
 
     def check(self, template_id: bytes, *, lock: str, purpose: Purpose, now: int) -> Consent:
         """The consent that allows purpose for template_id at lock now, or a refusal."""
@@ -186,6 +191,23 @@ class ConsentBook:
         if key is None:
             raise BadSignature(f"no key is known for tenant {tenant}: look it up in the key ledger")
         return key
+
+
+def read_withdrawal(data: bytes) -> ConsentWithdrawal:
+    """Parse a signed withdrawal strictly, WITHOUT verifying it (ConsentBook.withdraw does)."""
+    return _read_withdrawal(data)[1]
+
+
+def _read_withdrawal(data: bytes) -> tuple[SignedRecord, ConsentWithdrawal]:
+    signed = read_record(
+        data, record_type=_WITHDRAWAL, fields=_WITHDRAWAL_FIELDS, max_size=MAX_CONSENT_BYTES
+    )
+    withdrawal = ConsentWithdrawal(
+        consent=blob(signed.fields, "consent", length=_DIGEST_LENGTH),
+        template_id=blob(signed.fields, "template_id", length=TEMPLATE_ID_LENGTH),
+        withdrawn_at=uint(signed.fields, "withdrawn_at"),
+    )
+    return signed, withdrawal
 
 
 def _purposes(value: object) -> frozenset[Purpose]:

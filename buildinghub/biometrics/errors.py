@@ -71,3 +71,9 @@ class EraseRefused(BiometricRefused):
     """An erase command or confirmation does not verify."""
 
     reason = "erase_refused"
+
+
+class StaleAuthorisation(BiometricRefused):
+    """A station authorisation older than the one the lock holds for that station."""
+
+    reason = "stale_authorisation"

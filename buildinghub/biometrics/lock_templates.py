@@ -6,7 +6,8 @@ everything for this lock from a medium at the physical port, look a template up 
 anti-sublet decision, and erase one on a signed command, answering with a signed confirmation.
 """
 
-from collections.abc import Iterable
+import hmac
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from buildinghub.credentials.sealing import SealingKey
 
 from .erase import EraseConfirmation, sign_confirmation, verify_erase
 from .errors import BiometricRefused
-from .media import Refusal, import_bundles
+from .media import MediaImport, Refusal, import_bundles
 from .sealing import (
     KnownStation,
     OpenedTemplate,
@@ -69,7 +70,14 @@ class LockTemplates:
 
     def import_from_port(self, medium: Path) -> PortImport:
         """Import every bundle for this lock from a medium mounted at the physical port."""
-        found = import_bundles(medium, building=self._building, lock=self._lock)
+        return self.import_found(self.read_port(medium))
+
+    def read_port(self, medium: Path) -> MediaImport:
+        """Read (file I/O only, no import) the bundles for this lock on a medium."""
+        return import_bundles(medium, building=self._building, lock=self._lock)
+
+    def import_found(self, found: MediaImport) -> PortImport:
+        """Import the bundles read from a medium; refusals are listed with their reasons."""
         imported: list[bytes] = []
         refused = list(found.refused)
         for bundle in found.bundles:
@@ -79,6 +87,37 @@ class LockTemplates:
                 entry = bundle.binding.template_id.hex()
                 refused.append(Refusal(entry, err.reason, str(err)))
         return PortImport(tuple(imported), tuple(refused))
+
+    def trust_station(self, station: KnownStation) -> None:
+        """Open bundles and take erase commands from this station (replacing one of its name)."""
+        self._opener.trust(station)
+
+    @property
+    def stations(self) -> tuple[KnownStation, ...]:
+        """The enrolling stations this lock trusts."""
+        return self._opener.stations
+
+    def match(self, presented: bytes) -> TemplateBinding | None:
+        """The binding of the held template the presented finger matches, or None.
+
+        A real sensor scores a live scan against each template; the simulated sensor's scan is
+        the template itself, compared in constant time.
+        """
+        for opened in self._templates.values():
+            if hmac.compare_digest(opened.template, presented):
+                return opened.binding
+        return None
+
+    def drop_tenants(self, tenants: Collection[str]) -> tuple[bytes, ...]:
+        """Erase every template of these tenants (their grants ended); returns the ids dropped."""
+        dropped = tuple(
+            template_id
+            for template_id, opened in self._templates.items()
+            if opened.binding.tenant in tenants
+        )
+        for template_id in dropped:
+            del self._templates[template_id]
+        return dropped
 
     def binding(self, template_id: bytes) -> TemplateBinding | None:
         """The binding of a held template (for admit_finger), or None."""
@@ -95,9 +134,14 @@ class LockTemplates:
         return frozenset(self._templates)
 
     def erase(self, command: bytes, *, now: int) -> bytes:
-        """Execute a signed erase command; returns the signed confirmation for the hub."""
+        """Execute a signed erase command; returns the signed confirmation for the hub.
+
+        The command may be signed by an erase issuer given at construction (the landlord) or by
+        any station the lock trusts (the one that enrolled the template, or another).
+        """
+        issuers = (*self._erase_issuers, *(s.signing_key for s in self._opener.stations))
         erase, digest = verify_erase(
-            command, building=self._building, lock=self._lock, issuers=self._erase_issuers
+            command, building=self._building, lock=self._lock, issuers=issuers
         )
         held = self._templates.pop(erase.template_id, None) is not None
         confirmation = EraseConfirmation(

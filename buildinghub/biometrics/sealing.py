@@ -212,6 +212,18 @@ class TemplateOpener:
         self._stations = {station.signing_key.kid: station for station in stations}
         self._guard = guard
 
+    def trust(self, station: KnownStation) -> None:
+        """Open bundles from this station from now on, replacing a station of the same name."""
+        for kid, known in list(self._stations.items()):
+            if known.name == station.name:
+                del self._stations[kid]
+        self._stations[station.signing_key.kid] = station
+
+    @property
+    def stations(self) -> tuple[KnownStation, ...]:
+        """The stations this opener trusts."""
+        return tuple(self._stations.values())
+
     def open(self, data: bytes) -> OpenedTemplate:
         """Verify, check and open a bundle; each refusal is a typed BiometricRefused."""
         bundle = read_bundle(data)
