@@ -97,19 +97,24 @@ class DoorLockClient:
 
     async def read_installation(self) -> InstallationRecord:
         """Pull the lock's installation record and check the landlord's signature on it."""
+        record = await self.read_object(
+            ObjectKind.installation_record, "installation record", missing="not_installed"
+        )
+        return verify_installation(record)
+
+    async def read_object(self, kind: ObjectKind, what: str, *, missing: str) -> bytes:
+        """Pull an object the lock holds for the hub, chunk by chunk (LockRefused: missing)."""
         data = bytearray()
         size = MAX_RECORD_SIZE
         while len(data) < size:
-            reply = await self._request(
-                "read_object", kind=ObjectKind.installation_record, offset=len(data)
-            )
+            reply = await self._request("read_object", kind=kind, offset=len(data))
             if getattr(reply, "offset", None) != len(data) or not reply.data:
-                raise LockRefused("installation record", "not_installed")
+                raise LockRefused(what, missing)
             size = reply.size
             if size > MAX_RECORD_SIZE:
-                raise LockRefused("installation record", "oversized")
+                raise LockRefused(what, "oversized")
             data += reply.data
-        return verify_installation(bytes(data[:size]))
+        return bytes(data[:size])
 
     async def install_grant(self, signed: SignedGrant) -> None:
         """Deliver a verified grant; the lock verifies it again itself."""
@@ -243,6 +248,10 @@ class DoorLockClient:
             )
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err
+
+    async def send(self, kind: ObjectKind, payload: bytes, what: str) -> None:
+        """Deliver an object by chunked transfer (LockRefused with the lock's reason)."""
+        await self._send(kind, payload, what)
 
     async def _send(self, kind: ObjectKind, payload: bytes, what: str) -> None:
         self._transfer_id = (self._transfer_id + 1) % 256

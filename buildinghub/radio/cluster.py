@@ -3,7 +3,8 @@
 Standard clusters carry what they can (DoorLock 0x0101 for lock state and
 operation events, PowerConfiguration for the battery). This cluster carries
 what no standard cluster can: signed grants, revocations, proofs of
-possession and installation records. Those are larger than one APS frame
+possession, installation records, and sealed fingerprint templates with their
+erase commands and confirmations. Those are larger than one APS frame
 (about 82 bytes), so they travel as a chunked transfer: ``transfer_begin``
 announces kind, size and SHA-256, ``transfer_chunk`` carries at most
 :data:`CHUNK_SIZE` bytes at an offset, ``transfer_commit`` asks the device to
@@ -54,6 +55,12 @@ class ObjectKind(_Enum8):
     # Community meters.
     erase_command = 0x05
     meter_identity = 0x06
+    # Fingerprints on door locks: a landlord-signed station authorisation, a template sealed to
+    # the lock, a signed erase of a template, and the lock's signed confirmation (read back).
+    station_authorisation = 0x20
+    sealed_template = 0x21
+    template_erase = 0x22
+    erase_confirmation = 0x23
 
 
 class TransferStatus(_Enum8):
@@ -97,6 +104,16 @@ class Reason(_Enum8):
     wrong_meter = 0x13
     unknown_reading = 0x14
     reading_mismatch = 0x15
+    # Fingerprints (the names are the library's reason codes, see biometrics.errors).
+    malformed_record = 0x30
+    unknown_station = 0x31
+    wrong_lock = 0x32
+    replayed_template = 0x33
+    stale_epoch = 0x34
+    unsealable_template = 0x35
+    radio_forbidden = 0x36
+    erase_refused = 0x37
+    stale_authorisation = 0x38
 
 
 class BuildingHubCluster(Cluster):  # type: ignore[misc]

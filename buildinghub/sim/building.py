@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from buildinghub.biometrics.lock_templates import PortImport
+from buildinghub.biometrics.sealing import KnownStation
+from buildinghub.biometrics.station import StationAuthorisation, sign_authorisation
 from buildinghub.credentials import (
     Clock,
     Grant,
@@ -38,6 +41,7 @@ from buildinghub.credentials.sealing import SealingKey, seal_pin
 from .car_park import SimulatedCarPark, start_car_park, stop_car_park
 from .door_lock import SimulatedDoorLock
 from .door_lock_firmware import DoorLockFirmware
+from .lock_port import PORTS_DIRECTORY, PortWatcher, import_from_port, port_directory
 from .medium import SIM_SCHEME, Medium, get_medium
 from .meter_bank import MeterBank, start_meters, stop_meters
 from .private_file import write_private
@@ -46,6 +50,7 @@ _LOGGER = logging.getLogger(__name__)
 SIM_DIRECTORY = "buildinghub_sim"
 STATE_FILE = "building.json"
 DEFAULT_FLATS = 8
+DEFAULT_NAME = "Simulated building"
 
 
 def is_simulated(path: str) -> bool:
@@ -81,13 +86,22 @@ class SimulatedBuilding:
         landlords: dict[str, SigningKey],
         *,
         activity: bool = False,
+        name: str = DEFAULT_NAME,
+        biometrics_over_radio: bool = True,
     ) -> None:
         """Use :meth:`create` or :meth:`load`."""
         self.path = path
         self.flats = flats
         self.landlords = landlords
         self.activity = activity
+        self.name = name
+        """The building's name, bound into every fingerprint template sealed for its locks."""
+        self.biometrics_over_radio = biometrics_over_radio
+        """False: the locks refuse templates arriving by radio (a media-only site, SPEC R9)."""
+        self.ports: Path | None = None
+        """Where the locks' physical ports are (a directory per flat); watched while running."""
         self._activity_task: asyncio.Task[None] | None = None
+        self._watchers: list[PortWatcher] = []
 
     # -- making and keeping a building -----------------------------------------------------
 
@@ -99,11 +113,14 @@ class SimulatedBuilding:
         flats: int = DEFAULT_FLATS,
         clock: Clock | None = None,
         activity: bool = False,
+        biometrics_over_radio: bool = True,
     ) -> SimulatedBuilding:
         """A new building: keys made where they live, every lock installed by its landlord."""
         landlord_names = [f"landlord:{name}" for name in ("ana", "bruno", "chen")]
         landlords = {name: SigningKey.generate() for name in landlord_names}
-        building = cls(path, [], landlords, activity=activity)
+        building = cls(
+            path, [], landlords, activity=activity, biometrics_over_radio=biometrics_over_radio
+        )
         for _ in range(flats):
             building.install_flat(clock or MonotonicClock())
         return building
@@ -114,7 +131,12 @@ class SimulatedBuilding:
         landlord = sorted(self.landlords)[index % len(self.landlords)]
         flat = _flat(
             index,
-            DoorLockFirmware(_lock_id(index), clock=clock),
+            DoorLockFirmware(
+                _lock_id(index),
+                clock=clock,
+                building=self.name,
+                radio_templates=self.biometrics_over_radio,
+            ),
             landlord,
             self.landlords[landlord],
             tenant_pin=_new_pin(),
@@ -130,6 +152,8 @@ class SimulatedBuilding:
         state = {
             "path": self.path,
             "activity": self.activity,
+            "name": self.name,
+            "biometrics_over_radio": self.biometrics_over_radio,
             "landlords": {name: key.to_pem().decode() for name, key in self.landlords.items()},
             "flats": [
                 {
@@ -150,6 +174,8 @@ class SimulatedBuilding:
         """Read a building written by :meth:`save`."""
         state: dict[str, Any] = json.loads((directory / STATE_FILE).read_text())
         clock = clock or MonotonicClock()
+        name = str(state.get("name", DEFAULT_NAME))
+        radio = bool(state.get("biometrics_over_radio", True))
         landlords = {
             name: SigningKey.from_pem(pem.encode()) for name, pem in state["landlords"].items()
         }
@@ -160,6 +186,8 @@ class SimulatedBuilding:
                 clock=clock,
                 signing_key=SigningKey.from_pem(item["lock_key"].encode()),
                 sealing_key=SealingKey.from_pem(item["sealing_key"].encode()),
+                building=name,
+                radio_templates=radio,
             )
             firmware.install(bytes.fromhex(item["installation"]))
             flats.append(
@@ -173,7 +201,16 @@ class SimulatedBuilding:
                     installed_at=0,
                 )
             )
-        return cls(state["path"], flats, landlords, activity=bool(state.get("activity")))
+        building = cls(
+            state["path"],
+            flats,
+            landlords,
+            activity=bool(state.get("activity")),
+            name=name,
+            biometrics_over_radio=radio,
+        )
+        building.ports = directory / PORTS_DIRECTORY
+        return building
 
     # -- being a landlord ------------------------------------------------------------------
 
@@ -223,6 +260,25 @@ class SimulatedBuilding:
         )
         return issue_grant(grant, self.landlords[flat.landlord])
 
+    def authorise_station(
+        self, flat: SimulatedFlat, station: KnownStation, issued_at: int
+    ) -> bytes:
+        """What the flat's landlord's app does: let an enrolling station enrol for its lock."""
+        authorisation = StationAuthorisation(
+            building=self.name, lock=flat.lock_id, station=station, issued_at=issued_at
+        )
+        return sign_authorisation(authorisation, self.landlords[flat.landlord])
+
+    def port(self, flat: SimulatedFlat) -> Path:
+        """The directory standing for the physical port of a flat's lock."""
+        if self.ports is None:
+            raise ValueError("this building has no directory for its locks' ports")
+        return port_directory(self.ports, flat.name)
+
+    async def import_from_port(self, flat: SimulatedFlat) -> PortImport:
+        """Someone inserted a medium at the flat's lock: it imports the bundles for it."""
+        return await import_from_port(flat.lock.firmware, self.port(flat))
+
     # -- running ---------------------------------------------------------------------------
 
     @property
@@ -235,6 +291,10 @@ class SimulatedBuilding:
         for flat in self.flats:
             self.medium.join(flat.lock)
             flat.lock.power_on()
+        if self.ports is not None and not self._watchers:
+            self._watchers = [PortWatcher(f.lock.firmware, self.port(f)) for f in self.flats]
+            for watcher in self._watchers:
+                watcher.start()
         if self.activity and self._activity_task is None:
             self._activity_task = asyncio.get_running_loop().create_task(self._tenants())
 
@@ -251,6 +311,9 @@ class SimulatedBuilding:
         """Stop every lock's timers and the tenants."""
         for flat in self.flats:
             flat.lock.power_off()
+        for watcher in self._watchers:
+            watcher.stop()
+        self._watchers = []
         if self._activity_task is not None:
             self._activity_task.cancel()
             self._activity_task = None
@@ -350,6 +413,7 @@ async def start_simulated_building(path: str, directory: str) -> SimulatedBuildi
         building.path = path
     else:
         building = SimulatedBuilding.create(path)
+        building.ports = folder / PORTS_DIRECTORY
         await asyncio.get_running_loop().run_in_executor(None, building.save, folder)
     register_building(building)
     building.power_on()
@@ -369,6 +433,9 @@ def main() -> None:
     create.add_argument("--path", default=f"{SIM_SCHEME}building")
     create.add_argument("--flats", type=int, default=DEFAULT_FLATS)
     create.add_argument("--activity", action="store_true", help="tenants try doors now and then")
+    create.add_argument(
+        "--media-only", action="store_true", help="locks refuse fingerprint templates by radio"
+    )
     car_park = sub.add_parser("add-car-park", help="give the building in DIR a car park")
     car_park.add_argument("directory", type=Path)
     car_park.add_argument("--bays", type=int, default=2)
@@ -387,7 +454,12 @@ def main() -> None:
         made.save(args.directory)
         print(json.dumps({"bays": [bay.name for bay in made.bays], "owners": sorted(made.owners)}))
         return
-    building = SimulatedBuilding.create(args.path, flats=args.flats, activity=args.activity)
+    building = SimulatedBuilding.create(
+        args.path,
+        flats=args.flats,
+        activity=args.activity,
+        biometrics_over_radio=not args.media_only,
+    )
     building.save(args.directory)
     print(json.dumps({"flats": [f.name for f in building.flats], "directory": str(args.directory)}))
 

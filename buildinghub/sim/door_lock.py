@@ -2,8 +2,11 @@
 
 It speaks the standard DoorLock cluster (lock state, lock command, operation
 event notifications) and PowerConfiguration (battery), and our cluster for
-grants, revocations, unlock proofs and its installation record. Its own
-timer purges expired grants whether or not a hub is listening.
+grants, revocations, unlock proofs, its installation record, station
+authorisations, sealed fingerprint templates and template erasures (whose
+signed confirmation the hub reads back). Its own timer purges expired grants
+whether or not a hub is listening; its physical port (a directory) is read
+when a medium is inserted (see lock_port).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from zigpy.zcl.clusters.closures import DoorLock, LockState, LockType
 from zigpy.zcl.clusters.general import Basic, PowerConfiguration
 from zigpy.zdo import types as zdo_t
 
+from buildinghub.biometrics.sealing import MAX_BUNDLE_BYTES
 from buildinghub.credentials import CredentialError
 from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.radio.cluster import (
@@ -36,9 +40,14 @@ from .door_lock_firmware import DoorLockFirmware, LockRefusal
 _LOGGER = logging.getLogger(__name__)
 ENDPOINT_ID = 1
 DOOR_LOCK_DEVICE_TYPE = 0x000A
-MAX_OBJECT_SIZE = 1024
+MAX_OBJECT_SIZE = MAX_BUNDLE_BYTES
 PURGE_INTERVAL_S = 60.0
 RELOCK_AFTER_S = 5.0
+
+
+_BIOMETRIC_KINDS = frozenset(
+    {ObjectKind.station_authorisation, ObjectKind.sealed_template, ObjectKind.template_erase}
+)
 
 
 def reason_code(code: str) -> Reason:
@@ -231,6 +240,8 @@ class SimulatedDoorLock(VirtualDevice):
                     return StatusReply(
                         transfer_id, TransferStatus.rejected, 0, reason_code(event.reason)
                     )
+            elif kind in _BIOMETRIC_KINDS:
+                self._apply_biometric(kind, payload)
             else:
                 return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.unsupported)
         except CredentialError as err:
@@ -239,8 +250,23 @@ class SimulatedDoorLock(VirtualDevice):
             return StatusReply(transfer_id, TransferStatus.rejected, 0, reason_code(err.reason))
         return StatusReply(transfer_id, TransferStatus.accepted, len(payload))
 
+    def _apply_biometric(self, kind: ObjectKind, payload: bytes) -> None:
+        biometrics = self.firmware.biometrics
+        if biometrics is None:
+            raise LockRefusal("not_installed", "this lock has no installation record yet")
+        if kind is ObjectKind.station_authorisation:
+            biometrics.authorise_station(payload)
+        elif kind is ObjectKind.sealed_template:
+            biometrics.import_by_radio(payload)
+        else:
+            biometrics.erase(payload)
+
     def _read_object(self, kind: ObjectKind, offset: int) -> dict[str, Any]:
-        record = self.firmware.installation_bytes if kind is ObjectKind.installation_record else b""
+        record = b""
+        if kind is ObjectKind.installation_record:
+            record = self.firmware.installation_bytes
+        elif kind is ObjectKind.erase_confirmation and self.firmware.biometrics is not None:
+            record = self.firmware.biometrics.last_confirmation
         return {
             "kind": kind,
             "size": t.uint16_t(len(record)),

@@ -2,10 +2,13 @@
 
 The lock trusts exactly one landlord key, learned from the signed
 installation record written at its physical port (SPEC R3). It verifies
-every grant itself, keeps a PIN digest and fingerprint templates per grant,
-opens only inside a grant's window, answers remote unlocks only with a fresh
-proof of possession by the grant's holder key, reports every attempt, and
-purges expired grants with their credentials on its own schedule (R6).
+every grant itself, keeps a PIN digest per grant and the fingerprint templates
+of identity-checked tenants (sealed to it, see door_lock_biometrics), opens
+only inside a grant's window and, for a finger, only under a grant naming the
+finger's enrolled tenant (R14), answers remote unlocks only with a fresh proof
+of possession by the grant's holder key, reports every attempt, and purges
+expired grants with their PINs and their tenants' templates on its own
+schedule (R6).
 
 Nothing here knows about radios; :mod:`buildinghub.sim.door_lock` puts it
 behind the simulated Zigbee network.
@@ -13,13 +16,13 @@ behind the simulated Zigbee network.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from buildinghub.biometrics.matching import admit_finger
 from buildinghub.credentials import (
     ChallengeBook,
     Clock,
@@ -46,6 +49,8 @@ from buildinghub.devices.door_lock_protocol import (
     decode_revocation,
 )
 
+from .door_lock_biometrics import LockBiometrics
+
 DOOR_KINDS = frozenset({GrantKind.VIEWING, GrantKind.LEASE, GrantKind.REMOTE})
 MAX_REVOKED = 256
 # After this many wrong PINs in a row the keypad refuses everything for a while, so a
@@ -53,6 +58,7 @@ MAX_REVOKED = 256
 KEYPAD_TRIES = 5
 KEYPAD_LOCKOUT_S = 60
 REVOCATION_MEMORY_S = 400 * 24 * 3600
+DEFAULT_BUILDING = "building"
 
 
 class LockRefusal(Exception):
@@ -69,7 +75,6 @@ class StoredGrant:
 
     signed: SignedGrant
     pin_digest: bytes | None
-    fingerprints: set[bytes] = field(default_factory=set)
     uses: int = 0
     last_counter: int = 0
 
@@ -85,8 +90,13 @@ class DoorLockFirmware:
         signing_key: SigningKey | None = None,
         sealing_key: SealingKey | None = None,
         max_grants: int = 32,
+        building: str = DEFAULT_BUILDING,
+        radio_templates: bool = True,
     ) -> None:
         self.lock_id = lock_id
+        self.building = building
+        self.radio_templates = radio_templates
+        self.biometrics: LockBiometrics | None = None
         self.clock = clock
         self.signing_key = signing_key or SigningKey.generate()
         self.sealing_key = sealing_key or SealingKey.generate()
@@ -120,6 +130,14 @@ class DoorLockFirmware:
         )
         self.installation = parsed
         self.installation_bytes = record
+        self.biometrics = LockBiometrics(
+            building=self.building,
+            installation=parsed,
+            signing_key=self.signing_key,
+            sealing_key=self.sealing_key,
+            clock=self.clock,
+            radio_templates=self.radio_templates,
+        )
         return parsed
 
     # -- grants --------------------------------------------------------------------------
@@ -161,21 +179,22 @@ class DoorLockFirmware:
             self._revoked.popitem(last=False)
 
     def purge_expired(self) -> int:
-        """Remove expired grants with their PIN digests and fingerprint templates."""
+        """Remove expired grants with their PIN digests, and their tenants' templates.
+
+        A template belongs to its tenant: it goes when an expired grant named that tenant and
+        no grant left on the lock does (a renewed lease keeps the finger enrolled).
+        """
         now = self.clock.now()
         expired = [gid for gid, g in self.grants.items() if g.signed.grant.expires <= now]
+        ended = {self.grants[gid].signed.grant.subject for gid in expired}
         for grant_id in expired:
             del self.grants[grant_id]
         for grant_id in [gid for gid, until in self._revoked.items() if until <= now]:
             del self._revoked[grant_id]
+        remaining = {stored.signed.grant.subject for stored in self.grants.values()}
+        if self.biometrics is not None:
+            self.biometrics.drop_tenants(ended - remaining)
         return len(expired)
-
-    def enrol_fingerprint(self, grant_id: bytes, template: bytes) -> None:
-        """Enrol a finger at the lock's own sensor for a stored grant (it never leaves)."""
-        stored = self.grants.get(grant_id)
-        if stored is None:
-            raise LockRefusal("unknown_grant", "no such grant on this lock")
-        stored.fingerprints.add(self._template_digest(template))
 
     # -- attempts at the door ------------------------------------------------------------
 
@@ -203,11 +222,29 @@ class DoorLockFirmware:
                 self._keypad_locked_until = now + KEYPAD_LOCKOUT_S
         return self._decide(AccessMethod.KEYPAD, matches)
 
-    def fingerprint(self, template: bytes) -> AccessEvent:
-        """Someone put a finger on the sensor."""
-        digest = self._template_digest(template)
-        matches = [g for g in self.grants.values() if digest in g.fingerprints]
-        return self._decide(AccessMethod.FINGERPRINT, matches)
+    def fingerprint(self, scan: bytes) -> AccessEvent:
+        """Someone put a finger on the sensor: only a grant naming its enrolled tenant opens.
+
+        A finger no template matches is no_match; a template of someone no grant here names
+        (a friend enrolled elsewhere, a former tenant) is refused under the grant in force,
+        with the reason admit_finger gives, so the landlord hears of it.
+        """
+        matched = None if self.biometrics is None else self.biometrics.match(scan)
+        if matched is None:
+            return self._emit(AccessMethod.FINGERPRINT, None, "no_match")
+        admitted: list[StoredGrant] = []
+        refusal: str | None = None
+        for stored in self.grants.values():
+            decision = admit_finger(stored.signed.grant, matched)
+            if decision.admitted:
+                admitted.append(stored)
+            elif refusal is None and decision.refusal is not None:
+                refusal = decision.refusal.value
+        if admitted:
+            return self._decide(AccessMethod.FINGERPRINT, admitted)
+        return self._emit(
+            AccessMethod.FINGERPRINT, self._grant_in_force(), refusal or "not_enrolled_tenant"
+        )
 
     def remote_unlock(self, data: bytes) -> AccessEvent:
         """A holder's proof of possession over our nonce, relayed by the hub."""
@@ -253,8 +290,13 @@ class DoorLockFirmware:
             raise LockRefusal("not_installed", "this lock has no installation record yet")
         return self._verifier
 
-    def _template_digest(self, template: bytes) -> bytes:
-        return hashlib.sha256(self._salt + template).digest()
+    def _grant_in_force(self) -> bytes | None:
+        """The grant whose window includes now (the tenancy a refused finger was tried on)."""
+        now = self.clock.now()
+        for stored in self.grants.values():
+            if stored.signed.grant.not_before <= now < stored.signed.grant.expires:
+                return stored.signed.grant.grant_id
+        return None
 
     def _decide(self, method: AccessMethod, matches: list[StoredGrant]) -> AccessEvent:
         if not matches:

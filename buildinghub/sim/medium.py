@@ -101,6 +101,7 @@ class Medium:
         self._offline: set[t.EUI64] = set()
         self._faults: dict[LinkDirection, _Faults] = {"to_device": _Faults(), "to_hub": _Faults()}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._taps: list[Callable[[LinkDirection, bytes], None]] = []
 
     @property
     def devices(self) -> tuple[VirtualDevice, ...]:
@@ -291,10 +292,18 @@ class Medium:
             return faults.tampers.popleft()(data)
         return data
 
-    @staticmethod
-    def _count(stats: LinkStats, data: bytes) -> None:
+    def _count(self, stats: LinkStats, data: bytes) -> None:
         stats.frames += 1
         stats.bytes += len(data)
+        direction: LinkDirection = "to_device" if stats is self.stats.to_device else "to_hub"
+        for tap in tuple(self._taps):
+            tap(direction, data)
+
+    def add_tap(self, tap: Callable[[LinkDirection, bytes], None]) -> Callable[[], None]:
+        """Hear the APS payload of every frame that crosses the air (as a sniffer would);
+        returns a function that stops it."""
+        self._taps.append(tap)
+        return lambda: self._taps.remove(tap)
 
     def _deliver(self, device: VirtualDevice, packet: t.ZigbeePacket) -> None:
         task = asyncio.get_running_loop().create_task(

@@ -140,7 +140,6 @@ def contents(firmware: DoorLockFirmware) -> dict[bytes, tuple[object, ...]]:
         grant_id: (
             stored.signed.encoded,
             stored.pin_digest,
-            frozenset(stored.fingerprints),
             stored.uses,
             stored.last_counter,
         )
@@ -463,8 +462,7 @@ def test_a_malformed_revocation_is_refused_and_changes_nothing(
 def test_purging_removes_expired_grants_with_their_credentials(
     firmware: DoorLockFirmware, clock: Clock, landlord: Landlord, holder: SigningKey
 ) -> None:
-    short = firmware.apply_grant(landlord.grant(holder=holder, pin=PIN, expires=NOW + HOUR))
-    firmware.enrol_fingerprint(short.signed.grant.grant_id, b"finger of the viewer")
+    firmware.apply_grant(landlord.grant(holder=holder, pin=PIN, expires=NOW + HOUR))
     lease = firmware.apply_grant(landlord.grant(holder=holder, pin="1111"))
     clock.time = NOW + HOUR
 
@@ -473,7 +471,6 @@ def test_purging_removes_expired_grants_with_their_credentials(
     assert purged == 1
     assert list(firmware.grants) == [lease.signed.grant.grant_id]
     assert firmware.keypad(PIN).reason == "unknown_credential"
-    assert firmware.fingerprint(b"finger of the viewer").reason == "unknown_credential"
 
 
 def test_purging_with_nothing_expired_removes_nothing(
@@ -560,51 +557,6 @@ def test_a_grant_with_one_use_opens_once(
 
     assert first.granted
     assert (second.granted, second.reason) == (False, "uses_exhausted")
-
-
-def test_an_enrolled_finger_opens_inside_the_window(
-    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
-) -> None:
-    stored = firmware.apply_grant(landlord.grant(holder=holder))
-    firmware.enrol_fingerprint(stored.signed.grant.grant_id, b"tenant's left thumb")
-
-    event = firmware.fingerprint(b"tenant's left thumb")
-
-    assert (event.method, event.granted) == (AccessMethod.FINGERPRINT, True)
-    assert not firmware.locked
-
-
-def test_an_enrolled_finger_after_the_window_has_expired(
-    firmware: DoorLockFirmware, clock: Clock, landlord: Landlord, holder: SigningKey
-) -> None:
-    stored = firmware.apply_grant(landlord.grant(holder=holder, expires=NOW + HOUR))
-    firmware.enrol_fingerprint(stored.signed.grant.grant_id, b"viewer's thumb")
-    clock.time = NOW + 2 * HOUR
-
-    event = firmware.fingerprint(b"viewer's thumb")
-
-    assert (event.granted, event.reason) == (False, "expired")
-
-
-def test_an_unknown_finger_is_an_unknown_credential(
-    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
-) -> None:
-    stored = firmware.apply_grant(landlord.grant(holder=holder))
-    firmware.enrol_fingerprint(stored.signed.grant.grant_id, b"tenant's left thumb")
-
-    event = firmware.fingerprint(b"a stranger's thumb")
-
-    assert (event.granted, event.reason) == (False, "unknown_credential")
-    assert firmware.locked
-
-
-def test_a_finger_cannot_be_enrolled_for_a_grant_the_lock_does_not_hold(
-    firmware: DoorLockFirmware,
-) -> None:
-    with pytest.raises(LockRefusal) as refused:
-        firmware.enrol_fingerprint(os.urandom(16), b"thumb")
-
-    assert refused.value.reason == "unknown_grant"
 
 
 def test_locking_bolts_the_door_again(

@@ -31,6 +31,7 @@ from buildinghub.sim.building import (
     forget_building,
     register_building,
 )
+from buildinghub.sim.door_lock import MAX_OBJECT_SIZE
 from buildinghub.sim.door_lock_firmware import DoorLockFirmware
 from buildinghub.sim.medium import Medium, drop_medium
 
@@ -232,7 +233,7 @@ async def test_a_grant_tampered_with_on_the_air_is_refused(site: Site) -> None:
 
 async def test_an_object_larger_than_the_lock_holds_is_refused_at_begin(site: Site) -> None:
     genuine = site.lease()
-    oversized = SignedGrant(genuine.grant, genuine.encoded + bytes(1100), genuine.kid)
+    oversized = SignedGrant(genuine.grant, genuine.encoded + bytes(MAX_OBJECT_SIZE), genuine.kid)
     frames_before = site.medium.stats.to_device.frames
 
     assert await refused(site, oversized) == "oversized"

@@ -294,27 +294,3 @@ async def test_garbage_grant_text_is_refused_clearly(hass: HomeAssistant) -> Non
             DOMAIN, "install_grant", {"grant": "not base64 !!"}, blocking=True, return_response=True
         )
     assert caught.value.translation_key == "grant_not_base64"
-
-
-@pytest.mark.usefixtures("init_integration")
-async def test_finger_enrolled_at_the_lock_opens_and_a_stranger_finger_does_not(
-    hass: HomeAssistant, flat: SimulatedFlat, issue: IssueGrant
-) -> None:
-    grant = issue(flat, kind=GrantKind.LEASE, end=30 * DAY, subject=flat.tenant)
-    await install(hass, grant)
-    flat.lock.firmware.enrol_fingerprint(decode_grant(grant).grant.grant_id, b"tenant-right-index")
-
-    flat.lock.fingerprint(b"tenant-right-index")
-    await settle(hass)
-    opened = hass.states.get(EVENT)
-    assert opened is not None
-    assert opened.attributes["event_type"] == "access_granted"
-    assert opened.attributes["method"] == "fingerprint"
-    assert opened.attributes["holder"] == flat.tenant
-
-    flat.lock.fingerprint(b"someone-else")
-    await settle(hass)
-    refused = hass.states.get(EVENT)
-    assert refused is not None
-    assert refused.attributes["event_type"] == "access_denied"
-    assert refused.attributes["reason"] == "unknown_credential"
