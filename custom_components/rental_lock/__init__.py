@@ -10,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from buildinghub.radio.errors import RadioUnavailable
 
+from .biometric_services import async_setup_biometric_services
 from .const import CONF_RADIO_PATH, DOMAIN
 from .coordinator import RentalLockConfigEntry, RentalLockRuntimeData
 from .hub import RentalHub
@@ -23,6 +24,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, which exist even before an entry is loaded."""
     async_setup_services(hass)
+    async_setup_biometric_services(hass)
     return True
 
 

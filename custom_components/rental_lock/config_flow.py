@@ -26,6 +26,7 @@ from homeassistant.helpers.selector import (
 
 from buildinghub.radio.errors import RadioUnavailable
 
+from .biometrics_options import biometrics_options_schema, check_biometrics_options
 from .const import (
     CONF_LEDGER_URL,
     CONF_LOG_KEY,
@@ -140,6 +141,7 @@ def _ledger_schema(current: dict[str, Any]) -> vol.Schema:
             vol.Optional(CONF_QUORUM, default=current.get(CONF_QUORUM, 1)): NumberSelector(
                 NumberSelectorConfig(min=1, max=32, step=1, mode=NumberSelectorMode.BOX)
             ),
+            **biometrics_options_schema(current),
         }
     )
 
@@ -154,6 +156,7 @@ class RentalLockOptionsFlow(OptionsFlow):
             options = {**user_input, CONF_QUORUM: int(user_input.get(CONF_QUORUM, 1))}
             try:
                 LedgerOptions.from_options(options)
+                check_biometrics_options(options)
             except LedgerOptionError as err:
                 errors[err.field] = f"invalid_{err.field}"
             else:

@@ -33,3 +33,9 @@ ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 
 EVENT_GRANTED: Final = "access_granted"
 EVENT_DENIED: Final = "access_denied"
+
+# Fingerprints (options: the site's policy for moving sealed templates).
+CONF_BIOMETRICS_OVER_RADIO: Final = "biometrics_over_radio"
+CONF_MEDIA_PATH: Final = "media_path"
+EVENT_TEMPLATE_ERASED: Final = "rental_lock_template_erased"
+DOCUMENT_KINDS: Final = ("passport", "national_id", "residence_permit", "driving_licence")

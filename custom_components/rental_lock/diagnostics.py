@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 from .coordinator import RentalLockConfigEntry
 
 # Holder identities are personal data; keys and sealed PINs are secrets.
-TO_REDACT = {"holder", "user", "radio_path"}
+TO_REDACT = {"holder", "user", "radio_path", "tenant", "verified_by"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -57,6 +57,8 @@ async def async_get_config_entry_diagnostics(
             "grants": grants,
             # All public: checkpoints, witness names, fork evidence (signed notes).
             "key_ledger": hub.ledger.diagnostics() if hub.ledger else None,
+            # Station key id and facts; never its private keys, a bundle or a template.
+            "fingerprints": hub.biometrics.diagnostics(),
         },
         TO_REDACT,
     )

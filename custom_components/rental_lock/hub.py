@@ -37,6 +37,7 @@ from buildinghub.keylog.key_state import KeyStatus
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
 
+from .biometrics import HubBiometrics
 from .const import DISCOVERY_WAIT_S, DOMAIN, LEDGER_SYNC_INTERVAL, PURGE_INTERVAL
 from .coordinator import LockCoordinator, RentalLockConfigEntry
 from .ledger import HubLedger, LedgerOptions
@@ -101,6 +102,7 @@ class RentalHub:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
         )
         self._adding: set[str] = set()
+        self.biometrics = HubBiometrics(hass, self)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -112,6 +114,8 @@ class RentalHub:
             self.book.load_json(stored["book"])
         else:
             await self._async_save()
+        await self.biometrics.async_load()
+        self.biometrics.replay_records()
         if self.ledger is not None:
             self.book.use_ledger(await self.ledger.async_load())
             await self._async_sync_ledger()
@@ -267,6 +271,7 @@ class RentalHub:
         """Purge expired grants at the hub and ask every lock to purge too."""
         expired = self.book.purge_expired()
         await self._async_save()
+        await self.biometrics.async_purge(expired)
         for context in self.locks.values():
             try:
                 await context.client.purge_expired()
@@ -302,6 +307,13 @@ class RentalHub:
                 coordinator.async_set_updated_data(replace(coordinator.data, locked=locked))
 
         return handle
+
+    def context_for_lock_id(self, lock_id: str) -> LockContext | None:
+        """The managed lock whose id (its grants' audience) is lock_id, if any."""
+        for context in self.locks.values():
+            if context.installation.lock_id == lock_id:
+                return context
+        return None
 
     def holder_of(self, grant_id: bytes | None) -> str | None:
         """Who a grant was issued to, if the hub holds it."""

@@ -1,0 +1,335 @@
+"""Fingerprint actions of Rental Lock: station keys and authorisation, consent, enrol, withdraw.
+
+The hub is the building's enrolling station. Administrators read its public keys, deliver the
+landlord's authorisation of it to a lock, and enrol a tenant's finger after checking their
+identity; tenants record and withdraw their signed consents. Every refusal is a translated
+ServiceValidationError naming what to fix, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+    UnknownUser,
+)
+from homeassistant.helpers import config_validation as cv
+
+from buildinghub.biometrics.consent import TEMPLATE_ID_LENGTH, Consent
+from buildinghub.biometrics.erase import EraseConfirmation
+from buildinghub.biometrics.sealing import MAX_TEMPLATE_BYTES
+from buildinghub.credentials import CredentialError
+from buildinghub.devices.door_lock import LockRefused
+from buildinghub.radio.errors import DeviceUnreachable
+from buildinghub.sim.building import get_building, is_simulated
+from buildinghub.sim.fingers import finger_template
+
+from .biometrics import HeldTemplate, HubBiometrics, IdentityCheck
+from .const import ATTR_CONFIG_ENTRY_ID, ATTR_USER_ID, CONF_RADIO_PATH, DOCUMENT_KINDS, DOMAIN
+from .coordinator import RentalLockConfigEntry
+from .hub import LockContext
+from .services import _admin_only, _entry
+
+SERVICE_STATION_KEYS = "station_keys"
+SERVICE_AUTHORISE_STATION = "authorise_station"
+SERVICE_RECORD_CONSENT = "record_consent"
+SERVICE_ENROL = "enrol_fingerprint"
+SERVICE_WITHDRAW = "withdraw_consent"
+ATTR_LOCK = "lock"
+ATTR_AUTHORISATION = "authorisation"
+ATTR_CONSENT = "consent"
+ATTR_WITHDRAWAL = "withdrawal"
+ATTR_TEMPLATE_ID = "template_id"
+ATTR_VERIFIED_BY = "verified_by"
+ATTR_DOCUMENT = "document_kind"
+ATTR_TEMPLATE = "template"
+ATTR_SIMULATED_FINGER = "simulated_finger"
+_RECORD_TEXT = vol.All(cv.string, vol.Length(min=1, max=1400))
+_ENTRY = vol.Optional(ATTR_CONFIG_ENTRY_ID)
+
+ENTRY_SCHEMA = vol.Schema({_ENTRY: cv.string})
+AUTHORISE_SCHEMA = vol.Schema(
+    {
+        _ENTRY: cv.string,
+        vol.Required(ATTR_LOCK): cv.string,
+        vol.Required(ATTR_AUTHORISATION): _RECORD_TEXT,
+    }
+)
+CONSENT_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required(ATTR_CONSENT): _RECORD_TEXT})
+WITHDRAW_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required(ATTR_WITHDRAWAL): _RECORD_TEXT})
+ENROL_SCHEMA = vol.Schema(
+    {
+        _ENTRY: cv.string,
+        vol.Required(ATTR_LOCK): cv.string,
+        vol.Required(ATTR_USER_ID): cv.string,
+        vol.Required(ATTR_TEMPLATE_ID): cv.string,
+        vol.Required(ATTR_VERIFIED_BY): vol.All(cv.string, vol.Length(min=1, max=64)),
+        vol.Required(ATTR_DOCUMENT): vol.In(DOCUMENT_KINDS),
+        vol.Exclusive(ATTR_TEMPLATE, "capture"): vol.All(
+            cv.string, vol.Length(max=4 * MAX_TEMPLATE_BYTES)
+        ),
+        vol.Exclusive(ATTR_SIMULATED_FINGER, "capture"): vol.All(
+            cv.string, vol.Length(min=1, max=64)
+        ),
+    }
+)
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+# Reasons with their own message; any other is shown through the generic one with its detail.
+_REASONS = frozenset(
+    {
+        "no_consent",
+        "consent_withdrawn",
+        "unknown_station",
+        "wrong_lock",
+        "replayed_template",
+        "stale_epoch",
+        "unsealable_template",
+        "radio_forbidden",
+        "media_refused",
+        "erase_refused",
+        "stale_authorisation",
+        "malformed_record",
+        "bad_signature",
+        "malformed",
+        "oversized",
+        "not_installed",
+        "malformed_key",
+    }
+)
+
+
+def _by_reason(reason: str, detail: str) -> ServiceValidationError:
+    key = f"biometric_{reason}" if reason in _REASONS else "biometric_refused"
+    return _invalid(key, detail=detail)
+
+
+def _refused(err: CredentialError) -> ServiceValidationError:
+    """A library refusal, under its own reason code (no_consent, wrong_lock, ...)."""
+    return _by_reason(err.reason, str(err))
+
+
+def _lock_refused(err: LockRefused) -> ServiceValidationError:
+    """The lock's refusal, under the reason it sent over the radio."""
+    return _by_reason(err.reason, str(err))
+
+
+@contextmanager
+def _explained(*, unreachable: str = "lock_unreachable") -> Iterator[None]:
+    """Refusals by the library or the lock as translated errors; an unreachable lock too."""
+    try:
+        yield
+    except CredentialError as err:
+        raise _refused(err) from err
+    except LockRefused as err:
+        raise _lock_refused(err) from err
+    except DeviceUnreachable as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=unreachable,
+            translation_placeholders={"flat": err.args[0] if err.args else "?"},
+        ) from err
+
+
+def _decode(text: str, what: str) -> bytes:
+    cleaned = "".join(text.split())
+    try:
+        # Standard or URL-safe alphabet, padded or not: what a tenant's app or CLI prints.
+        urlsafe = cleaned.replace("+", "-").replace("/", "_")
+        return base64.urlsafe_b64decode(urlsafe + "=" * (-len(cleaned) % 4))
+    except (binascii.Error, ValueError) as err:
+        raise _invalid("biometric_not_base64", field=what) from err
+
+
+def _biometrics(call: ServiceCall) -> tuple[RentalLockConfigEntry, HubBiometrics]:
+    entry = _entry(call.hass, call)
+    return entry, entry.runtime_data.hub.biometrics
+
+
+def _lock(entry: RentalLockConfigEntry, lock_id: str) -> LockContext:
+    context = entry.runtime_data.hub.context_for_lock_id(lock_id)
+    if context is None:
+        raise _invalid("biometric_unknown_lock", lock=lock_id)
+    return context
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+async def _async_station_keys(call: ServiceCall) -> ServiceResponse:
+    """The station's public keys, for the landlord to authorise it."""
+    station = _biometrics(call)[1].station.known_as()
+    return {
+        "station": station.name,
+        "signing_key": _b64url(station.signing_key.to_bytes()),
+        "sealing_key": _b64url(station.sealing_key.to_bytes()),
+        "key_id": station.signing_key.kid.hex(),
+    }
+
+
+async def _async_authorise(call: ServiceCall) -> ServiceResponse:
+    entry, biometrics = _biometrics(call)
+    context = _lock(entry, call.data[ATTR_LOCK])
+    record = _decode(call.data[ATTR_AUTHORISATION], ATTR_AUTHORISATION)
+    with _explained():
+        authorisation = await biometrics.async_authorise(context, record)
+    return {
+        "flat": context.installation.flat,
+        "lock": authorisation.lock,
+        "building": authorisation.building,
+        "station": authorisation.station.name,
+        "issued_at": authorisation.issued_at,
+    }
+
+
+def _consent_answer(consent: Consent) -> dict[str, Any]:
+    record = consent.record
+    return {
+        "template_id": record.template_id.hex(),
+        "tenant": record.tenant,
+        "lock": record.lock,
+        "purposes": sorted(purpose.value for purpose in record.purposes),
+        "given_at": record.given_at,
+        "withdrawn_at": consent.withdrawn_at,
+    }
+
+
+async def _async_record_consent(call: ServiceCall) -> ServiceResponse:
+    """Any signed-in user may hand in their signed consent; the signature is what counts."""
+    biometrics = _biometrics(call)[1]
+    data = _decode(call.data[ATTR_CONSENT], ATTR_CONSENT)
+    try:
+        consent = await biometrics.async_record_consent(data, call.context.user_id)
+    except CredentialError as err:
+        raise _refused(err) from err
+    return _consent_answer(consent)
+
+
+def _template_id(text: str) -> bytes:
+    try:
+        template_id = bytes.fromhex(text.strip())
+    except ValueError:
+        template_id = b""
+    if len(template_id) != TEMPLATE_ID_LENGTH:
+        raise _invalid("biometric_template_id_not_hex")
+    return template_id
+
+
+def _captured(entry: RentalLockConfigEntry, data: dict[str, Any]) -> bytes:
+    """The template from the station's reader: given, or the simulated reader's scan."""
+    if ATTR_TEMPLATE in data:
+        template = _decode(data[ATTR_TEMPLATE], ATTR_TEMPLATE)
+        if not 1 <= len(template) <= MAX_TEMPLATE_BYTES:
+            raise _invalid("biometric_template_size", limit=str(MAX_TEMPLATE_BYTES))
+        return template
+    path = entry.data[CONF_RADIO_PATH]
+    if ATTR_SIMULATED_FINGER not in data or not is_simulated(path) or get_building(path) is None:
+        raise _invalid("biometric_no_capture")
+    return finger_template(data[ATTR_SIMULATED_FINGER])
+
+
+def _held_answer(held: HeldTemplate, flat: str, path: str | None) -> dict[str, Any]:
+    return {
+        "flat": flat,
+        "template_id": held.template_id,
+        "tenant": held.tenant,
+        "epoch": held.epoch,
+        "channel": held.channel,
+        "path": path,
+        "verified_by": held.verified_by,
+        "document_kind": held.document,
+    }
+
+
+async def _async_enrol(call: ServiceCall) -> ServiceResponse:
+    entry, biometrics = _biometrics(call)
+    context = _lock(entry, call.data[ATTR_LOCK])
+    user = call.data[ATTR_USER_ID]
+    if await call.hass.auth.async_get_user(user) is None:
+        raise _invalid("unknown_user", user_id=user)
+    template_id = _template_id(call.data[ATTR_TEMPLATE_ID])
+    template = _captured(entry, call.data)
+    identity = IdentityCheck(
+        verified_by=call.data[ATTR_VERIFIED_BY], document=call.data[ATTR_DOCUMENT]
+    )
+    try:
+        with _explained():
+            held, receipt = await biometrics.async_enrol(
+                context, template_id=template_id, template=template, user=user, identity=identity
+            )
+    except OSError as err:
+        raise _invalid("biometric_media_unwritable", detail=str(err)) from err
+    path = str(receipt.path) if receipt.path else None
+    return _held_answer(held, context.installation.flat, path)
+
+
+async def _may_withdraw(call: ServiceCall, biometrics: HubBiometrics, data: bytes) -> None:
+    """An administrator, or the user who recorded the consent or was enrolled under it."""
+    user_id = call.context.user_id
+    if user_id is None:
+        return
+    user = await call.hass.auth.async_get_user(user_id)
+    if user is None:
+        raise UnknownUser(context=call.context)
+    if user.is_admin:
+        return
+    try:
+        consent = biometrics.named_consent(data)
+    except CredentialError as err:
+        raise _refused(err) from err
+    held = biometrics.templates.get(consent.record.template_id.hex())
+    if user_id not in (biometrics.consent_user(consent), held.user if held else None):
+        raise Unauthorized(context=call.context)
+
+
+def _confirmation_answer(confirmation: EraseConfirmation | None) -> dict[str, Any] | None:
+    if confirmation is None:
+        return None
+    return {
+        "lock": confirmation.lock,
+        "building": confirmation.building,
+        "template_id": confirmation.template_id.hex(),
+        "held": confirmation.held,
+        "erased_at": confirmation.erased_at,
+    }
+
+
+async def _async_withdraw(call: ServiceCall) -> ServiceResponse:
+    biometrics = _biometrics(call)[1]
+    data = _decode(call.data[ATTR_WITHDRAWAL], ATTR_WITHDRAWAL)
+    await _may_withdraw(call, biometrics, data)
+    with _explained(unreachable="biometric_erase_pending"):
+        consent, confirmation = await biometrics.async_withdraw(data)
+    return {"consent": _consent_answer(consent), "confirmation": _confirmation_answer(confirmation)}
+
+
+def async_setup_biometric_services(hass: HomeAssistant) -> None:
+    """Register the fingerprint actions (record and withdraw are open to tenants)."""
+    for name, handler, schema, admin in (
+        (SERVICE_STATION_KEYS, _async_station_keys, ENTRY_SCHEMA, True),
+        (SERVICE_AUTHORISE_STATION, _async_authorise, AUTHORISE_SCHEMA, True),
+        (SERVICE_RECORD_CONSENT, _async_record_consent, CONSENT_SCHEMA, False),
+        (SERVICE_ENROL, _async_enrol, ENROL_SCHEMA, True),
+        (SERVICE_WITHDRAW, _async_withdraw, WITHDRAW_SCHEMA, False),
+    ):
+        response = (
+            SupportsResponse.ONLY if name == SERVICE_STATION_KEYS else SupportsResponse.OPTIONAL
+        )
+        run = _admin_only(handler) if admin else handler
+        hass.services.async_register(DOMAIN, name, run, schema, supports_response=response)
