@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from buildinghub.biometrics.media import export_bundle
 from buildinghub.biometrics.sealing import EnrollingStation, TemplateBinding, seal_template
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.sealing import SealingKey
-from buildinghub.sim import lock_port
+from buildinghub.sim import landlord, lock_port
 from buildinghub.sim.building import (
     SimulatedBuilding,
     SimulatedFlat,
@@ -80,3 +81,27 @@ def test_a_media_only_building_keeps_its_name_and_policy_across_a_restart(tmp_pa
     biometrics = loaded.flats[0].lock.firmware.biometrics
     assert biometrics is not None
     assert (biometrics.building, biometrics.radio_templates) == ("Simulated building", False)
+
+
+def test_the_landlords_cli_signs_a_station_authorisation_the_lock_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    SimulatedBuilding.create("sim://cli", flats=1).save(tmp_path)
+    station = EnrollingStation("hub-1", SigningKey.generate(), SealingKey.generate())
+    keys = [
+        base64.urlsafe_b64encode(key.public_key.to_bytes()).decode().rstrip("=")
+        for key in (station.signing_key, station.sealing_key)
+    ]
+
+    landlord.main(
+        [
+            *("authorise-station", str(tmp_path), "--flat", "Flat 1A", "--station", "hub-1"),
+            *("--signing-key", keys[0], "--sealing-key", keys[1]),
+        ]
+    )
+
+    printed = capsys.readouterr().out.strip()
+    record = base64.urlsafe_b64decode(printed + "=" * (-len(printed) % 4))
+    lock = SimulatedBuilding.load(tmp_path).flats[0].lock.firmware.biometrics
+    assert lock is not None
+    assert lock.authorise_station(record).station == station.known_as()
