@@ -16,6 +16,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub.biometrics.consent import (
     ConsentRecord,
@@ -36,8 +37,10 @@ from custom_components.rental_lock.const import (
     EVENT_TEMPLATE_ERASED,
 )
 from custom_components.rental_lock.diagnostics import async_get_config_entry_diagnostics
+from tests.blueprints.helpers import async_notifications
 
 from .conftest import DAY, HOUR, IssueGrant, make_resident, settle
+from .test_access_blueprint import _use_blueprint
 
 EVENT = "event.flat_1a_door_access"
 ALL_PURPOSES = frozenset(Purpose)
@@ -584,3 +587,27 @@ async def test_diagnostics_show_the_station_and_templates_without_keys_or_names(
     assert "PRIVATE KEY" not in text
     held = biometrics.templates[template_id.hex()]
     assert held.bundle not in text
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_the_landlord_is_notified_when_a_friends_finger_is_refused(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    tenant: Tenant,
+    issue: IssueGrant,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    landlord = await hass_ws_client(hass)
+    await _use_blueprint(hass, include_refusals=True)
+    user = await make_resident(hass, "Friend")
+    friend = Tenant(building.flats[1], SigningKey.generate(), user, "Fred", tenant.start)
+    await lease(hass, issue, friend.flat, friend.key, friend.user)
+    template_id = os.urandom(16)
+    consent = friend.consent(template_id, lock=tenant.flat.lock_id)
+    await call(hass, "record_consent", {"consent": consent})
+    await enrol(hass, friend, template_id, lock=tenant.flat.lock_id)
+
+    await at_the_door(hass, tenant.flat, "Fred")
+
+    notes = await async_notifications(landlord)
+    assert notes == [("Flat 1A door", "Refused at the door (fingerprint): not enrolled tenant.")]
