@@ -53,12 +53,13 @@ class LockTemplates:
         self._lock = lock
         self._signing_key = signing_key
         self._erase_issuers = tuple(erase_issuers)
+        self._guard = guard if guard is not None else TemplateReplayGuard()
         self._opener = TemplateOpener(
             building=building,
             lock=lock,
             sealing_key=sealing_key,
             stations=stations,
-            guard=guard if guard is not None else TemplateReplayGuard(),
+            guard=self._guard,
         )
         self._templates: dict[bytes, OpenedTemplate] = {}
 
@@ -144,6 +145,7 @@ class LockTemplates:
             command, building=self._building, lock=self._lock, issuers=issuers
         )
         held = self._templates.pop(erase.template_id, None) is not None
+        self._guard.retire(erase.template_id)
         confirmation = EraseConfirmation(
             building=self._building,
             lock=self._lock,

@@ -43,6 +43,7 @@ MAX_TEMPLATE_BYTES: Final = 2048
 MAX_BUNDLE_BYTES: Final = 4096
 _INFO_TAG: Final = "buildinghub-template-v1"
 _BUNDLE: Final = "sealed-template"
+_RETIRED: Final = 2**63  # above any epoch a bundle can carry (signed_record.uint)
 _FIELDS: Final = ("building", "lock", "tenant", "template_id", "epoch", "station", "sealed")
 
 
@@ -163,7 +164,9 @@ class TemplateReplayGuard:
     """The lock's memory of the newest epoch imported per template id.
 
     A template id at an epoch already seen is a replay; an older epoch is stale. Erasing a
-    template does not forget its epoch, so an erased template's old bundle stays refused.
+    template retires its id (retire): every bundle of it is refused from then on, including
+    one that was exported to a medium and never imported, because a withdrawn consent is
+    never given back (a new consent names a new template id).
     """
 
     def __init__(self, newest: Mapping[bytes, int] | None = None) -> None:
@@ -173,8 +176,12 @@ class TemplateReplayGuard:
     def check(self, template_id: bytes, epoch: int) -> None:
         """Refuse a replayed or stale template id/epoch; change nothing."""
         newest = self._newest.get(template_id)
-        if newest is None or epoch > newest:
+        if newest is None or (epoch > newest and newest != _RETIRED):
             return
+        if newest == _RETIRED:
+            raise TemplateReplayed(
+                f"template {template_id.hex()} was erased: enrol under a new consent instead"
+            )
         if epoch == newest:
             raise TemplateReplayed(
                 f"template {template_id.hex()} at epoch {epoch} was already imported"
@@ -187,6 +194,10 @@ class TemplateReplayGuard:
         """Check, then remember epoch as the newest for template_id."""
         self.check(template_id, epoch)
         self._newest[template_id] = epoch
+
+    def retire(self, template_id: bytes) -> None:
+        """The template was erased: refuse every bundle of this id from now on."""
+        self._newest[template_id] = _RETIRED
 
     def snapshot(self) -> dict[bytes, int]:
         """The newest epoch per template id, for the lock's persistent storage."""

@@ -413,3 +413,19 @@ def test_a_renewed_lease_keeps_the_tenants_finger(
     firmware.purge_expired()
 
     assert firmware.fingerprint(finger_template("Tess")).granted
+
+
+def test_an_erased_templates_bundle_still_on_a_stick_is_refused_later(
+    firmware: DoorLockFirmware, landlord: Landlord, station: EnrollingStation, tmp_path: Path
+) -> None:
+    """Consent withdrawn while the exported stick was still in the office drawer."""
+    template_id = os.urandom(16)
+    export_bundle(bundle_for(firmware, station, person="Tess", template_id=template_id), tmp_path)
+    answer = biometrics_of(firmware).erase(erase_command(template_id, station.signing_key))
+    assert answer
+
+    inserted = biometrics_of(firmware).templates.import_from_port(tmp_path)
+
+    assert inserted.imported == ()
+    assert [refusal.reason for refusal in inserted.refused] == ["replayed_template"]
+    assert biometrics_of(firmware).match(finger_template("Tess")) is None
