@@ -611,3 +611,26 @@ async def test_the_landlord_is_notified_when_a_friends_finger_is_refused(
 
     notes = await async_notifications(landlord)
     assert notes == [("Flat 1A door", "Refused at the door (fingerprint): not enrolled tenant.")]
+
+
+async def test_the_options_set_a_media_only_site_and_need_a_media_path(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    flow = await hass.config_entries.options.async_init(init_integration.entry_id)
+
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {CONF_BIOMETRICS_OVER_RADIO: False}
+    )
+    assert result["errors"] == {CONF_MEDIA_PATH: "invalid_media_path"}
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {CONF_BIOMETRICS_OVER_RADIO: False, CONF_MEDIA_PATH: "relative/usb"}
+    )
+    assert result["errors"] == {CONF_MEDIA_PATH: "invalid_media_path"}
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {CONF_BIOMETRICS_OVER_RADIO: False, CONF_MEDIA_PATH: str(tmp_path)}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] == "create_entry"
+    biometrics = init_integration.runtime_data.hub.biometrics
+    assert (biometrics.policy.biometrics_over_radio, biometrics.media_path) == (False, tmp_path)
