@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .errors import Malformed
@@ -14,14 +15,16 @@ DIGEST_LENGTH = 32
 
 
 async def insert_once(connection: AsyncConnection, table: Table, **values: Any) -> bool:
-    """Insert a row keyed by its digest unless it is there; whether it was inserted."""
-    found = await connection.execute(
-        select(table.c.digest).where(table.c.digest == values["digest"])
+    """Insert a row keyed by its digest unless it is there; whether it was inserted.
+
+    ON CONFLICT DO NOTHING: two identical submissions at once store one row and both succeed.
+    """
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=["digest"])
     )
-    if found.first() is not None:
-        return False
-    await connection.execute(insert(table).values(**values))
-    return True
+    result = await connection.execute(statement)
+    return result.rowcount == 1
 
 
 def path_bytes(request: web.Request, name: str, length: int = DIGEST_LENGTH) -> bytes:

@@ -24,7 +24,6 @@ import hashlib
 
 from aiohttp import web
 from sqlalchemy import Table, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from buildinghub.keylog.entries import Role
@@ -85,23 +84,20 @@ async def post_contract(request: web.Request) -> web.Response:
         contract = verify_contract(data)
     verify_parties_in_ledger(request.app, contract)
     terms = contract.terms
-    try:
-        async with request.app[ENGINE].begin() as connection:
-            stored = await insert_once(
-                connection,
-                lease_contracts,
-                digest=contract.digest,
-                landlord=terms.landlord,
-                landlord_kid=terms.landlord_key.kid,
-                tenant=terms.tenant,
-                tenant_kid=terms.tenant_key.kid,
-                building=terms.building,
-                flat=terms.flat,
-                contract=data,
-                stored_at=request.app[SETTINGS].now(),
-            )
-    except IntegrityError:  # the same contract, stored by a concurrent request
-        stored = False
+    async with request.app[ENGINE].begin() as connection:
+        stored = await insert_once(
+            connection,
+            lease_contracts,
+            digest=contract.digest,
+            landlord=terms.landlord,
+            landlord_kid=terms.landlord_key.kid,
+            tenant=terms.tenant,
+            tenant_kid=terms.tenant_key.kid,
+            building=terms.building,
+            flat=terms.flat,
+            contract=data,
+            stored_at=request.app[SETTINGS].now(),
+        )
     return web.json_response({"digest": contract.digest.hex(), "stored": stored})
 
 

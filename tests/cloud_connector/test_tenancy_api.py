@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from buildinghub.credentials.cose_sign import Signature
@@ -261,3 +262,19 @@ async def test_malformed_and_oversized_bodies_are_refused_and_write_nothing(
         assert response.status == 413
         assert (await response.json())["error"] == "too_large"
     assert await row_counts(ledger.site.cloud.engine) == before
+
+
+async def test_the_same_payment_sent_twice_at_once_is_stored_once(
+    ledger: LedgerSite, landlord: Person, tenant: Person
+) -> None:
+    contract = lease(landlord, tenant)
+    await landlord.tenancy(ledger).submit_contract(contract)
+    record = payment(contract, date(2026, 1, 1))
+    sealed = stored_payment(record, tenant.key, tenant.sealing_key.public_key)
+
+    answers = await asyncio.gather(
+        *(tenant.tenancy(ledger).submit_payment(sealed) for _ in range(4))
+    )
+
+    assert sorted(stored for _, stored in answers) == [False, False, False, True]
+    assert (await row_counts(ledger.site.cloud.engine))["rent_payments"] == 1
