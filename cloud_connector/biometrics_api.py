@@ -46,7 +46,8 @@ from buildinghub.credentials.keys import PublicKey
 from buildinghub.keylog.entries import Role
 
 from .app import ENGINE, SETTINGS, _signed_by_hub
-from .errors import Conflict, Forbidden, Malformed, NotFound
+from .errors import Conflict, Forbidden, Malformed, NotFound, Unauthorized
+from .ledger_api import LEDGER
 from .schema import biometric_consents, biometric_withdrawals, sealed_templates
 from .signed_by_key import TENANT, ledger_key, library_refusals, record_field, signed_by_key
 from .stored_records import insert_once, path_bytes
@@ -220,6 +221,22 @@ def _withdrawal_consent(data: bytes) -> bytes:
     return consent
 
 
+def _withdrawing_key(app: web.Application, consent_key: PublicKey, data: bytes) -> PublicKey:
+    """The key that may sign a withdrawal: the consent's own, or, once the tenant rotated it,
+    their active tenant key in the ledger (the same owner hash)."""
+    signer = _signer(data)
+    if signer == consent_key.kid:
+        return consent_key
+    current = ledger_key(app, signer, TENANT)
+    original = app[LEDGER].log.state.key(consent_key.kid)
+    if original is None or original.owner != current.owner:
+        raise Unauthorized(
+            f"the withdrawal is signed by key {signer.hex()}, not by the tenant who consented",
+            reason="bad_signature",
+        )
+    return current.key
+
+
 async def post_withdrawal(request: web.Request) -> web.Response:
     """Record a withdrawal and erase every stored bundle of the template, in one transaction."""
     data = record_field(await request.read(), "withdrawal")
@@ -234,9 +251,13 @@ async def post_withdrawal(request: web.Request) -> web.Response:
         ).one_or_none()
         if row is None:
             raise NotFound(f"no consent {digest.hex()} is stored", reason="unknown_consent")
-        book = ConsentBook(_SignerKey(PublicKey.from_bytes(row.tenant_key)))
+        consent_key = PublicKey.from_bytes(row.tenant_key)
+        keys = {row.tenant: consent_key}
+        book = ConsentBook(keys)
         with library_refusals():
             book.record(bytes(row.record))
+            # The book checks the withdrawal with the tenant's key as the ledger has it now.
+            keys[row.tenant] = _withdrawing_key(request.app, consent_key, data)
             consent = book.withdraw(data)
         template_id = consent.record.template_id
         await _lock_consents(connection, template_id)

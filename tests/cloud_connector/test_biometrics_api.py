@@ -18,7 +18,7 @@ from buildinghub.biometrics.consent import (
 from buildinghub.biometrics.sealing import EnrollingStation, TemplateBinding, seal_template
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.sealing import SealingKey
-from buildinghub.keylog.entries import KeyRegistration, Role
+from buildinghub.keylog.entries import KeyRegistration, Role, rotate_key
 from buildinghub.telemetry.cloud_client import CloudClient, CloudRefused
 from cloud_connector.hubs import create_enrolment
 from cloud_connector.schema import sealed_templates
@@ -168,7 +168,7 @@ async def test_withdrawal_erases_every_bundle_and_the_template_id_takes_no_more(
     assert repeated["erased"] == []
 
 
-async def test_a_withdrawal_signed_by_someone_else_is_refused(
+async def test_a_withdrawal_signed_by_a_key_not_in_the_ledger_is_refused(
     ledger: LedgerSite, tenant: Person, station: EnrollingStation
 ) -> None:
     given = consent(tenant)
@@ -180,7 +180,7 @@ async def test_a_withdrawal_signed_by_someone_else_is_refused(
         ledger, "/v1/biometrics/withdrawals", {"withdrawal": base64.b64encode(forged).decode()}
     )
 
-    assert (status, answer["error"]) == (401, "bad_signature")
+    assert (status, answer["error"]) == (403, "unknown_key")
     assert len(await held(ledger)) == 1
 
 
@@ -222,3 +222,35 @@ async def test_a_hub_of_another_building_gets_no_bundles(
     assert found == {"bundles": []}
     async with ledger.site.session.get(f"{ledger.url}/v1/biometrics/locks/{LOCK}/bundles") as r:
         assert r.status == 401
+
+
+async def test_a_tenant_who_rotated_their_key_withdraws_with_the_new_one(
+    ledger: LedgerSite, tenant: Person, station: EnrollingStation
+) -> None:
+    given = consent(tenant)
+    await consents(tenant, ledger).submit_consent(given)
+    await post_bundle(ledger, bundle(station))
+    new_key = SigningKey.generate()
+    await ledger.anyone.rotate(rotate_key(tenant.key, new_key.public_key, NOW + 1), new_key)
+
+    answer = await consents(tenant, ledger).withdraw(withdrawal(given, new_key))
+
+    assert len(answer["erased"]) == 1
+    assert await held(ledger) == []
+
+
+async def test_another_tenants_ledger_key_cannot_withdraw_a_consent(
+    ledger: LedgerSite, tenant: Person, station: EnrollingStation
+) -> None:
+    given = consent(tenant)
+    await consents(tenant, ledger).submit_consent(given)
+    await post_bundle(ledger, bundle(station))
+    stranger = await register(ledger, person("Bob Stranger", "ZZ999"), Role.TENANT)
+    forged = withdrawal(given, stranger.key)
+
+    status, answer = await post(
+        ledger, "/v1/biometrics/withdrawals", {"withdrawal": base64.b64encode(forged).decode()}
+    )
+
+    assert (status, answer["error"]) == (401, "bad_signature")
+    assert len(await held(ledger)) == 1
