@@ -42,6 +42,7 @@ from .car_park import SimulatedCarPark, start_car_park, stop_car_park
 from .door_lock import SimulatedDoorLock
 from .door_lock_firmware import DoorLockFirmware
 from .lock_port import PORTS_DIRECTORY, PortWatcher, import_from_port, port_directory
+from .lock_sensor import SENSORS_DIRECTORY, SensorWatcher
 from .medium import SIM_SCHEME, Medium, get_medium
 from .meter_bank import MeterBank, start_meters, stop_meters
 from .private_file import write_private
@@ -101,7 +102,7 @@ class SimulatedBuilding:
         self.ports: Path | None = None
         """Where the locks' physical ports are (a directory per flat); watched while running."""
         self._activity_task: asyncio.Task[None] | None = None
-        self._watchers: list[PortWatcher] = []
+        self._watchers: list[PortWatcher | SensorWatcher] = []
 
     # -- making and keeping a building -----------------------------------------------------
 
@@ -292,7 +293,11 @@ class SimulatedBuilding:
             self.medium.join(flat.lock)
             flat.lock.power_on()
         if self.ports is not None and not self._watchers:
-            self._watchers = [PortWatcher(f.lock.firmware, self.port(f)) for f in self.flats]
+            sensors = self.ports.parent / SENSORS_DIRECTORY
+            self._watchers = [
+                *(PortWatcher(f.lock.firmware, self.port(f)) for f in self.flats),
+                *(SensorWatcher(f.lock, port_directory(sensors, f.name)) for f in self.flats),
+            ]
             for watcher in self._watchers:
                 watcher.start()
         if self.activity and self._activity_task is None:
