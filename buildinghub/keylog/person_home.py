@@ -69,8 +69,16 @@ def write_private(path: Path, data: bytes) -> None:
         file.write(data)
 
 
-def create_home(directory: Path, role: Role, name: str, identity_hex: str) -> PersonHome:
-    """Make fresh keys and the profile in directory; refuses to overwrite existing keys."""
+def create_home(
+    directory: Path,
+    role: Role,
+    name: str,
+    identity_hex: str,
+    *,
+    signing_key: SigningKey | None = None,
+) -> PersonHome:
+    """Make fresh keys (or keep the signing key the person already holds, e.g. the key a
+    landlord installed their locks with) and the profile in directory; never overwrites."""
     if not 1 <= len(name) <= 64:
         raise HomeError("the name is 1 to 64 characters")
     try:
@@ -86,7 +94,8 @@ def create_home(directory: Path, role: Role, name: str, identity_hex: str) -> Pe
     existing = [f for f in (SIGNING_FILE, SEALING_FILE, PROFILE_FILE) if (directory / f).exists()]
     if existing:
         raise HomeError(f"{directory} already holds {', '.join(existing)}: keys are never replaced")
-    signing, sealing = SigningKey.generate(), SealingKey.generate()
+    signing = signing_key or SigningKey.generate()
+    sealing = SealingKey.generate()
     write_private(directory / SIGNING_FILE, signing.to_pem())
     write_private(directory / SEALING_FILE, sealing.to_pem())
     profile = {"role": role.value, "name": name, "identity": identity.hex()}
