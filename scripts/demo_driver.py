@@ -66,6 +66,7 @@ PASSWORD = "demo-building"  # noqa: S105 - the demo's published login, printed f
 DEMO_USER_FLAT = "Flat 1A"
 DEMO_USER_BAY = "Bay P1"
 CLOUD_PORT = 8470
+WITNESS_PORT = 8481
 CLOUD = f"http://127.0.0.1:{CLOUD_PORT}"
 CLOUD_BUILDING = "Building Hub demo"
 # Opening balances (cents) and the reminder threshold: 1B is low from the start.
@@ -138,7 +139,7 @@ def prepare(config: Path) -> None:
 
 
 def _refuse_busy_port() -> None:
-    for port in (PORT, CLOUD_PORT):
+    for port in (PORT, CLOUD_PORT, WITNESS_PORT):
         with socket.socket() as probe:
             probe.settimeout(1)
             if probe.connect_ex(("127.0.0.1", port)) == 0:
