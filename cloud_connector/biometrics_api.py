@@ -27,7 +27,6 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import cbor2
 from aiohttp import web
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,6 +37,7 @@ from buildinghub.biometrics.consent import (
     Consent,
     ConsentBook,
     Purpose,
+    read_withdrawal,
 )
 from buildinghub.biometrics.errors import NoConsent
 from buildinghub.biometrics.sealing import SealedBundle, read_bundle
@@ -46,7 +46,7 @@ from buildinghub.credentials.keys import PublicKey
 from buildinghub.keylog.entries import Role
 
 from .app import ENGINE, SETTINGS, _signed_by_hub
-from .errors import Conflict, Forbidden, Malformed, NotFound, Unauthorized
+from .errors import Conflict, Forbidden, NotFound, Unauthorized
 from .ledger_api import LEDGER
 from .schema import biometric_consents, biometric_withdrawals, sealed_templates
 from .signed_by_key import TENANT, ledger_key, library_refusals, record_field, signed_by_key
@@ -207,20 +207,6 @@ async def lock_bundles(request: web.Request) -> web.Response:
     return web.json_response({"bundles": bundles})
 
 
-def _withdrawal_consent(data: bytes) -> bytes:
-    """The consent digest a withdrawal names, peeked WITHOUT trusting it (the book verifies)."""
-    with library_refusals():
-        payload = decode_sign1(data, max_size=MAX_CONSENT_BYTES).payload
-    try:
-        fields = cbor2.loads(payload)
-    except (cbor2.CBORDecodeError, ValueError):
-        fields = None
-    consent = fields.get("consent") if isinstance(fields, dict) else None
-    if not isinstance(consent, bytes) or len(consent) != 32:
-        raise Malformed("withdrawal: not a consent withdrawal naming a consent digest")
-    return consent
-
-
 def _withdrawing_key(app: web.Application, consent_key: PublicKey, data: bytes) -> PublicKey:
     """The key that may sign a withdrawal: the consent's own, or, once the tenant rotated it,
     their active tenant key in the ledger (the same owner hash)."""
@@ -240,7 +226,8 @@ def _withdrawing_key(app: web.Application, consent_key: PublicKey, data: bytes) 
 async def post_withdrawal(request: web.Request) -> web.Response:
     """Record a withdrawal and erase every stored bundle of the template, in one transaction."""
     data = record_field(await request.read(), "withdrawal")
-    digest = _withdrawal_consent(data)
+    with library_refusals():
+        digest = read_withdrawal(data).consent
     async with request.app[ENGINE].begin() as connection:
         row = (
             await connection.execute(

@@ -34,6 +34,7 @@ from buildinghub.keylog.person_home import (
     open_home,
     write_private,
 )
+from buildinghub.keylog.person_ledger import ProvenKeys, fetch_trust, load_trust, save_trust
 from buildinghub.telemetry.cloud_client import CloudClient, CloudRefused, CloudUnavailable
 
 from . import cloud_commands
@@ -68,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     command("show", "print your public profile and keys")
     register = command("register", "register your key in the cloud's key ledger", cloud)
     register.add_argument("--hub-key", type=Path, help="landlords: the vouching hub's key file")
+    trust = command("trust-ledger", "pin the key ledger's log key and witnesses you trust", cloud)
+    trust.add_argument("--witness", action="append", required=True, help="a witness's URL")
+    trust.add_argument("--quorum", type=int, help="cosignatures needed (default: all)")
     enrol = command("enrol-hub", "property manager: make and enrol a hub key that vouches", cloud)
     enrol.add_argument("--hub-key", type=Path, required=True, help="where the hub key is kept")
     enrol.add_argument("--token", required=True, help="from python -m cloud_connector enrol")
@@ -212,14 +216,27 @@ async def _online(args: argparse.Namespace, session: aiohttp.ClientSession) -> A
             return await cloud_commands.request_credit(
                 home, client, tenant=args.tenant, valid_for=args.valid_for, now=now
             )
+        case "trust-ledger":
+            quorum = len(args.witness) if args.quorum is None else args.quorum
+            trust = await fetch_trust(session, args.cloud, args.witness, quorum)
+            save_trust(home.directory, trust)
+            return trust.to_json()
         case "answer-credit":
             contracts = [_contract(path) for path in args.contract]
             return await cloud_commands.answer_credit(
-                home, client, contracts, only=args.request, now=now
+                home, client, _proven(args, session, home), contracts, only=args.request, now=now
             )
         case "read-credit":
-            return await cloud_commands.read_credit(home, client, args.request)
+            keys = _proven(args, session, home)
+            return await cloud_commands.read_credit(home, client, keys, args.request)
     return None
+
+
+def _proven(
+    args: argparse.Namespace, session: aiohttp.ClientSession, home: PersonHome
+) -> ProvenKeys:
+    ledger = LedgerClient(session, args.cloud)
+    return ProvenKeys(ledger, home.directory, load_trust(home.directory))
 
 
 async def _payments(home: PersonHome, client: TenancyClient, contract: SignedContract) -> Any:

@@ -1,7 +1,8 @@
 """The people's client of the cloud's tenancy record: contracts, payments, inspections, credit.
 
 Records are signed (and payments and credit answers sealed) on the person's machine; the cloud
-only stores and hands them back. Keys of the other party are looked up in the key ledger.
+only stores and hands them back. The other party's key comes from the key ledger, proven
+(keylog.person_ledger), never from these answers.
 """
 
 from __future__ import annotations
@@ -9,18 +10,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 
-from buildinghub.credentials.keys import PublicKey
-from buildinghub.keylog.entries import (
-    KeyRegistration,
-    KeyRevocation,
-    KeyRotation,
-    Role,
-    decode_entry,
-)
 from buildinghub.keylog.key_client import KeyClient
-from buildinghub.telemetry.cloud_client import CloudRefused
-
-from .errors import TenancyRefused
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,27 +107,3 @@ class TenancyClient:
         return StoredAnswer(
             _b64(data["request"]), bytes.fromhex(str(data["tenant_kid"])), _b64(data["sealed"])
         )
-
-    async def ledger_key(self, kid: bytes, role: Role) -> PublicKey:
-        """The active key with this id and role, as the key ledger's entries show it.
-
-        Reads the entries the ledger returns for the key; it does not check their inclusion
-        proofs against a witnessed checkpoint (a hub's LedgerMirror does that).
-        """
-        try:
-            data = await self._client.call("GET", f"/v1/ledger/keys/{kid.hex()}")
-        except CloudRefused as err:
-            raise TenancyRefused(f"key {kid.hex()} is not in the key ledger: {err}") from None
-        key: PublicKey | None = None
-        for item in data["entries"]:
-            entry = decode_entry(_b64(item["entry"]))
-            match entry:
-                case KeyRegistration() if entry.key.kid == kid and entry.role is role:
-                    key = entry.key
-                case KeyRevocation() if entry.kid == kid:
-                    raise TenancyRefused(f"key {kid.hex()} was revoked: {entry.reason}")
-                case KeyRotation() if entry.old == kid:
-                    raise TenancyRefused(f"key {kid.hex()} was replaced by a newer key")
-        if key is None:
-            raise TenancyRefused(f"key {kid.hex()} is not a {role.value} key in the ledger")
-        return key

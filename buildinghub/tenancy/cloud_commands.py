@@ -15,6 +15,7 @@ from buildinghub.keylog.atomic_file import write_atomically
 from buildinghub.keylog.client import LedgerClient
 from buildinghub.keylog.entries import KeyRegistration, Role
 from buildinghub.keylog.person_home import PersonHome
+from buildinghub.keylog.person_ledger import ProvenKeys
 
 from .client import TenancyClient
 from .contract import SignedContract
@@ -115,6 +116,7 @@ async def request_credit(
 async def answer_credit(
     home: PersonHome,
     client: TenancyClient,
+    keys: ProvenKeys,
     contracts: list[SignedContract],
     *,
     only: str | None,
@@ -146,7 +148,7 @@ async def answer_credit(
     book = CreditRequestBook()
     for item in pending:
         named = credit_request_key(item.request)
-        landlord_key = await client.ledger_key(named.kid, Role.LANDLORD)
+        landlord_key = await keys.key(named.kid, Role.LANDLORD)
         request, _ = verify_credit_request(item.request, landlord_key=landlord_key)
         sealed = answer_credit_request(
             item.request,
@@ -168,7 +170,9 @@ async def answer_credit(
     return answered
 
 
-async def read_credit(home: PersonHome, client: TenancyClient, request_id: str) -> dict[str, Any]:
+async def read_credit(
+    home: PersonHome, client: TenancyClient, keys: ProvenKeys, request_id: str
+) -> dict[str, Any]:
     """Open the answer to this landlord's own request and summarise the verified file."""
     home.require(Role.LANDLORD)
     path = home.directory / REQUESTS_DIRECTORY / f"{request_id}.cbor"
@@ -177,7 +181,7 @@ async def read_credit(home: PersonHome, client: TenancyClient, request_id: str) 
     answer = await client.credit_answer(request_id)
     if answer.request != path.read_bytes():
         raise TenancyRefused("the cloud answered with another request than the one kept here")
-    tenant_key = await client.ledger_key(answer.tenant_kid, Role.TENANT)
+    tenant_key = await keys.key(answer.tenant_kid, Role.TENANT)
     credit = open_credit_answer(
         answer.sealed,
         request_data=answer.request,

@@ -19,11 +19,13 @@ from pathlib import Path
 import pytest
 
 from buildinghub.biometrics.__main__ import main as biometrics
+from buildinghub.credentials import SigningKey
 from buildinghub.credentials.grant import GrantKind, decode_grant
 from buildinghub.keylog.identity import identity_lookup_hash
 from buildinghub.tenancy.__main__ import main
 from buildinghub.tenancy.contract import check_lease_grant, verify_contract
 from cloud_connector.__main__ import main as cloud_main
+from tests.ledger_site import ORIGIN, witness_process
 
 SALT = b"elm court pepper, 32 bytes long!"
 
@@ -32,6 +34,7 @@ SALT = b"elm court pepper, 32 bytes long!"
 class Cloud:
     url: str
     db: str
+    witness: str
 
 
 def _free_port() -> int:
@@ -40,28 +43,49 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _listening(process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert "listening" in line, line
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(10)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 @pytest.fixture
-def cloud(tmp_path: Path, socket_enabled: None) -> Iterator[Cloud]:
-    port = _free_port()
-    db = f"sqlite:///{tmp_path / 'cloud.db'}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cloud_connector", "serve", "--db", db, "--port", str(port),
-         "--key", str(tmp_path / "cloud.pem"), "--ledger-key", str(tmp_path / "ledger.pem")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+def cloud(
+    tmp_path: Path, socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Cloud]:
+    """The connector with its key ledger, cosigned by one witness, each its own process."""
+    capsys.readouterr()
+    assert cloud_main(["ledger-public-key", "--ledger-key", str(tmp_path / "ledger.pem")]) == 0
+    log_key = capsys.readouterr().out.strip()
+    witness_port, port = _free_port(), _free_port()
+    witness_url = f"http://127.0.0.1:{witness_port}"
+    witness = witness_process(tmp_path, 0, log_key, witness_port)
+    processes = [witness]
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "listening" in line, line
-        yield Cloud(f"http://127.0.0.1:{port}", db)
+        _listening(witness)
+        db = f"sqlite:///{tmp_path / 'cloud.db'}"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "cloud_connector", "serve", "--db", db, "--port", str(port),
+             "--key", str(tmp_path / "cloud.pem"), "--ledger-key", str(tmp_path / "ledger.pem"),
+             "--ledger-origin", ORIGIN, "--witness", witness_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        processes.append(server)
+        _listening(server)
+        yield Cloud(f"http://127.0.0.1:{port}", db, witness_url)
     finally:
-        process.terminate()
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
+        for process in processes:
+            _stop(process)
 
 
 class Person:
@@ -113,6 +137,10 @@ def people(tmp_path: Path, cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> 
     found["landlord"].ok("register", "--hub-key", hub, cloud=True)
     found["next"].ok("register", "--hub-key", hub, cloud=True)
     found["tenant"].ok("register", cloud=True)
+    for each in found.values():
+        trusted = each.ok("trust-ledger", "--witness", cloud.witness, cloud=True)
+        assert isinstance(trusted, dict)
+        assert trusted["quorum"] == 1
     return found
 
 
@@ -237,7 +265,8 @@ def test_a_second_landlord_cannot_read_the_credit_file(
 
     assert code == 2
     assert "not_the_requester" in err
-    assert asker.ok("read-credit", "--request", request_id, cloud=True)
+    first = asker.ok("read-credit", "--request", request_id, cloud=True)
+    assert asker.ok("read-credit", "--request", request_id, cloud=True) == first
 
 
 def test_bad_input_is_refused_with_status_2_and_writes_nothing(
@@ -271,6 +300,10 @@ def test_bad_input_is_refused_with_status_2_and_writes_nothing(
     assert not (tmp_path / "bad.doc").exists()
     assert tenant.ok("payments", "--contract", str(contract), cloud=True) == []
     assert not (landlord.home / "credit-requests").exists()
+    (landlord.home / "ledger.json").unlink()
+    code, _, err = landlord.run("read-credit", "--request", "00" * 32, cloud=True)
+    assert code == 2
+    assert "run trust-ledger" in err
 
 
 def test_keys_are_private_files_and_only_public_keys_are_printed(
@@ -316,3 +349,26 @@ def test_a_tenant_consents_and_withdraws_from_the_command_line(
     assert withdrawn["cloud"]["erased"] == []
     assert after["withdrawn"] is True
     assert biometrics(["consent", "--lock", "elm-1a-door", *common]) == 2
+
+
+def test_a_landlord_key_not_vouched_for_by_the_pinned_witnesses_is_not_trusted(
+    people: dict[str, Person], tmp_path: Path
+) -> None:
+    tenant, asker = people["tenant"], people["next"]
+    contract = agree_lease(people, tmp_path)
+    asked = asker.ok("request-credit", "--tenant", "Ada Tenant", cloud=True)
+    assert isinstance(asked, dict)
+    pinned = tenant.home / "ledger.json"
+    trust = json.loads(pinned.read_text())
+    trust["witnesses"][0]["key"] = base64.b64encode(
+        SigningKey.generate().public_key.to_bytes()
+    ).decode()
+    pinned.write_text(json.dumps(trust))
+
+    code, _, err = tenant.run("answer-credit", "--contract", str(contract), cloud=True)
+
+    assert code == 2
+    assert "cosign" in err or "quorum" in err
+    code, _, err = asker.run("read-credit", "--request", asked["request_id"], cloud=True)
+    assert code == 2
+    assert "not_answered" in err
