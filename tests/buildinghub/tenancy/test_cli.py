@@ -37,10 +37,16 @@ class Cloud:
     witness: str
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports (all probes held open together, so no port comes twice)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def _listening(process: subprocess.Popen[str]) -> None:
@@ -64,7 +70,7 @@ def cloud(
     capsys.readouterr()
     assert cloud_main(["ledger-public-key", "--ledger-key", str(tmp_path / "ledger.pem")]) == 0
     log_key = capsys.readouterr().out.strip()
-    witness_port, port = _free_port(), _free_port()
+    witness_port, port = _free_ports(2)
     witness_url = f"http://127.0.0.1:{witness_port}"
     witness = witness_process(tmp_path, 0, log_key, witness_port)
     processes = [witness]
