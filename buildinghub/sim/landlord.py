@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         except HomeError as err:
             parser.exit(2, f"error: {err}\n")
-        print(json.dumps(made.public()))
+        print(json.dumps(made.public(), indent=2))
         return
     station = KnownStation(args.station, args.signing_key, args.sealing_key)
     record = building.authorise_station(building.flat(args.flat), station, int(time.time()))
