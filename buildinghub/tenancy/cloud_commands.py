@@ -6,6 +6,7 @@ everything it can before anything leaves the machine, and returns what to print.
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from datetime import date
@@ -73,9 +74,16 @@ async def pay(
     )
     # Check it as the reader will before it leaves the machine.
     data = stored_payment(record, home.signing_key, home.sealing_key.public_key)
-    open_payment(read_stored_payment(data, contract), home.sealing_key, contract)
+    _, signed = open_payment(read_stored_payment(data, contract), home.sealing_key, contract)
     digest, stored = await client.submit_payment(data)
-    return {"payment": digest, "stored": stored, "due": due.isoformat(), "amount": amount}
+    return {
+        "payment": digest,
+        "stored": stored,
+        "due": due.isoformat(),
+        "amount": amount,
+        # The signed record (not sealed) for the landlord's hub: rental_lock.record_payment.
+        "record": base64.b64encode(signed).decode(),
+    }
 
 
 async def payments(

@@ -24,6 +24,7 @@ from buildinghub.credentials.grant import GrantKind, decode_grant
 from buildinghub.keylog.identity import identity_lookup_hash
 from buildinghub.tenancy.__main__ import main
 from buildinghub.tenancy.contract import check_lease_grant, verify_contract
+from buildinghub.tenancy.rent import verify_payment
 from cloud_connector.__main__ import main as cloud_main
 from tests.ledger_site import ORIGIN, witness_process
 
@@ -223,11 +224,14 @@ def test_a_landlord_and_a_tenant_do_the_whole_tenancy_flow_from_their_own_machin
         ("2026-01-01", "SEPA-JAN", "1767225600"),
         ("2026-02-01", "SEPA-FEB", "1770076800"),
     )
+    records = []
     for due, reference, paid_at in (paid_on_time, paid_two_days_late):
-        tenant.ok(
+        receipt = tenant.ok(
             "pay", "--contract", str(contract), "--due", due, "--amount", "95000",
             "--reference", reference, "--paid-at", paid_at, cloud=True,
         )  # fmt: skip
+        assert isinstance(receipt, dict)
+        records.append(base64.b64decode(receipt["record"]))
     inspect_move_out(people, tmp_path, contract)
 
     asked = asker.ok("request-credit", "--tenant", "Ada Tenant", cloud=True)
@@ -239,6 +243,9 @@ def test_a_landlord_and_a_tenant_do_the_whole_tenancy_flow_from_their_own_machin
     lease = decode_grant(base64.urlsafe_b64decode(grant["grant"]))
     assert lease.grant.kind is GrantKind.LEASE
     check_lease_grant(lease.grant, verify_contract(contract.read_bytes()))
+    # What the tenant hands the landlord's hub (rental_lock.record_payment) verifies there.
+    signed_contract = verify_contract(contract.read_bytes())
+    assert [verify_payment(r, signed_contract).on_time for r in records] == [True, False]
     paid = tenant.ok("payments", "--contract", str(contract), cloud=True)
     assert isinstance(paid, list)
     assert [p["reference"] for p in paid] == ["SEPA-JAN", "SEPA-FEB"]
