@@ -9,6 +9,7 @@ only to seal it and never stored: the hub keeps the sealed bundle, which only th
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -38,9 +39,11 @@ from buildinghub.biometrics.station import (
     read_authorisation,
     verify_authorisation,
 )
-from buildinghub.credentials import PublicKey, SigningKey
+from buildinghub.credentials import CredentialError, PublicKey, SigningKey
 from buildinghub.credentials.sealing import SealingKey
+from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.door_lock_templates import LockTemplateLink
+from buildinghub.radio.errors import DeviceUnreachable
 
 from .const import CONF_BIOMETRICS_OVER_RADIO, CONF_MEDIA_PATH, DOMAIN, EVENT_TEMPLATE_ERASED
 
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
 
     from .hub import LockContext, RentalHub
 
+_LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
 
 
@@ -132,6 +136,7 @@ class HubBiometrics:
         self._withdrawals: list[str] = []
         self._consent_users: dict[str, str] = {}
         self._epochs: dict[str, int] = {}
+        self._pending_erasures: dict[str, str] = {}
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.biometrics", private=True
         )
@@ -154,6 +159,7 @@ class HubBiometrics:
         self._withdrawals = list(stored["withdrawals"])
         self._consent_users = dict(stored["consent_users"])
         self._epochs = dict(stored["epochs"])
+        self._pending_erasures = dict(stored.get("pending_erasures", {}))
         self.templates = {k: HeldTemplate(**v) for k, v in stored["templates"].items()}
         self.tenant_keys.pinned = {
             tenant: PublicKey.from_bytes(base64.b64decode(key))
@@ -179,6 +185,7 @@ class HubBiometrics:
                 "withdrawals": self._withdrawals,
                 "consent_users": self._consent_users,
                 "epochs": self._epochs,
+                "pending_erasures": self._pending_erasures,
                 "tenant_keys": {t: _b64(k.to_bytes()) for t, k in self.tenant_keys.pinned.items()},
                 "templates": {k: asdict(v) for k, v in self.templates.items()},
             }
@@ -308,21 +315,44 @@ class HubBiometrics:
     async def async_withdraw(self, data: bytes) -> tuple[Consent, EraseConfirmation | None]:
         """Apply a signed withdrawal: erase the hub's copy, have the lock erase and confirm.
 
-        The withdrawal and the hub's erasure are kept even when the lock cannot be reached;
-        calling again with the same withdrawal retries the lock.
+        The withdrawal and the hub's erasure are kept even when the lock cannot be reached:
+        the lock's erasure stays pending and is retried with every purge (and whenever the
+        same withdrawal is handed in again). No confirmation (None) when the lock is not one
+        this hub's station was authorised for: it never got a template from this hub.
         """
         consent = self.consents.withdraw(data)
         if _b64(data) not in self._withdrawals:
             self._withdrawals.append(_b64(data))
-        template_id = consent.record.template_id
-        self.templates.pop(template_id.hex(), None)
-        await self.async_save()
+        self.templates.pop(consent.record.template_id.hex(), None)
         context = self.hub.context_for_lock_id(consent.record.lock)
-        if context is None:
+        if context is None or context.ieee not in self.authorisations:
+            await self.async_save()
             return consent, None
+        self._pending_erasures[consent.digest.hex()] = consent.record.lock
+        await self.async_save()
+        return consent, await self._async_erase_at_lock(context, consent)
+
+    async def async_retry_erasures(self) -> int:
+        """Erase at the locks what withdrawals left pending; returns how many are still pending."""
+        for digest, lock in list(self._pending_erasures.items()):
+            consent = self.consents.get(bytes.fromhex(digest))
+            context = self.hub.context_for_lock_id(lock)
+            if consent is None or context is None:
+                continue
+            try:
+                await self._async_erase_at_lock(context, consent)
+            except (LockRefused, DeviceUnreachable, CredentialError) as err:
+                _LOGGER.info("Erasure at %s still pending: %s", context.installation.flat, err)
+        return len(self._pending_erasures)
+
+    async def _async_erase_at_lock(
+        self, context: LockContext, consent: Consent
+    ) -> EraseConfirmation:
         confirmation = await self._link(context).erase_template(
             self._erase_command(context, consent)
         )
+        self._pending_erasures.pop(consent.digest.hex(), None)
+        await self.async_save()
         self.hass.bus.async_fire(
             EVENT_TEMPLATE_ERASED,
             {
@@ -333,7 +363,7 @@ class HubBiometrics:
                 "erased_at": confirmation.erased_at,
             },
         )
-        return consent, confirmation
+        return confirmation
 
     def _erase_command(self, context: LockContext, consent: Consent) -> bytes:
         record = self.authorisations.get(context.ieee)
@@ -355,7 +385,9 @@ class HubBiometrics:
     # -- expiry ----------------------------------------------------------------------------
 
     async def async_purge(self, expired: list[HeldGrant]) -> list[str]:
-        """Drop the bundles of tenants whose every grant on that lock has now expired (R6)."""
+        """Drop the bundles of tenants whose every grant on that lock has now expired (R6),
+        and retry the erasures withdrawals left pending at unreachable locks."""
+        await self.async_retry_erasures()
         remaining = {(held.lock, held.signed.grant.subject) for held in self.hub.book}
         ended = {(held.lock, held.signed.grant.subject) for held in expired} - remaining
         dropped = [
@@ -378,6 +410,7 @@ class HubBiometrics:
             "biometrics_over_radio": self.policy.biometrics_over_radio,
             "media_path_set": self.media_path is not None,
             "authorised_locks": sorted(self.authorisations),
+            "pending_erasures": len(self._pending_erasures),
             "consents": [
                 {
                     "template_id": consent.record.template_id.hex(),

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, Event, HomeAssistant
-from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
@@ -634,3 +634,32 @@ async def test_the_options_set_a_media_only_site_and_need_a_media_path(
     assert result["type"] == "create_entry"
     biometrics = init_integration.runtime_data.hub.biometrics
     assert (biometrics.policy.biometrics_over_radio, biometrics.media_path) == (False, tmp_path)
+
+
+async def test_a_withdrawal_while_the_lock_is_offline_erases_it_once_the_lock_is_back(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    building: SimulatedBuilding,
+    tenant: Tenant,
+) -> None:
+    template_id, consent = await consented_and_enrolled(hass, tenant)
+    erased: list[Event] = []
+    hass.bus.async_listen(EVENT_TEMPLATE_ERASED, erased.append)
+    building.medium.set_online(tenant.flat.lock.ieee, False)
+
+    with pytest.raises(HomeAssistantError) as caught:
+        await call(
+            hass, "withdraw_consent", {"withdrawal": tenant.withdrawal(consent, template_id)}
+        )
+
+    assert caught.value.translation_key == "biometric_erase_pending"
+    assert init_integration.runtime_data.hub.biometrics.templates == {}  # the hub's copy is gone
+    assert lock_templates(tenant.flat) == {template_id}
+    building.medium.set_online(tenant.flat.lock.ieee, True)
+    await call(hass, "purge_expired", {})
+    await hass.async_block_till_done()
+
+    assert lock_templates(tenant.flat) == frozenset()
+    assert [(event.data["template_id"], event.data["held"]) for event in erased] == [
+        (template_id.hex(), True)
+    ]
