@@ -161,10 +161,15 @@ def _biometrics(call: ServiceCall) -> tuple[RentalLockConfigEntry, HubBiometrics
     return entry, entry.runtime_data.hub.biometrics
 
 
-def _lock(entry: RentalLockConfigEntry, lock_id: str) -> LockContext:
-    context = entry.runtime_data.hub.context_for_lock_id(lock_id)
+def _lock(entry: RentalLockConfigEntry, name: str) -> LockContext:
+    """The lock by its id (door-01), or by the flat it guards (Flat 1A)."""
+    hub = entry.runtime_data.hub
+    context = hub.context_for_lock_id(name)
+    flats = [c for c in hub.locks.values() if c.installation.flat.casefold() == name.casefold()]
+    if context is None and len(flats) == 1:
+        context = flats[0]
     if context is None:
-        raise _invalid("biometric_unknown_lock", lock=lock_id)
+        raise _invalid("biometric_unknown_lock", lock=name)
     return context
 
 

@@ -196,7 +196,7 @@ async def test_the_tenant_consents_the_admin_enrols_and_her_finger_opens(
     consent = tenant.consent(template_id)
 
     recorded = await call(hass, "record_consent", {"consent": consent}, user=tenant.user)
-    enrolled = await enrol(hass, tenant, template_id)
+    enrolled = await enrol(hass, tenant, template_id, lock="Flat 1A")  # or its id, door-01
     shown = await at_the_door(hass, tenant.flat, "Tess")
 
     assert recorded == {
