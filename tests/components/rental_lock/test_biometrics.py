@@ -143,14 +143,21 @@ async def enrol(
         "simulated_finger": tenant.person,
         **extra,
     }
+    data = {key: value for key, value in data.items() if value is not None}
     return await call(hass, "enrol_fingerprint", data)
 
 
-async def consented_and_enrolled(hass: HomeAssistant, tenant: Tenant) -> tuple[bytes, str]:
-    """The tenant hands in a consent for a new template; the admin enrols her finger by it."""
+async def consented(hass: HomeAssistant, tenant: Tenant) -> tuple[bytes, str]:
+    """The tenant hands in a consent for a new template id; returns the id and the consent."""
     template_id = os.urandom(16)
     consent = tenant.consent(template_id)
     await call(hass, "record_consent", {"consent": consent}, user=tenant.user)
+    return template_id, consent
+
+
+async def consented_and_enrolled(hass: HomeAssistant, tenant: Tenant) -> tuple[bytes, str]:
+    """The tenant consents; the admin enrols her finger by that consent."""
+    template_id, consent = await consented(hass, tenant)
     await enrol(hass, tenant, template_id)
     return template_id, consent
 
@@ -358,6 +365,25 @@ async def test_garbage_is_refused_clearly(hass: HomeAssistant, tenant: Tenant) -
     with pytest.raises(ServiceValidationError) as caught:
         await enrol(hass, tenant, os.urandom(16), lock="door-99")
     assert caught.value.translation_key == "biometric_unknown_lock"
+    assert (
+        await refused(
+            hass,
+            "enrol_fingerprint",
+            {
+                "lock": tenant.flat.lock_id,
+                "user_id": tenant.user.id,
+                "template_id": "not-hex",
+                "verified_by": "Ana (landlord)",
+                "document_kind": "passport",
+                "simulated_finger": "Tess",
+            },
+        )
+        == "biometric_template_id_not_hex"
+    )
+    with pytest.raises(ServiceValidationError) as caught:
+        await enrol(hass, tenant, os.urandom(16), template="", simulated_finger=None)
+    assert caught.value.translation_key == "biometric_template_size"
+    assert lock_templates(tenant.flat) == frozenset()
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -663,3 +689,30 @@ async def test_a_withdrawal_while_the_lock_is_offline_erases_it_once_the_lock_is
     assert [(event.data["template_id"], event.data["held"]) for event in erased] == [
         (template_id.hex(), True)
     ]
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_a_template_from_a_real_reader_is_given_as_base64(
+    hass: HomeAssistant, tenant: Tenant
+) -> None:
+    template_id, _ = await consented(hass, tenant)
+    scan = base64.b64encode(finger_template("Tess")).decode()  # the reader's software output
+
+    enrolled = await enrol(hass, tenant, template_id, template=scan, simulated_finger=None)
+    shown = await at_the_door(hass, tenant.flat, "Tess")
+
+    assert enrolled["epoch"] == 1
+    assert shown["event_type"] == "access_granted"
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_an_enrolment_without_a_capture_is_refused(
+    hass: HomeAssistant, tenant: Tenant
+) -> None:
+    template_id, _ = await consented(hass, tenant)
+
+    with pytest.raises(ServiceValidationError) as caught:
+        await enrol(hass, tenant, template_id, simulated_finger=None)
+
+    assert caught.value.translation_key == "biometric_no_capture"
+    assert lock_templates(tenant.flat) == frozenset()
