@@ -21,6 +21,7 @@ from homeassistant.helpers.storage import Store
 
 from buildinghub.biometrics.consent import Consent, ConsentBook, Purpose, read_withdrawal
 from buildinghub.biometrics.delivery import (
+    Channel,
     DeliveryReceipt,
     SitePolicy,
     deliver_with_consent,
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
+# A lock's answer to a bundle it already opened (or a newer epoch of it).
+_ALREADY_HELD = frozenset({"replayed_template", "stale_epoch"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,6 +214,36 @@ class HubBiometrics:
         self.authorisations[context.ieee] = record
         await self.async_save()
         return authorisation
+
+    async def async_sync_lock(self, context: LockContext) -> None:
+        """Bring a lock that lost its memory back in step: the station's authorisation, then
+        the sealed bundles sent to it by radio (a lock that still holds one refuses it as a
+        replay, which is what in step means; bundles on media are carried again by hand)."""
+        record = self.authorisations.get(context.ieee)
+        if record is None:
+            return
+        link = self._link(context)
+        bundles = [
+            held
+            for held in self.templates.values()
+            if held.lock == context.ieee and held.channel == Channel.RADIO
+        ]
+        try:
+            await link.authorise_station(record)
+            for held in bundles:
+                await self._async_resend(link, held)
+        except (LockRefused, DeviceUnreachable, CredentialError) as err:
+            _LOGGER.warning(
+                "Could not bring fingerprints to %s: %s", context.installation.flat, err
+            )
+
+    async def _async_resend(self, link: LockTemplateLink, held: HeldTemplate) -> None:
+        lock = self.hub.locks[held.lock].installation.lock_id
+        try:
+            await link.send_template(lock, base64.b64decode(held.bundle))
+        except LockRefused as err:
+            if err.reason not in _ALREADY_HELD:
+                raise
 
     # -- consent ---------------------------------------------------------------------------
 

@@ -190,6 +190,7 @@ class RentalHub:
                 await context.client.install_grant(held.signed)
             except (LockRefused, DeviceUnreachable) as err:
                 _LOGGER.warning("Could not bring a grant to %s: %s", context.installation.flat, err)
+        await self.biometrics.async_sync_lock(context)
 
     # -- grants ----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from buildinghub.biometrics.consent import (
 from buildinghub.biometrics.sealing import KnownStation
 from buildinghub.credentials import GrantKind, PublicKey, SigningKey
 from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
+from buildinghub.sim.door_lock_biometrics import LockBiometrics
 from buildinghub.sim.fingers import finger_template
 from custom_components.rental_lock.const import (
     CONF_BIOMETRICS_OVER_RADIO,
@@ -716,3 +717,25 @@ async def test_an_enrolment_without_a_capture_is_refused(
 
     assert caught.value.translation_key == "biometric_no_capture"
     assert lock_templates(tenant.flat) == frozenset()
+
+
+async def test_a_lock_that_lost_its_memory_gets_the_station_and_templates_back_at_start(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tenant: Tenant
+) -> None:
+    await consented_and_enrolled(hass, tenant)
+    firmware = tenant.flat.lock.firmware
+    assert firmware.installation is not None
+    firmware.biometrics = LockBiometrics(  # a power loss wiped the lock's fingerprint memory
+        building=firmware.building,
+        installation=firmware.installation,
+        signing_key=firmware.signing_key,
+        sealing_key=firmware.sealing_key,
+        clock=firmware.clock,
+        radio_templates=True,
+    )
+    assert (await at_the_door(hass, tenant.flat, "Tess"))["reason"] == "no_match"
+
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    assert (await at_the_door(hass, tenant.flat, "Tess"))["event_type"] == "access_granted"
