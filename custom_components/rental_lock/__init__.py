@@ -16,6 +16,8 @@ from .coordinator import RentalLockConfigEntry, RentalLockRuntimeData
 from .hub import RentalHub
 from .radio import async_acquire_network, async_release_network
 from .services import async_setup_services
+from .tenancy import HubTenancy
+from .tenancy_services import async_setup_tenancy_services
 
 PLATFORMS = [Platform.CALENDAR, Platform.EVENT, Platform.LOCK, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -25,6 +27,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, which exist even before an entry is loaded."""
     async_setup_services(hass)
     async_setup_biometric_services(hass)
+    async_setup_tenancy_services(hass)
     return True
 
 
@@ -40,7 +43,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -
             translation_placeholders={"path": path},
         ) from err
     hub = RentalHub(hass, entry, network)
-    entry.runtime_data = RentalLockRuntimeData(network=network, hub=hub)
+    tenancy = HubTenancy(hass, entry, hub)
+    entry.runtime_data = RentalLockRuntimeData(network=network, hub=hub, tenancy=tenancy)
     try:
         await hub.async_start()
     except BaseException:
@@ -48,6 +52,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -
         await async_release_network(hass, network)
         raise
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # After the platforms: the rent event entities must hear notices missed while stopped.
+    await tenancy.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_options_changed))
     return True
 

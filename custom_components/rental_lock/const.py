@@ -39,3 +39,8 @@ CONF_BIOMETRICS_OVER_RADIO: Final = "biometrics_over_radio"
 CONF_MEDIA_PATH: Final = "media_path"
 EVENT_TEMPLATE_ERASED: Final = "rental_lock_template_erased"
 DOCUMENT_KINDS: Final = ("passport", "national_id", "residence_permit", "driving_licence")
+
+# Tenancy (SPEC R5, R10, R11): the signed documents the tenancy actions take.
+ATTR_CONTRACT: Final = "contract"
+ATTR_PAYMENT: Final = "payment"
+ATTR_INSPECTION: Final = "inspection"

@@ -19,6 +19,7 @@ from .const import CLOCK_DRIFT_LIMIT_S, DOMAIN, POLL_INTERVAL
 
 if TYPE_CHECKING:
     from .hub import RentalHub
+    from .tenancy import HubTenancy
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class RentalLockRuntimeData:
 
     network: BuildingNetwork
     hub: RentalHub
+    tenancy: HubTenancy
 
 
 type RentalLockConfigEntry = ConfigEntry[RentalLockRuntimeData]

@@ -13,6 +13,7 @@ from .const import EVENT_DENIED, EVENT_GRANTED
 from .coordinator import RentalLockConfigEntry
 from .entity import RentalLockEntity, async_add_lock_entities
 from .hub import signal_access
+from .tenancy_entities import rent_events
 
 PARALLEL_UPDATES = 0
 DESCRIPTION = EventEntityDescription(
@@ -29,6 +30,7 @@ async def async_setup_entry(
     async_add_lock_entities(
         entry, async_add_entities, lambda hub, ctx: [AccessEventEntity(hub, ctx, DESCRIPTION)]
     )
+    async_add_lock_entities(entry, async_add_entities, rent_events)
 
 
 class AccessEventEntity(RentalLockEntity, EventEntity):

@@ -19,6 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import RentalLockConfigEntry
 from .entity import RentalLockEntity, async_add_lock_entities
 from .hub import LockContext, RentalHub, signal_grants
+from .tenancy_entities import rent_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -61,6 +62,7 @@ async def async_setup_entry(
         async_add_entities,
         lambda hub, ctx: [RentalLockSensor(hub, ctx, description) for description in SENSORS],
     )
+    async_add_lock_entities(entry, async_add_entities, rent_sensors)
 
 
 class RentalLockSensor(RentalLockEntity, SensorEntity):

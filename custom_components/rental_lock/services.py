@@ -23,6 +23,7 @@ from homeassistant.helpers import floor_registry as fr
 
 from buildinghub.credentials import MAX_GRANT_BYTES, CredentialError
 from buildinghub.devices.door_lock import LockRefused
+from buildinghub.devices.grant_book import HeldGrant
 from buildinghub.keylog.client import CloudRefused, CloudUnavailable
 from buildinghub.keylog.errors import KeylogError
 from buildinghub.radio.errors import DeviceUnreachable
@@ -30,6 +31,7 @@ from buildinghub.radio.errors import DeviceUnreachable
 from .announcements import async_announce, audience
 from .const import ATTR_CONFIG_ENTRY_ID, ATTR_GRANT, ATTR_GRANT_ID, ATTR_USER_ID, DOMAIN
 from .coordinator import RentalLockConfigEntry
+from .hub import RentalHub
 
 SERVICE_INSTALL_GRANT = "install_grant"
 SERVICE_REVOKE_GRANT = "revoke_grant"
@@ -95,15 +97,34 @@ async def _async_install(call: ServiceCall) -> ServiceResponse:
     entry = _entry(call.hass, call)
     encoded = _decode_grant(call.data[ATTR_GRANT])
     user = call.data.get(ATTR_USER_ID)
-    if user is not None and await call.hass.auth.async_get_user(user) is None:
+    await async_check_user(call.hass, user)
+    hub = entry.runtime_data.hub
+    held = await async_install_checked(hub, encoded, user)
+    grant = held.signed.grant
+    return {
+        "grant_id": grant.grant_id.hex(),
+        "flat": hub.locks[held.lock].installation.flat,
+        "kind": grant.kind.value,
+        "holder": grant.subject,
+        "not_before": grant.not_before,
+        "expires": grant.expires,
+    }
+
+
+async def async_check_user(hass: HomeAssistant, user: str | None) -> None:
+    """Refuse a user id that names no Home Assistant user."""
+    if user is not None and await hass.auth.async_get_user(user) is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="unknown_user",
             translation_placeholders={"user_id": user},
         )
-    hub = entry.runtime_data.hub
+
+
+async def async_install_checked(hub: RentalHub, encoded: bytes, user: str | None) -> HeldGrant:
+    """Install a grant through the hub; refusals become errors a person can read."""
     try:
-        held = await hub.async_install_grant(encoded, user)
+        return await hub.async_install_grant(encoded, user)
     except CredentialError as err:
         raise _refused(err) from err
     except LockRefused as err:
@@ -118,15 +139,6 @@ async def _async_install(call: ServiceCall) -> ServiceResponse:
             translation_key="lock_unreachable",
             translation_placeholders={"flat": err.args[0] if err.args else "?"},
         ) from err
-    grant = held.signed.grant
-    return {
-        "grant_id": grant.grant_id.hex(),
-        "flat": hub.locks[held.lock].installation.flat,
-        "kind": grant.kind.value,
-        "holder": grant.subject,
-        "not_before": grant.not_before,
-        "expires": grant.expires,
-    }
 
 
 async def _async_revoke(call: ServiceCall) -> ServiceResponse:
