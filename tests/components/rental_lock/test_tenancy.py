@@ -18,7 +18,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from buildinghub.credentials import SigningKey, decode_grant
+from buildinghub.devices.door_lock import LockRefused
 from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
+from custom_components.rental_lock.const import DOMAIN
 
 from .conftest import START, settle
 from .tenancy_parties import Lease, Parties, b64, call, install_lease
@@ -26,7 +28,6 @@ from .tenancy_parties import Lease, Parties, b64, call, install_lease
 RENT_EVENT = "event.flat_1a_door_rent"
 NEXT_DUE = "sensor.flat_1a_door_next_rent_due"
 ACCESS = "event.flat_1a_door_access"
-FINGER = b"tenant-right-index"
 NOV_3 = date(2026, 11, 3)
 
 
@@ -69,6 +70,16 @@ async def walk_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: dat
         await settle(hass)
 
 
+async def tenant_opens(hass: HomeAssistant, lease: Lease, tenant_key: SigningKey) -> None:
+    """The tenant's phone answers the lock's challenge with the lease's holder key."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    [context] = [
+        c for c in entry.runtime_data.hub.locks.values() if c.installation.flat == "Flat 1A"
+    ]
+    await context.client.unlock(decode_grant(lease.grant), tenant_key)
+    await settle(hass)
+
+
 def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
@@ -94,6 +105,7 @@ async def test_lease_installed_from_its_contract_opens_for_the_tenant_until_it_e
     hass: HomeAssistant,
     parties: Parties,
     flat: SimulatedFlat,
+    tenant_key: SigningKey,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     short = parties.sign(parties.terms(start=date(2026, 11, 1), end=date(2026, 11, 2)))
@@ -106,20 +118,18 @@ async def test_lease_installed_from_its_contract_opens_for_the_tenant_until_it_e
     assert response["grant_id"] == grant_id.hex()
     assert response["end"] == "2026-11-02"
     assert grant_id in flat.lock.firmware.grants
-    flat.lock.firmware.enrol_fingerprint(grant_id, FINGER)
-    flat.lock.fingerprint(FINGER)
-    await settle(hass)
+    await tenant_opens(hass, short, tenant_key)
     opened = hass.states.get(ACCESS)
     assert opened is not None
     assert opened.attributes["event_type"] == "access_granted"
     assert opened.attributes["holder"] == flat.tenant
 
     await walk_to(hass, freezer, midnight(date(2026, 11, 3)) + timedelta(seconds=1))
-    flat.lock.fingerprint(FINGER)
-    await settle(hass)
-    after = hass.states.get(ACCESS)
-    assert after is not None
-    assert after.attributes["event_type"] == "access_denied"
+    with pytest.raises(LockRefused) as caught:
+        await tenant_opens(hass, short, tenant_key)
+    # The lease ended: the lock purged its grant on its own schedule (R6) and refuses it.
+    assert caught.value.reason == "unknown_grant"
+    assert grant_id not in flat.lock.firmware.grants
     assert next_due(hass)[0] == STATE_UNKNOWN
 
 
