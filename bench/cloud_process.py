@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 
 from buildinghub.credentials import SigningKey
-from buildinghub.sim.meter_firmware import MeterFirmware
 from buildinghub.telemetry.cloud_client import CloudClient
+from buildinghub_sim.meter_firmware import MeterFirmware
 
 ROOT = Path(__file__).resolve().parents[1]
 

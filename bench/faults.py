@@ -41,9 +41,9 @@ from sqlalchemy import func, select
 
 from bench.cloud_process import CloudProcess, Process, free_port
 from buildinghub.credentials import SigningKey
-from buildinghub.sim.meter_firmware import MeterFirmware
 from buildinghub.telemetry.errors import TelemetryError
 from buildinghub.telemetry.reading import Quantity, ReadingPacket
+from buildinghub_sim.meter_firmware import MeterFirmware
 from cloud_connector.database import open_engine
 from cloud_connector.loopback_postgres import LoopbackPostgres
 from cloud_connector.schema import conflicts, readings

@@ -12,13 +12,13 @@ import zigpy.device
 from buildinghub.credentials import MonotonicClock, SigningKey
 from buildinghub.devices.meter import MeterClient
 from buildinghub.radio.network import BuildingNetwork
-from buildinghub.sim.medium import drop_medium, get_medium
-from buildinghub.sim.meter import SimulatedMeter
-from buildinghub.sim.meter_firmware import MeterFirmware
 from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.outbox import Outbox
 from buildinghub.telemetry.reading import Quantity
 from buildinghub.telemetry.relay import Relay
+from buildinghub_sim.medium import drop_medium, get_medium
+from buildinghub_sim.meter import SimulatedMeter
+from buildinghub_sim.meter_firmware import MeterFirmware
 from cloud_connector.app import Settings
 from cloud_connector.hubs import create_enrolment
 from cloud_connector.local import serve_locally

@@ -27,9 +27,9 @@ from sqlalchemy import delete, insert
 from bench.cloud_process import CloudProcess
 from bench.relay_chain import relay_chain
 from buildinghub.credentials import MonotonicClock, SigningKey
-from buildinghub.sim.meter_firmware import MeterFirmware
 from buildinghub.telemetry.reading import Quantity, ReadingPacket
 from buildinghub.telemetry.request_signing import sign_request
+from buildinghub_sim.meter_firmware import MeterFirmware
 from cloud_connector.database import open_engine
 from cloud_connector.loopback_postgres import LoopbackPostgres
 from cloud_connector.schema import readings

@@ -37,9 +37,9 @@ from buildinghub.credentials import (
 )
 from buildinghub.credentials.delegation import ShareTerms, issue_share, verify_chain
 from buildinghub.devices.ble_parking_lock import BleParkingLockClient
-from buildinghub.sim.ble_air import drop_ble_air, get_ble_air
-from buildinghub.sim.bumble_bleak import BumbleBleakClient
-from buildinghub.sim.car_park import SimulatedCarPark
+from buildinghub_sim.ble_air import drop_ble_air, get_ble_air
+from buildinghub_sim.bumble_bleak import BumbleBleakClient
+from buildinghub_sim.car_park import SimulatedCarPark
 
 from .es256 import best_against_raw
 

@@ -51,9 +51,9 @@ import aiohttp
 from packaging.requirements import Requirement
 
 from buildinghub.credentials import GrantKind, PublicKey, SigningKey
-from buildinghub.sim.building import STATE_FILE, SimulatedBuilding
-from buildinghub.sim.car_park import CAR_PARK_FILE, SimulatedCarPark
-from buildinghub.sim.meter_bank import METERS_FILE, MeterBank
+from buildinghub_sim.building import STATE_FILE, SimulatedBuilding
+from buildinghub_sim.car_park import CAR_PARK_FILE, SimulatedCarPark
+from buildinghub_sim.meter_bank import METERS_FILE, MeterBank
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8123
@@ -355,7 +355,7 @@ class DemoState:
             data = json.loads(path.read_text())
             lent = data.get("lent_bay") is True
             return cls(user_id=data["user_id"], token=data["token"], lent_bay=lent)
-        except (OSError, ValueError, KeyError):
+        except OSError, ValueError, KeyError:
             return None
 
     def save(self, path: Path) -> None:

@@ -161,7 +161,7 @@ def _parse_manifest(data: bytes) -> _Manifest:
 
     try:
         manifest = json.loads(data.decode("utf-8"), object_pairs_hook=refuse_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except UnicodeDecodeError, json.JSONDecodeError:
         raise MediaRefused("the manifest is not JSON") from None
     if type(manifest) is not dict or manifest.keys() != _MANIFEST_KEYS:
         raise MediaRefused(f"a manifest has exactly the keys {sorted(_MANIFEST_KEYS)}")

@@ -79,7 +79,7 @@ class EnrollingStation:
     signing_key: SigningKey
     sealing_key: SealingKey
 
-    def known_as(self) -> "KnownStation":
+    def known_as(self) -> KnownStation:
         """What a lock is told about this station."""
         return KnownStation(self.name, self.signing_key.public_key, self.sealing_key.public_key)
 

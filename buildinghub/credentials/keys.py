@@ -217,7 +217,7 @@ class SigningKey:
         """Read an unencrypted PKCS8 PEM P-256 private key."""
         try:
             key = serialization.load_pem_private_key(data, password=None)
-        except (ValueError, TypeError, UnsupportedAlgorithm):
+        except ValueError, TypeError, UnsupportedAlgorithm:
             raise MalformedKey(
                 "not an unencrypted PKCS8 PEM private key: "
                 "check the file and that it has no password"

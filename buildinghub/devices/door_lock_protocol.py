@@ -1,7 +1,7 @@
 """What a Building Hub door lock and the hub say to each other, byte for byte.
 
 Used by both sides: the hub's :mod:`buildinghub.devices.door_lock` client and
-the reference firmware in :mod:`buildinghub.sim`.
+the reference firmware in :mod:`buildinghub_sim`.
 
 Access events ride on the standard DoorLock ``operation_event_notification``;
 its free ``data`` string carries ``method|reason|grant id`` so the hub can say

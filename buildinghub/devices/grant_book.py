@@ -33,7 +33,7 @@ from buildinghub.keylog.mirror import LedgerMirror
 from buildinghub.keylog.trust_store import LedgerTrustStore
 
 # A grant the hub never held has an end it cannot know: its revocation is kept
-# as long as the reference lock firmware keeps one (buildinghub.sim).
+# as long as the reference lock firmware keeps one (buildinghub_sim).
 REVOCATION_MEMORY_S = 400 * 24 * 3600
 
 

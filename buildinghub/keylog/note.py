@@ -54,7 +54,7 @@ class SignedNote:
         """The note's bytes: text, blank line, signature lines."""
         return (self.text + "\n" + "".join(s.to_line() for s in self.signatures)).encode()
 
-    def with_signature(self, signature: NoteSignature) -> "SignedNote":
+    def with_signature(self, signature: NoteSignature) -> SignedNote:
         """The same note with one more signature line (e.g. a witness cosignature)."""
         if len(self.signatures) >= MAX_SIGNATURES:
             raise MalformedNote(f"a note carries at most {MAX_SIGNATURES} signatures")

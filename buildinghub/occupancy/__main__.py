@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         zone = ZoneInfo(arguments.timezone) if arguments.timezone else None
-    except (ValueError, ZoneInfoNotFoundError):
+    except ValueError, ZoneInfoNotFoundError:
         parser.error(f"unknown time zone {arguments.timezone!r}")
     try:
         result = evaluate(arguments.file, AwayDetector(time_zone=zone))

@@ -1,8 +1,8 @@
 """The building network runtime: one zigpy application per radio, shared by its users.
 
 :class:`BuildingNetwork` owns the ControllerApplication of one radio: bellows'
-EZSP application for a serial path, or the in-memory simulation for a
-``sim://`` path, so the code above it is the same in tests, in the demo and on
+EZSP application for a serial path, or the backend its scheme names (the
+simulator's ``sim://``), so the code above it is the same in tests, in the demo and on
 a real coordinator. :class:`NetworkRegistry` hands one started network per
 radio to every integration that asks for it and stops it when the last one
 lets go.
@@ -16,18 +16,14 @@ import os
 from dataclasses import dataclass
 from typing import Any, Final
 
-import bellows.zigbee.application
-
 # zigpy ships no py.typed marker, so mypy sees its modules as Any.
 import zigpy.application
 import zigpy.config as conf
 import zigpy.device
 from bellows.config import CONF_USE_THREAD
 
-from buildinghub.sim.application import SimulatedApplication
-from buildinghub.sim.medium import SIM_SCHEME
-
 from .errors import RadioError, RadioUnavailable
+from .schemes import backend_for
 
 LOGGER = logging.getLogger(__name__)
 
@@ -36,12 +32,6 @@ START_TIMEOUT_S: Final = 60.0
 PROBE_TIMEOUT_S: Final = 15.0
 """How long :func:`probe_radio` waits for the radio to answer."""
 EZSP_BAUDRATE: Final = 115200
-
-
-def _application_class(path: str) -> type[zigpy.application.ControllerApplication]:
-    if path.startswith(SIM_SCHEME):
-        return SimulatedApplication
-    return bellows.zigbee.application.ControllerApplication  # type: ignore[no-any-return]
 
 
 def _config(path: str, database_path: str | None) -> dict[str, Any]:
@@ -93,8 +83,9 @@ class BuildingNetwork:
         """
         if self._application is not None:
             return
+        application_class = backend_for(self.path).application_class()
         try:
-            application = await _application_class(self.path).new(
+            application = await application_class.new(
                 _config(self.path, self.database_path), auto_form=True, start_radio=False
             )
         except Exception as err:
@@ -192,8 +183,9 @@ async def probe_radio(path: str) -> None:
     # bellows reads the port from a thread of its own; a short probe needs none,
     # and ZHA probes the same way.
     config[CONF_USE_THREAD] = False
+    application_class = backend_for(path).application_class()
     try:
-        application = _application_class(path)(config)
+        application = application_class(config)
     except Exception as err:
         raise RadioUnavailable(path, _reason(err)) from err
     try:

@@ -4,8 +4,9 @@ One radio, one owner: the first integration to need a radio path opens it,
 the last one to let go closes it. Home Assistant keeps one registry in
 ``hass.data`` under :data:`REGISTRY_KEY`; the integrations hand that mapping
 and their config directory to these functions, so this module stays free of
-Home Assistant imports. The simulated building (the embedded default) is
-started here too, so choosing it in a config flow gives a building to manage
+Home Assistant imports. The radio's backend (:mod:`.schemes`) is asked to
+bring up what stands behind the radio first: the simulator's starts the
+simulated building, so choosing it in a config flow gives a building to manage
 without any hardware.
 """
 
@@ -15,9 +16,8 @@ import os
 from collections.abc import MutableMapping
 from typing import Any, Final
 
-from buildinghub.sim.building import SIM_DIRECTORY, is_simulated, start_simulated_building
-
 from .network import BuildingNetwork, NetworkRegistry
+from .schemes import backend_for
 
 REGISTRY_KEY: Final = "buildinghub_networks"
 ZIGBEE_DATABASE: Final = "buildinghub_zigbee.db"
@@ -32,12 +32,11 @@ def shared_registry(store: MutableMapping[Any, Any]) -> NetworkRegistry:
 
 async def acquire_network(registry: NetworkRegistry, path: str, config_dir: str) -> BuildingNetwork:
     """The running network on ``path``, opened if this is its first user."""
-    if not is_simulated(path):
-        return await registry.acquire(path, database_path=os.path.join(config_dir, ZIGBEE_DATABASE))
-    building = await start_simulated_building(path, os.path.join(config_dir, SIM_DIRECTORY))
-    network = await registry.acquire(path)
-    # The simulated coordinator keeps no database: its devices rejoin when it starts.
-    building.announce({str(device.ieee) for device in network.devices()})
+    backend = backend_for(path)
+    await backend.prepare(path, config_dir)
+    database = os.path.join(config_dir, ZIGBEE_DATABASE) if backend.keeps_database else None
+    network = await registry.acquire(path, database_path=database)
+    backend.started(path, network)
     return network
 
 

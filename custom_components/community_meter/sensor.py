@@ -17,8 +17,8 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from buildinghub.devices.meter import MeterStatus
-from buildinghub.sim.meter import DIVISOR
 from buildinghub.telemetry.reading import Quantity
+from buildinghub_sim.meter import DIVISOR
 
 from .coordinator import CommunityMeterConfigEntry
 from .entity import HubEntity, MeterEntity, async_add_meter_entities

@@ -23,8 +23,8 @@ from homeassistant.core import HomeAssistant, callback
 from buildinghub.devices.ble_parking_lock import GattClient
 from buildinghub.radio.cluster import MANUFACTURER_CODE
 from buildinghub.radio.errors import DeviceUnreachable
-from buildinghub.sim.ble_air import BleAir, HeardAdvertisement, find_ble_air
-from buildinghub.sim.bumble_bleak import BumbleBleakClient
+from buildinghub_sim.ble_air import BleAir, HeardAdvertisement, find_ble_air
+from buildinghub_sim.bumble_bleak import BumbleBleakClient
 
 from .const import CONF_RADIO_PATH, DOMAIN
 from .coordinator import ParkingLockConfigEntry

@@ -30,8 +30,8 @@ from buildinghub.biometrics.sealing import MAX_TEMPLATE_BYTES
 from buildinghub.credentials import CredentialError
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub.radio.errors import DeviceUnreachable
-from buildinghub.sim.building import get_building, is_simulated
-from buildinghub.sim.fingers import finger_template
+from buildinghub_sim.building import get_building, is_simulated
+from buildinghub_sim.fingers import finger_template
 
 from .biometrics import HeldTemplate, HubBiometrics, IdentityCheck
 from .const import ATTR_CONFIG_ENTRY_ID, ATTR_USER_ID, CONF_RADIO_PATH, DOCUMENT_KINDS, DOMAIN

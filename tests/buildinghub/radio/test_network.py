@@ -21,8 +21,8 @@ from buildinghub.radio import (
     RadioUnavailable,
     probe_radio,
 )
-from buildinghub.sim import SimulatedApplication, VirtualDevice, VirtualEndpoint, drop_medium
-from buildinghub.sim import get_medium as medium_at
+from buildinghub_sim import SimulatedApplication, VirtualDevice, VirtualEndpoint, drop_medium
+from buildinghub_sim import get_medium as medium_at
 from tests.buildinghub.zigbee import Initialized
 
 MISSING_SERIAL_PORT: Final = "/dev/nonexistent-ezsp"

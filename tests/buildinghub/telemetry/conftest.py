@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pytest
 
 from buildinghub.credentials import SigningKey
-from buildinghub.sim.meter_firmware import MeterFirmware
 from buildinghub.telemetry.reading import Quantity, ReadingPacket
 from buildinghub.telemetry.receipt import StorageReceipt, issue_receipt
+from buildinghub_sim.meter_firmware import MeterFirmware
 
 NOW = 1_767_225_600
 

@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 from buildinghub.credentials import MonotonicClock, SigningKey
 from buildinghub.devices.meter import MeterClient
 from buildinghub.radio.network import BuildingNetwork
-from buildinghub.sim.medium import drop_medium, get_medium
-from buildinghub.sim.meter import SimulatedMeter
-from buildinghub.sim.meter_firmware import MeterFirmware
 from buildinghub.telemetry.cloud_client import CloudClient, CloudUnavailable
 from buildinghub.telemetry.errors import EraseRefused
 from buildinghub.telemetry.outbox import Outbox, OutboxCounts
 from buildinghub.telemetry.receipt import issue_receipt
 from buildinghub.telemetry.relay import Backoff, Relay
+from buildinghub_sim.medium import drop_medium, get_medium
+from buildinghub_sim.meter import SimulatedMeter
+from buildinghub_sim.meter_firmware import MeterFirmware
 from cloud_connector.schema import readings
 from tests.buildinghub.zigbee import Initialized
 from tests.cloud_site import CloudSite, cloud_site

@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 
 from bench.cloud_process import free_port
 from buildinghub.credentials import MonotonicClock, SigningKey
-from buildinghub.sim.building import SimulatedBuilding, forget_building, register_building
-from buildinghub.sim.medium import drop_medium, get_medium
-from buildinghub.sim.meter import SimulatedMeter
-from buildinghub.sim.meter_firmware import MeterFirmware
 from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.reading import Quantity
+from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
+from buildinghub_sim.medium import drop_medium, get_medium
+from buildinghub_sim.meter import SimulatedMeter
+from buildinghub_sim.meter_firmware import MeterFirmware
 from cloud_connector.app import Settings
 from cloud_connector.hubs import create_enrolment
 from cloud_connector.local import LocalCloud, serve_locally

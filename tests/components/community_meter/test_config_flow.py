@@ -7,8 +7,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from sqlalchemy import select
 
-from buildinghub.sim.building import SimulatedBuilding, forget_building, register_building
-from buildinghub.sim.medium import drop_medium
+from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
+from buildinghub_sim.medium import drop_medium
 from cloud_connector.schema import hubs
 from custom_components.community_meter.const import (
     CONF_CLOUD_URL,

@@ -20,10 +20,10 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from buildinghub.credentials import MonotonicClock
-from buildinghub.sim.ble_air import drop_ble_air
-from buildinghub.sim.building import SimulatedBuilding, forget_building, register_building
-from buildinghub.sim.car_park import SimulatedBay, SimulatedCarPark
-from buildinghub.sim.medium import drop_medium
+from buildinghub_sim.ble_air import drop_ble_air
+from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
+from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
+from buildinghub_sim.medium import drop_medium
 from custom_components.parking_lock.const import CONF_RADIO_PATH, DOMAIN
 
 from .conftest import settle

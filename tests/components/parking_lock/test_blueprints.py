@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from buildinghub.sim.car_park import SimulatedBay, SimulatedCarPark
+from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from tests.blueprints.helpers import async_notifications, async_use_blueprint
 
 from .conftest import START, settle

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from buildinghub.sim.car_park import SimulatedBay, SimulatedCarPark
+from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from custom_components.parking_lock.const import DOMAIN
 from tests.buildinghub.parking.test_car_park_map import PLAN
 

@@ -14,7 +14,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from buildinghub.sim.car_park import SimulatedBay, SimulatedCarPark
+from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 
 from .conftest import HOUR, START, b64, call, holder_key, settle
 

@@ -13,7 +13,7 @@ from homeassistant.helpers import area_registry as ar
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub.credentials import PublicKey
-from buildinghub.sim.car_park import SimulatedBay, SimulatedCarPark
+from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 
 from .conftest import HOUR, START, b64, call, settle
 from .test_bookings import STATE, book, bookings, cancel, move_to

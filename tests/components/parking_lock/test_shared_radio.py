@@ -6,7 +6,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from buildinghub.sim.car_park import SimulatedCarPark
+from buildinghub_sim.car_park import SimulatedCarPark
 from custom_components.rental_lock.const import CONF_RADIO_PATH as RENTAL_RADIO_PATH
 from custom_components.rental_lock.const import DOMAIN as RENTAL_DOMAIN
 

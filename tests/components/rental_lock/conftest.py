@@ -15,13 +15,13 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub.credentials import GrantKind, MonotonicClock, PublicKey, SigningKey
-from buildinghub.sim.building import (
+from buildinghub_sim.building import (
     SimulatedBuilding,
     SimulatedFlat,
     forget_building,
     register_building,
 )
-from buildinghub.sim.medium import drop_medium
+from buildinghub_sim.medium import drop_medium
 from custom_components.rental_lock.const import CONF_RADIO_PATH, DOMAIN
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

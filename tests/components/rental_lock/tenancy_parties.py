@@ -14,7 +14,6 @@ from homeassistant.core import Context, HomeAssistant
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.cose_sign import sign_payload
 from buildinghub.keylog.identity import identity_lookup_hash
-from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
 from buildinghub.tenancy.contract import (
     LeaseTerms,
     SignedContract,
@@ -33,6 +32,7 @@ from buildinghub.tenancy.inspection import (
     signed_inspection,
 )
 from buildinghub.tenancy.rent import PaymentRecord, sign_payment
+from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 
 RENT = 95_000

@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from buildinghub.sim.building import SimulatedFlat
+from buildinghub_sim.building import SimulatedFlat
 from tests.blueprints.helpers import async_notifications, async_use_blueprint
 
 from .conftest import HOUR, IssueGrant, settle

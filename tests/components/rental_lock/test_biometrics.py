@@ -27,9 +27,9 @@ from buildinghub.biometrics.consent import (
 )
 from buildinghub.biometrics.sealing import KnownStation
 from buildinghub.credentials import GrantKind, PublicKey, SigningKey
-from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
-from buildinghub.sim.door_lock_biometrics import LockBiometrics
-from buildinghub.sim.fingers import finger_template
+from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
+from buildinghub_sim.door_lock_biometrics import LockBiometrics
+from buildinghub_sim.fingers import finger_template
 from custom_components.rental_lock.const import (
     CONF_BIOMETRICS_OVER_RADIO,
     CONF_MEDIA_PATH,

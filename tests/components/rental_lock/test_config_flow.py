@@ -11,8 +11,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from buildinghub.sim.building import SimulatedBuilding, forget_building, register_building
-from buildinghub.sim.medium import drop_medium
+from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
+from buildinghub_sim.medium import drop_medium
 from custom_components.rental_lock.const import (
     CONF_RADIO_PATH,
     CONF_RADIO_TYPE,

@@ -13,7 +13,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from buildinghub.credentials import GrantKind, MonotonicClock, decode_grant
-from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
+from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 from custom_components.rental_lock.diagnostics import async_get_config_entry_diagnostics
 

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from buildinghub.credentials import GrantKind, decode_grant
 from buildinghub.devices.door_lock_protocol import encode_revocation
-from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
+from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import CONF_RADIO_PATH, DOMAIN
 
 from .conftest import DAY, IssueGrant

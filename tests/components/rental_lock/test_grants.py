@@ -22,7 +22,7 @@ from buildinghub.credentials import (
     issue_grant,
 )
 from buildinghub.radio.cluster import CHUNK_SIZE
-from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
+from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 
 from .conftest import DAY, HOUR, START, IssueGrant, settle

@@ -20,8 +20,8 @@ from buildinghub.credentials import SigningKey
 from buildinghub.keylog.client import LedgerClient
 from buildinghub.keylog.entries import KeyRegistration, KeyRevocation, Role
 from buildinghub.keylog.signers import LogNoteSigner
-from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
 from buildinghub.telemetry.cloud_client import CloudClient
+from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from cloud_connector.app import Settings
 from cloud_connector.hubs import create_enrolment
 from cloud_connector.ledger import LedgerSettings

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from buildinghub.credentials import GrantKind
-from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
+from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 
 from .conftest import DAY, HOUR, START, IssueGrant, settle

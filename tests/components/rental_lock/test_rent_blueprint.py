@@ -11,7 +11,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import CLIENT_ID, MockUser
 from pytest_homeassistant_custom_component.typing import MockHAClientWebSocket, WebSocketGenerator
 
-from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
+from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from tests.blueprints.helpers import async_notifications, async_use_blueprint
 
 from .tenancy_parties import Parties, b64, call, install_lease

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from buildinghub.credentials import SigningKey, decode_grant
 from buildinghub.devices.door_lock import LockRefused
-from buildinghub.sim.building import SimulatedBuilding, SimulatedFlat
+from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 
 from .conftest import START, settle

@@ -1,10 +1,10 @@
 """The simulated air of BLE parking locks: Bumble controllers on one in-process link.
 
-Each BLE lock (buildinghub.sim.ble_parking_lock) is a Bumble device with its own controller
+Each BLE lock (buildinghub_sim.ble_parking_lock) is a Bumble device with its own controller
 on the building's :class:`BleAir`. The air also has one central Bumble device, the hub's
 radio seen from the locks: it scans (every advertisement goes to the air's listeners, which
 is how Home Assistant's remote scanner hears them) and makes the GATT connections that the
-bleak backend (buildinghub.sim.bumble_bleak) drives. Real Bumble stacks on both sides: HCI,
+bleak backend (buildinghub_sim.bumble_bleak) drives. Real Bumble stacks on both sides: HCI,
 link layer, ATT and GATT as on air, without a radio.
 """
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from buildinghub.credentials import SigningKey
-from buildinghub.sim.building import (
+from buildinghub_sim.building import (
     SimulatedBuilding,
     main,
     start_simulated_building,
 )
-from buildinghub.sim.car_park import CAR_PARK_FILE, SimulatedCarPark, start_car_park
-from buildinghub.sim.medium import get_medium
+from buildinghub_sim.car_park import CAR_PARK_FILE, SimulatedCarPark, start_car_park
+from buildinghub_sim.medium import get_medium
 
 
 def _add_car_park(directory: Path, monkeypatch: pytest.MonkeyPatch, bays: int) -> None:

@@ -21,8 +21,8 @@ from buildinghub.credentials.sealing import SealingKey
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.door_lock_protocol import AccessMethod
 from buildinghub.devices.door_lock_templates import LockTemplateLink
-from buildinghub.sim.fingers import finger_template
-from buildinghub.sim.medium import LinkDirection
+from buildinghub_sim.fingers import finger_template
+from buildinghub_sim.medium import LinkDirection
 
 from . import test_door_lock_radio
 from .test_door_lock_radio import NOW, Site, next_event

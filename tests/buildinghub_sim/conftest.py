@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from buildinghub.sim.building import forget_building
-from buildinghub.sim.medium import drop_medium
+from buildinghub_sim.building import forget_building
+from buildinghub_sim.medium import drop_medium
 
 
 @pytest.fixture

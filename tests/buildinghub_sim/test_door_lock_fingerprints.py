@@ -30,9 +30,9 @@ from buildinghub.biometrics.station import StationAuthorisation, sign_authorisat
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.sealing import SealingKey
 from buildinghub.devices.door_lock_protocol import AccessMethod
-from buildinghub.sim.door_lock_biometrics import LockBiometrics
-from buildinghub.sim.door_lock_firmware import DEFAULT_BUILDING, DoorLockFirmware
-from buildinghub.sim.fingers import finger_template
+from buildinghub_sim.door_lock_biometrics import LockBiometrics
+from buildinghub_sim.door_lock_firmware import DEFAULT_BUILDING, DoorLockFirmware
+from buildinghub_sim.fingers import finger_template
 
 from .test_door_lock_firmware import DAY, HOUR, LOCK, NOW, Clock, Landlord
 

@@ -87,7 +87,7 @@ class _Faults:
 class Medium:
     """One simulated Zigbee network: the coordinator's radio and the devices in range.
 
-    At most one coordinator (a :class:`~buildinghub.sim.application.SimulatedApplication`)
+    At most one coordinator (a :class:`~buildinghub_sim.application.SimulatedApplication`)
     is attached at a time, as only one program can own a serial port.
     """
 

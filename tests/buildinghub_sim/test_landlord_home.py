@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from buildinghub.keylog.person_home import SIGNING_FILE, open_home
-from buildinghub.sim import landlord
-from buildinghub.sim.building import SimulatedBuilding
+from buildinghub_sim import landlord
+from buildinghub_sim.building import SimulatedBuilding
 
 IDENTITY = "ab" * 32
 

@@ -3,7 +3,7 @@
 A person puts a finger on the sensor by writing their name (and, on a second line, which
 finger; the right index by default) to ``<building dir>/sensors/<flat>``, for example
 ``echo Tess > .demo/config/buildinghub_sim/sensors/flat-1a``. The lock scans that finger
-(:func:`buildinghub.sim.fingers.finger_template`, what the enrolling station's reader also
+(:func:`buildinghub_sim.fingers.finger_template`, what the enrolling station's reader also
 captures), decides as its firmware does, reports the access event over the radio, and
 removes the file: the finger left the sensor. A watcher polls the directory off the event
 loop, once a second.

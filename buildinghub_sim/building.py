@@ -7,7 +7,7 @@ The building's secrets (device keys, landlords' keys, tenants' PINs) are kept
 in one directory, as the devices' flash and the people's phones would keep
 them, so a restarted hub finds the same building.
 
-``python -m buildinghub.sim.building create DIR`` makes one for the demo.
+``python -m buildinghub_sim.building create DIR`` makes one for the demo.
 """
 
 from __future__ import annotations
@@ -431,7 +431,7 @@ async def start_simulated_building(path: str, directory: str) -> SimulatedBuildi
 def main() -> None:
     """``create DIR [--flats N] [--activity]``, ``add-car-park DIR [--bays N]`` or
     ``add-meters DIR --cloud-key B64``: make a building, its car park and meters for the demo."""
-    parser = argparse.ArgumentParser(prog="python -m buildinghub.sim.building")
+    parser = argparse.ArgumentParser(prog="python -m buildinghub_sim.building")
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="create a simulated building's secrets in DIR")
     create.add_argument("directory", type=Path)

@@ -112,7 +112,7 @@ def _reverse(direction: foundation.Direction) -> foundation.Direction:
 
 
 class VirtualDevice:
-    """A simulated Zigbee device on a :class:`~buildinghub.sim.medium.Medium`.
+    """A simulated Zigbee device on a :class:`~buildinghub_sim.medium.Medium`.
 
     ``logical_type`` matters to the hub: zigpy waits 28 s for any answer from an
     end device (sleepy, polled) whatever timeout a request asks for, and the
@@ -411,7 +411,7 @@ class VirtualDevice:
             header, payload = zdo_t.ZDOHeader.deserialize(command, packet.data.serialize())
             _, schema = zdo_t.CLUSTERS[command]
             args, _ = t.deserialize(payload, schema)
-        except (KeyError, ValueError):
+        except KeyError, ValueError:
             LOGGER.debug("%r ignores an unparsable ZDO frame: %r", self, packet)
             return
         broadcast = packet.dst.addr_mode == t.AddrMode.Broadcast
@@ -518,7 +518,7 @@ class VirtualDevice:
             return
         try:
             args, _ = command.schema.deserialize(payload)
-        except (ValueError, KeyError):
+        except ValueError, KeyError:
             await self._default_response(frame, _Status.MALFORMED_COMMAND)
             return
         key = (frame.endpoint_id, frame.cluster_id, header.tsn)
@@ -562,7 +562,7 @@ class VirtualDevice:
             return
         try:
             args, _ = definition.schema.deserialize(payload)
-        except (ValueError, KeyError):
+        except ValueError, KeyError:
             await self._default_response(frame, _Status.MALFORMED_COMMAND)
             return
         match command_id:

@@ -14,7 +14,7 @@ import zigpy.zdo.types as zdo_t
 from zigpy.zcl import foundation
 from zigpy.zcl.clusters.general import Basic, OnOff
 
-from buildinghub.sim import (
+from buildinghub_sim import (
     MAX_APS_PAYLOAD,
     Medium,
     SimulatedApplication,

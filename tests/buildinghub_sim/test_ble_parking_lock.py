@@ -15,9 +15,9 @@ from buildinghub.devices.ble_parking_lock import BleParkingLockClient
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub.radio.ble_link import chunk_size, frame
 from buildinghub.radio.cluster import MANUFACTURER_CODE
-from buildinghub.sim.ble_air import HeardAdvertisement, drop_ble_air, get_ble_air
-from buildinghub.sim.bumble_bleak import BumbleBleakClient
-from buildinghub.sim.car_park import SimulatedBay, SimulatedCarPark
+from buildinghub_sim.ble_air import HeardAdvertisement, drop_ble_air, get_ble_air
+from buildinghub_sim.bumble_bleak import BumbleBleakClient
+from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 
 NOW = 1_767_225_600
 HOUR = 3600

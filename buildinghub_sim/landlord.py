@@ -1,12 +1,12 @@
 """The landlord's app for a simulated building, on the command line.
 
-``python -m buildinghub.sim.landlord authorise-station DIR --flat "Flat 1A" --station NAME
+``python -m buildinghub_sim.landlord authorise-station DIR --flat "Flat 1A" --station NAME
 --signing-key B64 --sealing-key B64`` prints the landlord-signed station authorisation
 (base64url) for the flat's lock: the keys are what ``rental_lock.station_keys`` answers, and
 the output is what ``rental_lock.authorise_station`` takes. The flat's landlord key is read
 from the building's directory, as the landlord's phone would hold it.
 
-``python -m buildinghub.sim.landlord home DIR --flat "Flat 1A" --home landlord --identity HEX``
+``python -m buildinghub_sim.landlord home DIR --flat "Flat 1A" --home landlord --identity HEX``
 makes the flat's landlord's own directory for ``python -m buildinghub.tenancy``, holding the
 key the landlord installed the lock with (so the grants they sign there open that lock).
 """
@@ -34,7 +34,7 @@ def _key(text: str) -> PublicKey:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Sign a station authorisation for one flat's lock and print it."""
-    parser = argparse.ArgumentParser(prog="python -m buildinghub.sim.landlord")
+    parser = argparse.ArgumentParser(prog="python -m buildinghub_sim.landlord")
     sub = parser.add_subparsers(dest="command", required=True)
     authorise = sub.add_parser("authorise-station", help="let an enrolling station enrol")
     authorise.add_argument("directory", type=Path)

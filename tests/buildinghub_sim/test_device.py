@@ -21,7 +21,7 @@ from zigpy.zcl.foundation import (
     ZCLCommandDef,
 )
 
-from buildinghub.sim import (
+from buildinghub_sim import (
     CommandRefused,
     SimulatedApplication,
     VirtualDevice,

@@ -1,4 +1,4 @@
-"""A zigpy ControllerApplication whose radio is a :class:`~buildinghub.sim.medium.Medium`.
+"""A zigpy ControllerApplication whose radio is a :class:`~buildinghub_sim.medium.Medium`.
 
 It stands where bellows' EZSP application would: everything above
 ``send_packet`` and ``packet_received`` is zigpy's own code, so the hub runs

@@ -9,7 +9,7 @@ import pytest
 import zigpy.types as t
 import zigpy.zdo.types as zdo_t
 
-from buildinghub.sim import SimulatedApplication, drop_medium, get_medium
+from buildinghub_sim import SimulatedApplication, drop_medium, get_medium
 
 
 def config(path: str) -> dict[str, Any]:

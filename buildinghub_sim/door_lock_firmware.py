@@ -10,7 +10,7 @@ of possession by the grant's holder key, reports every attempt, and purges
 expired grants with their PINs and their tenants' templates on its own
 schedule (R6).
 
-Nothing here knows about radios; :mod:`buildinghub.sim.door_lock` puts it
+Nothing here knows about radios; :mod:`buildinghub_sim.door_lock` puts it
 behind the simulated Zigbee network.
 """
 

@@ -25,15 +25,15 @@ from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent, AccessMethod
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub.radio.network import BuildingNetwork
-from buildinghub.sim.building import (
+from buildinghub_sim.building import (
     SimulatedBuilding,
     SimulatedFlat,
     forget_building,
     register_building,
 )
-from buildinghub.sim.door_lock import MAX_OBJECT_SIZE
-from buildinghub.sim.door_lock_firmware import DoorLockFirmware
-from buildinghub.sim.medium import Medium, drop_medium
+from buildinghub_sim.door_lock import MAX_OBJECT_SIZE
+from buildinghub_sim.door_lock_firmware import DoorLockFirmware
+from buildinghub_sim.medium import Medium, drop_medium
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 HOUR = 3600

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from buildinghub.credentials import GrantKind, SigningKey, WrongAudience, decode_grant
-from buildinghub.sim.building import (
+from buildinghub_sim.building import (
     STATE_FILE,
     SimulatedBuilding,
     SimulatedFlat,
@@ -24,7 +24,7 @@ from buildinghub.sim.building import (
     register_building,
     start_simulated_building,
 )
-from buildinghub.sim.medium import drop_medium, get_medium
+from buildinghub_sim.medium import drop_medium, get_medium
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 DAY = 86_400

@@ -21,9 +21,9 @@ from buildinghub.credentials import (
 )
 from buildinghub.credentials.delegation import ShareTerms, issue_share
 from buildinghub.devices.door_lock_protocol import AccessEvent, answer_challenge, encode_revocation
-from buildinghub.sim.car_park import SimulatedBay, SimulatedCarPark
-from buildinghub.sim.door_lock_firmware import LockRefusal
-from buildinghub.sim.parking_lock_firmware import ParkingLockFirmware
+from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
+from buildinghub_sim.door_lock_firmware import LockRefusal
+from buildinghub_sim.parking_lock_firmware import ParkingLockFirmware
 
 NOW = 1_767_225_600
 HOUR = 3600

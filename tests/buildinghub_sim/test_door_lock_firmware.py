@@ -33,7 +33,7 @@ from buildinghub.devices.door_lock_protocol import (
     UnlockRequest,
     encode_revocation,
 )
-from buildinghub.sim.door_lock_firmware import (
+from buildinghub_sim.door_lock_firmware import (
     KEYPAD_LOCKOUT_S,
     KEYPAD_TRIES,
     MAX_REVOKED,

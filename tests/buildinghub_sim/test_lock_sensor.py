@@ -11,9 +11,9 @@ import pytest
 from buildinghub.biometrics.media import export_bundle
 from buildinghub.credentials import GrantKind, SigningKey
 from buildinghub.devices.door_lock_protocol import AccessEvent
-from buildinghub.sim import lock_sensor
-from buildinghub.sim.building import start_simulated_building
-from buildinghub.sim.lock_port import port_directory
+from buildinghub_sim import lock_sensor
+from buildinghub_sim.building import start_simulated_building
+from buildinghub_sim.lock_port import port_directory
 
 from .test_lock_port import sealed_for
 

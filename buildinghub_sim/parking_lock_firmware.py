@@ -190,5 +190,5 @@ class ParkingLockFirmware(DoorLockFirmware):
         for encoded in flash["keys"]:
             try:
                 self.apply_grant(bytes.fromhex(encoded))
-            except (CredentialError, LockRefusal):
+            except CredentialError, LockRefusal:
                 continue  # expired or frozen while the power was off: the ledger still has it

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from buildinghub.credentials import SigningKey
-from buildinghub.sim.building import (
+from buildinghub.telemetry.reading import verify_packet
+from buildinghub_sim.building import (
     SimulatedBuilding,
     main,
     start_simulated_building,
 )
-from buildinghub.sim.medium import get_medium
-from buildinghub.sim.meter_bank import METERS_FILE, MeterBank, start_meters
-from buildinghub.telemetry.reading import verify_packet
+from buildinghub_sim.medium import get_medium
+from buildinghub_sim.meter_bank import METERS_FILE, MeterBank, start_meters
 
 CLOUD = SigningKey.generate()
 

@@ -13,15 +13,15 @@ from buildinghub.biometrics.media import export_bundle
 from buildinghub.biometrics.sealing import EnrollingStation, TemplateBinding, seal_template
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.sealing import SealingKey
-from buildinghub.sim import landlord, lock_port
-from buildinghub.sim.building import (
+from buildinghub_sim import landlord, lock_port
+from buildinghub_sim.building import (
     SimulatedBuilding,
     SimulatedFlat,
     forget_building,
     start_simulated_building,
 )
-from buildinghub.sim.fingers import finger_template
-from buildinghub.sim.medium import drop_medium
+from buildinghub_sim.fingers import finger_template
+from buildinghub_sim.medium import drop_medium
 
 
 def sealed_for(building: SimulatedBuilding, flat: SimulatedFlat) -> bytes:
