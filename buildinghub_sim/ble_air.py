@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bumble.controller import Controller
@@ -23,20 +22,10 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
+from buildinghub.radio.schemes import HeardAdvertisement
+
 _LOGGER = logging.getLogger(__name__)
 CENTRAL_ADDRESS = "F0:B0:1B:00:00:00"
-
-
-@dataclass(frozen=True, slots=True)
-class HeardAdvertisement:
-    """One advertisement the central heard, in the terms a Bluetooth scanner reports."""
-
-    address: str
-    rssi: int
-    local_name: str | None
-    manufacturer_data: dict[int, bytes]
-    service_uuids: list[str]
-    connectable: bool
 
 
 def new_device(link: LocalLink, name: str, address: str) -> Device:

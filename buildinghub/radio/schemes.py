@@ -11,6 +11,8 @@ simulator registers ``sim`` that way, so shipped code never imports it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -25,6 +27,50 @@ ENTRY_POINT_GROUP: Final = "buildinghub.radio_schemes"
 """The entry-point group in which a distribution names its radio backends."""
 EZSP_SCHEMES: Final = frozenset({"", "socket"})
 """Schemes bellows opens itself: a serial port path, or a TCP coordinator."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeardAdvertisement:
+    """One BLE advertisement, in the terms a Bluetooth scanner reports it."""
+
+    address: str
+    rssi: int
+    local_name: str | None
+    manufacturer_data: dict[int, bytes]
+    service_uuids: list[str]
+    connectable: bool
+
+
+class BleAirway(Protocol):
+    """BLE devices behind a radio path that no adapter of the hub hears (the simulator's air).
+
+    The Home Assistant glue registers it with Home Assistant's bluetooth as a remote
+    scanner whose connections use :meth:`client_class`, exactly as a Bluetooth proxy
+    registers itself; from there on the devices are reached like any other.
+    """
+
+    @property
+    def name(self) -> str:
+        """A name for the scanner, unique on the hub."""
+
+    def client_class(self) -> type[Any]:
+        """The bleak client backend (a ``BaseBleakClient`` subclass) that connects to them."""
+
+    def add_listener(self, listener: Callable[[HeardAdvertisement], None]) -> Callable[[], None]:
+        """Hear every advertisement; returns a function that stops it."""
+
+    async def start(self) -> None:
+        """Start hearing (and being able to connect)."""
+
+    async def stop(self) -> None:
+        """Stop hearing and drop connections."""
+
+
+class FingerprintReader(Protocol):
+    """The enrolment station's fingerprint reader, where a backend provides one."""
+
+    def capture(self, person: str) -> bytes:
+        """The template the reader captures from ``person``'s finger."""
 
 
 class RadioBackend(Protocol):
@@ -42,6 +88,12 @@ class RadioBackend(Protocol):
 
     def started(self, path: str, network: BuildingNetwork) -> None:
         """The network on ``path`` has started (devices known to it are interviewed)."""
+
+    def ble_airway(self, path: str) -> BleAirway | None:
+        """BLE devices behind ``path`` that the hub's own adapters cannot hear, if any."""
+
+    def fingerprint_reader(self, path: str) -> FingerprintReader | None:
+        """An enrolment reader that comes with ``path`` (a simulated one), if any."""
 
 
 class EzspBackend:
@@ -61,6 +113,14 @@ class EzspBackend:
 
     def started(self, path: str, network: BuildingNetwork) -> None:
         """Nothing: zigpy's database brings the devices back."""
+
+    def ble_airway(self, path: str) -> BleAirway | None:
+        """None: a real building's BLE locks are heard by Home Assistant's adapters."""
+        return None
+
+    def fingerprint_reader(self, path: str) -> FingerprintReader | None:
+        """None: a real station's reader hands its template to the enrolment action."""
+        return None
 
 
 EZSP: Final = EzspBackend()
