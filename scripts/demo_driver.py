@@ -39,7 +39,6 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -54,13 +53,12 @@ from buildinghub.credentials import GrantKind, PublicKey, SigningKey
 from buildinghub_sim.building import STATE_FILE, SimulatedBuilding
 from buildinghub_sim.car_park import CAR_PARK_FILE, SimulatedCarPark
 from buildinghub_sim.meter_bank import METERS_FILE, MeterBank
+from scripts.hass_client import HassError, HomeAssistantApi, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8123
 API = f"http://127.0.0.1:{PORT}"
 URL = f"http://localhost:{PORT}"
-CLIENT_ID = f"{URL}/"
-REDIRECT_URI = f"{URL}/?auth_callback=1"
 USERNAME = "demo"
 PASSWORD = "demo-building"  # noqa: S105 - the demo's published login, printed for the user
 DEMO_USER_FLAT = "Flat 1A"
@@ -224,122 +222,6 @@ def missing_requirements(config: Path) -> list[str]:
     return sorted(set(missing))
 
 
-# -- talking to Home Assistant ---------------------------------------------------------------
-
-
-class HomeAssistantApi:
-    """Home Assistant's REST and websocket APIs, as the browser uses them."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        """Talk to the Home Assistant on this machine."""
-        self.session = session
-        self.token: str | None = None
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        payload: dict[str, Any] | None = None,
-        form: dict[str, str] | None = None,
-        auth: bool = True,
-    ) -> Any:
-        """One HTTP request; the decoded JSON answer, or DemoError with Home Assistant's words."""
-        headers = {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}
-        async with self.session.request(
-            method, API + path, json=payload, data=form, headers=headers
-        ) as response:
-            text = await response.text()
-            if response.status >= 400:
-                if response.status >= 500:  # Home Assistant's REST API hides the reason
-                    text += " (the reason is in .demo/config/home-assistant.log)"
-                raise ApiError(response.status, f"{method} {path}: {response.status} {text}")
-            return json.loads(text) if text else None
-
-    async def front_page(self) -> int | None:
-        """200 once Home Assistant serves its UI, 302 while it wants onboarding, else None."""
-        async with self.session.get(API + "/", allow_redirects=False) as response:
-            return response.status if response.status in {200, 302} else None
-
-    async def websocket(self, *commands: dict[str, Any]) -> list[Any]:
-        """Send commands over the websocket API; their results, in order."""
-        results = []
-        timeout = aiohttp.ClientWSTimeout(ws_receive=60, ws_close=10)
-        async with self.session.ws_connect(API + "/api/websocket", timeout=timeout) as ws:
-            await ws.receive_json()  # auth_required
-            await ws.send_json({"type": "auth", "access_token": self.token})
-            if (answer := await ws.receive_json())["type"] != "auth_ok":
-                raise DemoError(f"websocket login refused: {answer}")
-            for number, command in enumerate(commands, start=1):
-                await ws.send_json({"id": number, **command})
-                while (answer := await ws.receive_json()).get("id") != number:
-                    pass
-                if not answer["success"]:
-                    raise DemoError(f"{command['type']}: {answer['error']}")
-                results.append(answer["result"])
-        return results
-
-    async def service(self, domain: str, name: str, data: dict[str, Any]) -> Any:
-        """Call an action and return its response."""
-        answer = await self.call(
-            "POST", f"/api/services/{domain}/{name}?return_response", payload=data
-        )
-        return answer["service_response"]
-
-    async def refuse_failed_entry(self, domain: str, title: str) -> None:
-        """Stop the demo, saying why, if the integration's entry failed to set up."""
-        entries = await self.call("GET", f"/api/config/config_entries/entry?domain={domain}")
-        if entries and entries[0]["state"] in {"setup_error", "migration_error"}:
-            reason = entries[0].get("reason") or "see .demo/config/home-assistant.log"
-            raise DemoError(f"{title} failed to set up: {reason}")
-
-    async def states(self) -> list[dict[str, Any]]:
-        """Every entity's state."""
-        states: list[dict[str, Any]] = await self.call("GET", "/api/states")
-        return states
-
-    async def token_from_code(self, code: str) -> None:
-        """Exchange an authorization code, as the frontend does after a login."""
-        tokens = await self.call(
-            "POST",
-            "/auth/token",
-            form={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
-            auth=False,
-        )
-        self.token = tokens["access_token"]
-
-    async def log_in(self) -> None:
-        """The login page's flow with the demo's username and password."""
-        flow = await self.call(
-            "POST",
-            "/auth/login_flow",
-            payload={
-                "client_id": CLIENT_ID,
-                "handler": ["homeassistant", None],
-                "redirect_uri": REDIRECT_URI,
-            },
-            auth=False,
-        )
-        result = await self.call(
-            "POST",
-            f"/auth/login_flow/{flow['flow_id']}",
-            payload={"client_id": CLIENT_ID, "username": USERNAME, "password": PASSWORD},
-            auth=False,
-        )
-        if result.get("type") != "create_entry":
-            raise DemoError(f"Could not log in as {USERNAME}: {result.get('errors')}")
-        await self.token_from_code(result["result"])
-
-
-class ApiError(DemoError):
-    """Home Assistant answered with an HTTP error."""
-
-    def __init__(self, status: int, message: str) -> None:
-        """Keep the status to tell 'not logged in' from real errors."""
-        super().__init__(message)
-        self.status = status
-
-
 @dataclass
 class DemoState:
     """What a later run needs: who the demo user is and a token to act as them."""
@@ -371,70 +253,24 @@ class DemoState:
 # -- setup -----------------------------------------------------------------------------------
 
 
-async def wait_until(
-    what: str,
-    check: Callable[[], Awaitable[Any]],
-    hass_pid: int | None,
-    limit_s: float = 600,
-    who: str = "Home Assistant",
-) -> Any:
-    """Poll ``check()`` until it returns something truthy; fail if ``who`` exits meanwhile."""
-    deadline = time.monotonic() + limit_s
-    while True:
-        with contextlib.suppress(aiohttp.ClientError, TimeoutError, ApiError):
-            if result := await check():
-                return result
-        if hass_pid is not None and not _alive(hass_pid):
-            raise DemoError(f"{who} exited while waiting for {what}.")
-        if time.monotonic() > deadline:
-            raise DemoError(f"Gave up waiting for {what} after {limit_s:.0f} s.")
-        await asyncio.sleep(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A child that exited but was not reaped yet is a zombie, not alive.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
 async def onboard(api: HomeAssistantApi, state_path: Path, *, onboarded: bool) -> DemoState:
     """Log in as the demo user, onboarding Home Assistant first if it is new."""
     steps: dict[str, bool] = {}
     if not onboarded:  # once onboarded, Home Assistant no longer serves /api/onboarding
-        steps = {step["step"]: step["done"] for step in await api.call("GET", "/api/onboarding")}
+        steps = await api.onboarding_steps()
     saved = DemoState.load(state_path)
     if not steps.get("user", True):
         print("==> onboarding: creating the user 'demo'")
-        answer = await api.call(
-            "POST",
-            "/api/onboarding/users",
-            payload={
-                "client_id": CLIENT_ID,
-                "name": "Demo Property Manager",
-                "username": USERNAME,
-                "password": PASSWORD,
-                "language": "en",
-            },
-            auth=False,
-        )
-        await api.token_from_code(answer["auth_code"])
+        await api.create_owner("Demo Property Manager", USERNAME, PASSWORD)
         saved = None
     else:
-        if saved is not None and not await _token_works(api, saved.token):
+        if saved is not None and not await api.token_works(saved.token):
             saved = None
         if saved is not None and all(steps.values()):
             api.token = saved.token
         else:
             # Finishing onboarding needs a login's token, not a long-lived one.
-            await api.log_in()
+            await api.log_in(USERNAME, PASSWORD)
     if not steps.get("core_config", True):
         print("==> onboarding: location, country, time zone")
         await api.websocket({"type": "config/core/update", **_core_config()})
@@ -445,39 +281,14 @@ async def onboard(api: HomeAssistantApi, state_path: Path, *, onboarded: bool) -
         await api.call(
             "POST",
             "/api/onboarding/integration",
-            payload={"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI},
+            payload={"client_id": api.client_id, "redirect_uri": api.redirect_uri},
         )
     if saved is None:
-        user, tokens = await api.websocket(
-            {"type": "auth/current_user"}, {"type": "auth/refresh_tokens"}
-        )
-        # A token of an earlier run whose value is lost: Home Assistant allows one per name.
-        lost = [t["id"] for t in tokens if t["client_name"] == DEMO_CLIENT_NAME]
-        *_, token = await api.websocket(
-            *({"type": "auth/delete_refresh_token", "refresh_token_id": i} for i in lost),
-            {
-                "type": "auth/long_lived_access_token",
-                "client_name": DEMO_CLIENT_NAME,
-                "lifespan": 3650,
-            },
-        )
-        saved = DemoState(user_id=user["id"], token=token)
+        user_id, token = await api.long_lived_token(DEMO_CLIENT_NAME)
+        saved = DemoState(user_id=user_id, token=token)
         saved.save(state_path)
     api.token = saved.token
     return saved
-
-
-async def _token_works(api: HomeAssistantApi, token: str) -> bool:
-    api.token = token
-    try:
-        await api.call("GET", "/api/")
-    except ApiError as err:
-        if err.status != 401:
-            raise
-        return False
-    finally:
-        api.token = None
-    return True
 
 
 def _core_config() -> dict[str, Any]:
@@ -512,17 +323,9 @@ async def ensure_entry(
     api: HomeAssistantApi, domain: str, title: str, step: dict[str, Any]
 ) -> None:
     """The integration's entry, made through its config flow as the UI does if there is none."""
-    entries = await api.call("GET", f"/api/config/config_entries/entry?domain={domain}")
-    if not entries:
+    if not await api.entries(domain):
         print(f"==> adding the {title} integration")
-        flow = await api.call(
-            "POST",
-            "/api/config/config_entries/flow",
-            payload={"handler": domain, "show_advanced_options": False},
-        )
-        result = await api.call(
-            "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", payload=step
-        )
+        result = await api.config_flow(domain, step)
         if result.get("type") != "create_entry":
             raise DemoError(f"The {title} config flow did not create an entry: {result}")
 
@@ -674,8 +477,7 @@ async def set_up_meters(
     if not (directory / METERS_FILE).exists():
         return []
     bank = MeterBank.load(path, directory)
-    entries = await api.call("GET", "/api/config/config_entries/entry?domain=community_meter")
-    if not entries:
+    if not await api.entries("community_meter"):
         print("==> the manager opens prepaid accounts and enrols the hub with the cloud")
         for dwelling, cents in BALANCES.items():
             cloud_admin(
@@ -693,18 +495,10 @@ async def set_up_meters(
             )
         token = cloud_admin(cloud_db, "enrol", "--building", CLOUD_BUILDING)
         print("==> adding the Community Meter integration: Simulated building, the demo cloud")
-        flow = await api.call(
-            "POST", "/api/config/config_entries/flow", payload={"handler": "community_meter"}
-        )
-        step = await api.call(
-            "POST",
-            f"/api/config/config_entries/flow/{flow['flow_id']}",
-            payload={"radio_type": "simulated"},
-        )
-        result = await api.call(
-            "POST",
-            f"/api/config/config_entries/flow/{step['flow_id']}",
-            payload={"cloud_url": CLOUD, "enrolment_token": token},
+        result = await api.config_flow(
+            "community_meter",
+            {"radio_type": "simulated"},
+            {"cloud_url": CLOUD, "enrolment_token": token},
         )
         if result.get("type") != "create_entry":
             raise DemoError(f"The Community Meter config flow did not create an entry: {result}")
@@ -738,17 +532,14 @@ async def setup(config: Path, hass_pid: int | None, cloud_db: str) -> None:
     building = SimulatedBuilding.load(config / "buildinghub_sim")
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        api = HomeAssistantApi(session)
+        api = HomeAssistantApi(session, API, log_hint=".demo/config/home-assistant.log")
         # As the browser finds out: the front page, or a redirect to onboarding.
         front_page = await wait_until(
             f"Home Assistant to answer on {URL}", api.front_page, hass_pid
         )
         demo = await onboard(api, config.parent / STATE_NAME, onboarded=front_page == 200)
 
-        async def running() -> bool:
-            return bool((await api.call("GET", "/api/config"))["state"] == "RUNNING")
-
-        await wait_until("Home Assistant to finish starting", running, hass_pid)
+        await wait_until("Home Assistant to finish starting", api.running, hass_pid)
         await ensure_entry(api, "rental_lock", "Rental Lock", {"radio_type": "simulated"})
         counters = await wait_for_locks(api, len(building.flats), hass_pid)
         held = sum(int(float(s["state"])) for s in counters.values())
@@ -844,7 +635,7 @@ def _banner(
 def main() -> None:
     """``prepare CONFIG``, ``cloud-key CONFIG [--cloud-pid PID]`` or
     ``setup CONFIG [--hass-pid PID] [--cloud-db URL]``."""
-    parser = argparse.ArgumentParser(prog="scripts/demo_driver.py")
+    parser = argparse.ArgumentParser(prog="python -m scripts.demo_driver")
     parser.add_argument("command", choices=["prepare", "setup", "cloud-key"])
     parser.add_argument("config", type=Path, help="Home Assistant's config directory")
     parser.add_argument("--hass-pid", type=int, help="stop waiting if this process exits")
@@ -861,7 +652,7 @@ def main() -> None:
             if not (config / "buildinghub_sim" / STATE_FILE).exists():
                 raise DemoError(f"No simulated building in {config / 'buildinghub_sim'}.")
             asyncio.run(setup(config, args.hass_pid, args.cloud_db))
-    except DemoError as err:
+    except (DemoError, HassError) as err:
         print(f"scripts/demo: {err}", file=sys.stderr)
         sys.exit(1)
 

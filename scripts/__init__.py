@@ -1,0 +1,1 @@
+"""The developer commands' Python parts (scripts/demo, scripts/release) and what they share."""
