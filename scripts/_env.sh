@@ -134,3 +134,22 @@ ensure_venv() {
     -e "$ROOT/packaging/buildinghub-ha" -e "$ROOT/packaging/buildinghub-cloud-connector"
   echo "$want" > "$stamp"
 }
+
+stock_homeassistant_venv() {
+  # $1: a new venv's directory, $2: a Home Assistant version. Makes what Home Assistant
+  # Core's own installation makes (a venv, then pip install homeassistant==$2), with that
+  # release's package_constraints.txt as constraints, and nothing of ours: the install test
+  # adds what a property manager adds.
+  local venv="$1" version="$2" py constraints
+  if [ -e "$venv" ]; then
+    echo "$venv already exists; a stock Home Assistant needs a new one." >&2
+    return 2
+  fi
+  py="$(find_python)" || py="$(build_python)"
+  echo "==> creating $venv with $py: Home Assistant $version only"
+  "$py" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip wheel
+  "$venv/bin/python" -m pip install -q --no-deps "homeassistant==$version"
+  constraints="$(homeassistant_constraints "$venv/bin/python")"
+  "$venv/bin/python" -m pip install -q -c "$constraints" "homeassistant==$version"
+}
