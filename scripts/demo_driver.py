@@ -53,6 +53,7 @@ from buildinghub.credentials import GrantKind, PublicKey, SigningKey
 from buildinghub_sim.building import STATE_FILE, SimulatedBuilding
 from buildinghub_sim.car_park import CAR_PARK_FILE, SimulatedCarPark
 from buildinghub_sim.meter_bank import METERS_FILE, MeterBank
+from scripts.building_entities import wait_for_bays, wait_for_locks, wait_for_meters
 from scripts.hass_client import HassError, HomeAssistantApi, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -330,29 +331,6 @@ async def ensure_entry(
             raise DemoError(f"The {title} config flow did not create an entry: {result}")
 
 
-async def wait_for_locks(
-    api: HomeAssistantApi, flats: int, hass_pid: int | None
-) -> dict[str, dict[str, Any]]:
-    """Every flat's door lock and its grant counter, once all of them are available."""
-
-    async def ready() -> dict[str, dict[str, Any]] | None:
-        await api.refuse_failed_entry("rental_lock", "Rental Lock")
-        states = await api.states()
-        counters = {
-            s["entity_id"]: s
-            for s in states
-            if s["entity_id"].startswith("sensor.") and s["entity_id"].endswith("_active_grants")
-        }
-        locks = [s for s in states if s["entity_id"].startswith("lock.")]
-        available = [s for s in counters.values() if s["state"] not in {"unavailable", "unknown"}]
-        return counters if len(available) >= flats and len(locks) >= flats else None
-
-    result: dict[str, dict[str, Any]] = await wait_until(
-        f"the {flats} door locks", ready, hass_pid, limit_s=180
-    )
-    return result
-
-
 async def install_grants(
     api: HomeAssistantApi, building: SimulatedBuilding, user_id: str
 ) -> list[str]:
@@ -402,23 +380,6 @@ async def install_grants(
             f"   viewer PIN {flat.viewer_pin} (viewing, until {_clock(now + 2 * 3600)})"
         )
     return lines
-
-
-async def wait_for_bays(api: HomeAssistantApi, bays: int, hass_pid: int | None) -> None:
-    """Every bay's lock, once all of them are available."""
-
-    async def ready() -> bool | None:
-        await api.refuse_failed_entry("parking_lock", "Parking Lock")
-        states = await api.states()
-        available = [
-            s
-            for s in states
-            if s["entity_id"].startswith("sensor.bay_") and s["entity_id"].endswith("_state")
-            if s["state"] not in {"unavailable", "unknown"}
-        ]
-        return True if len(available) >= bays else None
-
-    await wait_until(f"the {bays} parking bay locks", ready, hass_pid, limit_s=180)
 
 
 async def lend_bay(api: HomeAssistantApi, car_park: SimulatedCarPark, user_id: str) -> str:
@@ -508,18 +469,6 @@ async def set_up_meters(
         f" {meter.firmware.meter_id}"
         for meter in bank.meters
     ]
-
-
-async def wait_for_meters(api: HomeAssistantApi, meters: int, hass_pid: int | None) -> None:
-    """Every meter's device, once Community Meter has found them."""
-
-    async def ready() -> bool | None:
-        await api.refuse_failed_entry("community_meter", "Community Meter")
-        states = await api.states()
-        held = [s for s in states if s["entity_id"].endswith("_readings_held_on_the_meter")]
-        return True if len(held) >= meters else None
-
-    await wait_until(f"the {meters} meters", ready, hass_pid, limit_s=180)
 
 
 def _clock(timestamp: int) -> str:

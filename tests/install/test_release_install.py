@@ -1,0 +1,211 @@
+"""The install a property manager does: the release on a stock Home Assistant, then a building.
+
+``scripts/release`` builds the artifacts with their wheels where this test serves them (as a
+GitHub release serves its assets). A new venv gets Home Assistant and nothing else, as Home
+Assistant Core's installation makes it. The three release zips are unpacked into an empty
+config directory as HACS unpacks them. Adding each integration, Home Assistant installs its
+requirements itself, from the served wheels, with its own constraints. The manager then
+installs the simulator (as the README says, to try the product without hardware) and
+restarts with the release host gone; all three integrations are added through their config
+flows over the HTTP API, choosing the simulated building, and show their devices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import zipfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bench.cloud_process import free_port
+from buildinghub.credentials import SigningKey
+from cloud_connector.app import Settings
+from cloud_connector.hubs import create_enrolment
+from cloud_connector.local import LocalCloud, serve_locally
+from scripts.building_entities import wait_for_bays, wait_for_locks, wait_for_meters
+from scripts.hass_client import HomeAssistantApi, wait_until
+from scripts.release_artifacts import INTEGRATIONS, ReleaseTree, read_tree
+from tests.install.stock_hub import ROOT, StockHub, WheelHost, hub_environment, run
+
+pytestmark = pytest.mark.timeout(2400)  # cold caches on a busy 2-core machine; warm: minutes
+
+TREE: ReleaseTree = read_tree(ROOT)
+FLATS = 2
+BAYS = 1
+SIMULATED = "sim://building"
+OWNER = ("Property Manager", "manager", "install-test-password")
+BUILDING = "Install test building"
+STOCK_VENV = 'source scripts/_env.sh && stock_homeassistant_venv "$1" "$2"'
+
+# All a stock Home Assistant needs here besides its defaults: where it listens (loopback, a
+# free port) and logs that show what it installs and how our integrations start.
+CONFIGURATION = """\
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+logger:
+  default: warning
+  logs:
+    homeassistant.util.package: info
+    homeassistant.requirements: info
+    custom_components: info
+    buildinghub: info
+"""
+
+
+def wheel_url(base: str, name: str) -> str:
+    """Where the release serves one of our distributions' wheels."""
+    return f"{base}/{TREE.distributions[name].wheel}"
+
+
+def install_as_hacs_does(dist: Path, config: Path) -> None:
+    """Each release zip unpacked into config/custom_components/<domain>/, as HACS does."""
+    for domain in INTEGRATIONS:
+        with zipfile.ZipFile(dist / f"{domain}.zip") as archive:
+            archive.extractall(config / "custom_components" / domain)
+
+
+@asynccontextmanager
+async def running_cloud(tmp_path: Path) -> AsyncIterator[LocalCloud]:
+    """The building's cloud connector, which Community Meter enrols with (never in the hub)."""
+    settings = Settings(SigningKey.generate())
+    async with serve_locally(f"sqlite:///{tmp_path / 'cloud.db'}", settings) as cloud:
+        yield cloud
+
+
+async def cloud_key(session: aiohttp.ClientSession, cloud: LocalCloud) -> str:
+    """The cloud's receipt key, as the meters are provisioned with it."""
+    async with session.get(f"{cloud.url}/v1/cloud-key") as response:
+        return str((await response.json())["public_key"])
+
+
+async def refused_without_the_simulator(api: HomeAssistantApi) -> dict[str, Any]:
+    """Each integration's flow, answered 'simulated building' before the simulator is there."""
+    answers = {
+        "rental_lock": await api.config_flow("rental_lock", {"radio_type": "simulated"}),
+        "parking_lock": await api.config_flow("parking_lock", {"radio_path": SIMULATED}),
+        "community_meter": await api.config_flow("community_meter", {"radio_type": "simulated"}),
+    }
+    for answer in answers.values():
+        if answer.get("flow_id") and answer.get("type") == "form":
+            await api.call("DELETE", f"/api/config/config_entries/flow/{answer['flow_id']}")
+    return answers
+
+
+async def test_a_property_manager_installs_the_release_on_a_stock_home_assistant(
+    tmp_path: Path, socket_enabled: None
+) -> None:
+    timings: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        timings[name] = round(time.monotonic() - clock, 1)
+        clock = time.monotonic()
+
+    dist = tmp_path / "dist"
+    host = WheelHost(dist / "wheels")
+    config = tmp_path / "config"
+    hub = StockHub(tmp_path / "hub-venv", config, free_port())
+    host.start()
+    try:
+        await asyncio.to_thread(
+            run,
+            [str(ROOT / "scripts" / "release"), "--out", str(dist), "--wheel-base-url", host.url],
+            timeout=900,
+        )
+        lap("scripts/release")
+        await asyncio.to_thread(
+            run,
+            ["bash", "-c", STOCK_VENV, "-", str(hub.venv), TREE.tested_homeassistant],
+            env=hub_environment(hub.venv),
+            timeout=1800,
+        )
+        lap("stock Home Assistant venv")
+        (config / "custom_components").mkdir(parents=True)
+        install_as_hacs_does(dist, config)
+        (config / "configuration.yaml").write_text(CONFIGURATION.format(port=hub.port))
+
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session,
+            running_cloud(tmp_path) as cloud,
+        ):
+            api = HomeAssistantApi(session, hub.url, log_hint="the hub's log printed below")
+
+            # 1. First start: onboarding, then adding each integration makes Home Assistant
+            #    install its requirements from the release's wheels.
+            hub.start()
+            await wait_until("Home Assistant to answer", api.front_page, hub.pid, limit_s=900)
+            await api.create_owner(*OWNER)
+            await wait_until("Home Assistant to finish starting", api.running, hub.pid, 900)
+            _, api.token = await api.long_lived_token("install test")
+            lap("first start and onboarding")
+            refused = await refused_without_the_simulator(api)
+            lap("requirements installed by Home Assistant")
+            for domain, answer in refused.items():
+                assert answer.get("errors") == {"base": "cannot_connect"}, (domain, answer)
+            for name in ("buildinghub", "buildinghub-ha"):
+                assert hub.installed_from(name) == wheel_url(host.url, name), name
+                assert f"/{TREE.distributions[name].wheel}" in host.fetched, name
+
+            # 2. The manager tries it without hardware: the simulator into Home Assistant's venv
+            #    (README), a simulated building with a car park and meters, then a restart with
+            #    the release host gone.
+            await asyncio.to_thread(hub.stop)
+            await asyncio.to_thread(
+                hub.pip,
+                *("install", "--quiet", "--constraint", str(hub.constraints())),
+                wheel_url(host.url, "buildinghub"),
+                wheel_url(host.url, "buildinghub-sim"),
+            )
+            host.stop()
+            building = str(config / "buildinghub_sim")
+            sim = ("-m", "buildinghub_sim.building")
+            hub.python(*sim, "create", building, "--flats", str(FLATS))
+            hub.python(*sim, "add-car-park", building, "--bays", str(BAYS))
+            meters = json.loads(
+                hub.python(
+                    *sim, "add-meters", building, "--cloud-key", await cloud_key(session, cloud)
+                )
+            )["meters"]
+            lap("simulator installed, building made")
+            hub.start()
+            await wait_until("Home Assistant to restart", api.running, hub.pid, 900)
+            lap("restart")
+
+            # 3. Adding the three integrations as the UI does, on the simulated building.
+            added = {
+                "rental_lock": await api.config_flow("rental_lock", {"radio_type": "simulated"}),
+                "parking_lock": await api.config_flow("parking_lock", {"radio_path": SIMULATED}),
+                "community_meter": await api.config_flow(
+                    "community_meter",
+                    {"radio_type": "simulated"},
+                    {
+                        "cloud_url": cloud.url,
+                        "enrolment_token": await create_enrolment(cloud.engine, BUILDING),
+                    },
+                ),
+            }
+            for domain, answer in added.items():
+                assert answer.get("type") == "create_entry", (domain, answer)
+            await wait_for_locks(api, FLATS, hub.pid)
+            await wait_for_bays(api, BAYS, hub.pid)
+            await wait_for_meters(api, len(meters), hub.pid)
+            for domain in INTEGRATIONS:
+                assert [e["state"] for e in await api.entries(domain)] == ["loaded"], domain
+            assert "Attempting install of" not in hub.log(), "reinstalled after the restart"
+            lap("three integrations set up")
+    except BaseException:
+        print(hub.log_tail())
+        raise
+    finally:
+        await asyncio.to_thread(hub.stop)
+        host.stop()
+        print(f"install test timings (s): {timings}")
