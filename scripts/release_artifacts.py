@@ -51,6 +51,12 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEGRATIONS = ("rental_lock", "parking_lock", "community_meter")
+# Each integration's own repository, which HACS users add as a custom repository.
+REPOSITORIES = {
+    "rental_lock": "building-hub/rental-lock",
+    "parking_lock": "building-hub/parking-lock",
+    "community_meter": "building-hub/community-meter",
+}
 DEFAULT_WHEEL_BASE_URL = "https://github.com/building-hub/building-hub/releases/download/v{version}"
 CHECKSUMS = "SHA256SUMS"
 # The keys HACS accepts in hacs.json (hacs/integration: utils/validate.py,
@@ -392,7 +398,7 @@ def _listing(out: Path, published: list[Path]) -> Iterator[str]:
     for path in published:
         yield f"   {path.stat().st_size:>9,} B  {path.relative_to(out)}"
     for domain in INTEGRATIONS:
-        yield f"   {'':>11}  {domain}/  (the {domain} HACS repository's content)"
+        yield f"   {'':>11}  {domain}/  (content of github.com/{REPOSITORIES[domain]})"
 
 
 def _uncommitted(root: Path) -> bool:

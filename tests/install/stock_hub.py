@@ -189,16 +189,14 @@ class StockHub:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
-    def log_tail(self, lines: int = 120) -> str:
-        """The end of Home Assistant's log and of its output, for a failure's report."""
-        parts = []
-        for path in (self.config / "home-assistant.log", self._output):
-            if path.exists():
-                text = path.read_text(errors="replace").splitlines()[-lines:]
-                parts.append(f"---- {path} (last {len(text)} lines)\n" + "\n".join(text))
-        return "\n".join(parts) or "(Home Assistant wrote no log)"
+    def log_tail(self, lines: int = 150) -> str:
+        """The end of what ``hass`` wrote (its log and anything before logging), every start."""
+        if not self._output.exists():
+            return "(Home Assistant wrote nothing)"
+        text = self._output.read_text(errors="replace").splitlines()[-lines:]
+        return f"---- {self._output}, last {len(text)} lines\n" + "\n".join(text)
 
     def log(self) -> str:
-        """Home Assistant's whole log so far."""
+        """Home Assistant's log since its last start (it moves the earlier one aside)."""
         path = self.config / "home-assistant.log"
         return path.read_text(errors="replace") if path.exists() else ""
