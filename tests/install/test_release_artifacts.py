@@ -147,3 +147,9 @@ def test_a_folder_that_is_not_a_release_is_not_overwritten(clone: Path, tmp_path
     with pytest.raises(ReleaseError, match="not touching it"):
         build(clone, tmp_path, "HEAD", BASE)
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_the_same_commit_builds_the_same_bytes(clone: Path, dist: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    build(clone, again, "HEAD", BASE)
+    assert (again / "SHA256SUMS").read_text() == (dist / "SHA256SUMS").read_text()
