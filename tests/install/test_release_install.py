@@ -93,13 +93,20 @@ async def cloud_key(session: aiohttp.ClientSession, cloud: LocalCloud) -> str:
 
 
 async def choose_the_simulated_building(
-    api: HomeAssistantApi, domain: str, answer: dict[str, Any]
+    api: HomeAssistantApi, hub: StockHub, domain: str, answer: dict[str, Any]
 ) -> dict[str, Any]:
     """Start adding the integration (its requirements are installed first), then answer.
 
     Returns what the user sees after answering; a flow still open is closed again.
     """
-    first = await api.call("POST", "/api/config/config_entries/flow", payload={"handler": domain})
+    try:
+        first = await api.call(
+            "POST", "/api/config/config_entries/flow", payload={"handler": domain}
+        )
+    except ApiError as err:
+        # 404 'Invalid handler': the flow did not load; the log says why.
+        why = [line for line in hub.log().splitlines() if f"integration {domain}:" in line]
+        raise AssertionError(f"{domain}'s config flow did not load: {why or err}") from err
     assert first.get("type") == "form", (domain, first)
     path = f"/api/config/config_entries/flow/{first['flow_id']}"
     try:
@@ -116,7 +123,8 @@ async def choose_the_simulated_building(
 async def test_a_property_manager_installs_the_release_on_a_stock_home_assistant(
     tmp_path: Path, socket_enabled: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="sqlalchemy.engine")  # the cloud's every statement
+    for chatty in ("sqlalchemy.engine", "aiosqlite"):  # the cloud's every statement
+        caplog.set_level(logging.WARNING, logger=chatty)
     timings: dict[str, float] = {}
     clock = time.monotonic()
 
@@ -163,7 +171,7 @@ async def test_a_property_manager_installs_the_release_on_a_stock_home_assistant
             _, api.token = await api.long_lived_token("install test")
             lap("first start and onboarding")
             refused = {
-                domain: await choose_the_simulated_building(api, domain, answer)
+                domain: await choose_the_simulated_building(api, hub, domain, answer)
                 for domain, answer in RADIO_STEP.items()
             }
             lap("requirements installed by Home Assistant")
