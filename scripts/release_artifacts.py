@@ -296,13 +296,17 @@ def build_wheels(source: Source, tree: ReleaseTree, out: Path) -> list[Path]:
         wheel = out / distribution.wheel
         if not wheel.exists():
             raise ReleaseError(f"pip wheel made no {distribution.wheel} (made {os.listdir(out)})")
-        _check_wheel(wheel, distribution)
+        _check_wheel(wheel, distribution, source.path)
         wheels.append(wheel)
     return wheels
 
 
-def _check_wheel(wheel: Path, distribution: Distribution) -> None:
-    """The wheel holds its packages and its metadata, and nothing else of the repository."""
+def _check_wheel(wheel: Path, distribution: Distribution, tree: Path) -> None:
+    """The wheel holds every committed file of its packages, its metadata, and nothing else.
+
+    setuptools leaves out a package's files that are not Python (no MANIFEST.in, no
+    package-data) without a word; a hub would only find out when it reads one.
+    """
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         info = f"{distribution.name.replace('-', '_')}-{distribution.version}.dist-info"
@@ -315,6 +319,14 @@ def _check_wheel(wheel: Path, distribution: Distribution) -> None:
     strays = [n for n in names if n.endswith("ruff.toml") or "/tests/" in n]
     if strays:
         raise ReleaseError(f"{wheel.name} holds files that are not shipped: {strays}")
+    committed = {
+        path.relative_to(tree).as_posix()
+        for package in distribution.packages
+        for path in (tree / package).rglob("*")
+        if path.is_file() and path.name != "ruff.toml"
+    }
+    if missing := sorted(committed - set(names)):
+        raise ReleaseError(f"{wheel.name} lacks committed files: {missing}")
 
 
 def build_integration(

@@ -26,12 +26,25 @@ BASE = "https://releases.example/building-hub/v{version}"
 STRAY = "stray_untracked.py"
 
 
+def _clone(path: Path) -> Path:
+    """A clone of this repository at its HEAD commit."""
+    subprocess.run(["git", "clone", "--quiet", "--local", str(ROOT), str(path)], check=True)
+    subprocess.run(["git", "-C", str(path), "checkout", "--quiet", _head()], check=True)
+    return path
+
+
+def _git(path: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clone of this repository at HEAD with an uncommitted edit and an untracked file."""
-    path = tmp_path_factory.mktemp("clone") / "repository"
-    subprocess.run(["git", "clone", "--quiet", "--local", str(ROOT), str(path)], check=True)
-    subprocess.run(["git", "-C", str(path), "checkout", "--quiet", _head()], check=True)
+    path = _clone(tmp_path_factory.mktemp("clone") / "repository")
     folder = path / "custom_components" / "rental_lock"
     (folder / STRAY).write_text("raise SystemExit('not committed')\n")
     manifest = folder / "manifest.json"
@@ -153,3 +166,12 @@ def test_the_same_commit_builds_the_same_bytes(clone: Path, dist: Path, tmp_path
     again = tmp_path / "again"
     build(clone, again, "HEAD", BASE)
     assert (again / "SHA256SUMS").read_text() == (dist / "SHA256SUMS").read_text()
+
+
+def test_a_committed_file_the_wheel_would_leave_out_stops_the_release(tmp_path: Path) -> None:
+    clone = _clone(tmp_path / "repository")
+    (clone / "buildinghub" / "keylog" / "vectors.json").write_text("[]\n")
+    _git(clone, "add", "buildinghub/keylog/vectors.json")
+    _git(clone, "commit", "--quiet", "-m", "a data file setuptools does not package")
+    with pytest.raises(ReleaseError, match=r"lacks committed files: \['buildinghub/keylog/vec"):
+        build(clone, tmp_path / "dist", "HEAD", BASE)
