@@ -28,7 +28,6 @@ def _interrupted(_signal: int, _frame: object) -> None:
 signal.signal(signal.SIGINT, _interrupted)
 
 import argparse
-import ast
 import asyncio
 import base64
 import contextlib
@@ -156,19 +155,18 @@ def _homeassistant_dir() -> Path:
 
 
 def _bootstrap_set(name: str) -> set[str]:
-    """A set of domains that homeassistant/bootstrap.py always sets up, read from its source."""
-    tree = ast.parse((_homeassistant_dir() / "bootstrap.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
-            continue
-        if isinstance(target, ast.Name) and target.id == name:
-            domains: set[str] = ast.literal_eval(value)
-            return domains
-    raise DemoError(f"homeassistant/bootstrap.py has no {name} any more: update scripts/demo.")
+    """A set of domains that homeassistant/bootstrap.py always sets up.
+
+    Read by importing it in a Python of its own (since 2026.10 the sets are built from other
+    constants, and Home Assistant wants to be imported before anything imports voluptuous).
+    """
+    code = f"import json, homeassistant.bootstrap as b; print(json.dumps(sorted(b.{name})))"
+    done = subprocess.run(  # noqa: S603 - this Python, our own code
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise DemoError(f"homeassistant/bootstrap.py has no {name} any more: update scripts/demo.")
+    return set(json.loads(done.stdout))
 
 
 def _manifest(domain: str, config: Path) -> dict[str, Any] | None:
