@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 import time
 import zipfile
 from collections.abc import AsyncIterator
@@ -234,4 +235,6 @@ async def test_a_property_manager_installs_the_release_on_a_stock_home_assistant
     finally:
         await asyncio.to_thread(hub.stop)
         host.stop()
+        # The hub's venv is most of a gigabyte; the log above is what a failure needs.
+        await asyncio.to_thread(shutil.rmtree, hub.venv, ignore_errors=True)
         print(f"install test timings (s): {timings}")
