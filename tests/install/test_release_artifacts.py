@@ -118,6 +118,19 @@ def test_each_repository_holds_one_integration_and_a_hacs_json_hacs_accepts(
 
 
 @pytest.mark.parametrize("domain", INTEGRATIONS)
+def test_the_released_manifest_has_the_keys_hacs_requires(dist: Path, domain: str) -> None:
+    # hacs/integration utils/validate.py, INTEGRATION_MANIFEST_JSON_SCHEMA
+    folder = dist / domain / "custom_components" / domain
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["domain"] == domain
+    assert manifest["name"]
+    assert isinstance(manifest["codeowners"], list)
+    assert manifest["documentation"].startswith("https://")
+    assert manifest["issue_tracker"].startswith("https://")
+    assert manifest["version"] == read_tree(ROOT).version
+
+
+@pytest.mark.parametrize("domain", INTEGRATIONS)
 def test_the_zip_unpacks_into_custom_components_as_the_repository_holds_it(
     dist: Path, domain: str
 ) -> None:
