@@ -153,6 +153,23 @@ class StockHub:
         )
         return found
 
+    def version(self, distribution: str) -> str:
+        """The installed version of ``distribution`` in the hub's venv."""
+        folder = distribution.replace("-", "_").lower()
+        for info in self.venv.glob("lib/python3*/site-packages/*.dist-info"):
+            name, _, version = info.name.removesuffix(".dist-info").rpartition("-")
+            if name.lower() == folder:
+                return version
+        raise AssertionError(f"{distribution} is not installed in the hub's venv")
+
+    def pinned(self, distribution: str) -> str:
+        """The version Home Assistant's package_constraints.txt pins ``distribution`` to."""
+        for line in self.constraints().read_text().splitlines():
+            name, _, version = line.partition("==")
+            if name.strip().lower() == distribution.lower():
+                return version.strip()
+        raise AssertionError(f"Home Assistant's constraints do not pin {distribution}")
+
     def installed_from(self, distribution: str) -> str | None:
         """The URL pip or uv installed ``distribution`` from (PEP 610), None if not by URL."""
         folder = distribution.replace("-", "_")

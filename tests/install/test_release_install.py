@@ -182,6 +182,8 @@ async def test_a_property_manager_installs_the_release_on_a_stock_home_assistant
             for name in ("buildinghub", "buildinghub-ha"):
                 assert hub.installed_from(name) == wheel_url(host.url, name), name
                 assert f"/{TREE.distributions[name].wheel}" in host.fetched, name
+            for pinned in ("bleak", "bleak-retry-connector", "cryptography"):  # our library's
+                assert hub.version(pinned) == hub.pinned(pinned), pinned
 
             # 2. The manager tries it without hardware: the simulator into Home Assistant's venv
             #    (README), a simulated building with a car park and meters, then a restart with
