@@ -17,6 +17,9 @@ from typing import Any
 
 import aiohttp
 
+type FlowAnswer = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+"""A config flow step's input, or a function from the form shown to that input."""
+
 
 class HassError(Exception):
     """Home Assistant did not do what was asked; the message says what a person must read."""
@@ -118,11 +121,12 @@ class HomeAssistantApi:
             reason = entries[0].get("reason") or f"see {self.log_hint}"
             raise HassError(f"{title} failed to set up: {reason}")
 
-    async def config_flow(self, domain: str, *steps: dict[str, Any]) -> dict[str, Any]:
+    async def config_flow(self, domain: str, *steps: FlowAnswer) -> dict[str, Any]:
         """Add an integration as the UI does: start its config flow, answer each step in turn.
 
-        Returns the last answer (``create_entry`` when it worked; a form with ``errors``
-        when Home Assistant refused a step).
+        A step is the form's input, or a function that reads the form and returns it, as a
+        person reads the form before filling it in. Returns the last answer (``create_entry``
+        when it worked; a form with ``errors`` when Home Assistant refused a step).
         """
         result: dict[str, Any] = await self.call(
             "POST",
@@ -132,8 +136,9 @@ class HomeAssistantApi:
         for step in steps:
             if result.get("type") != "form":
                 break
+            answer = step(result) if callable(step) else step
             result = await self.call(
-                "POST", f"/api/config/config_entries/flow/{result['flow_id']}", payload=step
+                "POST", f"/api/config/config_entries/flow/{result['flow_id']}", payload=answer
             )
         return result
 

@@ -41,12 +41,7 @@ pytestmark = pytest.mark.timeout(2400)  # cold caches on a busy 2-core machine; 
 TREE: ReleaseTree = read_tree(ROOT)
 FLATS = 2
 BAYS = 1
-# Each integration's first step, answered "the simulated building".
-RADIO_STEP: dict[str, dict[str, Any]] = {
-    "rental_lock": {"radio_type": "simulated"},
-    "parking_lock": {"radio_path": "sim://building"},
-    "community_meter": {"radio_type": "simulated"},
-}
+SIMULATED_PATH = "sim://building"
 OWNER = ("Property Manager", "manager", "install-test-password")
 BUILDING = "Install test building"
 STOCK_VENV = 'source scripts/_env.sh && stock_homeassistant_venv "$1" "$2"'
@@ -93,8 +88,22 @@ async def cloud_key(session: aiohttp.ClientSession, cloud: LocalCloud) -> str:
         return str((await response.json())["public_key"])
 
 
+def simulated_building(form: dict[str, Any]) -> dict[str, Any]:
+    """What a person answers to the radio form to try the simulated building.
+
+    The form either offers a choice of radio (then: the simulated building) or asks for
+    the radio's path (then: the simulated building's path).
+    """
+    fields = {field["name"] for field in form.get("data_schema", [])}
+    if "radio_type" in fields:
+        return {"radio_type": "simulated"}
+    if "radio_path" in fields:
+        return {"radio_path": SIMULATED_PATH}
+    raise AssertionError(f"no way to choose the simulated building in {form}")
+
+
 async def choose_the_simulated_building(
-    api: HomeAssistantApi, hub: StockHub, domain: str, answer: dict[str, Any]
+    api: HomeAssistantApi, hub: StockHub, domain: str
 ) -> dict[str, Any]:
     """Start adding the integration (its requirements are installed first), then answer.
 
@@ -111,7 +120,7 @@ async def choose_the_simulated_building(
     assert first.get("type") == "form", (domain, first)
     path = f"/api/config/config_entries/flow/{first['flow_id']}"
     try:
-        result: dict[str, Any] = await api.call("POST", path, payload=answer)
+        result: dict[str, Any] = await api.call("POST", path, payload=simulated_building(first))
     except ApiError as err:  # a choice the form does not offer is refused with 400
         if err.status != 400:
             raise
@@ -172,8 +181,8 @@ async def test_a_property_manager_installs_the_release_on_a_stock_home_assistant
             _, api.token = await api.long_lived_token("install test")
             lap("first start and onboarding")
             refused = {
-                domain: await choose_the_simulated_building(api, hub, domain, answer)
-                for domain, answer in RADIO_STEP.items()
+                domain: await choose_the_simulated_building(api, hub, domain)
+                for domain in INTEGRATIONS
             }
             lap("requirements installed by Home Assistant")
             for domain, answer in refused.items():  # the simulator is not installed yet
@@ -216,10 +225,10 @@ async def test_a_property_manager_installs_the_release_on_a_stock_home_assistant
                 "enrolment_token": await create_enrolment(cloud.engine, BUILDING),
             }
             added = {
-                "rental_lock": await api.config_flow("rental_lock", RADIO_STEP["rental_lock"]),
-                "parking_lock": await api.config_flow("parking_lock", RADIO_STEP["parking_lock"]),
+                "rental_lock": await api.config_flow("rental_lock", simulated_building),
+                "parking_lock": await api.config_flow("parking_lock", simulated_building),
                 "community_meter": await api.config_flow(
-                    "community_meter", RADIO_STEP["community_meter"], cloud_step
+                    "community_meter", simulated_building, cloud_step
                 ),
             }
             for domain, answer in added.items():
