@@ -9,7 +9,6 @@ command it sent, so a confirmation cannot be forged or reused for another comman
 idempotent: a repeated command gets a fresh confirmation that says nothing was held.
 """
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -70,9 +69,7 @@ def verify_erase(
     data: bytes, *, building: str, lock: str, issuers: Iterable[PublicKey]
 ) -> tuple[EraseTemplate, bytes]:
     """The lock's check: a trusted signer, this lock. Returns the command and its digest."""
-    signed = read_record(
-        data, record_type=_COMMAND, fields=_COMMAND_FIELDS, max_size=MAX_ERASE_BYTES
-    )
+    signed = _read_command(data)
     _verify_by_one_of(signed, issuers)
     command = EraseTemplate(
         building=text(signed.fields, "building"),
@@ -95,7 +92,7 @@ def sign_confirmation(confirmation: EraseConfirmation, lock_key: SigningKey) -> 
 
 
 def verify_confirmation(data: bytes, *, command: bytes, lock_key: PublicKey) -> EraseConfirmation:
-    """The hub's check: the lock signed it, for exactly the command the hub sent (its bytes)."""
+    """The hub's check: the lock signed it, for exactly the command the hub sent (its digest)."""
     signed = read_record(
         data, record_type=_CONFIRMATION, fields=_CONFIRMATION_FIELDS, max_size=MAX_ERASE_BYTES
     )
@@ -114,16 +111,23 @@ def verify_confirmation(data: bytes, *, command: bytes, lock_key: PublicKey) -> 
         held=held,
         erased_at=uint(signed.fields, "erased_at"),
     )
-    sent = read_record(
-        command, record_type=_COMMAND, fields=_COMMAND_FIELDS, max_size=MAX_ERASE_BYTES
-    ).fields
-    if confirmation.command != hashlib.sha256(command).digest() or (
+    sent = _read_command(command)
+    if confirmation.command != sent.digest or (
         confirmation.building,
         confirmation.lock,
         confirmation.template_id,
-    ) != (sent["building"], sent["lock"], sent["template_id"]):
+    ) != (sent.fields["building"], sent.fields["lock"], sent.fields["template_id"]):
         raise EraseRefused("the erase confirmation answers another command")
     return confirmation
+
+
+def command_digest(data: bytes) -> bytes:
+    """The digest an erase confirmation names its command by (its signed content)."""
+    return _read_command(data).digest
+
+
+def _read_command(data: bytes) -> SignedRecord:
+    return read_record(data, record_type=_COMMAND, fields=_COMMAND_FIELDS, max_size=MAX_ERASE_BYTES)
 
 
 def _verify_by_one_of(signed: SignedRecord, issuers: Iterable[PublicKey]) -> None:

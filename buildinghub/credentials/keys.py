@@ -1,6 +1,9 @@
 """ES256 keys: a P-256 signing key and the public key that verifies its signatures.
 
-Signatures are raw r||s, 64 bytes (RFC 9053 §2.1), not DER.
+Signatures are raw r||s, 64 bytes (RFC 9053 §2.1), not DER, and canonical (SPEC S4): s is in
+the lower half of the group order. ECDSA is malleable: if (r, s) verifies so does (r, n - s),
+the same statement under other bytes. Only the low-s form verifies and our signers only make
+it, so a signed record has exactly one valid encoding per signature.
 """
 
 import hashlib
@@ -34,6 +37,12 @@ _CRV_P256 = 1
 _COSE_KEY_LABELS = frozenset((_KTY, _CRV, _X, _Y))
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+# The order n of P-256's group (SEC 2 §2.4.2); a canonical s is at most n // 2.
+CURVE_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+HALF_ORDER = CURVE_ORDER // 2
+# Big-endian, fixed width: comparing the bytes compares the numbers.
+_HALF_ORDER_BYTES = HALF_ORDER.to_bytes(_COORDINATE_LENGTH)
 
 # DER heads (tag, one-byte length) for the signature's two integers and their sequence.
 _DER_INTEGER_HEADS = tuple(bytes((0x02, length)) for length in range(_COORDINATE_LENGTH + 2))
@@ -118,11 +127,17 @@ class PublicKey:
         return hashlib.sha256(self.point).digest()[:KID_LENGTH]
 
     def verify(self, signature: bytes, message: bytes) -> None:
-        """Check a raw r||s ES256 signature over message; raise BadSignature if it fails."""
+        """Check a canonical (low-s) raw r||s ES256 signature over message; BadSignature if not."""
         if len(signature) != SIGNATURE_LENGTH:
             raise BadSignature(
                 f"an ES256 signature is 64 bytes (r || s), got {len(signature)}: "
                 f"check that it is not DER-encoded or truncated"
+            )
+        if signature[_COORDINATE_LENGTH:] > _HALF_ORDER_BYTES:
+            raise BadSignature(
+                "the signature is not in its canonical low-s form (s above n/2): "
+                "it was re-encoded from another signature, or made by a signer that does not "
+                "normalise s"
             )
         try:
             self._cryptography_key().verify(_der_signature(signature), message, _ECDSA_SHA256)
@@ -173,6 +188,11 @@ def _der_signature(signature: bytes) -> bytes:
     return b"".join((_DER_SEQUENCE_HEADS[len(r) + len(s) + 4], r_head, r, s_head, s))
 
 
+def low_s(s: int) -> int:
+    """The canonical one of s and n - s (both verify the same signature)."""
+    return CURVE_ORDER - s if s > HALF_ORDER else s
+
+
 class SigningKey:
     """A P-256 private key that makes ES256 signatures. Generate it where it lives."""
 
@@ -200,9 +220,9 @@ class SigningKey:
         return self._public_key
 
     def sign(self, message: bytes) -> bytes:
-        """ES256 signature over message, raw r||s (64 bytes)."""
+        """ES256 signature over message, raw r||s (64 bytes), s in its canonical low form."""
         r, s = decode_dss_signature(self._key.sign(message, _ECDSA_SHA256))
-        return r.to_bytes(_COORDINATE_LENGTH) + s.to_bytes(_COORDINATE_LENGTH)
+        return r.to_bytes(_COORDINATE_LENGTH) + low_s(s).to_bytes(_COORDINATE_LENGTH)
 
     def to_pem(self) -> bytes:
         """Unencrypted PKCS8 PEM, for storage that is itself protected."""

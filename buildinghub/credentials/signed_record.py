@@ -3,8 +3,10 @@
     {"type": <record type>, <field>: <value>, ...}
 
 The map has exactly the fields its record type lists (plus "type"), every value is read with a
-typed reader below, and the whole payload is deterministically encoded, so a record has one
-encoding and its SHA-256 (digest) names it. Consent records, erase commands, payment records and
+typed reader below, and the whole payload is deterministically encoded. A record is named by the
+digest of what was signed (its Sig_structure: the signer's kid and the payload), never of its
+bytes: ECDSA signs the same content many ways, so the bytes are not a record's identity and
+stores deduplicate by this digest (SPEC S4). Consent records, erase commands, payment records and
 credit requests are all signed records; each module lists its fields and reads them strictly.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 
 import cbor2
 
-from .cose import Sign1, decode_sign1, sign1, verify_sign1
+from .cose import Sign1, decode_sign1, sig_structure, sign1, verify_sign1
 from .errors import BadSignature, CredentialError, GrantTooLarge, MalformedGrant, MalformedKey
 from .keys import PublicKey, SigningKey
 from .strict_cbor import loads_one
@@ -62,8 +64,9 @@ class SignedRecord:
 
     @property
     def digest(self) -> bytes:
-        """SHA-256 of the encoded record: what other records name it by."""
-        return hashlib.sha256(self.encoded).digest()
+        """SHA-256 of the signed content (signer's kid and payload), whatever the signature:
+        what other records name it by, and what a store deduplicates it by."""
+        return hashlib.sha256(sig_structure(self.message)).digest()
 
     def verify(self, key: PublicKey) -> None:
         """Check the record is signed by key; raise BadSignature otherwise."""

@@ -1,6 +1,5 @@
 """Erase on withdrawal: the lock erases on a trusted command and confirms with its own signature."""
 
-import hashlib
 import os
 from dataclasses import replace
 
@@ -12,6 +11,7 @@ from buildinghub.biometrics.consent import ConsentBook, ConsentWithdrawal, Purpo
 from buildinghub.biometrics.erase import (
     EraseConfirmation,
     EraseTemplate,
+    command_digest,
     sign_confirmation,
     sign_erase,
     verify_confirmation,
@@ -114,7 +114,7 @@ def test_a_confirmation_not_signed_by_the_lock_is_refused(hub_key: SigningKey) -
             building=BUILDING,
             lock=LOCK,
             template_id=TEMPLATE_ID,
-            command=hashlib.sha256(command).digest(),
+            command=command_digest(command),
             held=True,
             erased_at=NOW,
         ),
@@ -211,7 +211,7 @@ def test_no_single_bit_change_of_an_erase_confirmation_is_accepted(
             building=BUILDING,
             lock=LOCK,
             template_id=TEMPLATE_ID,
-            command=hashlib.sha256(command).digest(),
+            command=command_digest(command),
             held=True,
             erased_at=NOW,
         ),

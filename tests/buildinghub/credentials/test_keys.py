@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from buildinghub.credentials import BadSignature, MalformedKey, PublicKey, SigningKey
-from buildinghub.credentials.keys import _der_signature
+from buildinghub.credentials.keys import CURVE_ORDER, HALF_ORDER, _der_signature
 
 # COSE WG example key "11" and a signature it made (cose-wg/Examples,
 # sign1-tests/sign-pass-03.json): a published ES256 vector in raw r||s form.
@@ -35,13 +35,37 @@ def _vector_key() -> PublicKey:
     return PublicKey.from_bytes(b"\x04" + _b64url(_VECTOR_X) + _b64url(_VECTOR_Y))
 
 
-def test_published_cose_example_signature_verifies() -> None:
-    _vector_key().verify(_VECTOR_SIGNATURE, _VECTOR_TO_BE_SIGNED)
+def _low_s_twin(signature: bytes) -> bytes:
+    s = int.from_bytes(signature[32:])
+    return signature[:32] + (CURVE_ORDER - s).to_bytes(32)
+
+
+def test_published_cose_example_signature_verifies_in_its_canonical_low_s_form() -> None:
+    # The published signature has s above n/2; (r, n - s) is the same signature, canonical.
+    _vector_key().verify(_low_s_twin(_VECTOR_SIGNATURE), _VECTOR_TO_BE_SIGNED)
+
+
+def test_published_cose_example_signature_with_a_high_s_is_refused_as_not_canonical() -> None:
+    assert int.from_bytes(_VECTOR_SIGNATURE[32:]) > HALF_ORDER
+
+    with pytest.raises(BadSignature, match="canonical low-s"):
+        _vector_key().verify(_VECTOR_SIGNATURE, _VECTOR_TO_BE_SIGNED)
+
+
+@given(message=st.binary(max_size=64))
+def test_our_signatures_are_always_low_s_and_their_high_s_twin_is_refused(
+    holder_key: SigningKey, message: bytes
+) -> None:
+    signature = holder_key.sign(message)
+
+    assert 0 < int.from_bytes(signature[32:]) <= HALF_ORDER
+    with pytest.raises(BadSignature, match="canonical low-s"):
+        holder_key.public_key.verify(_low_s_twin(signature), message)
 
 
 def test_published_signature_over_another_message_is_refused() -> None:
     with pytest.raises(BadSignature):
-        _vector_key().verify(_VECTOR_SIGNATURE, _VECTOR_TO_BE_SIGNED + b"!")
+        _vector_key().verify(_low_s_twin(_VECTOR_SIGNATURE), _VECTOR_TO_BE_SIGNED + b"!")
 
 
 def test_signature_verifies_with_the_signers_public_key(holder_key: SigningKey) -> None:
