@@ -5,7 +5,8 @@ the hub's forward-only, fork-detecting view of it.
     proof, tree                 hashing, inclusion/consistency proofs, the append-only tree
     note, checkpoint, signers   C2SP signed notes and tlog-checkpoints, P-256 note signatures
     entries, records, identity  typed canonical entries, signed listing/identity records
-    key_state, log              replaying the ledger; the log the cloud connector serves
+    key_record, key_state, log  replaying the ledger (scoped by building); the served log
+    landlord_trust              a landlord key is trusted for a lock by subject AND building
     witness                     a witness that cosigns only consistent checkpoints
     trusted_view, mirror        the hub's trusted checkpoint and its verified copy of the log
     trust_store, login          the ledger as a grant trust store; login with a ledger key
@@ -26,9 +27,12 @@ from .entries import (
 from .errors import (
     EntryRefused,
     ForkDetected,
+    IdentityNotChecked,
+    IdentityTaken,
     InvalidProof,
     KeylogError,
     KeyNotActive,
+    LandlordNotTrusted,
     LogFrozen,
     LoginRefused,
     MalformedCheckpoint,
@@ -36,12 +40,17 @@ from .errors import (
     MalformedNote,
     NotAuthentic,
     NoteNotSigned,
+    NotListingOwner,
     QuorumNotMet,
     StaleCheckpoint,
+    SubjectTaken,
     UnknownKey,
+    WrongBuilding,
 )
 from .identity import identity_lookup_hash
-from .key_state import KeyRecord, KeyState, KeyStatus
+from .key_record import KeyRecord, KeyStatus
+from .key_state import KeyState
+from .landlord_trust import installation_building, trusted_landlord
 from .log import KeyLog, ProvenEntry
 from .login import LoginService, sign_login
 from .mirror import LedgerMirror
@@ -59,6 +68,8 @@ __all__ = [
     "EntryRefused",
     "ForkDetected",
     "ForkEvidence",
+    "IdentityNotChecked",
+    "IdentityTaken",
     "InvalidProof",
     "KeyLog",
     "KeyNotActive",
@@ -69,6 +80,7 @@ __all__ = [
     "KeyState",
     "KeyStatus",
     "KeylogError",
+    "LandlordNotTrusted",
     "LedgerMirror",
     "LedgerTrustStore",
     "LogFrozen",
@@ -81,6 +93,7 @@ __all__ = [
     "MalformedNote",
     "MerkleTree",
     "NotAuthentic",
+    "NotListingOwner",
     "NoteNotSigned",
     "NoteSignature",
     "ProvenEntry",
@@ -90,14 +103,17 @@ __all__ = [
     "SignedNote",
     "SignedRecord",
     "StaleCheckpoint",
+    "SubjectTaken",
     "TrustedLogView",
     "UnknownKey",
     "Witness",
     "WitnessNoteKey",
     "WitnessNoteSigner",
+    "WrongBuilding",
     "decode_entry",
     "encode_entry",
     "identity_lookup_hash",
+    "installation_building",
     "leaf_hash",
     "node_hash",
     "open_checkpoint",
@@ -105,6 +121,7 @@ __all__ = [
     "parse_note",
     "rotate_key",
     "sign_login",
+    "trusted_landlord",
     "verify_consistency",
     "verify_inclusion",
 ]

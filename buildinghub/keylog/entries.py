@@ -6,18 +6,28 @@ same bytes, so an entry has one encoding and its leaf hash names it. Only public
 ids, salted hashes and signed records go in, never an identity number or an ID image.
 
     type          fields
-    register      role, key (65-byte SEC1 point), owner (32-byte salted hash), subject, at
-    rotate        old (16-byte kid), key (the new point), at, proof (old key's signature)
-    revoke        kid, at, reason
+    register      role, key (65-byte SEC1 point), owner (32-byte salted hash), subject,
+                  building, at
+    rotate        old (16-byte kid), key (the new point), building, at, proof (old key's
+                  signature)
+    revoke        kid, building, at, reason
     listing       record (a signed listing, R2; see records.py)
     installation  record (a signed lock installation record, R3; credentials.installation)
     identity      record (a signed identity check, R1; see records.py)
 
 ``subject`` is the public name the key acts under: a landlord's issuer name on grants, a lock
-or bay id, a hub id, a witness name; for a tenant, the hex of their identity lookup hash.
+or bay id, a hub id, a witness or station name; for a tenant, the hex of their identity lookup
+hash. ``building`` scopes the key (SPEC S2): within a building a role's subject has at most one
+active key, an enrolled hub registers and revokes only its own building's keys, and a key is
+trusted for a lock only under the building of that lock's installation. A rotation or revocation
+names the building of the key it changes. A tenant's building is the one whose station checked
+their identity.
+
+Logs written before entries named their building (no release wrote one) do not decode: the
+field sets differ, and the cloud connector refuses to start on one, saying so.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import cbor2
@@ -50,32 +60,37 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class KeyRegistration:
-    """A new key: whose (owner hash), for which role, under which public name, from when."""
+    """A new key: whose (owner hash), for which role, under which public name, in which
+    building, from when."""
 
     role: Role
     key: PublicKey
     owner: bytes
     subject: str
     at: int
+    building: str = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class KeyRotation:
-    """The key ``old`` is replaced by ``key``; ``proof`` is old's signature of the change."""
+    """The key ``old`` (of ``building``) is replaced by ``key``; ``proof`` is old's signature
+    of the change."""
 
     old: bytes
     key: PublicKey
     at: int
     proof: bytes
+    building: str = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class KeyRevocation:
-    """The key ``kid`` must not be trusted from ``at`` on."""
+    """The key ``kid`` (of ``building``) must not be trusted from ``at`` on."""
 
     kid: bytes
     at: int
     reason: str
+    building: str = field(kw_only=True)
 
 
 class RecordKind(StrEnum):
@@ -102,10 +117,11 @@ def rotation_message(old: bytes, new_key: PublicKey, at: int) -> bytes:
     return cbor2.dumps([ROTATION_DOMAIN, old, new_key.to_bytes(), at], canonical=True)
 
 
-def rotate_key(old: SigningKey, new_key: PublicKey, at: int) -> KeyRotation:
-    """The rotation entry from old to new_key, signed by old."""
+def rotate_key(old: SigningKey, new_key: PublicKey, at: int, *, building: str) -> KeyRotation:
+    """The rotation entry from old (a key of building) to new_key, signed by old."""
     old_kid = old.public_key.kid
-    return KeyRotation(old_kid, new_key, at, old.sign(rotation_message(old_kid, new_key, at)))
+    proof = old.sign(rotation_message(old_kid, new_key, at))
+    return KeyRotation(old_kid, new_key, at, proof, building=building)
 
 
 def encode_entry(entry: Entry) -> bytes:
@@ -121,6 +137,7 @@ def encode_entry(entry: Entry) -> bytes:
                 "key": entry.key.to_bytes(),
                 "owner": entry.owner,
                 "subject": entry.subject,
+                "building": _check_text(entry.building, "building"),
                 "at": _check_time(entry.at),
             }
         case KeyRotation():
@@ -130,6 +147,7 @@ def encode_entry(entry: Entry) -> bytes:
                 "type": "rotate",
                 "old": entry.old,
                 "key": entry.key.to_bytes(),
+                "building": _check_text(entry.building, "building"),
                 "at": _check_time(entry.at),
                 "proof": entry.proof,
             }
@@ -139,6 +157,7 @@ def encode_entry(entry: Entry) -> bytes:
             fields = {
                 "type": "revoke",
                 "kid": entry.kid,
+                "building": _check_text(entry.building, "building"),
                 "at": _check_time(entry.at),
                 "reason": entry.reason,
             }
@@ -153,9 +172,9 @@ def encode_entry(entry: Entry) -> bytes:
 
 
 _FIELDS = {
-    "register": {"type", "role", "key", "owner", "subject", "at"},
-    "rotate": {"type", "old", "key", "at", "proof"},
-    "revoke": {"type", "kid", "at", "reason"},
+    "register": {"type", "role", "key", "owner", "subject", "building", "at"},
+    "rotate": {"type", "old", "key", "building", "at", "proof"},
+    "revoke": {"type", "kid", "building", "at", "reason"},
     **{kind.value: {"type", "record"} for kind in RecordKind},
 }
 
@@ -196,6 +215,7 @@ def _build(kind: str, fields: dict[object, object]) -> Entry:
                     _bytes(fields, "owner"),
                     _text(fields, "subject"),
                     _int(fields, "at"),
+                    building=_text(fields, "building"),
                 )
             case "rotate":
                 return KeyRotation(
@@ -203,10 +223,14 @@ def _build(kind: str, fields: dict[object, object]) -> Entry:
                     PublicKey.from_bytes(_bytes(fields, "key")),
                     _int(fields, "at"),
                     _bytes(fields, "proof"),
+                    building=_text(fields, "building"),
                 )
             case "revoke":
                 return KeyRevocation(
-                    _bytes(fields, "kid"), _int(fields, "at"), _text(fields, "reason")
+                    _bytes(fields, "kid"),
+                    _int(fields, "at"),
+                    _text(fields, "reason"),
+                    building=_text(fields, "building"),
                 )
             case _:
                 return SignedRecord(RecordKind(kind), _bytes(fields, "record"))
@@ -235,9 +259,10 @@ def _int(fields: dict[object, object], name: str) -> int:
     return value
 
 
-def _check_text(value: str, name: str) -> None:
+def _check_text(value: str, name: str) -> str:
     if not 0 < len(value) <= MAX_TEXT_LENGTH:
         raise MalformedEntry(f"{name} must be text of 1 to {MAX_TEXT_LENGTH} characters")
+    return value
 
 
 def _check_bytes(value: bytes, length: int, name: str) -> None:

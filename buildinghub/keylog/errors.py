@@ -98,3 +98,39 @@ class LoginRefused(KeylogError):
     """A login was refused: stale challenge, bad signature, or a key the ledger does not allow."""
 
     reason = "login_refused"
+
+
+class WrongBuilding(EntryRefused):
+    """An entry or a request for a key of another building than the one it acts for (S2)."""
+
+    reason = "wrong_building"
+
+
+class SubjectTaken(EntryRefused):
+    """The building already has an active key of that role under that name (S2)."""
+
+    reason = "subject_taken"
+
+
+class IdentityTaken(EntryRefused):
+    """The identity hash is already bound to another active tenant key (S2)."""
+
+    reason = "identity_taken"
+
+
+class NotListingOwner(EntryRefused):
+    """A listing may be replaced only by the landlord key that published it (S2)."""
+
+    reason = "not_listing_owner"
+
+
+class IdentityNotChecked(KeylogError):
+    """A tenant key that no authorised station's identity check has bound to its owner (R1)."""
+
+    reason = "identity_not_checked"
+
+
+class LandlordNotTrusted(KeylogError):
+    """The key is not the landlord key the lock's installation makes trusted (S2, R3)."""
+
+    reason = "landlord_not_trusted"

@@ -99,10 +99,10 @@ class KeyLog:
         )  # fmt: skip
         return self._prove_all(indexes)
 
-    def lookup_listing(self, flat: str) -> ProvenEntry | None:
-        """The published listing of a flat or bay, with its proof."""
-        listing = self.state.listing(flat)
-        return None if listing is None else self.prove(listing[0])
+    def lookup_listing(self, building: str, flat: str) -> ProvenEntry | None:
+        """The published listing of a building's flat or bay, with its proof."""
+        listing = self.state.listing(building, flat)
+        return None if listing is None else self.prove(listing.index)
 
     def _prove_all(self, indexes: Sequence[int]) -> tuple[ProvenEntry, ...]:
         return tuple(self.prove(index) for index in indexes)

@@ -6,6 +6,10 @@ LedgerMirror from the cloud: the checkpoint must be signed by the log and cosign
 quorum, extend the checkpoint trusted last time (ledger-view.json, only moves forward), and the
 entries must give its root; the key's registration is proven by inclusion. So the other party's
 key comes from the log everyone sees, not from whatever the connector answers.
+
+A tenant key counts only once an authorised station's identity check bound it (SPEC R1, S2),
+and a landlord key for a lock only under the subject and building of that lock's installation
+record in the log (``landlord_of_lock``, keylog.landlord_trust).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from buildinghub.credentials.keys import PublicKey
 from .atomic_file import write_atomically
 from .client import LedgerClient
 from .entries import Role
+from .errors import IdentityNotChecked, LandlordNotTrusted
+from .key_record import KeyRecord
+from .landlord_trust import trusted_landlord
 from .mirror import LedgerMirror
 from .person_home import HomeError
 from .signers import LogNoteKey, WitnessNoteKey
@@ -118,9 +125,31 @@ class ProvenKeys:
         self._mirror = LedgerMirror(view)
         self._synced = False
 
-    async def key(self, kid: bytes, role: Role) -> PublicKey:
-        """The active key with this id and role (the log's KeylogError otherwise)."""
+    async def record(self, kid: bytes, role: Role) -> KeyRecord:
+        """What the log says of the active key with this id and role, its entry proven; a
+        tenant key only once an identity check bound it (the log's KeylogError otherwise)."""
         if not self._synced:
             await self._client.sync(self._mirror)
             self._synced = True
-        return self._mirror.verify_key(kid, frozenset({role})).key
+        record = self._mirror.verify_key(kid, frozenset({role}))
+        if not record.vouched:
+            raise IdentityNotChecked(
+                f"tenant key {kid.hex()} is not bound to an identity: no station of its building "
+                f"checked it"
+            )
+        return record
+
+    async def key(self, kid: bytes, role: Role) -> PublicKey:
+        """The active key with this id and role (see ``record``)."""
+        return (await self.record(kid, role)).key
+
+    async def landlord_of_lock(self, kid: bytes, *, building: str, lock: str) -> KeyRecord:
+        """The landlord key kid if the log trusts it for this lock of this building: the name
+        and the building of the lock's published installation record (LandlordNotTrusted)."""
+        await self.record(kid, Role.LANDLORD)
+        published = self._mirror.state.installation(building, lock)
+        if published is None:
+            raise LandlordNotTrusted(
+                f"the key ledger holds no installation record of lock {lock!r} in {building!r}"
+            )
+        return trusted_landlord(self._mirror.state, kid, published[1], building=building)

@@ -5,9 +5,11 @@ header) over a canonical CBOR map of its type and exactly its fields, so a listi
 read as an identity check or any other signed record. Verifying one means: parse strictly,
 find the signer's key in the ledger by kid (active, of a role allowed to sign it), check the
 signature and that the record names that signer. Any failure is NotAuthentic, with the reason.
+The ``open_*`` forms also return the signer's ledger record: its building scopes the record
+(SPEC S2). Identity checks are signed only by enrolling stations the building's hub registered.
 
-Lock installation records (R3) are credentials.installation's; ``verify_installation_record``
-adds the ledger checks.
+Lock installation records (R3) are credentials.installation's; ``open_installation`` adds the
+ledger checks: landlord and lock keys registered, in one building.
 """
 
 import hashlib
@@ -18,12 +20,13 @@ from typing import Protocol
 
 from buildinghub.credentials.errors import CredentialError
 from buildinghub.credentials.installation import InstallationRecord, verify_installation
-from buildinghub.credentials.keys import KID_LENGTH, PublicKey, SigningKey
+from buildinghub.credentials.keys import KID_LENGTH, SigningKey
 from buildinghub.credentials.signed_record import blob, read_record, sign_record, text, uint
 
 from .entries import MAX_TEXT_LENGTH, Role
-from .errors import KeylogError, NotAuthentic
+from .errors import KeylogError, NotAuthentic, WrongBuilding
 from .identity import LOOKUP_HASH_LENGTH
+from .key_record import KeyRecord
 
 MAX_RECORD_BYTES = 1024
 _DIGEST_LENGTH = 32
@@ -36,8 +39,8 @@ _IDENTITY_FIELDS = ("tenant", "tenant_key", "method", "checked_at", "checked_by"
 class SignerLookup(Protocol):
     """Where a verifier finds a signer's key: the ledger's key state."""
 
-    def signer(self, kid: bytes, roles: frozenset[Role]) -> tuple[PublicKey, str]:
-        """The active key with this kid and one of roles, and its subject; raise if none."""
+    def active_key(self, kid: bytes, roles: frozenset[Role]) -> KeyRecord:
+        """The record of the active key with this kid and one of roles; raise if none."""
         ...
 
 
@@ -94,18 +97,26 @@ def sign_listing(record: ListingRecord, landlord_key: SigningKey) -> bytes:
 
 def verify_listing(data: bytes, ledger: SignerLookup) -> ListingRecord:
     """The listing in data if a landlord key active in the ledger signed it; else NotAuthentic."""
-    fields = _open(data, ledger, frozenset({Role.LANDLORD}), _LISTING, _LISTING_FIELDS, "landlord")
-    return ListingRecord(
+    return open_listing(data, ledger)[0]
+
+
+def open_listing(data: bytes, ledger: SignerLookup) -> tuple[ListingRecord, KeyRecord]:
+    """verify_listing, and the landlord key that signed it (its building is the listing's)."""
+    fields, signer = _open(
+        data, ledger, frozenset({Role.LANDLORD}), _LISTING, _LISTING_FIELDS, "landlord"
+    )
+    listing = ListingRecord(
         listing_id=_text(fields, "listing_id"),
         flat=_text(fields, "flat"),
         landlord=_text(fields, "landlord"),
         details_digest=_bytes(fields, "details_digest", _DIGEST_LENGTH),
         listed_at=_time(fields, "listed_at"),
     )
+    return listing, signer
 
 
-def sign_identity_check(record: IdentityCheckRecord, staff_key: SigningKey) -> bytes:
-    """The staff member (landlord or property manager's hub key) signs the check."""
+def sign_identity_check(record: IdentityCheckRecord, station_key: SigningKey) -> bytes:
+    """The enrolling station where staff checked the document signs the check."""
     return _sign(
         _IDENTITY_CHECK,
         {
@@ -115,51 +126,70 @@ def sign_identity_check(record: IdentityCheckRecord, staff_key: SigningKey) -> b
             "checked_at": record.checked_at,
             "checked_by": record.checked_by,
         },
-        staff_key,
+        station_key,
     )
 
 
-STAFF_ROLES = frozenset({Role.LANDLORD, Role.HUB})
+# Who checks identities: an enrolling station the building's enrolled hub registered (S2).
+IDENTITY_CHECKERS = frozenset({Role.STATION})
 
 
 def verify_identity_check(data: bytes, ledger: SignerLookup) -> IdentityCheckRecord:
-    """The identity check in data if staff active in the ledger signed it; else NotAuthentic."""
-    fields = _open(data, ledger, STAFF_ROLES, _IDENTITY_CHECK, _IDENTITY_FIELDS, "checked_by")
+    """The identity check in data if a station active in the ledger signed it; else
+    NotAuthentic."""
+    return open_identity_check(data, ledger)[0]
+
+
+def open_identity_check(data: bytes, ledger: SignerLookup) -> tuple[IdentityCheckRecord, KeyRecord]:
+    """verify_identity_check, and the station that signed it (its building is the check's)."""
+    fields, station = _open(
+        data, ledger, IDENTITY_CHECKERS, _IDENTITY_CHECK, _IDENTITY_FIELDS, "checked_by"
+    )
     method = _text(fields, "method")
     if method not in CheckMethod.__members__.values():
         raise NotAuthentic(f"unknown identity check method {method!r}")
-    return IdentityCheckRecord(
+    check = IdentityCheckRecord(
         tenant=_bytes(fields, "tenant", LOOKUP_HASH_LENGTH),
         tenant_key=_bytes(fields, "tenant_key", KID_LENGTH),
         method=CheckMethod(method),
         checked_at=_time(fields, "checked_at"),
         checked_by=_text(fields, "checked_by"),
     )
+    return check, station
 
 
 def verify_installation_record(data: bytes, ledger: SignerLookup) -> InstallationRecord:
     """An installation record signed by a landlord key active in the ledger, for a lock key
-    registered there (SPEC R3); else NotAuthentic."""
+    registered there in the same building (SPEC R3, S2); else NotAuthentic or WrongBuilding."""
+    return open_installation(data, ledger)[0]
+
+
+def open_installation(data: bytes, ledger: SignerLookup) -> tuple[InstallationRecord, str]:
+    """verify_installation_record, and the building of the installation."""
     try:
         record = verify_installation(data)
     except CredentialError as err:
         raise NotAuthentic(f"the installation record does not verify: {err}") from None
-    landlord_key, landlord = _ledger_signer(
+    landlord = _ledger_signer(
         ledger, record.landlord_key.kid, frozenset({Role.LANDLORD}), "installation record"
     )
-    if landlord_key != record.landlord_key or landlord != record.landlord:
+    if landlord.key != record.landlord_key or landlord.subject != record.landlord:
         raise NotAuthentic(
             f"the installation record names landlord {record.landlord!r}, the ledger has its "
-            f"key as {landlord!r}"
+            f"key as {landlord.subject!r}"
         )
-    lock_key, lock_id = _ledger_signer(
-        ledger, record.lock_key.kid, frozenset({Role.LOCK}), "installed lock"
-    )
-    if lock_key != record.lock_key or lock_id != record.lock_id:
+    lock = _ledger_signer(ledger, record.lock_key.kid, frozenset({Role.LOCK}), "installed lock")
+    if lock.key != record.lock_key or lock.subject != record.lock_id:
         raise NotAuthentic(
-            f"the record installs lock {record.lock_id!r}, the ledger has that key as {lock_id!r}"
+            f"the record installs lock {record.lock_id!r}, the ledger has that key as "
+            f"{lock.subject!r}"
         )
-    return record
+    if landlord.building != lock.building:
+        raise WrongBuilding(
+            f"the landlord key is of {landlord.building!r} and the lock of {lock.building!r}: "
+            f"a landlord installs locks of their own building only"
+        )
+    return record, lock.building
 
 
 def _sign(record_type: str, fields: Mapping[str, object], key: SigningKey) -> bytes:
@@ -173,34 +203,34 @@ def _open(  # noqa: PLR0917 - private; the record's description, in order
     record_type: str,
     names: tuple[str, ...],
     signer_field: str,
-) -> Mapping[str, object]:
+) -> tuple[Mapping[str, object], KeyRecord]:
     # Parse strictly, find the signer in the ledger, verify, and check the record names the
     # signer (fields[signer_field] is the signer key's subject).
     try:
         record = read_record(data, record_type=record_type, fields=names, max_size=MAX_RECORD_BYTES)
     except CredentialError as err:
         raise NotAuthentic(f"the {record_type} is not a signed record: {err}") from None
-    key, subject = _ledger_signer(ledger, record.kid, roles, record_type)
+    signer = _ledger_signer(ledger, record.kid, roles, record_type)
     try:
-        record.verify(key)
+        record.verify(signer.key)
     except CredentialError:
         raise NotAuthentic(
             f"the signature of the {record_type} does not verify with the ledger's key "
             f"{record.kid.hex()}: it was changed or forged"
         ) from None
-    if record.fields.get(signer_field) != subject:
+    if record.fields.get(signer_field) != signer.subject:
         raise NotAuthentic(
             f"the {record_type} names {record.fields.get(signer_field)!r} as its {signer_field} "
-            f"but is signed by the key of {subject!r}"
+            f"but is signed by the key of {signer.subject!r}"
         )
-    return record.fields
+    return record.fields, signer
 
 
 def _ledger_signer(
     ledger: SignerLookup, kid: bytes, roles: frozenset[Role], what: str
-) -> tuple[PublicKey, str]:
+) -> KeyRecord:
     try:
-        return ledger.signer(kid, roles)
+        return ledger.active_key(kid, roles)
     except KeylogError as err:
         raise NotAuthentic(f"the {what} is not signed by a key the ledger allows: {err}") from None
 

@@ -17,7 +17,7 @@ from buildinghub.keylog.entries import (
 from buildinghub.keylog.errors import MalformedEntry
 from buildinghub.keylog.identity import identity_lookup_hash
 
-SALT = b"building-7 pepper, 32 bytes long"
+from .conftest import BUILDING, SALT
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,10 @@ def test_every_entry_type_round_trips(key: SigningKey) -> None:
             identity_lookup_hash(SALT, "AB123456"),
             "tenant-7",
             1_767_225_600,
+            building=BUILDING,
         ),
-        rotate_key(key, SigningKey.generate().public_key, 1_767_225_700),
-        KeyRevocation(key.public_key.kid, 1_767_225_800, "phone lost"),
+        rotate_key(key, SigningKey.generate().public_key, 1_767_225_700, building=BUILDING),
+        KeyRevocation(key.public_key.kid, 1_767_225_800, "phone lost", building=BUILDING),
         SignedRecord(RecordKind.LISTING, b"\xd2\x84signed"),
     ]
 
@@ -60,11 +61,15 @@ def test_identity_lookup_refuses_a_short_salt_without_echoing_the_number() -> No
     assert "123456" not in str(refused.value)
 
 
-def test_registration_holds_only_public_key_salted_hash_and_public_name(key: SigningKey) -> None:
+def test_registration_holds_only_public_key_salted_hash_public_name_and_building(
+    key: SigningKey,
+) -> None:
     owner = identity_lookup_hash(SALT, "AB123456")
-    data = encode_entry(KeyRegistration(Role.TENANT, key.public_key, owner, "tenant-7", 1))
+    data = encode_entry(
+        KeyRegistration(Role.TENANT, key.public_key, owner, "tenant-7", 1, building=BUILDING)
+    )
 
-    assert set(cbor2.loads(data)) == {"type", "role", "key", "owner", "subject", "at"}
+    assert set(cbor2.loads(data)) == {"type", "role", "key", "owner", "subject", "building", "at"}
     assert b"AB123456" not in data
 
 
@@ -77,10 +82,16 @@ def test_registration_holds_only_public_key_salted_hash_and_public_name(key: Sig
             {"type": "revoke", "kid": bytes(16), "at": 1, "reason": "r", "x": 1},
             "exactly the fields",
         ),
-        ({"type": "revoke", "kid": bytes(15), "at": 1, "reason": "r"}, "16 bytes"),
-        ({"type": "revoke", "kid": bytes(16), "at": True, "reason": "r"}, "integer"),
-        ({"type": "revoke", "kid": bytes(16), "at": -1, "reason": "r"}, "unix seconds"),
-        ({"type": "revoke", "kid": "k", "at": 1, "reason": "r"}, "byte string"),
+        ({"type": "revoke", "kid": bytes(15), "at": 1, "reason": "r", "building": "b"}, "16 bytes"),
+        (
+            {"type": "revoke", "kid": bytes(16), "at": True, "reason": "r", "building": "b"},
+            "integer",
+        ),
+        (
+            {"type": "revoke", "kid": bytes(16), "at": -1, "reason": "r", "building": "b"},
+            "unix seconds",
+        ),
+        ({"type": "revoke", "kid": "k", "at": 1, "reason": "r", "building": "b"}, "byte string"),
         ({"type": "listing", "record": ""}, "byte string"),
         ({"type": "listing", "record": b""}, "must not be empty"),
         (
@@ -90,6 +101,7 @@ def test_registration_holds_only_public_key_salted_hash_and_public_name(key: Sig
                 "key": bytes(65),
                 "owner": bytes(32),
                 "subject": "s",
+                "building": "b",
                 "at": 1,
             },
             "unknown role",
@@ -101,6 +113,7 @@ def test_registration_holds_only_public_key_salted_hash_and_public_name(key: Sig
                 "key": b"\x04" + bytes(64),
                 "owner": bytes(32),
                 "subject": "s",
+                "building": "b",
                 "at": 1,
             },
             "not a point on P-256",
@@ -113,8 +126,8 @@ def test_malformed_entries_are_refused(fields: dict[str, object], message: str) 
 
 
 def test_non_canonical_and_trailing_bytes_are_refused(key: SigningKey) -> None:
-    entry = KeyRevocation(key.public_key.kid, 5, "lost")
-    fields = {"type": "revoke", "kid": entry.kid, "at": 5, "reason": "lost"}
+    entry = KeyRevocation(key.public_key.kid, 5, "lost", building=BUILDING)
+    fields = {"type": "revoke", "kid": entry.kid, "at": 5, "reason": "lost", "building": BUILDING}
     unsorted = cbor2.dumps(fields)  # insertion order, not canonical key order
 
     assert unsorted != encode_entry(entry)
@@ -122,3 +135,19 @@ def test_non_canonical_and_trailing_bytes_are_refused(key: SigningKey) -> None:
         decode_entry(unsorted)
     with pytest.raises(MalformedEntry, match="after its end"):
         decode_entry(encode_entry(entry) + b"\x00")
+
+
+def test_an_entry_written_before_entries_named_their_building_is_refused(
+    key: SigningKey,
+) -> None:
+    old_format = {
+        "type": "register",
+        "role": "landlord",
+        "key": key.public_key.to_bytes(),
+        "owner": bytes(32),
+        "subject": "landlord.building-7.example",
+        "at": 1,
+    }
+
+    with pytest.raises(MalformedEntry, match=r"exactly the fields.*'building'"):
+        decode_entry(cbor2.dumps(old_format, canonical=True))

@@ -23,7 +23,7 @@ from buildinghub.keylog.tree import MerkleTree
 from buildinghub.keylog.trust_store import LedgerTrustStore
 from buildinghub.keylog.trusted_view import TrustedLogView
 
-from .conftest import NOW, Ledger, SettableClock
+from .conftest import BUILDING, NOW, Ledger, SettableClock
 
 LOCK = "b7-floor3-flat12-door"
 LANDLORD = "landlord.building-7.example"
@@ -65,7 +65,9 @@ def test_a_revoked_landlord_key_stops_new_grants_from_verifying(
     verifier = GrantVerifier(LOCK, LedgerTrustStore(mirror), clock)
     assert verifier.verify(_lease(landlord, tenant)).grant.issuer == LANDLORD
 
-    ledger.log.append(KeyRevocation(landlord.public_key.kid, NOW + 60, "key compromised"))
+    ledger.log.append(
+        KeyRevocation(landlord.public_key.kid, NOW + 60, "key compromised", building=BUILDING)
+    )
     _sync(ledger, mirror)
 
     with pytest.raises(UnknownIssuer):
@@ -78,7 +80,7 @@ def test_after_a_rotation_only_the_new_landlord_key_issues(
     old = ledger.register("landlord", Role.LANDLORD, LANDLORD)
     tenant = ledger.register("tenant", Role.TENANT)
     new = SigningKey.generate()
-    ledger.log.append(rotate_key(old, new.public_key, NOW + 60))
+    ledger.log.append(rotate_key(old, new.public_key, NOW + 60, building=BUILDING))
     _sync(ledger, mirror)
     verifier = GrantVerifier(LOCK, LedgerTrustStore(mirror), clock)
 
@@ -103,7 +105,9 @@ def test_entries_that_do_not_give_the_checkpoint_root_are_refused(
     ledger.register("landlord", Role.LANDLORD, LANDLORD)
     ledger.register("lock", Role.LOCK)
     entries = ledger.log.entries(0)
-    other = encode_entry(rotate_key(SigningKey.generate(), SigningKey.generate().public_key, 1))
+    other = encode_entry(
+        rotate_key(SigningKey.generate(), SigningKey.generate().public_key, 1, building=BUILDING)
+    )
 
     with pytest.raises(InvalidProof, match="not the log's"):
         mirror.sync(ledger.cosigned().encode(), [], [entries[0], other])
@@ -174,7 +178,9 @@ def test_an_entry_the_log_should_have_refused_changes_nothing_on_the_hub(
     # A log that skips its own checks: it appends a rotation nobody signed.
     landlord = ledger.register("landlord", Role.LANDLORD, LANDLORD)
     thief = SigningKey.generate()
-    forged = KeyRotation(landlord.public_key.kid, thief.public_key, NOW, bytes(64))
+    forged = KeyRotation(
+        landlord.public_key.kid, thief.public_key, NOW, bytes(64), building=BUILDING
+    )
     entries = [*ledger.log.entries(0), encode_entry(forged)]
     tree = MerkleTree()
     tree.extend(entries)

@@ -12,7 +12,7 @@ from buildinghub.keylog.entries import (
     Role,
     SignedRecord,
 )
-from buildinghub.keylog.errors import EntryRefused, NotAuthentic
+from buildinghub.keylog.errors import EntryRefused, NotAuthentic, NotListingOwner
 from buildinghub.keylog.identity import identity_lookup_hash
 from buildinghub.keylog.records import (
     CheckMethod,
@@ -26,7 +26,7 @@ from buildinghub.keylog.records import (
     verify_listing,
 )
 
-from .conftest import NOW, SALT, Ledger
+from .conftest import BUILDING, NOW, SALT, STATION, Ledger
 
 LANDLORD = "landlord.building-7.example"
 
@@ -48,7 +48,7 @@ def test_a_listing_signed_by_the_ledgers_landlord_is_authentic(ledger: Ledger) -
     ledger.log.append(SignedRecord(RecordKind.LISTING, signed))
 
     assert verify_listing(signed, ledger.log.state) == _listing()
-    proven = ledger.log.lookup_listing("b7-floor3-flat12")
+    proven = ledger.log.lookup_listing(BUILDING, "b7-floor3-flat12")
     assert proven is not None
     assert proven.index == 1
 
@@ -80,7 +80,7 @@ def test_a_listing_in_another_landlords_name_is_not_authentic(ledger: Ledger) ->
 
 def test_a_listing_signed_by_a_revoked_landlord_key_is_not_authentic(ledger: Ledger) -> None:
     landlord = ledger.register("landlord", Role.LANDLORD, LANDLORD)
-    ledger.log.append(KeyRevocation(landlord.public_key.kid, NOW, "left"))
+    ledger.log.append(KeyRevocation(landlord.public_key.kid, NOW, "left", building=BUILDING))
 
     with pytest.raises(NotAuthentic, match="revoked"):
         verify_listing(sign_listing(_listing(), landlord), ledger.log.state)
@@ -94,7 +94,7 @@ def test_a_second_landlords_listing_of_the_same_flat_is_a_detected_duplicate(
     ledger.log.append(SignedRecord(RecordKind.LISTING, sign_listing(_listing(), first)))
 
     duplicate = sign_listing(_listing(landlord="other-landlord"), second)
-    with pytest.raises(EntryRefused, match="duplicate"):
+    with pytest.raises(NotListingOwner, match="only that landlord key replaces its listing"):
         ledger.log.append(SignedRecord(RecordKind.LISTING, duplicate))
 
 
@@ -118,14 +118,16 @@ def test_an_installation_record_needs_the_landlord_and_the_lock_in_the_ledger(
         verify_installation_record(signed, ledger.log.state)
 
     ledger.log.append(
-        KeyRegistration(Role.LOCK, lock.public_key, bytes(32), "b7-floor3-flat12-door", NOW)
+        KeyRegistration(
+            Role.LOCK, lock.public_key, bytes(32), "b7-floor3-flat12-door", NOW, building=BUILDING
+        )
     )
     ledger.log.append(SignedRecord(RecordKind.INSTALLATION, signed))
     assert verify_installation_record(signed, ledger.log.state) == record
 
 
 def test_an_identity_check_says_who_checked_whom_when_and_how(ledger: Ledger) -> None:
-    hub = ledger.register("hub", Role.HUB, "hub.building-7.example")
+    station = ledger.register("station", Role.STATION, "front-desk.building-7.example")
     tenant_owner = identity_lookup_hash(SALT, "ID000001")
     tenant = ledger.register("tenant", Role.TENANT)  # the second key: ID000001
     check = IdentityCheckRecord(
@@ -133,9 +135,9 @@ def test_an_identity_check_says_who_checked_whom_when_and_how(ledger: Ledger) ->
         tenant_key=tenant.public_key.kid,
         method=CheckMethod.PASSPORT,
         checked_at=NOW,
-        checked_by="hub.building-7.example",
+        checked_by="front-desk.building-7.example",
     )
-    signed = sign_identity_check(check, hub)
+    signed = sign_identity_check(check, station)
 
     ledger.log.append(SignedRecord(RecordKind.IDENTITY, signed))
 
@@ -153,8 +155,27 @@ def test_an_identity_check_by_a_tenant_key_is_not_authentic(ledger: Ledger) -> N
         checked_by="tenant",
     )
 
-    with pytest.raises(NotAuthentic, match="tenant key, not hub or landlord"):
+    with pytest.raises(NotAuthentic, match="tenant key, not station"):
         verify_identity_check(sign_identity_check(check, tenant), ledger.log.state)
+
+
+@pytest.mark.parametrize("role", [Role.HUB, Role.LANDLORD])
+def test_an_identity_check_by_a_hub_or_landlord_key_is_not_authentic(
+    ledger: Ledger, role: Role
+) -> None:
+    staff = ledger.register("staff", role, "staff.building-7.example")
+    tenant = ledger.register("tenant", Role.TENANT)
+    check = IdentityCheckRecord(
+        tenant=identity_lookup_hash(SALT, "ID000001"),
+        tenant_key=tenant.public_key.kid,
+        method=CheckMethod.PASSPORT,
+        checked_at=NOW,
+        checked_by="staff.building-7.example",
+    )
+
+    with pytest.raises(EntryRefused, match=f"{role.value} key, not station"):
+        ledger.log.append(SignedRecord(RecordKind.IDENTITY, sign_identity_check(check, staff)))
+    assert ledger.log.state.tenant_key(check.tenant) is None
 
 
 def test_records_that_are_not_signed_records_are_not_authentic(ledger: Ledger) -> None:
@@ -178,18 +199,18 @@ def test_records_that_are_not_signed_records_are_not_authentic(ledger: Ledger) -
 
 
 def test_an_identity_check_for_another_tenants_key_is_refused(ledger: Ledger) -> None:
-    hub = ledger.register("hub", Role.HUB, "hub.building-7.example")
+    station = ledger.station()
     tenant = ledger.register("tenant", Role.TENANT)
     check = IdentityCheckRecord(
         tenant=identity_lookup_hash(SALT, "SOMEONE-ELSE"),
         tenant_key=tenant.public_key.kid,
         method=CheckMethod.PASSPORT,
         checked_at=NOW,
-        checked_by="hub.building-7.example",
+        checked_by=STATION,
     )
 
     with pytest.raises(EntryRefused, match="another tenant"):
-        ledger.log.append(SignedRecord(RecordKind.IDENTITY, sign_identity_check(check, hub)))
+        ledger.log.append(SignedRecord(RecordKind.IDENTITY, sign_identity_check(check, station)))
 
 
 def _listing_fields() -> dict[str, object]:

@@ -13,7 +13,7 @@ from buildinghub.keylog.note import verified_signers
 from buildinghub.keylog.signers import LogNoteSigner, WitnessNoteSigner
 from buildinghub.keylog.witness import Witness
 
-from .conftest import Ledger, SettableClock
+from .conftest import BUILDING, Ledger, SettableClock
 
 
 def _fork_of(ledger: Ledger, common: int) -> KeyLog:
@@ -140,5 +140,7 @@ def test_a_crash_while_saving_leaves_the_old_view_whole(
 
 def _registration(n: int) -> bytes:
     return encode_entry(
-        KeyRegistration(Role.TENANT, SigningKey.generate().public_key, bytes(32), f"t{n}", 0)
+        KeyRegistration(
+            Role.TENANT, SigningKey.generate().public_key, bytes(32), f"t{n}", 0, building=BUILDING
+        )
     )
