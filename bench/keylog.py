@@ -81,7 +81,12 @@ def _log_append_rate(count: int) -> int:
     log = KeyLog(LogNoteSigner(_ORIGIN, SigningKey.generate()))
     registrations = [
         KeyRegistration(
-            Role.TENANT, SigningKey.generate().public_key, n.to_bytes(32), f"tenant-{n}", _NOW
+            Role.TENANT,
+            SigningKey.generate().public_key,
+            n.to_bytes(32),
+            f"tenant-{n}",
+            _NOW,
+            building="Building 7",
         )
         for n in range(count)
     ]

@@ -16,10 +16,10 @@ from buildinghub.telemetry.reading import Quantity
 
 from . import accounts
 from .app import Settings, make_app
-from .database import DatabaseUrlError, open_engine
+from .database import DatabaseUrlError, close_engine, open_engine
 from .hubs import create_enrolment
 from .keyfile import load_or_create_key
-from .ledger import LedgerSettings
+from .ledger import LedgerSettings, LedgerUnreadable
 from .migrations import migrate
 from .people import Role, add_person
 from .witness_service import open_witness, serve_witness
@@ -123,7 +123,7 @@ async def _serve(args: argparse.Namespace) -> None:
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
-        await engine.dispose()
+        await close_engine(engine)
 
 
 async def _admin(args: argparse.Namespace) -> str:
@@ -146,7 +146,7 @@ async def _admin(args: argparse.Namespace) -> str:
         )
         return "ok"
     finally:
-        await engine.dispose()
+        await close_engine(engine)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(base64.b64encode(key.to_bytes()).decode())
             return 0
         print(asyncio.run(_admin(args)))
-    except DatabaseUrlError as err:
+    except (DatabaseUrlError, LedgerUnreadable) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

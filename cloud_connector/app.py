@@ -8,52 +8,35 @@ scope 403. No request ever writes part of what it carries.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
-import json
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Final
 
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from buildinghub.credentials import SigningKey
 from buildinghub.telemetry.errors import TelemetryError
 from buildinghub.telemetry.reading import Quantity
 from buildinghub.telemetry.request_signing import read_headers, verify_request
 
 from . import accounts
+from .app_context import ENGINE, SETTINGS, Settings, signed_by_hub
+from .biometrics_api import install_biometrics
+from .credit_api import install_credit
 from .errors import Malformed, RequestRefused, Unauthorized
-from .hubs import Hub, find_hub, parse_key, register_hub, register_meter
+from .hubs import parse_key, register_hub, register_meter
 from .ingest import MAX_BATCH, ingest
-from .ledger import LedgerSettings
+from .json_body import MAX_BODY, TooLarge, b64, json_object, text
+from .ledger_api import install_ledger
 from .people import authenticate
 from .schema import readings
+from .tenancy_api import install_tenancy
 
-MAX_BODY: Final = 1 << 20
+__all__ = ["MAX_BODY", "PAYMENT_SIGNATURE_HEADER", "Settings", "make_app"]
+
 PAYMENT_SIGNATURE_HEADER: Final = "X-Payment-Signature"
-ENGINE: Final = web.AppKey("engine", AsyncEngine)
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """What the running service holds besides its database."""
-
-    cloud_key: SigningKey
-    payment_secret: bytes | None = None
-    clock: Callable[[], float] = time.time
-    ledger: LedgerSettings | None = None
-
-    def now(self) -> int:
-        """Unix seconds."""
-        return int(self.clock())
-
-
-SETTINGS: Final = web.AppKey("settings", Settings)
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -64,36 +47,8 @@ async def _refusals(request: web.Request, handler: Handler) -> web.StreamRespons
     except RequestRefused as err:
         return web.json_response({"error": err.reason, "message": str(err)}, status=err.status)
     except web.HTTPRequestEntityTooLarge:
-        return web.json_response(
-            {"error": "too_large", "message": f"a request body is at most {MAX_BODY} bytes"},
-            status=413,
-        )
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise Malformed(f"the body is not JSON: {err}") from None
-    if not isinstance(data, dict):
-        raise Malformed("the body is a JSON object")
-    return data
-
-
-def _text(data: dict[str, Any], name: str, max_length: int = 64) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not 0 < len(value) <= max_length:
-        raise Malformed(f"{name} is a string of 1 to {max_length} characters")
-    return value
-
-
-def _b64(value: object, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise Malformed(f"{what} is a base64 string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except binascii.Error:
-        raise Malformed(f"{what} is not valid base64") from None
+        large = TooLarge(f"a request body is at most {MAX_BODY} bytes")
+        return web.json_response({"error": large.reason, "message": str(large)}, status=413)
 
 
 def _quantity(value: object) -> Quantity:
@@ -101,29 +56,6 @@ def _quantity(value: object) -> Quantity:
         return Quantity[str(value).upper()]
     except KeyError:
         raise Malformed("quantity is one of electricity, water, gas") from None
-
-
-async def _signed_by_hub(request: web.Request) -> tuple[Hub, bytes]:
-    body = await request.read()
-    try:
-        signed = read_headers(request.headers)
-    except TelemetryError as err:
-        raise Unauthorized(str(err)) from None
-    hub = await find_hub(request.app[ENGINE], signed.hub_id)
-    if hub is None:
-        raise Unauthorized("unknown hub: enrol it first")
-    try:
-        verify_request(
-            signed,
-            hub.public_key,
-            method=request.method,
-            path=request.path,
-            body=body,
-            now=request.app[SETTINGS].now(),
-        )
-    except TelemetryError as err:
-        raise Unauthorized(str(err)) from None
-    return hub, body
 
 
 async def cloud_key(request: web.Request) -> web.Response:
@@ -135,9 +67,9 @@ async def cloud_key(request: web.Request) -> web.Response:
 async def enrol_hub(request: web.Request) -> web.Response:
     """A hub registers its key with a one-time enrolment token, signing with that key."""
     body = await request.read()
-    data = _json_object(body)
-    token = _text(data, "token")
-    key = parse_key(_b64(data.get("public_key"), "public_key"), "public_key")
+    data = json_object(body)
+    token = text(data, "token")
+    key = parse_key(b64(data.get("public_key"), "public_key"), "public_key")
     settings = request.app[SETTINGS]
     try:
         verify_request(
@@ -156,27 +88,27 @@ async def enrol_hub(request: web.Request) -> web.Response:
 
 async def add_meter(request: web.Request) -> web.Response:
     """A hub registers one of its meters."""
-    hub, body = await _signed_by_hub(request)
-    data = _json_object(body)
+    hub, body = await signed_by_hub(request)
+    data = json_object(body)
     meter = await register_meter(
         request.app[ENGINE],
         hub,
-        meter_id=_text(data, "meter_id", 32),
-        dwelling=_text(data, "dwelling", 32),
+        meter_id=text(data, "meter_id", 32),
+        dwelling=text(data, "dwelling", 32),
         quantity=_quantity(data.get("quantity")),
-        key=parse_key(_b64(data.get("public_key"), "public_key"), "public_key"),
+        key=parse_key(b64(data.get("public_key"), "public_key"), "public_key"),
     )
     return web.json_response({"meter_id": meter.meter_id, "dwelling": meter.dwelling})
 
 
 async def post_readings(request: web.Request) -> web.Response:
     """Ingest a batch; answer only after the commit, with a signed receipt per reading held."""
-    hub, body = await _signed_by_hub(request)
-    data = _json_object(body)
+    hub, body = await signed_by_hub(request)
+    data = json_object(body)
     packets = data.get("packets")
     if not isinstance(packets, list) or not 0 < len(packets) <= MAX_BATCH:
         raise Malformed(f"packets is a list of 1 to {MAX_BATCH} base64 reading packets")
-    raw = [_b64(item, f"packets[{index}]") for index, item in enumerate(packets)]
+    raw = [b64(item, f"packets[{index}]") for index, item in enumerate(packets)]
     settings = request.app[SETTINGS]
     result = await ingest(request.app[ENGINE], hub, raw, settings.cloud_key, settings.now())
     return web.json_response(
@@ -191,7 +123,7 @@ async def post_readings(request: web.Request) -> web.Response:
 
 async def hub_accounts(request: web.Request) -> web.Response:
     """Derived data for the hub's building: balances and whether each is low."""
-    hub, _ = await _signed_by_hub(request)
+    hub, _ = await signed_by_hub(request)
     found = await accounts.accounts_of(request.app[ENGINE], hub.building)
     return web.json_response({"accounts": [_account_json(a) for a in found]})
 
@@ -270,15 +202,15 @@ async def payment_webhook(request: web.Request) -> web.Response:
     expected = hmac.new(settings.payment_secret, body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, request.headers.get(PAYMENT_SIGNATURE_HEADER, "")):
         raise Unauthorized(f"{PAYMENT_SIGNATURE_HEADER} does not match the body")
-    data = _json_object(body)
+    data = json_object(body)
     amount = data.get("amount_cents")
     if type(amount) is not int:
         raise Malformed("amount_cents is a positive integer")
     credited = await accounts.record_payment(
         request.app[ENGINE],
-        building=_text(data, "building"),
-        dwelling=_text(data, "dwelling", 32),
-        payment_id=_text(data, "payment_id"),
+        building=text(data, "building"),
+        dwelling=text(data, "dwelling", 32),
+        payment_id=text(data, "payment_id"),
         amount_cents=amount,
         now=settings.now(),
     )
@@ -300,12 +232,7 @@ def make_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app.router.add_get("/v1/alerts", alerts)
     app.router.add_post("/v1/payments/webhook", payment_webhook)
     if settings.ledger is not None:
-        # These build on this module; people's keys come from the ledger.
-        from .biometrics_api import install_biometrics  # noqa: PLC0415
-        from .credit_api import install_credit  # noqa: PLC0415
-        from .ledger_api import install_ledger  # noqa: PLC0415
-        from .tenancy_api import install_tenancy  # noqa: PLC0415
-
+        # People's keys come from the ledger: their records need it.
         install_ledger(app, settings.ledger)
         install_tenancy(app)
         install_credit(app)

@@ -1,7 +1,12 @@
 """Biometric consents and sealed templates in the cloud (SPEC R7-R9).
 
     POST /v1/biometrics/consents          {"consent": b64} signed by a tenant key active in
-                                          the ledger; stored once (resubmitting: stored=false)
+                                          the ledger and bound to its identity; stored once
+                                          by its signed content (resubmitting: stored=false).
+                                          The first consent naming a template id binds it to
+                                          that tenant and that lock (SPEC S1): anyone else's
+                                          consent naming it, or one for another lock, is 403
+                                          template_not_yours
     POST /v1/biometrics/bundles           {"bundle": b64} a sealed template signed by an
                                           enrolling station's key in the ledger (under its
                                           name), kept only while a consent to store that
@@ -9,7 +14,8 @@
                                           open it (HPKE to the lock's key)
     GET  /v1/biometrics/locks/{lock}/bundles   the bundles held for a lock of the building of
                                           the enrolled hub that signs the request (re-delivery)
-    POST /v1/biometrics/withdrawals       {"withdrawal": b64} signed with the consent's key:
+    POST /v1/biometrics/withdrawals       {"withdrawal": b64} signed with the consent's key (or
+                                          the key it was rotated to, same identity):
                                           records it and deletes every bundle of that template
                                           in the same transaction; answers what was erased.
                                           From then on the template id takes no consent and
@@ -17,18 +23,19 @@
     GET  /v1/biometrics/templates/{id}    consents, withdrawal and bundles held for a template
                                           id, to the tenant who consented (a signed request)
 
-Every refusal writes nothing.
+Every refusal writes nothing. A tenant keeps at most MAX_TEMPLATES_PER_TENANT template ids, a
+template at most MAX_CONSENTS_PER_TEMPLATE consents and MAX_BUNDLES_PER_TEMPLATE sealed copies
+(409 too_many_templates).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from buildinghub.biometrics.consent import (
@@ -41,14 +48,27 @@ from buildinghub.biometrics.consent import (
 )
 from buildinghub.biometrics.errors import NoConsent
 from buildinghub.biometrics.sealing import SealedBundle, read_bundle
+from buildinghub.biometrics.template_owner import (
+    MAX_BUNDLES_PER_TEMPLATE,
+    MAX_CONSENTS_PER_TEMPLATE,
+    MAX_TEMPLATES_PER_TENANT,
+    TemplateOwner,
+    check_room,
+    claim_template,
+)
 from buildinghub.credentials.cose import decode_sign1
 from buildinghub.credentials.keys import PublicKey
 from buildinghub.keylog.entries import Role
 
-from .app import ENGINE, SETTINGS, _signed_by_hub
+from .app_context import ENGINE, SETTINGS, signed_by_hub
 from .errors import Conflict, Forbidden, NotFound, Unauthorized
 from .ledger_api import LEDGER
-from .schema import biometric_consents, biometric_withdrawals, sealed_templates
+from .schema import (
+    biometric_consents,
+    biometric_templates,
+    biometric_withdrawals,
+    sealed_templates,
+)
 from .signed_by_key import TENANT, ledger_key, library_refusals, record_field, signed_by_key
 from .stored_records import insert_once, path_bytes
 
@@ -104,17 +124,73 @@ async def _is_withdrawn(connection: AsyncConnection, template_id: bytes) -> bool
     return found.first() is not None
 
 
+async def _template_owner(connection: AsyncConnection, template_id: bytes) -> TemplateOwner | None:
+    """Whom the template id is bound to, locked until the transaction ends."""
+    row = (
+        await connection.execute(
+            select(biometric_templates)
+            .where(biometric_templates.c.template_id == template_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    return None if row is None else TemplateOwner(template_id, bytes(row.tenant), row.lock)
+
+
+async def _count(connection: AsyncConnection, table: Any, *where: Any) -> int:
+    found = await connection.execute(select(func.count()).select_from(table).where(*where))
+    return int(found.scalar_one())
+
+
+async def _claim(
+    connection: AsyncConnection, claim: TemplateOwner, tenant_kid: bytes, now: int
+) -> None:
+    """Bind the template to claim's tenant and lock, or check it is theirs (403 otherwise)."""
+    owner = await _template_owner(connection, claim.template_id)
+    with library_refusals(status=403):
+        claim_template(owner, claim)
+    if owner is not None:
+        return
+    held = await _count(
+        connection, biometric_templates, biometric_templates.c.tenant == claim.tenant
+    )
+    with library_refusals(status=409):
+        check_room(held, MAX_TEMPLATES_PER_TENANT, "template ids per tenant")
+    bound = await insert_once(
+        connection,
+        biometric_templates,
+        key="template_id",
+        template_id=claim.template_id,
+        tenant=claim.tenant,
+        tenant_kid=tenant_kid,
+        lock=claim.lock,
+        bound_at=now,
+    )
+    if not bound:  # another transaction bound it first (SQLite has no row lock to wait on)
+        with library_refusals(status=403):
+            claim_template(await _template_owner(connection, claim.template_id), claim)
+
+
 async def post_consent(request: web.Request) -> web.Response:
-    """Record a tenant's signed consent."""
+    """Record a tenant's signed consent, if the template is theirs (or new) and for that lock."""
     data = record_field(await request.read(), "consent")
     tenant = ledger_key(request.app, _signer(data), TENANT)
     with library_refusals():
         consent = ConsentBook(_SignerKey(tenant.key)).record(data)
     record = consent.record
+    now = request.app[SETTINGS].now()
     async with request.app[ENGINE].begin() as connection:
-        await _lock_consents(connection, record.template_id)
+        await _claim(
+            connection,
+            TemplateOwner(record.template_id, tenant.owner, record.lock),
+            tenant.kid,
+            now,
+        )
+        consents = await _lock_consents(connection, record.template_id)
         if await _is_withdrawn(connection, record.template_id):
             raise _withdrawn(record.template_id)
+        if consent.digest not in {bytes(row.digest) for row in consents}:
+            with library_refusals(status=409):
+                check_room(len(consents), MAX_CONSENTS_PER_TEMPLATE, "consents per template")
         stored = await insert_once(
             connection,
             biometric_consents,
@@ -127,7 +203,7 @@ async def post_consent(request: web.Request) -> web.Response:
             purposes=",".join(sorted(record.purposes)),
             given_at=record.given_at,
             record=data,
-            received_at=request.app[SETTINGS].now(),
+            received_at=now,
         )
     return web.json_response(
         {"digest": consent.digest.hex(), "template_id": record.template_id.hex(), "stored": stored}
@@ -169,12 +245,26 @@ async def post_bundle(request: web.Request) -> web.Response:
     with library_refusals():
         bundle.record.verify(station.key)
     binding = bundle.binding
-    digest = hashlib.sha256(data).digest()
+    digest = bundle.record.digest
     async with request.app[ENGINE].begin() as connection:
+        owner = await _template_owner(connection, binding.template_id)
         rows = await _lock_consents(connection, binding.template_id)
         if await _is_withdrawn(connection, binding.template_id):
             raise _withdrawn(binding.template_id)
         _consent_to_store(rows, bundle, request.app[SETTINGS].now())
+        if owner is not None and binding.lock != owner.lock:
+            raise Forbidden(
+                f"template {binding.template_id.hex()} is bound to lock {owner.lock}",
+                reason="template_not_yours",
+            )
+        held = await _count(
+            connection,
+            sealed_templates,
+            sealed_templates.c.template_id == binding.template_id,
+            sealed_templates.c.digest != digest,
+        )
+        with library_refusals(status=409):
+            check_room(held, MAX_BUNDLES_PER_TEMPLATE, "sealed copies per template")
         stored = await insert_once(
             connection,
             sealed_templates,
@@ -193,7 +283,7 @@ async def post_bundle(request: web.Request) -> web.Response:
 
 async def lock_bundles(request: web.Request) -> web.Response:
     """The sealed templates held for one lock of the calling hub's building."""
-    hub, _ = await _signed_by_hub(request)
+    hub, _ = await signed_by_hub(request)
     async with request.app[ENGINE].connect() as connection:
         rows = await connection.execute(
             select(sealed_templates.c.bundle)
@@ -209,13 +299,13 @@ async def lock_bundles(request: web.Request) -> web.Response:
 
 def _withdrawing_key(app: web.Application, consent_key: PublicKey, data: bytes) -> PublicKey:
     """The key that may sign a withdrawal: the consent's own, or, once the tenant rotated it,
-    their active tenant key in the ledger (the same owner hash)."""
+    their active tenant key in the ledger bound to the same identity."""
     signer = _signer(data)
     if signer == consent_key.kid:
         return consent_key
     current = ledger_key(app, signer, TENANT)
     original = app[LEDGER].log.state.key(consent_key.kid)
-    if original is None or original.owner != current.owner:
+    if original is None or not original.vouched or original.owner != current.owner:
         raise Unauthorized(
             f"the withdrawal is signed by key {signer.hex()}, not by the tenant who consented",
             reason="bad_signature",

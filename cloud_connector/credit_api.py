@@ -3,12 +3,18 @@
     POST /v1/credit/requests                {"request": b64} signed by a landlord key active
                                             in the ledger under the request's landlord name;
                                             fresh (issued, not expired) and single-use (its
-                                            nonce is stored: a replay is 409); it must name a
-                                            tenant of a stored contract
-    GET  /v1/credit/requests                the caller's pending requests (a request signed by
-                                            a tenant key of a stored contract)
-    POST /v1/credit/requests/{id}/answer    {"sealed": b64} the tenant's answer, sealed by
-                                            their client to the requesting landlord; once
+                                            nonce is stored: a replay is 409); it names the
+                                            tenant by their ledger key, which must be active
+                                            and bound to an identity (404 unknown_tenant)
+                                            (a landlord key has at most
+                                            MAX_OPEN_REQUESTS_PER_LANDLORD open: 409)
+    GET  /v1/credit/requests                the pending requests naming the caller's key (a
+                                            request signed by it), each with the requesting
+                                            landlord as the ledger has it: key id, name,
+                                            building (SPEC S3: never the request's own label)
+    POST /v1/credit/requests/{id}/answer    {"sealed": b64} the answer of the tenant the request
+                                            names (by key), sealed by their client to the
+                                            requesting landlord; once
     GET  /v1/credit/requests/{id}/answer    the answer, to the requesting landlord's key only
 
 The answer is a ciphertext to the landlord's sealing key, bound to the request: the cloud
@@ -21,11 +27,13 @@ import base64
 from typing import Final
 
 from aiohttp import web
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from buildinghub.keylog.entries import Role
+from buildinghub.keylog.key_record import KeyRecord
 from buildinghub.tenancy.credit import (
     MAX_CREDIT_FILE_BYTES,
     CreditRequestBook,
@@ -33,9 +41,10 @@ from buildinghub.tenancy.credit import (
     verify_credit_request,
 )
 
-from .app import ENGINE, SETTINGS
+from .app_context import ENGINE, SETTINGS
 from .errors import Conflict, Forbidden, Malformed, NotFound
-from .schema import credit_answers, credit_requests, lease_contracts
+from .ledger_api import LEDGER
+from .schema import credit_answers, credit_requests
 from .signed_by_key import (
     LANDLORD,
     TENANT,
@@ -48,13 +57,9 @@ from .stored_records import path_bytes
 
 # HPKE adds its encapsulated key and tag to the signed file.
 MAX_SEALED_ANSWER_BYTES: Final = MAX_CREDIT_FILE_BYTES + 256
-
-
-async def _tenant_names(connection: AsyncConnection, kid: bytes) -> set[str]:
-    rows = await connection.execute(
-        select(lease_contracts.c.tenant).where(lease_contracts.c.tenant_kid == kid).distinct()
-    )
-    return set(rows.scalars())
+# Requests live a day at most; a tenant sees the first this many of those pending.
+MAX_PENDING_SHOWN: Final = 100
+MAX_OPEN_REQUESTS_PER_LANDLORD: Final = 100
 
 
 async def post_request(request: web.Request) -> web.Response:
@@ -76,20 +81,15 @@ async def post_request(request: web.Request) -> web.Response:
     replayed = Conflict(
         "this credit request was already received: sign a new one", reason="request_replayed"
     )
+    tenant = request.app[LEDGER].log.state.key(credit_request.tenant_key)
+    if tenant is None or tenant.role is not Role.TENANT or not tenant.vouched:
+        raise NotFound(
+            f"the ledger has no tenant key {credit_request.tenant_key.hex()} bound to an "
+            f"identity: ask the tenant for the key id their client shows",
+            reason="unknown_tenant",
+        )
     try:
         async with request.app[ENGINE].begin() as connection:
-            known_tenant = (
-                await connection.execute(
-                    select(lease_contracts.c.digest)
-                    .where(lease_contracts.c.tenant == credit_request.tenant)
-                    .limit(1)
-                )
-            ).first()
-            if known_tenant is None:
-                raise NotFound(
-                    f"no stored contract names tenant {credit_request.tenant!r}",
-                    reason="unknown_tenant",
-                )
             seen = await connection.execute(
                 select(credit_requests.c.digest).where(
                     credit_requests.c.nonce == credit_request.nonce
@@ -97,6 +97,19 @@ async def post_request(request: web.Request) -> web.Response:
             )
             if seen.first() is not None:
                 raise replayed
+            open_requests = await connection.execute(
+                select(func.count())
+                .select_from(credit_requests)
+                .where(
+                    credit_requests.c.landlord_kid == landlord.kid, credit_requests.c.expires > now
+                )
+            )
+            if open_requests.scalar_one() >= MAX_OPEN_REQUESTS_PER_LANDLORD:
+                raise Conflict(
+                    f"this landlord key has {MAX_OPEN_REQUESTS_PER_LANDLORD} requests open: wait "
+                    f"until one expires",
+                    reason="too_many_requests",
+                )
             await connection.execute(
                 insert(credit_requests).values(
                     digest=digest,
@@ -104,6 +117,7 @@ async def post_request(request: web.Request) -> web.Response:
                     landlord=credit_request.landlord,
                     landlord_kid=landlord.kid,
                     tenant=credit_request.tenant,
+                    tenant_kid=credit_request.tenant_key,
                     expires=credit_request.expires,
                     request=data,
                     received_at=now,
@@ -115,30 +129,30 @@ async def post_request(request: web.Request) -> web.Response:
 
 
 async def pending_requests(request: web.Request) -> web.Response:
-    """The unanswered, unexpired requests about the calling tenant."""
+    """The unanswered, unexpired requests naming the calling tenant's key."""
     tenant, _ = await signed_by_key(request, TENANT)
     now = request.app[SETTINGS].now()
     async with request.app[ENGINE].connect() as connection:
-        names = await _tenant_names(connection, tenant.kid)
         answered = select(credit_answers.c.request)
         rows = (
             await connection.execute(
                 select(credit_requests)
                 .where(
-                    credit_requests.c.tenant.in_(sorted(names)),
+                    credit_requests.c.tenant_kid == tenant.kid,
                     credit_requests.c.expires > now,
                     credit_requests.c.digest.not_in(answered),
                 )
                 .order_by(credit_requests.c.received_at, credit_requests.c.digest)
+                .limit(MAX_PENDING_SHOWN)
             )
         ).all()
+    state = request.app[LEDGER].log.state
     return web.json_response(
         {
             "requests": [
                 {
                     "request_id": bytes(row.digest).hex(),
-                    "landlord": row.landlord,
-                    "tenant": row.tenant,
+                    "landlord": _landlord_json(state.key(bytes(row.landlord_kid)), row.landlord),
                     "expires": row.expires,
                     "request": base64.b64encode(bytes(row.request)).decode(),
                 }
@@ -146,6 +160,19 @@ async def pending_requests(request: web.Request) -> web.Response:
             ]
         }
     )
+
+
+def _landlord_json(record: KeyRecord | None, label: str) -> dict[str, object]:
+    # Who asks, as the ledger has it; the request's own name is only a label.
+    if record is None:  # never: the request was signed by an active landlord key
+        return {"label": label}
+    return {
+        "kid": record.kid.hex(),
+        "name": record.subject,
+        "building": record.building,
+        "status": record.status.value,
+        "label": label,
+    }
 
 
 async def _stored_request(connection: AsyncConnection, digest: bytes) -> Row[tuple[object, ...]]:
@@ -168,7 +195,7 @@ async def post_answer(request: web.Request) -> web.Response:
     try:
         async with request.app[ENGINE].begin() as connection:
             row = await _stored_request(connection, digest)
-            if row.tenant not in await _tenant_names(connection, tenant.kid):
+            if row.tenant_kid is None or bytes(row.tenant_kid) != tenant.kid:
                 raise NotFound(f"no credit request {digest.hex()}", reason="unknown_request")
             if row.expires <= now:
                 raise Forbidden("the credit request has expired", reason="request_expired")

@@ -2,8 +2,10 @@
 
 Idempotent on (meter, sequence): a reading already stored with the same digest is
 acknowledged again with a fresh receipt; a different packet under a stored key is
-refused and flagged in ``conflicts``, and the stored reading stays as it was. Receipts
-are signed only after the transaction that holds the readings has committed.
+refused and flagged in ``conflicts``, and the stored reading stays as it was. A reading has one
+conflict row however often it is sent again (the first other packet, a count and when last), so
+the table grows at most as the readings do (SPEC S6). Receipts are signed only after the
+transaction that holds the readings has committed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -146,16 +148,7 @@ async def _store(
                 if packet.key not in before:
                     new.append(packet)
                 continue
-            await connection.execute(
-                insert(conflicts).values(
-                    meter_id=packet.reading.meter_id,
-                    sequence=packet.reading.sequence,
-                    digest=packet.digest,
-                    packet=packet.encoded,
-                    hub_id=hub.hub_id,
-                    flagged_at=now,
-                )
-            )
+            await connection.execute(_flag_conflict(connection, hub, packet, now))
         await charge_readings(connection, new, now)
     for index, packet in indexed:
         if stored[packet.key][0] != packet.digest:
@@ -169,6 +162,24 @@ async def _store(
             )
     result.newly_stored = len(new)
     return held
+
+
+def _flag_conflict(connection: AsyncConnection, hub: Hub, packet: ReadingPacket, now: int) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(conflicts).values(
+        meter_id=packet.reading.meter_id,
+        sequence=packet.reading.sequence,
+        digest=packet.digest,
+        packet=packet.encoded,
+        hub_id=hub.hub_id,
+        flagged_at=now,
+        occurrences=1,
+        last_flagged_at=now,
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["meter_id", "sequence"],
+        set_={"occurrences": conflicts.c.occurrences + 1, "last_flagged_at": now},
+    )
 
 
 async def _stored_digests(

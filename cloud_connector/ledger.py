@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from buildinghub.credentials.clock import Clock
 from buildinghub.credentials.keys import PublicKey
 from buildinghub.keylog.entries import Entry, encode_entry
+from buildinghub.keylog.errors import KeylogError
 from buildinghub.keylog.log import KeyLog, ProvenEntry
 from buildinghub.keylog.login import LoginService
 from buildinghub.keylog.note import NoteSignature, SignedNote
@@ -37,6 +38,10 @@ from .schema import ledger_checkpoints, ledger_entries
 
 _LOGGER = logging.getLogger(__name__)
 WITNESS_TIMEOUT_S = 10.0
+
+
+class LedgerUnreadable(Exception):
+    """The stored ledger does not replay under this version's rules; the service cannot start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +177,17 @@ class Ledger:
         log = KeyLog(self._signer)
         for position, data in rows:
             if position != log.size:
-                raise RuntimeError(f"the ledger table misses entry {log.size}")
-            log.append_encoded(bytes(data))
+                raise LedgerUnreadable(f"the ledger table misses entry {log.size}")
+            try:
+                log.append_encoded(bytes(data))
+            except KeylogError as err:
+                raise LedgerUnreadable(
+                    f"ledger entry {position} does not replay: {err}. A ledger written before "
+                    f"entries named their building (or holding high-s signatures) is not read "
+                    f"by this version, and no release wrote one: start a new ledger (a new "
+                    f"database, or an empty ledger_entries table) and point hubs and witnesses "
+                    f"at it afresh"
+                ) from None
         self.log = log
         # Logins look keys up in the replayed state (outstanding challenges start over).
         self.login = LoginService(self._signer.verifier.name, log.state, self._clock)

@@ -1,15 +1,18 @@
-"""The key ledger's HTTP API (SPEC K1-K6, R1-R3). Reads are public; writes are authorised.
+"""The key ledger's HTTP API (SPEC K1-K6, R1-R3, S2). Reads are public; writes are authorised.
 
 Who may write what (each write is all or nothing; a refusal names the field or the rule):
 
     POST /v1/ledger/keys         register: the new key signs the submission (possession);
-                                 a tenant key needs nothing more, a landlord, lock, hub,
-                                 witness or station key must also come in a request signed by an
-                                 enrolled hub (the property manager vouches for the name)
+                                 a tenant key needs nothing more (it is only a claim until a
+                                 station's identity check binds it), a landlord, lock, hub,
+                                 witness or station key must also come in a request signed by
+                                 an enrolled hub of the building the entry names (the property
+                                 manager vouches for the name in their building)
     POST /v1/ledger/rotations    the entry carries the old key's signature; the new key
                                  signs the submission
     POST /v1/ledger/revocations  signed by the revoked key itself, or a request signed by
-                                 an enrolled hub (the property manager's admin action)
+                                 an enrolled hub of the key's building (the property manager's
+                                 admin action)
     POST /v1/ledger/records      listing / installation / identity-check records: they are
                                  signed inside; one that does not verify against the ledger
                                  is 400 not_authentic
@@ -17,14 +20,17 @@ Who may write what (each write is all or nothing; a refusal names the field or t
     GET  /v1/ledger/checkpoint               the latest cosigned checkpoint (signed note)
     GET  /v1/ledger/log-key                  origin and public key of the log
     GET  /v1/ledger/keys/{kid hex}           entries of a key + inclusion proofs
-    GET  /v1/ledger/owners/{hash hex}        entries of every key of a tenant lookup hash
-    GET  /v1/ledger/listings/{flat}          the published listing of a flat or bay
+    GET  /v1/ledger/owners/{hash hex}        entries of the keys an identity check bound to a
+                                             tenant lookup hash
+    GET  /v1/ledger/buildings/{building}/listings/{flat}   the published listing of a flat
     POST /v1/ledger/listings/verify          is this listing authentic? (anyone)
     GET  /v1/ledger/consistency?from=&to=    consistency proof between two sizes
     GET  /v1/ledger/entries?start=&end=      entries for mirrors (at most MAX_ENTRIES)
-    POST /v1/ledger/login/challenge, /v1/ledger/login   login with a ledger key (K5)
+    POST /v1/ledger/login/challenge {"kid"}, /v1/ledger/login   login with a ledger key (K5)
 
-Proofs are against the published (cosigned) checkpoint returned beside them.
+Scope refusals (SPEC S2) are 403 wrong_building or not_listing_owner, 409 subject_taken or
+identity_taken, and write nothing. Proofs are against the published (cosigned) checkpoint
+returned beside them.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from buildinghub.credentials.errors import BadSignature
-from buildinghub.credentials.keys import PublicKey
+from buildinghub.credentials.keys import KID_LENGTH, PublicKey
 from buildinghub.keylog.entries import (
     Entry,
     KeyRegistration,
@@ -47,10 +53,18 @@ from buildinghub.keylog.entries import (
     SignedRecord,
     decode_entry,
 )
-from buildinghub.keylog.errors import KeylogError, UnknownKey
-from buildinghub.keylog.key_state import KeyRecord
+from buildinghub.keylog.errors import (
+    IdentityTaken,
+    KeylogError,
+    NotListingOwner,
+    SubjectTaken,
+    UnknownKey,
+    WrongBuilding,
+)
+from buildinghub.keylog.key_record import KeyRecord
 from buildinghub.keylog.log import ProvenEntry
 from buildinghub.keylog.records import (
+    open_listing,
     verify_identity_check,
     verify_installation_record,
     verify_listing,
@@ -58,8 +72,9 @@ from buildinghub.keylog.records import (
 from buildinghub.keylog.submission import Action, submission_message
 from buildinghub.telemetry.request_signing import HUB_HEADER
 
-from .app import ENGINE, SETTINGS, _b64, _json_object, _signed_by_hub
-from .errors import Forbidden, Malformed, RequestRefused, Unauthorized
+from .app_context import ENGINE, SETTINGS, signed_by_hub
+from .errors import Forbidden, Malformed, NotFound, RequestRefused, Unauthorized
+from .json_body import b64, json_object, query_int
 from .ledger import Ledger, LedgerSettings
 
 LEDGER: Final = web.AppKey("ledger", Ledger)
@@ -71,6 +86,14 @@ _VERIFIERS: Final = {
     RecordKind.LISTING: verify_listing,
     RecordKind.INSTALLATION: verify_installation_record,
     RecordKind.IDENTITY: verify_identity_check,
+}
+
+# Refusals that are about who may do what (SPEC S2), not about the entry's form.
+_SCOPE_STATUS: Final[dict[type[KeylogError], int]] = {
+    WrongBuilding: 403,
+    NotListingOwner: 403,
+    SubjectTaken: 409,
+    IdentityTaken: 409,
 }
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -95,7 +118,7 @@ async def _ledger_refusals(request: web.Request, handler: Handler) -> web.Stream
 
 
 def _entry(data: dict[str, Any]) -> tuple[bytes, Entry]:
-    raw = _b64(data.get("entry"), "entry")
+    raw = b64(data.get("entry"), "entry")
     try:
         return raw, decode_entry(raw)
     except KeylogError as err:
@@ -105,7 +128,7 @@ def _entry(data: dict[str, Any]) -> tuple[bytes, Entry]:
 def _possession(
     data: dict[str, Any], raw: bytes, action: Action, record: KeyRecord | None, key: PublicKey
 ) -> None:
-    signature = _b64(data.get("signature"), "signature")
+    signature = b64(data.get("signature"), "signature")
     try:
         key.verify(signature, submission_message(action, raw))
     except BadSignature:
@@ -118,35 +141,47 @@ async def _append(request: web.Request, entry: Entry) -> web.Response:
     try:
         index = await ledger.append(entry, request.app[SETTINGS].now())
     except KeylogError as err:
-        raise LedgerRefused(err) from None
+        raise LedgerRefused(err, _SCOPE_STATUS.get(type(err), 400)) from None
     return web.json_response(
         {"index": index, "checkpoint": ledger.published.note.encode().decode()}
     )
 
 
+def _hub_of(building: str, hub_building: str, what: str) -> None:
+    if building != hub_building:
+        raise Forbidden(
+            f"this hub is enrolled for {hub_building!r}; the {what} is for {building!r}: a hub "
+            f"vouches for, rotates and revokes only its own building's keys",
+            reason="wrong_building",
+        )
+
+
 async def register_key(request: web.Request) -> web.Response:
     """Register a new key (see the module docstring for who may)."""
+    hub_building = None
     if HUB_HEADER in request.headers:
-        _, body = await _signed_by_hub(request)
-        vouched = True
+        hub, body = await signed_by_hub(request)
+        hub_building = hub.building
     else:
-        body, vouched = await request.read(), False
-    data = _json_object(body)
+        body = await request.read()
+    data = json_object(body)
     raw, entry = _entry(data)
     if not isinstance(entry, KeyRegistration):
         raise Malformed("entry: this endpoint takes a register entry")
     _possession(data, raw, Action.REGISTER, None, entry.key)
-    if entry.role in _HUB_VOUCHED_ROLES and not vouched:
-        raise Forbidden(
-            f"a {entry.role.value} key is registered by an enrolled hub (a signed request): "
-            f"the property manager vouches for its name {entry.subject!r}"
-        )
+    if entry.role in _HUB_VOUCHED_ROLES:
+        if hub_building is None:
+            raise Forbidden(
+                f"a {entry.role.value} key is registered by an enrolled hub (a signed request): "
+                f"the property manager vouches for its name {entry.subject!r}"
+            )
+        _hub_of(entry.building, hub_building, "registration")
     return await _append(request, entry)
 
 
 async def rotate_key(request: web.Request) -> web.Response:
     """Replace a key: signed by the old key (in the entry) and the new key (submission)."""
-    data = _json_object(await request.read())
+    data = json_object(await request.read())
     raw, entry = _entry(data)
     if not isinstance(entry, KeyRotation):
         raise Malformed("entry: this endpoint takes a rotate entry")
@@ -157,11 +192,16 @@ async def rotate_key(request: web.Request) -> web.Response:
 async def revoke_key(request: web.Request) -> web.Response:
     """Revoke a key: signed by that key, or a request signed by an enrolled hub."""
     if HUB_HEADER in request.headers:
-        _, body = await _signed_by_hub(request)
-        data = _json_object(body)
+        hub, body = await signed_by_hub(request)
+        data = json_object(body)
         _, entry = _entry(data)
+        if isinstance(entry, KeyRevocation):
+            _hub_of(entry.building, hub.building, "revocation")
+            record = request.app[LEDGER].log.state.key(entry.kid)
+            if record is not None:
+                _hub_of(record.building, hub.building, "revoked key")
     else:
-        data = _json_object(await request.read())
+        data = json_object(await request.read())
         raw, entry = _entry(data)
         if isinstance(entry, KeyRevocation):
             record = request.app[LEDGER].log.state.key(entry.kid)
@@ -179,7 +219,7 @@ def _unknown(kid: bytes) -> KeylogError:
 
 async def publish_record(request: web.Request) -> web.Response:
     """Publish a signed listing, installation or identity-check record, if it verifies."""
-    data = _json_object(await request.read())
+    data = json_object(await request.read())
     _, entry = _entry(data)
     if not isinstance(entry, SignedRecord):
         raise Malformed("entry: this endpoint takes a listing, installation or identity entry")
@@ -193,23 +233,25 @@ async def publish_record(request: web.Request) -> web.Response:
 
 async def verify_listing_record(request: web.Request) -> web.Response:
     """Anyone checks a listing against the landlord keys in the ledger (SPEC R2)."""
-    data = _json_object(await request.read())
-    record = _b64(data.get("record"), "record")
+    data = json_object(await request.read())
+    record = b64(data.get("record"), "record")
     ledger = request.app[LEDGER]
     try:
-        listing = verify_listing(record, ledger.log.state)
+        listing, signer = open_listing(record, ledger.log.state)
     except KeylogError as err:
         raise LedgerRefused(err) from None
-    published = ledger.log.state.listing(listing.flat)
-    duplicate = published is not None and published[1] != listing
+    published = ledger.log.state.listing(signer.building, listing.flat)
     return web.json_response(
         {
             "authentic": True,
             "listing_id": listing.listing_id,
+            "building": signer.building,
             "flat": listing.flat,
             "landlord": listing.landlord,
-            "published_entry": None if published is None else published[0],
-            "matches_published": published is not None and not duplicate,
+            "landlord_kid": signer.kid.hex(),
+            "published_entry": None if published is None else published.index,
+            "matches_published": published is not None
+            and (published.record, published.kid) == (listing, signer.kid),
         }
     )
 
@@ -280,20 +322,18 @@ async def lookup_owner(request: web.Request) -> web.Response:
 
 
 async def lookup_listing(request: web.Request) -> web.Response:
-    """The published listing of a flat or bay, with its proof."""
-    listing = request.app[LEDGER].log.state.listing(request.match_info["flat"])
+    """The published listing of a building's flat or bay, with its proof."""
+    building, flat = request.match_info["building"], request.match_info["flat"]
+    listing = request.app[LEDGER].log.state.listing(building, flat)
     if listing is None:
-        raise web.HTTPNotFound(text="no listing published for this flat")
-    return _proven(request, [listing[0]])
+        raise NotFound(f"no listing of {flat!r} is published in {building!r}")
+    return _proven(request, [listing.index])
 
 
 def _size(request: web.Request, name: str, default: int | None = None) -> int:
-    value = request.query.get(name)
-    if value is None and default is not None:
+    if name not in request.query and default is not None:
         return default
-    if value is None or not value.isascii() or not value.isdigit():
-        raise Malformed(f"{name} is a non-negative integer")
-    return int(value)
+    return query_int(request, name)
 
 
 async def consistency(request: web.Request) -> web.Response:
@@ -322,24 +362,33 @@ async def entries(request: web.Request) -> web.Response:
     )
 
 
+def _kid(data: dict[str, Any]) -> bytes:
+    kid = data.get("kid")
+    try:
+        value = bytes.fromhex(kid) if isinstance(kid, str) else b""
+    except ValueError:
+        value = b""
+    if len(value) != KID_LENGTH:
+        raise Malformed(f"kid is the key id: {2 * KID_LENGTH} hex digits")
+    return value
+
+
 async def login_challenge(request: web.Request) -> web.Response:
-    """A fresh login challenge, good once."""
-    challenge = request.app[LEDGER].login.challenge()
+    """A fresh login challenge for one key, good once (only for a key that may log in)."""
+    kid = _kid(json_object(await request.read()))
+    try:
+        challenge = request.app[LEDGER].login.challenge(kid)
+    except KeylogError as err:
+        raise LedgerRefused(err, 401) from None
     return web.json_response({"challenge": base64.b64encode(challenge).decode()})
 
 
 async def login(request: web.Request) -> web.Response:
     """Log in with a key the ledger shows registered and not revoked (SPEC K5)."""
-    data = _json_object(await request.read())
-    kid = data.get("kid")
-    if not isinstance(kid, str):
-        raise Malformed("kid is the key id in hex")
-    try:
-        kid_bytes = bytes.fromhex(kid)
-    except ValueError:
-        raise Malformed("kid is the key id in hex") from None
-    challenge = _b64(data.get("challenge"), "challenge")
-    signature = _b64(data.get("signature"), "signature")
+    data = json_object(await request.read())
+    kid_bytes = _kid(data)
+    challenge = b64(data.get("challenge"), "challenge")
+    signature = b64(data.get("signature"), "signature")
     try:
         record = request.app[LEDGER].login.login(kid_bytes, challenge, signature)
     except KeylogError as err:
@@ -380,7 +429,7 @@ def install_ledger(app: web.Application, settings: LedgerSettings) -> None:
     router.add_post("/v1/ledger/revocations", revoke_key)
     router.add_post("/v1/ledger/records", publish_record)
     router.add_get("/v1/ledger/owners/{owner}", lookup_owner)
-    router.add_get("/v1/ledger/listings/{flat}", lookup_listing)
+    router.add_get("/v1/ledger/buildings/{building}/listings/{flat}", lookup_listing)
     router.add_post("/v1/ledger/listings/verify", verify_listing_record)
     router.add_get("/v1/ledger/consistency", consistency)
     router.add_get("/v1/ledger/entries", entries)

@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .app import Settings, make_app
-from .database import open_engine
+from .database import close_engine, open_engine
 from .migrations import migrate
 
 
@@ -43,4 +43,4 @@ async def serve_locally(
         yield LocalCloud(f"http://127.0.0.1:{port}", engine, settings)
     finally:
         await runner.cleanup()
-        await engine.dispose()
+        await close_engine(engine)

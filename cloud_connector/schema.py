@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -67,6 +68,8 @@ readings = Table(
     Column("stored_at", BigInteger, nullable=False),
 )
 
+# One row per reading that was sent with other content than the stored one: the first such
+# packet, and how many times (and when last) one came (version 5: bounded, SPEC S6).
 conflicts = Table(
     "conflicts",
     metadata,
@@ -77,6 +80,11 @@ conflicts = Table(
     Column("packet", LargeBinary, nullable=False),
     Column("hub_id", String(32), nullable=False),
     Column("flagged_at", BigInteger, nullable=False),
+    Column("occurrences", Integer, nullable=False, server_default="1"),
+    Column("last_flagged_at", BigInteger, nullable=True),
+)
+CONFLICT_PER_READING = Index(
+    "conflicts_one_per_reading", conflicts.c.meter_id, conflicts.c.sequence, unique=True
 )
 
 # -- version 2: people, balances and payments ------------------------------------------------
@@ -251,7 +259,10 @@ credit_requests = Table(
     Column("expires", BigInteger, nullable=False),
     Column("request", LargeBinary, nullable=False),
     Column("received_at", BigInteger, nullable=False),
+    # Version 5: the tenant a request is about, by key (SPEC S3); "tenant" is a label.
+    Column("tenant_kid", LargeBinary(16), nullable=True),
 )
+CREDIT_REQUESTS_BY_TENANT_KEY = Index("credit_requests_tenant_kid", credit_requests.c.tenant_kid)
 
 credit_answers = Table(
     "credit_answers",
@@ -272,3 +283,19 @@ VERSION_4 = (
     credit_requests,
     credit_answers,
 )
+
+# -- version 5: scope (issue 13) ---------------------------------------------------------------
+# A template id is bound at its first consent to one tenant (their ledger identity) and one lock
+# (SPEC S1); conflicts and credit requests change above.
+
+biometric_templates = Table(
+    "biometric_templates",
+    metadata,
+    Column("template_id", LargeBinary(16), primary_key=True),
+    Column("tenant", LargeBinary(32), nullable=False, index=True),
+    Column("tenant_kid", LargeBinary(16), nullable=False),
+    Column("lock", String(64), nullable=False),
+    Column("bound_at", BigInteger, nullable=False),
+)
+
+VERSION_5 = (biometric_templates,)

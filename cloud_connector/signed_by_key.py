@@ -1,8 +1,9 @@
 """Who is asking, for the people's endpoints: keys looked up in the key ledger.
 
 A landlord's or a tenant's record is signed inside (the library verifies it); the key that
-signed must be in the ledger, active, and of the right role. Reads are requests signed with
-such a key (keylog.key_request). Every refusal names the key and why.
+signed must be in the ledger, active, and of the right role, and a tenant key bound to its
+identity by an authorised station's identity check (SPEC R1, S2). Reads are requests signed
+with such a key (keylog.key_request). Every refusal names the key and why.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from aiohttp import web
 
 from buildinghub.credentials.errors import BadSignature, CredentialError
 from buildinghub.keylog.entries import Role
-from buildinghub.keylog.errors import KeylogError
+from buildinghub.keylog.errors import IdentityNotChecked, KeylogError
+from buildinghub.keylog.key_record import KeyRecord
 from buildinghub.keylog.key_request import read_key_headers, verify_key_request
-from buildinghub.keylog.key_state import KeyRecord
 from buildinghub.telemetry.errors import TelemetryError
 
-from .app import SETTINGS, _b64, _json_object
+from .app_context import SETTINGS
 from .errors import RequestRefused, Unauthorized
+from .json_body import b64, json_object
 from .ledger_api import LEDGER
 
 LANDLORD = frozenset({Role.LANDLORD})
@@ -28,21 +30,31 @@ TENANT = frozenset({Role.TENANT})
 
 
 def ledger_key(app: web.Application, kid: bytes, roles: frozenset[Role]) -> KeyRecord:
-    """The active ledger key with this id and one of roles; 403 unknown_key/key_not_active."""
+    """The active ledger key with this id and one of roles, vouched for; 403 unknown_key,
+    key_not_active or identity_not_checked."""
     try:
-        return app[LEDGER].log.state.active_key(kid, roles)
+        record = app[LEDGER].log.state.active_key(kid, roles)
     except KeylogError as err:
         raise RequestRefused(str(err), reason=err.reason, status=403) from None
+    if not record.vouched:
+        raise RequestRefused(
+            f"tenant key {kid.hex()} is not bound to an identity yet: an enrolling station of "
+            f"{record.building!r} checks the tenant's document and publishes the identity check",
+            reason=IdentityNotChecked.reason,
+            status=403,
+        )
+    return record
 
 
 @contextmanager
-def library_refusals() -> Iterator[None]:
-    """The library's refusals as answers: 401 for a bad signature, 400 otherwise, its reason."""
+def library_refusals(status: int | None = None) -> Iterator[None]:
+    """The library's refusals as answers with their reason: ``status``, or 401 for a bad
+    signature and 400 otherwise."""
     try:
         yield
     except CredentialError as err:
-        status = 401 if isinstance(err, BadSignature) else 400
-        raise RequestRefused(str(err), reason=err.reason, status=status) from None
+        code = status or (401 if isinstance(err, BadSignature) else 400)
+        raise RequestRefused(str(err), reason=err.reason, status=code) from None
 
 
 async def signed_by_key(request: web.Request, roles: frozenset[Role]) -> tuple[KeyRecord, bytes]:
@@ -69,4 +81,4 @@ async def signed_by_key(request: web.Request, roles: frozenset[Role]) -> tuple[K
 
 def record_field(body: bytes, name: str) -> bytes:
     """One base64 field of a JSON body: a signed record, as bytes."""
-    return _b64(_json_object(body).get(name), name)
+    return b64(json_object(body).get(name), name)

@@ -1,4 +1,5 @@
-"""Signed records the cloud keeps as sent: stored once under their digest, named by it in paths."""
+"""Signed records the cloud keeps as sent: stored once under their digest (of their signed
+content, SPEC S4), named by it in paths."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from .errors import Malformed
 DIGEST_LENGTH = 32
 
 
-async def insert_once(connection: AsyncConnection, table: Table, **values: Any) -> bool:
-    """Insert a row keyed by its digest unless it is there; whether it was inserted.
+async def insert_once(
+    connection: AsyncConnection, table: Table, *, key: str = "digest", **values: Any
+) -> bool:
+    """Insert a row keyed by its digest (or another key column) unless it is there; whether it
+    was inserted.
 
     ON CONFLICT DO NOTHING: two identical submissions at once store one row and both succeed.
     """
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=["digest"])
-    )
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])
     result = await connection.execute(statement)
     return result.rowcount == 1
 

@@ -1,9 +1,12 @@
 """The tenancy record in the cloud (SPEC R5, R10, R11): contracts, payments, inspections.
 
     POST /v1/tenancy/contracts                  {"contract": b64} both signatures verified,
-                                                both keys active in the ledger (landlord under
-                                                its name, tenant under its identity hash);
-                                                stored once, resubmitting answers stored=false
+                                                both keys active in the ledger: the landlord
+                                                under the contract's name and building (and the
+                                                lock's installation record's, when published),
+                                                the tenant bound to the contract's identity hash
+                                                by a station's check; stored once, resubmitting
+                                                answers stored=false
     GET  /v1/tenancy/contracts/{digest}         the contract, to its landlord or tenant (a
                                                 request signed with their key)
     POST /v1/tenancy/payments                   {"payment": b64} a stored-payment record: the
@@ -14,25 +17,33 @@
                                                 a stored contract
     GET  /v1/tenancy/contracts/{digest}/inspections  the inspections, to either party
 
-Anyone else reading gets 404, as if nothing were stored. Every refusal writes nothing.
+Anyone else reading gets 404, as if nothing were stored. Every refusal writes nothing. Records
+are stored once by their signed content (SPEC S4): a signature re-encoded (or made again) over
+the same content is the same record.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 
 from aiohttp import web
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from buildinghub.keylog.entries import Role
+from buildinghub.keylog.errors import KeylogError
+from buildinghub.keylog.landlord_trust import trusted_landlord
 from buildinghub.tenancy.contract import SignedContract, verify_contract
 from buildinghub.tenancy.inspection import inspection_contract, verify_inspection
-from buildinghub.tenancy.stored_payment import read_stored_payment, stored_payment_contract
+from buildinghub.tenancy.stored_payment import (
+    read_stored_payment,
+    stored_payment_contract,
+    stored_payment_digest,
+)
 
-from .app import ENGINE, SETTINGS
+from .app_context import ENGINE, SETTINGS
 from .errors import Forbidden, NotFound
+from .ledger_api import LEDGER
 from .schema import lease_contracts, move_out_inspections, rent_payments
 from .signed_by_key import (
     LANDLORD,
@@ -48,16 +59,25 @@ PARTIES = frozenset({Role.LANDLORD, Role.TENANT})
 
 
 def verify_parties_in_ledger(app: web.Application, contract: SignedContract) -> None:
-    """Both parties' keys active in the ledger, the landlord under the contract's name and the
-    tenant under the contract's identity hash (403 otherwise)."""
+    """Both parties' keys active in the ledger, the landlord under the contract's name and
+    building (by the lock's installation record when the ledger holds one), the tenant bound to
+    the contract's identity hash (403 otherwise)."""
     terms = contract.terms
     landlord = ledger_key(app, terms.landlord_key.kid, LANDLORD)
-    if landlord.subject != terms.landlord:
+    if (landlord.subject, landlord.building) != (terms.landlord, terms.building):
         raise Forbidden(
-            f"landlord key {landlord.kid.hex()} is registered as {landlord.subject!r}, "
-            f"not as the contract's landlord {terms.landlord!r}",
+            f"landlord key {landlord.kid.hex()} is registered as {landlord.subject!r} of "
+            f"{landlord.building!r}, not as the contract's landlord {terms.landlord!r} of "
+            f"{terms.building!r}",
             reason="not_the_landlord",
         )
+    state = app[LEDGER].log.state
+    installed = state.installation(terms.building, terms.lock)
+    if installed is not None:
+        try:
+            trusted_landlord(state, landlord.kid, installed[1], building=terms.building)
+        except KeylogError as err:
+            raise Forbidden(str(err), reason="not_the_landlord") from None
     tenant = ledger_key(app, terms.tenant_key.kid, TENANT)
     if tenant.owner != terms.tenant_identity:
         raise Forbidden(
@@ -147,17 +167,18 @@ async def post_payment(request: web.Request) -> web.Response:
         contract = await _contract_of_record(connection, digest)
         with library_refusals():
             read_stored_payment(data, contract)
+            payment = stored_payment_digest(data)
         ledger_key(request.app, contract.terms.tenant_key.kid, TENANT)
         stored = await insert_once(
             connection,
             rent_payments,
-            digest=hashlib.sha256(data).digest(),
+            digest=payment,
             contract=digest,
             tenant_kid=contract.terms.tenant_key.kid,
             deposit=data,
             stored_at=request.app[SETTINGS].now(),
         )
-    return web.json_response({"digest": hashlib.sha256(data).hexdigest(), "stored": stored})
+    return web.json_response({"digest": payment.hex(), "stored": stored})
 
 
 async def _records(request: web.Request, table: Table, column: str) -> list[str]:

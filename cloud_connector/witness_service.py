@@ -11,6 +11,7 @@ consistency proof from there, as in C2SP tlog-witness ``add-checkpoint``:
     GET /key        {"name", "public_key"}     what hubs configure
     GET /evidence   {"frozen", "checkpoint", "evidence": [...]}   forks seen, for anyone
 
+Bodies are read bounded (json_body: size, depth, items, integer size), as the connector's.
 The view is persisted atomically before the cosignature is returned (keylog.Witness).
 """
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 from pathlib import Path
 from typing import Any, Final
 
@@ -39,6 +39,8 @@ from buildinghub.keylog.errors import (
 from buildinghub.keylog.signers import LogNoteKey, WitnessNoteSigner
 from buildinghub.keylog.witness import Witness
 
+from .errors import RequestRefused
+from .json_body import json_value
 from .keyfile import load_or_create_key
 
 WITNESS: Final = web.AppKey("witness", Witness)
@@ -53,9 +55,10 @@ async def add_checkpoint(request: web.Request) -> web.Response:
     """Verify and cosign a checkpoint (see the module docstring)."""
     witness = request.app[WITNESS]
     try:
-        data = json.loads(await request.read())
-        old_size, proof, note = _read_request(data)
-    except (ValueError, TypeError) as err:
+        old_size, proof, note = _read_request(json_value(await request.read()))
+    except RequestRefused as err:  # the body is not bounded JSON: too large, deep, long
+        return _refusal(err.status, err.reason, str(err))
+    except ValueError as err:
         return _refusal(400, "malformed", str(err))
     held = witness.checkpoint.size if witness.checkpoint is not None else 0
     if old_size != held and not witness.frozen:
@@ -83,7 +86,7 @@ def _read_request(data: Any) -> tuple[int, list[bytes], str]:
     if not isinstance(data, dict):
         raise ValueError("the body is a JSON object")
     old_size, proof, note = data.get("old_size"), data.get("proof"), data.get("checkpoint")
-    if type(old_size) is not int or old_size < 0:
+    if type(old_size) is not int or old_size < 0:  # at most 19 digits (json_body)
         raise ValueError("old_size is a non-negative integer")
     if not isinstance(proof, list) or len(proof) > _MAX_PROOF:
         raise ValueError(f"proof is a list of at most {_MAX_PROOF} base64 hashes")

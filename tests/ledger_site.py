@@ -43,6 +43,8 @@ class LedgerSite:
     witnesses: list[RunningWitness]
     hub: LedgerClient
     anyone: LedgerClient
+    # The building's enrolling station, once a test registered one (tests/cloud_connector/people).
+    station: SigningKey | None = None
 
     @property
     def url(self) -> str:

@@ -5,6 +5,9 @@ for which lock, and is signed by the tenant's ES256 key. Withdrawal is a second 
 by the same key, that names the consent by its digest; the consent itself is never changed, so
 both records can be kept as evidence. A ConsentBook holds both and answers one question: may
 template T be used for purpose P at lock L now. It refuses with NoConsent or ConsentWithdrawn.
+A template id belongs to the key and the lock of its first consent in the book
+(template_owner, SPEC S1): another key's consent naming it, or one for another lock, is refused
+with TemplateNotYours and nothing is recorded.
 """
 
 from collections.abc import Iterator, Mapping
@@ -24,6 +27,7 @@ from buildinghub.credentials.signed_record import (
 )
 
 from .errors import ConsentWithdrawn, NoConsent
+from .template_owner import TemplateOwner, claim_template
 
 TEMPLATE_ID_LENGTH = 16
 MAX_CONSENT_BYTES = 512
@@ -115,12 +119,12 @@ class ConsentBook:
         """Start empty, trusting tenant_keys."""
         self._tenant_keys = tenant_keys
         self._consents: dict[bytes, Consent] = {}
+        self._owners: dict[bytes, TemplateOwner] = {}
 
     def record(self, data: bytes) -> Consent:
-        """Verify a signed consent and keep it; MalformedRecord or BadSignature otherwise."""
-        signed = read_record(
-            data, record_type=_CONSENT, fields=_CONSENT_FIELDS, max_size=MAX_CONSENT_BYTES
-        )
+        """Verify a signed consent and keep it; MalformedRecord, BadSignature or (another
+        key's template, or another lock) TemplateNotYours otherwise."""
+        signed = _read_consent(data)
         record = ConsentRecord(
             tenant=text(signed.fields, "tenant"),
             purposes=_purposes(signed.fields["purposes"]),
@@ -129,6 +133,10 @@ class ConsentBook:
             given_at=uint(signed.fields, "given_at"),
         )
         signed.verify(self._tenant_key(record.tenant))
+        claim = TemplateOwner(record.template_id, signed.kid, record.lock)
+        self._owners[record.template_id] = claim_template(
+            self._owners.get(record.template_id), claim
+        )
         consent = self._consents.get(signed.digest) or Consent(record, signed.digest)
         self._consents[signed.digest] = consent
         return consent
@@ -193,9 +201,21 @@ class ConsentBook:
         return key
 
 
+def consent_digest(data: bytes) -> bytes:
+    """What names a signed consent (a withdrawal names it by this): the digest of its signed
+    content, read WITHOUT verifying it."""
+    return _read_consent(data).digest
+
+
 def read_withdrawal(data: bytes) -> ConsentWithdrawal:
     """Parse a signed withdrawal strictly, WITHOUT verifying it (ConsentBook.withdraw does)."""
     return _read_withdrawal(data)[1]
+
+
+def _read_consent(data: bytes) -> SignedRecord:
+    return read_record(
+        data, record_type=_CONSENT, fields=_CONSENT_FIELDS, max_size=MAX_CONSENT_BYTES
+    )
 
 
 def _read_withdrawal(data: bytes) -> tuple[SignedRecord, ConsentWithdrawal]:

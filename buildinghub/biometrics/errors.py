@@ -77,3 +77,16 @@ class StaleAuthorisation(BiometricRefused):
     """A station authorisation older than the one the lock holds for that station."""
 
     reason = "stale_authorisation"
+
+
+class TemplateNotYours(BiometricRefused):
+    """The template id is bound to another tenant's key, or to another lock (SPEC S1)."""
+
+    reason = "template_not_yours"
+
+
+class TooManyTemplates(BiometricRefused):
+    """The tenant already has as many templates (or a template as many consents or sealed
+    copies) as one party may keep."""
+
+    reason = "too_many_templates"

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from buildinghub.credentials.keys import SigningKey
+from buildinghub.credentials.keys import PublicKey, SigningKey
 from buildinghub.telemetry.cloud_client import (
     CloudRefused,
     CloudUnavailable,
@@ -114,8 +114,8 @@ class LedgerClient:
         return note, proof, missing
 
     async def register(self, entry: KeyRegistration, key: SigningKey) -> int:
-        """Register key (its registration entry); landlord, lock, hub and witness keys go
-        through an enrolled hub (this client's hub key)."""
+        """Register key (its registration entry); landlord, lock, hub, witness and station
+        keys go through an enrolled hub of the entry's building (this client's hub key)."""
         return await self._submit("/v1/ledger/keys", Action.REGISTER, entry, key, as_hub=True)
 
     async def register_tenant(self, entry: KeyRegistration, key: SigningKey) -> int:
@@ -127,7 +127,8 @@ class LedgerClient:
         return await self._submit("/v1/ledger/rotations", Action.ROTATE, entry, new_key)
 
     async def revoke(self, entry: KeyRevocation, key: SigningKey | None = None) -> int:
-        """Revoke a key: signed by that key, or (key None) by this client's enrolled hub."""
+        """Revoke a key: signed by that key, or (key None) by this client's enrolled hub, which
+        revokes only keys of its own building."""
         if key is None:
             payload = {"entry": base64.b64encode(encode_entry(entry)).decode()}
             data = await self._json("POST", "/v1/ledger/revocations", payload, as_hub=True)
@@ -141,10 +142,14 @@ class LedgerClient:
         return int(data["index"])
 
     async def login(self, key: SigningKey, service_id: str) -> dict[str, Any]:
-        """Log in with a ledger key: fetch a challenge, sign it, send it."""
-        data = await self._json("POST", "/v1/ledger/login/challenge")
-        challenge = base64.b64decode(data["challenge"])
-        return await self.answer_login(key, service_id, challenge)
+        """Log in with a ledger key: fetch a challenge for it, sign it, send it."""
+        return await self.answer_login(key, service_id, await self.login_challenge(key.public_key))
+
+    async def login_challenge(self, key: PublicKey) -> bytes:
+        """A login challenge issued to this key."""
+        payload = {"kid": key.kid.hex()}
+        data = await self._json("POST", "/v1/ledger/login/challenge", payload)
+        return base64.b64decode(data["challenge"])
 
     async def answer_login(
         self, key: SigningKey, service_id: str, challenge: bytes

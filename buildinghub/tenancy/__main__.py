@@ -26,6 +26,7 @@ from buildinghub.keylog.atomic_file import write_atomically
 from buildinghub.keylog.client import LedgerClient
 from buildinghub.keylog.entries import Role
 from buildinghub.keylog.errors import KeylogError
+from buildinghub.keylog.identity import LOOKUP_HASH_LENGTH
 from buildinghub.keylog.key_client import KeyClient
 from buildinghub.keylog.person_home import (
     HomeError,
@@ -35,6 +36,7 @@ from buildinghub.keylog.person_home import (
     write_private,
 )
 from buildinghub.keylog.person_ledger import ProvenKeys, fetch_trust, load_trust, save_trust
+from buildinghub.keylog.records import CheckMethod
 from buildinghub.telemetry.cloud_client import CloudClient, CloudRefused, CloudUnavailable
 
 from . import cloud_commands
@@ -45,6 +47,11 @@ from .documents import DocumentError, combine, contract_from_terms, report_from_
 
 class UsageError(Exception):
     """A file or option that cannot be used."""
+
+
+# Whose directories this command line keeps: people, and the enrolling station that checks
+# tenants' identity documents for its building (SPEC R1).
+_PEOPLE = (Role.LANDLORD, Role.TENANT, Role.STATION)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,12 +70,33 @@ def _parser() -> argparse.ArgumentParser:
         return commands.add_parser(name, help=text, description=text, parents=[home, *parents])
 
     keygen = command("keygen", "make your signing and sealing keys (0600) and profile")
-    keygen.add_argument("--role", choices=[Role.LANDLORD.value, Role.TENANT.value], required=True)
-    keygen.add_argument("--name", required=True, help="your name on contracts (landlord: issuer)")
-    keygen.add_argument("--identity", required=True, help="lookup hash from your identity check")
+    keygen.add_argument("--role", choices=[role.value for role in _PEOPLE], required=True)
+    keygen.add_argument(
+        "--name",
+        required=True,
+        help="your name on contracts (landlord: issuer; station: its name on identity checks)",
+    )
+    keygen.add_argument(
+        "--identity",
+        default=bytes(LOOKUP_HASH_LENGTH).hex(),
+        help="lookup hash from your identity check (tenants and landlords)",
+    )
     command("show", "print your public profile and keys")
     register = command("register", "register your key in the cloud's key ledger", cloud)
-    register.add_argument("--hub-key", type=Path, help="landlords: the vouching hub's key file")
+    register.add_argument(
+        "--building", required=True, help="the building the key is for (its hub's building)"
+    )
+    register.add_argument(
+        "--hub-key", type=Path, help="landlords and stations: the vouching hub's key file"
+    )
+    check = command(
+        "check-identity",
+        "station: record that staff checked a tenant's identity document (binds their key)",
+        cloud,
+    )
+    check.add_argument("--tenant-kid", required=True, help="the tenant's key id (from show)")
+    check.add_argument("--identity", required=True, help="the lookup hash of their identity")
+    check.add_argument("--method", choices=[m.value for m in CheckMethod], required=True)
     trust = command("trust-ledger", "pin the key ledger's log key and witnesses you trust", cloud)
     trust.add_argument("--witness", action="append", required=True, help="a witness's URL")
     trust.add_argument("--quorum", type=int, help="cosignatures needed (default: all)")
@@ -119,7 +147,8 @@ def _cloud_commands(command: Command, cloud: argparse.ArgumentParser) -> None:
     posted = command("submit-inspection", "store a signed inspection in the cloud", cloud)
     posted.add_argument("--inspection", type=Path, required=True)
     ask = command("request-credit", "landlord: ask a tenant for their credit file", cloud)
-    ask.add_argument("--tenant", required=True, help="the tenant's name on their contracts")
+    ask.add_argument("--tenant-kid", required=True, help="the tenant's key id (they show it)")
+    ask.add_argument("--tenant", help="a label for the tenant (their name); not who is asked")
     ask.add_argument("--valid-for", type=int, default=86_400, help="seconds (at most a day)")
     answer = command("answer-credit", "tenant: answer pending requests with your file", cloud)
     answer.add_argument("--contract", type=Path, action="append", required=True)
@@ -190,10 +219,21 @@ async def _online(args: argparse.Namespace, session: aiohttp.ClientSession) -> A
     match args.command:
         case "register":
             vouching = None if args.hub_key is None else SigningKey.from_pem(_read(args.hub_key))
-            if home.role is Role.LANDLORD and vouching is None:
-                raise UsageError("a landlord's key is vouched for by an enrolled hub: --hub-key")
+            if home.role is not Role.TENANT and vouching is None:
+                raise UsageError(
+                    f"a {home.role.value}'s key is vouched for by an enrolled hub: --hub-key"
+                )
             ledger = LedgerClient(session, args.cloud, hub_key=vouching)
-            return await cloud_commands.register(home, ledger, now)
+            return await cloud_commands.register(home, ledger, now, building=args.building)
+        case "check-identity":
+            return await cloud_commands.check_identity(
+                home,
+                LedgerClient(session, args.cloud),
+                tenant_kid=_hex(args.tenant_kid, "--tenant-kid"),
+                identity=_hex(args.identity, "--identity"),
+                method=CheckMethod(args.method),
+                now=now,
+            )
         case "submit-contract":
             digest, stored = await client.submit_contract(_contract(args.contract).encoded)
             return {"contract": digest, "stored": stored}
@@ -213,8 +253,14 @@ async def _online(args: argparse.Namespace, session: aiohttp.ClientSession) -> A
             digest, stored = await client.submit_inspection(_read(args.inspection))
             return {"inspection": digest, "stored": stored}
         case "request-credit":
+            tenant_kid = _hex(args.tenant_kid, "--tenant-kid")
             return await cloud_commands.request_credit(
-                home, client, tenant=args.tenant, valid_for=args.valid_for, now=now
+                home,
+                client,
+                tenant_key=tenant_kid,
+                tenant=args.tenant or f"tenant {tenant_kid.hex()[:8]}",
+                valid_for=args.valid_for,
+                now=now,
             )
         case "trust-ledger":
             quorum = len(args.witness) if args.quorum is None else args.quorum
@@ -230,6 +276,13 @@ async def _online(args: argparse.Namespace, session: aiohttp.ClientSession) -> A
             keys = _proven(args, session, home)
             return await cloud_commands.read_credit(home, client, keys, args.request)
     return None
+
+
+def _hex(text: str, option: str) -> bytes:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise UsageError(f"{option} is hexadecimal") from None
 
 
 def _proven(

@@ -24,10 +24,9 @@ class StoredAnswer:
 
 @dataclass(frozen=True, slots=True)
 class PendingRequest:
-    """A credit request waiting for the tenant's answer."""
+    """A credit request waiting for the tenant's answer (who asks: verify it in the ledger)."""
 
     request_id: str
-    landlord: str
     request: bytes = field(repr=False)
 
 
@@ -91,7 +90,7 @@ class TenancyClient:
         """The credit requests about this tenant that wait for an answer."""
         data = await self._client.call("GET", "/v1/credit/requests", signed=True)
         return [
-            PendingRequest(str(item["request_id"]), str(item["landlord"]), _b64(item["request"]))
+            PendingRequest(str(item["request_id"]), _b64(item["request"]))
             for item in data["requests"]
         ]
 

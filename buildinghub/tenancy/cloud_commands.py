@@ -12,11 +12,15 @@ import time
 from datetime import date
 from typing import Any
 
+from buildinghub.credentials.keys import KID_LENGTH
 from buildinghub.keylog.atomic_file import write_atomically
 from buildinghub.keylog.client import LedgerClient
-from buildinghub.keylog.entries import KeyRegistration, Role
+from buildinghub.keylog.entries import KeyRegistration, RecordKind, Role, SignedRecord
+from buildinghub.keylog.errors import KeylogError
+from buildinghub.keylog.key_record import KeyRecord
 from buildinghub.keylog.person_home import PersonHome
 from buildinghub.keylog.person_ledger import ProvenKeys
+from buildinghub.keylog.records import CheckMethod, IdentityCheckRecord, sign_identity_check
 
 from .client import TenancyClient
 from .contract import SignedContract
@@ -38,15 +42,44 @@ from .stored_payment import read_stored_payment, stored_payment
 REQUESTS_DIRECTORY = "credit-requests"
 
 
-async def register(home: PersonHome, ledger: LedgerClient, now: int) -> dict[str, Any]:
-    """Register the home's key in the key ledger (a landlord's through the vouching hub)."""
+async def register(
+    home: PersonHome, ledger: LedgerClient, now: int, *, building: str
+) -> dict[str, Any]:
+    """Register the home's key in the key ledger under building (a landlord's or a station's
+    through that building's vouching hub; a tenant's is a claim until a station checks it)."""
     subject = home.identity.hex() if home.role is Role.TENANT else home.name
-    entry = KeyRegistration(home.role, home.signing_key.public_key, home.identity, subject, now)
+    entry = KeyRegistration(
+        home.role, home.signing_key.public_key, home.identity, subject, now, building=building
+    )
     if home.role is Role.TENANT:
         index = await ledger.register_tenant(entry, home.signing_key)
     else:
         index = await ledger.register(entry, home.signing_key)
-    return {"registered": home.role.value, "subject": subject, "index": index}
+    return {"registered": home.role.value, "subject": subject, "building": building, "index": index}
+
+
+async def check_identity(
+    home: PersonHome,
+    ledger: LedgerClient,
+    *,
+    tenant_kid: bytes,
+    identity: bytes,
+    method: CheckMethod,
+    now: int,
+) -> dict[str, Any]:
+    """The enrolling station (home) records that staff checked a tenant's identity document:
+    it binds the tenant's key to the identity lookup hash in the ledger (SPEC R1)."""
+    home.require(Role.STATION)
+    check = IdentityCheckRecord(
+        tenant=identity,
+        tenant_key=tenant_kid,
+        method=method,
+        checked_at=now,
+        checked_by=home.name,
+    )
+    signed = sign_identity_check(check, home.signing_key)
+    index = await ledger.publish(SignedRecord(RecordKind.IDENTITY, signed))
+    return {"checked": tenant_kid.hex(), "method": method.value, "index": index}
 
 
 async def pay(
@@ -89,26 +122,38 @@ async def pay(
 async def payments(
     home: PersonHome, client: TenancyClient, contract: SignedContract
 ) -> list[tuple[PaymentRecord, bytes]]:
-    """The tenant's own payments of a contract, fetched, opened and checked, by due date."""
-    found = [
+    """The tenant's own payments of a contract, fetched, opened and checked, by due date; a
+    payment stored twice (signed again, or re-sealed) counts once."""
+    opened = [
         open_payment(read_stored_payment(data, contract), home.sealing_key, contract)
         for data in await client.payments(contract.digest)
     ]
-    return sorted(found, key=lambda item: (item[0].due, item[0].paid_at))
+    found = dict(opened)
+    return sorted(found.items(), key=lambda item: (item[0].due, item[0].paid_at))
 
 
 async def request_credit(
-    home: PersonHome, client: TenancyClient, *, tenant: str, valid_for: int, now: int
+    home: PersonHome,
+    client: TenancyClient,
+    *,
+    tenant_key: bytes,
+    tenant: str,
+    valid_for: int,
+    now: int,
 ) -> dict[str, Any]:
-    """Sign and post a credit request; it is kept in the home to read the answer."""
+    """Sign and post a credit request about the tenant whose ledger key id is tenant_key
+    (``tenant`` is only a label); it is kept in the home to read the answer."""
     home.require(Role.LANDLORD)
     if not 0 < valid_for <= MAX_REQUEST_LIFETIME:
         raise TenancyRefused(f"a request is valid for 1 to {MAX_REQUEST_LIFETIME} seconds")
+    if len(tenant_key) != KID_LENGTH:
+        raise TenancyRefused(f"the tenant is named by their key id: {2 * KID_LENGTH} hex digits")
     request = CreditRequest(
         landlord=home.name,
         landlord_key=home.signing_key.public_key,
         landlord_sealing_key=home.sealing_key.public_key,
         tenant=tenant,
+        tenant_key=tenant_key,
         nonce=os.urandom(16),
         issued_at=now,
         expires=now + valid_for,
@@ -118,7 +163,7 @@ async def request_credit(
     directory = home.directory / REQUESTS_DIRECTORY
     directory.mkdir(exist_ok=True)
     write_atomically(directory / f"{request_id}.cbor", data)
-    return {"request_id": request_id, "tenant": tenant, "expires": request.expires}
+    return {"request_id": request_id, "tenant_key": tenant_key.hex(), "expires": request.expires}
 
 
 async def answer_credit(
@@ -156,11 +201,12 @@ async def answer_credit(
     book = CreditRequestBook()
     for item in pending:
         named = credit_request_key(item.request)
-        landlord_key = await keys.key(named.kid, Role.LANDLORD)
-        request, _ = verify_credit_request(item.request, landlord_key=landlord_key)
+        # Who asks is the ledger's answer (name and building of the key), never the request's.
+        landlord = await keys.record(named.kid, Role.LANDLORD)
+        verify_credit_request(item.request, landlord_key=landlord.key)
         sealed = answer_credit_request(
             item.request,
-            landlord_key=landlord_key,
+            landlord_key=landlord.key,
             credit_file=credit_file,
             tenant_key=home.signing_key.public_key,
             book=book,
@@ -170,12 +216,16 @@ async def answer_credit(
         answered.append(
             {
                 "request_id": item.request_id,
-                "landlord": request.landlord,
+                "landlord": _landlord(landlord),
                 "payments": len(signed_payments),
                 "inspections": len(inspections),
             }
         )
     return answered
+
+
+def _landlord(record: KeyRecord) -> dict[str, str]:
+    return {"kid": record.kid.hex(), "name": record.subject, "building": record.building}
 
 
 async def read_credit(
@@ -199,15 +249,19 @@ async def read_credit(
     )
     return {
         "tenant": credit.tenant,
+        "tenant_kid": tenant_key.kid.hex(),
         "created_at": credit.created_at,
         "contracts": [
             {
                 "landlord": c.terms.landlord,
+                "landlord_kid": c.terms.landlord_key.kid.hex(),
+                "building": c.terms.building,
                 "flat": c.terms.flat,
                 "start": c.terms.start.isoformat(),
                 "end": c.terms.end.isoformat(),
                 "rent": c.terms.rent,
                 "currency": c.terms.currency,
+                "landlord_of_the_lock": await _landlord_of_lock(keys, c),
             }
             for c in credit.contracts
         ],
@@ -217,6 +271,20 @@ async def read_credit(
         "inspections": len(credit.inspections),
         "deductions": credit.deductions,
     }
+
+
+async def _landlord_of_lock(keys: ProvenKeys, contract: SignedContract) -> str:
+    # Whether the contract's landlord key is the one the ledger trusts for its lock: by the
+    # subject and building of the lock's installation record (a tenant cannot pass off a second
+    # key of theirs, or another building's namesake, as a past landlord).
+    terms = contract.terms
+    try:
+        await keys.landlord_of_lock(
+            terms.landlord_key.kid, building=terms.building, lock=terms.lock
+        )
+    except KeylogError as err:
+        return f"not verified: {err}"
+    return "verified"
 
 
 def now_s() -> int:

@@ -6,24 +6,27 @@ signs the whole (a signed record, "credit-file"). It names the tenant by name an
 digest only (never an identity number).
 
 A landlord asks with a CreditRequest signed by its key: the landlord's name and keys (signing,
-and sealing: where the answer goes), the tenant asked about, a 16-byte nonce and a validity
-window of at most a day. The tenant's client checks the request against the landlord key the
-key ledger gives, refuses an expired request or a nonce it already answered (CreditRequestBook),
-and seals the signed file to the request's sealing key (HPKE Base mode, info binding the
-request's digest). Only that landlord opens it, only as the answer to that request.
+and sealing: where the answer goes), the tenant asked about BY THEIR LEDGER KEY (the key id;
+their name is only a label, SPEC S3), a 16-byte nonce and a validity window of at most a day.
+The tenant's client checks the request against the landlord key the key ledger gives, answers
+only a request naming its own key, refuses an expired request or a nonce it already answered
+(CreditRequestBook), and seals the signed file to the request's sealing key (HPKE Base mode,
+info binding the request's digest). Only that landlord opens it, only as the answer to that
+request. A file counts each payment and inspection once, by its signed content (SPEC S4).
 """
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 import cbor2
 
 from buildinghub.credentials.envelope import EnvelopeRefused, open_envelope, seal
-from buildinghub.credentials.keys import PublicKey, SigningKey
+from buildinghub.credentials.keys import KID_LENGTH, PublicKey, SigningKey
 from buildinghub.credentials.sealing import SealingKey
 from buildinghub.credentials.signed_record import (
     MalformedRecord,
+    SignedRecord,
     blob,
     public_key,
     read_record,
@@ -58,6 +61,7 @@ _REQUEST_FIELDS: Final = (
     "landlord_key",
     "landlord_sealing_key",
     "tenant",
+    "tenant_key",
     "nonce",
     "issued_at",
     "expires",
@@ -98,12 +102,14 @@ class CreditFile:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreditRequest:
-    """A landlord's request for one tenant's credit file."""
+    """A landlord's request for one tenant's credit file: the tenant is ``tenant_key`` (a key
+    id in the ledger); ``tenant`` and ``landlord`` are labels for people to read."""
 
     landlord: str
     landlord_key: PublicKey
     landlord_sealing_key: PublicKey
     tenant: str
+    tenant_key: bytes
     nonce: bytes
     issued_at: int
     expires: int
@@ -162,6 +168,9 @@ def read_credit_file(data: bytes, *, tenant_key: PublicKey) -> CreditFile:
         verify_inspection(inspection, _contract(inspection_contract(inspection), contracts))
         for inspection in _blobs(signed.fields["inspections"], "inspections")
     )
+    # One payment signed twice (or its signature re-encoded) is one payment: its content.
+    _once(payments, "payment")
+    _once([inspection.digest for inspection in inspections], "inspection")
     return CreditFile(
         tenant,
         identity,
@@ -178,11 +187,14 @@ def sign_credit_request(request: CreditRequest, landlord_key: SigningKey) -> byt
         raise ValueError("the request must name the key that signs it")
     if len(request.nonce) != NONCE_LENGTH:
         raise ValueError(f"the nonce is {NONCE_LENGTH} random bytes")
+    if len(request.tenant_key) != KID_LENGTH:
+        raise ValueError(f"the tenant is named by their key id ({KID_LENGTH} bytes)")
     fields = {
         "landlord": request.landlord,
         "landlord_key": request.landlord_key.to_bytes(),
         "landlord_sealing_key": request.landlord_sealing_key.to_bytes(),
         "tenant": request.tenant,
+        "tenant_key": request.tenant_key,
         "nonce": request.nonce,
         "issued_at": request.issued_at,
         "expires": request.expires,
@@ -192,14 +204,13 @@ def sign_credit_request(request: CreditRequest, landlord_key: SigningKey) -> byt
 
 def verify_credit_request(data: bytes, *, landlord_key: PublicKey) -> tuple[CreditRequest, bytes]:
     """Check a request is signed by landlord_key (the ledger's); returns it and its digest."""
-    signed = read_record(
-        data, record_type=_REQUEST, fields=_REQUEST_FIELDS, max_size=MAX_REQUEST_BYTES
-    )
+    signed = _read_request(data)
     request = CreditRequest(
         landlord=text(signed.fields, "landlord"),
         landlord_key=public_key(signed.fields, "landlord_key"),
         landlord_sealing_key=public_key(signed.fields, "landlord_sealing_key"),
         tenant=text(signed.fields, "tenant"),
+        tenant_key=blob(signed.fields, "tenant_key", length=KID_LENGTH),
         nonce=blob(signed.fields, "nonce", length=NONCE_LENGTH),
         issued_at=uint(signed.fields, "issued_at"),
         expires=uint(signed.fields, "expires"),
@@ -246,9 +257,11 @@ def answer_credit_request(
 ) -> bytes:
     """The tenant's client: verify the request, then seal the file to that landlord only."""
     request, digest = verify_credit_request(request_data, landlord_key=landlord_key)
-    tenant = read_credit_file(credit_file, tenant_key=tenant_key).tenant
-    if request.tenant != tenant:
-        raise CreditFileRefused("the request asks about another tenant")
+    read_credit_file(credit_file, tenant_key=tenant_key)
+    if request.tenant_key != tenant_key.kid:
+        raise CreditFileRefused(
+            f"the request asks about the tenant with key {request.tenant_key.hex()}, not this one"
+        )
     book.admit(request, now=now)
     return seal(credit_file, request.landlord_sealing_key, info=_info(digest))
 
@@ -285,6 +298,11 @@ def _blobs(value: object, name: str) -> list[bytes]:
     return value
 
 
+def _once(contents: Sequence[Hashable], what: str) -> None:
+    if len(set(contents)) != len(contents):
+        raise CreditFileRefused(f"the file holds the same {what} twice")
+
+
 def _contract(digest: bytes, contracts: dict[bytes, SignedContract]) -> SignedContract:
     contract = contracts.get(digest)
     if contract is None:
@@ -294,7 +312,15 @@ def _contract(digest: bytes, contracts: dict[bytes, SignedContract]) -> SignedCo
 
 def credit_request_key(data: bytes) -> PublicKey:
     """The landlord key a credit request names, read WITHOUT trusting the request."""
-    signed = read_record(
+    return public_key(_read_request(data).fields, "landlord_key")
+
+
+def credit_request_id(data: bytes) -> bytes:
+    """A request's id: the digest of its signed content (read WITHOUT trusting it)."""
+    return _read_request(data).digest
+
+
+def _read_request(data: bytes) -> SignedRecord:
+    return read_record(
         data, record_type=_REQUEST, fields=_REQUEST_FIELDS, max_size=MAX_REQUEST_BYTES
     )
-    return public_key(signed.fields, "landlord_key")

@@ -10,7 +10,7 @@ fetches it back, checks the signature, and opens the ciphertext (rent.open_payme
 from typing import Final
 
 from buildinghub.credentials.keys import PublicKey, SigningKey
-from buildinghub.credentials.signed_record import blob, read_record, sign_record
+from buildinghub.credentials.signed_record import SignedRecord, blob, read_record, sign_record
 
 from .contract import SignedContract
 from .errors import PaymentRefused
@@ -35,17 +35,22 @@ def stored_payment(
 
 def stored_payment_contract(data: bytes) -> bytes:
     """The contract digest a stored payment names, read WITHOUT trusting it."""
-    signed = read_record(
-        data, record_type=_STORED, fields=_FIELDS, max_size=MAX_STORED_PAYMENT_BYTES
-    )
-    return blob(signed.fields, "contract", length=_DIGEST_LENGTH)
+    return blob(_read(data).fields, "contract", length=_DIGEST_LENGTH)
+
+
+def stored_payment_digest(data: bytes) -> bytes:
+    """What names a stored payment and what a store deduplicates it by: the digest of its
+    signed content, the same however the signature is encoded (SPEC S4)."""
+    return _read(data).digest
+
+
+def _read(data: bytes) -> SignedRecord:
+    return read_record(data, record_type=_STORED, fields=_FIELDS, max_size=MAX_STORED_PAYMENT_BYTES)
 
 
 def read_stored_payment(data: bytes, contract: SignedContract) -> bytes:
     """Check the contract's tenant signed it for this contract; returns the sealed record."""
-    signed = read_record(
-        data, record_type=_STORED, fields=_FIELDS, max_size=MAX_STORED_PAYMENT_BYTES
-    )
+    signed = _read(data)
     signed.verify(contract.terms.tenant_key)
     if blob(signed.fields, "contract", length=_DIGEST_LENGTH) != contract.digest:
         raise PaymentRefused("the stored payment names another contract")

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.sealing import SealingKey
-from buildinghub.keylog.entries import KeyRegistration, Role
+from buildinghub.keylog.entries import KeyRegistration, RecordKind, Role, SignedRecord
 from buildinghub.keylog.identity import identity_lookup_hash
 from buildinghub.keylog.key_client import KeyClient
+from buildinghub.keylog.records import CheckMethod, IdentityCheckRecord, sign_identity_check
 from buildinghub.telemetry.cloud_client import CloudRefused
 from buildinghub.tenancy.client import TenancyClient
 from buildinghub.tenancy.contract import (
@@ -26,7 +27,8 @@ from buildinghub.tenancy.contract import (
     signed_contract,
     verify_contract,
 )
-from cloud_connector.schema import VERSION_4
+from cloud_connector.schema import VERSION_4, VERSION_5
+from tests.cloud_site import BUILDING
 from tests.ledger_site import LedgerSite
 
 SALT = b"elm court pepper, 32 bytes long!"
@@ -53,15 +55,46 @@ def person(name: str, id_number: str) -> Person:
     return Person(name, identity_lookup_hash(SALT, id_number))
 
 
-async def register(ledger: LedgerSite, who: Person, role: Role) -> Person:
-    """Register who's key: a tenant on their own, anyone else vouched for by the enrolled hub."""
+STATION = "front-desk.elm-court.example"
+
+
+async def register(ledger: LedgerSite, who: Person, role: Role, *, checked: bool = True) -> Person:
+    """Register who's key in the building: a tenant on their own, then (checked) bound to their
+    identity by the building's enrolling station; anyone else vouched for by the enrolled hub."""
     subject = who.identity.hex() if role is Role.TENANT else who.name
-    entry = KeyRegistration(role, who.key.public_key, who.identity, subject, NOW)
+    entry = KeyRegistration(role, who.key.public_key, who.identity, subject, NOW, building=BUILDING)
     if role is Role.TENANT:
         await ledger.anyone.register_tenant(entry, who.key)
+        if checked:
+            await check_identity(ledger, who)
     else:
         await ledger.hub.register(entry, who.key)
     return who
+
+
+async def station(ledger: LedgerSite) -> SigningKey:
+    """The building's enrolling station, registered by its hub on first use."""
+    if ledger.station is None:
+        key = SigningKey.generate()
+        entry = KeyRegistration(
+            Role.STATION, key.public_key, bytes(32), STATION, NOW, building=BUILDING
+        )
+        await ledger.hub.register(entry, key)
+        ledger.station = key
+    return ledger.station
+
+
+async def check_identity(ledger: LedgerSite, who: Person, by: SigningKey | None = None) -> int:
+    """Staff at the station check who's document: their key is bound to their identity hash."""
+    check = IdentityCheckRecord(
+        tenant=who.identity,
+        tenant_key=who.key.public_key.kid,
+        method=CheckMethod.PASSPORT,
+        checked_at=NOW,
+        checked_by=STATION,
+    )
+    signed = sign_identity_check(check, by or await station(ledger))
+    return await ledger.anyone.publish(SignedRecord(RecordKind.IDENTITY, signed))
 
 
 def terms(landlord: Person, tenant: Person, /, **changes: object) -> LeaseTerms:
@@ -108,10 +141,10 @@ def now() -> int:
 
 
 async def row_counts(engine: AsyncEngine) -> dict[str, int]:
-    """Rows in every table of issue 6 (a refusal must leave them all unchanged)."""
+    """Rows in every table of issues 6 and 13 (a refusal must leave them all unchanged)."""
     counts = {}
     async with engine.connect() as connection:
-        for table in VERSION_4:
+        for table in (*VERSION_4, *VERSION_5):
             count = await connection.execute(select(func.count()).select_from(table))
             counts[table.name] = int(count.scalar_one())
     return counts

@@ -12,17 +12,23 @@ from buildinghub.biometrics.consent import (
     ConsentRecord,
     ConsentWithdrawal,
     Purpose,
+    consent_digest,
     sign_consent,
     sign_withdrawal,
 )
-from buildinghub.biometrics.sealing import EnrollingStation, TemplateBinding, seal_template
+from buildinghub.biometrics.sealing import (
+    EnrollingStation,
+    TemplateBinding,
+    read_bundle,
+    seal_template,
+)
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.sealing import SealingKey
 from buildinghub.keylog.entries import KeyRegistration, Role, rotate_key
 from buildinghub.telemetry.cloud_client import CloudClient, CloudRefused
 from cloud_connector.hubs import create_enrolment
 from cloud_connector.schema import sealed_templates
-from tests.cloud_connector.people import NOW, Person, person, register, row_counts, sha256
+from tests.cloud_connector.people import NOW, Person, person, register, row_counts
 from tests.cloud_site import BUILDING
 from tests.ledger_site import LedgerSite
 
@@ -35,7 +41,12 @@ LOCK_KEY = SealingKey.generate()
 async def station(ledger: LedgerSite) -> EnrollingStation:
     station = EnrollingStation("station-lobby", SigningKey.generate(), SealingKey.generate())
     entry = KeyRegistration(
-        Role.STATION, station.signing_key.public_key, bytes(32), station.name, NOW
+        Role.STATION,
+        station.signing_key.public_key,
+        bytes(32),
+        station.name,
+        NOW,
+        building=BUILDING,
     )
     await ledger.hub.register(entry, station.signing_key)
     return station
@@ -59,7 +70,7 @@ def consent(tenant: Person, *purposes: Purpose, lock: str = LOCK) -> bytes:
 def withdrawal(consent_record: bytes, key: SigningKey) -> bytes:
     return sign_withdrawal(
         ConsentWithdrawal(
-            consent=sha256(consent_record), template_id=TEMPLATE, withdrawn_at=NOW + 60
+            consent=consent_digest(consent_record), template_id=TEMPLATE, withdrawn_at=NOW + 60
         ),
         key,
     )
@@ -118,7 +129,11 @@ async def test_a_bundle_without_a_consent_to_store_is_refused(
     status, answer = await post_bundle(ledger, bundle(station))
     assert (status, answer["error"]) == (403, "no_consent")
 
-    await consents(tenant, ledger).submit_consent(consent(tenant, Purpose.STORE, lock="other"))
+    # A consent to store it for another lock does not count: the template is bound to the lock
+    # of its first consent (SPEC S1), and such a consent is refused.
+    with pytest.raises(CloudRefused) as other_lock:
+        await consents(tenant, ledger).submit_consent(consent(tenant, Purpose.STORE, lock="other"))
+    assert (other_lock.value.status, other_lock.value.reason) == (403, "template_not_yours")
     status, answer = await post_bundle(ledger, bundle(station))
     assert (status, answer["error"]) == (403, "no_consent")
     assert await held(ledger) == []
@@ -151,7 +166,7 @@ async def test_withdrawal_erases_every_bundle_and_the_template_id_takes_no_more(
     answer = await consents(tenant, ledger).withdraw(withdrawal(given, tenant.key))
 
     assert sorted(item["digest"] for item in answer["erased"]) == sorted(
-        [sha256(first).hex(), sha256(second).hex()]
+        [read_bundle(first).record.digest.hex(), read_bundle(second).record.digest.hex()]
     )
     assert await held(ledger) == []
     status = await consents(tenant, ledger).status(TEMPLATE)
@@ -231,7 +246,9 @@ async def test_a_tenant_who_rotated_their_key_withdraws_with_the_new_one(
     await consents(tenant, ledger).submit_consent(given)
     await post_bundle(ledger, bundle(station))
     new_key = SigningKey.generate()
-    await ledger.anyone.rotate(rotate_key(tenant.key, new_key.public_key, NOW + 1), new_key)
+    await ledger.anyone.rotate(
+        rotate_key(tenant.key, new_key.public_key, NOW + 1, building=BUILDING), new_key
+    )
 
     answer = await consents(tenant, ledger).withdraw(withdrawal(given, new_key))
 

@@ -12,6 +12,7 @@ from buildinghub.tenancy.credit import (
     CreditRequestBook,
     answer_credit_request,
     build_credit_file,
+    credit_request_id,
     open_credit_answer,
     sign_credit_request,
 )
@@ -23,8 +24,8 @@ from tests.cloud_connector.people import (
     person,
     refused,
     register,
-    sha256,
 )
+from tests.cloud_site import BUILDING
 from tests.ledger_site import LedgerSite
 
 
@@ -41,15 +42,21 @@ async def contract(ledger: LedgerSite, landlord: Person, tenant: Person) -> byte
 
 
 def credit_request(
-    asker: Person, tenant: str = "Ada Tenant", issued_at: int | None = None, lifetime: int = 3600
+    asker: Person,
+    about: Person | bytes,
+    issued_at: int | None = None,
+    lifetime: int = 3600,
+    label: str = "Ada Tenant",
 ) -> bytes:
     issued = now() if issued_at is None else issued_at
+    tenant_key = about if isinstance(about, bytes) else about.key.public_key.kid
     return sign_credit_request(
         CreditRequest(
             landlord=asker.name,
             landlord_key=asker.key.public_key,
             landlord_sealing_key=asker.sealing_key.public_key,
-            tenant=tenant,
+            tenant=label,
+            tenant_key=tenant_key,
             nonce=os.urandom(16),
             issued_at=issued,
             expires=issued + lifetime,
@@ -75,7 +82,7 @@ def answer(request: bytes, asker: Person, tenant: Person, contract: bytes) -> by
 async def test_the_requesting_landlord_reads_the_tenants_answer_and_nobody_else(
     ledger: LedgerSite, contract: bytes, tenant: Person, next_landlord: Person, landlord: Person
 ) -> None:
-    request = credit_request(next_landlord)
+    request = credit_request(next_landlord, tenant)
     request_id = await next_landlord.tenancy(ledger).request_credit(request)
 
     [pending] = await tenant.tenancy(ledger).pending_requests()
@@ -91,7 +98,7 @@ async def test_the_requesting_landlord_reads_the_tenants_answer_and_nobody_else(
         landlord_sealing_key=next_landlord.sealing_key,
         tenant_key=tenant.key.public_key,
     )
-    assert request_id == sha256(request).hex() == pending.request_id
+    assert request_id == credit_request_id(request).hex() == pending.request_id
     assert stored.tenant_kid == tenant.key.public_key.kid
     assert opened.tenant == "Ada Tenant"
     assert len(opened.contracts) == 1
@@ -103,9 +110,9 @@ async def test_the_requesting_landlord_reads_the_tenants_answer_and_nobody_else(
 
 
 async def test_a_replayed_credit_request_is_refused(
-    ledger: LedgerSite, contract: bytes, next_landlord: Person
+    ledger: LedgerSite, contract: bytes, next_landlord: Person, tenant: Person
 ) -> None:
-    request = credit_request(next_landlord)
+    request = credit_request(next_landlord, tenant)
     await next_landlord.tenancy(ledger).request_credit(request)
 
     err = await refused(ledger, next_landlord.tenancy(ledger).request_credit(request))
@@ -114,9 +121,9 @@ async def test_a_replayed_credit_request_is_refused(
 
 
 async def test_an_expired_credit_request_is_refused(
-    ledger: LedgerSite, contract: bytes, next_landlord: Person
+    ledger: LedgerSite, contract: bytes, next_landlord: Person, tenant: Person
 ) -> None:
-    request = credit_request(next_landlord, issued_at=now() - 7200)
+    request = credit_request(next_landlord, tenant, issued_at=now() - 7200)
 
     err = await refused(ledger, next_landlord.tenancy(ledger).request_credit(request))
 
@@ -124,15 +131,17 @@ async def test_an_expired_credit_request_is_refused(
 
 
 async def test_a_credit_request_by_an_unknown_or_revoked_landlord_key_is_refused(
-    ledger: LedgerSite, contract: bytes, next_landlord: Person
+    ledger: LedgerSite, contract: bytes, next_landlord: Person, tenant: Person
 ) -> None:
     unknown = person("landlord.nowhere.example", "L0404")
-    err = await refused(ledger, unknown.tenancy(ledger).request_credit(credit_request(unknown)))
+    err = await refused(
+        ledger, unknown.tenancy(ledger).request_credit(credit_request(unknown, tenant))
+    )
     assert (err.status, err.reason) == (403, "unknown_key")
 
-    revocation = KeyRevocation(next_landlord.key.public_key.kid, NOW, "left")
+    revocation = KeyRevocation(next_landlord.key.public_key.kid, NOW, "left", building=BUILDING)
     await ledger.anyone.revoke(revocation, next_landlord.key)
-    request = credit_request(next_landlord)
+    request = credit_request(next_landlord, tenant)
     err = await refused(ledger, next_landlord.tenancy(ledger).request_credit(request))
     assert (err.status, err.reason) == (403, "key_not_active")
 
@@ -140,25 +149,29 @@ async def test_a_credit_request_by_an_unknown_or_revoked_landlord_key_is_refused
 async def test_a_tenant_key_cannot_ask_for_a_credit_file(
     ledger: LedgerSite, contract: bytes, tenant: Person
 ) -> None:
-    err = await refused(ledger, tenant.tenancy(ledger).request_credit(credit_request(tenant)))
+    err = await refused(
+        ledger, tenant.tenancy(ledger).request_credit(credit_request(tenant, tenant))
+    )
 
     assert (err.status, err.reason) == (403, "key_not_active")
 
 
-async def test_a_request_about_a_tenant_without_a_stored_contract_is_refused(
+async def test_a_request_about_a_key_that_is_no_checked_tenant_is_refused(
     ledger: LedgerSite, contract: bytes, next_landlord: Person
 ) -> None:
-    request = credit_request(next_landlord, tenant="Nobody Known")
+    unchecked = await register(ledger, person("Una Checked", "UC0001"), Role.TENANT, checked=False)
+    for about in (bytes(16), next_landlord.key.public_key.kid, unchecked.key.public_key.kid):
+        request = credit_request(next_landlord, about)
 
-    err = await refused(ledger, next_landlord.tenancy(ledger).request_credit(request))
+        err = await refused(ledger, next_landlord.tenancy(ledger).request_credit(request))
 
-    assert (err.status, err.reason) == (404, "unknown_tenant")
+        assert (err.status, err.reason) == (404, "unknown_tenant")
 
 
 async def test_only_the_tenant_asked_about_answers_and_only_once(
     ledger: LedgerSite, contract: bytes, tenant: Person, next_landlord: Person
 ) -> None:
-    request = credit_request(next_landlord)
+    request = credit_request(next_landlord, tenant)
     request_id = await next_landlord.tenancy(ledger).request_credit(request)
     sealed = answer(request, next_landlord, tenant, contract)
     stranger = await register(ledger, person("Bob Stranger", "ZZ999"), Role.TENANT)
@@ -173,9 +186,11 @@ async def test_only_the_tenant_asked_about_answers_and_only_once(
 
 
 async def test_an_answer_read_before_the_tenant_answered_is_not_found(
-    ledger: LedgerSite, contract: bytes, next_landlord: Person
+    ledger: LedgerSite, contract: bytes, next_landlord: Person, tenant: Person
 ) -> None:
-    request_id = await next_landlord.tenancy(ledger).request_credit(credit_request(next_landlord))
+    request_id = await next_landlord.tenancy(ledger).request_credit(
+        credit_request(next_landlord, tenant)
+    )
 
     err = await refused(ledger, next_landlord.tenancy(ledger).credit_answer(request_id))
 
@@ -183,9 +198,11 @@ async def test_an_answer_read_before_the_tenant_answered_is_not_found(
 
 
 async def test_a_read_not_signed_by_the_key_it_names_is_unauthorized(
-    ledger: LedgerSite, contract: bytes, next_landlord: Person
+    ledger: LedgerSite, contract: bytes, next_landlord: Person, tenant: Person
 ) -> None:
-    request_id = await next_landlord.tenancy(ledger).request_credit(credit_request(next_landlord))
+    request_id = await next_landlord.tenancy(ledger).request_credit(
+        credit_request(next_landlord, tenant)
+    )
     path = f"/v1/credit/requests/{request_id}/answer"
 
     async with ledger.site.session.get(

@@ -85,6 +85,27 @@ async def test_a_different_reading_under_a_stored_key_is_refused_and_flagged(
     assert flagged == [3]
 
 
+async def test_resending_a_conflicting_reading_keeps_one_conflict_row_with_a_count(
+    site: CloudSite,
+) -> None:
+    await site.client.send_readings([site.meters[0].packet(3, 500).encoded])
+    forged = site.meters[0].packet(3, 1)
+    other = site.meters[0].packet(3, 2)
+
+    for _ in range(40):
+        answer = await site.client.send_readings([forged.encoded])
+        assert [(r.index, r.reason) for r in answer.refused] == [(0, "conflict")]
+    await site.client.send_readings([other.encoded])
+
+    async with site.cloud.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(conflicts.c.sequence, conflicts.c.digest, conflicts.c.occurrences)
+            )
+        ).all()
+    assert [(r.sequence, bytes(r.digest), r.occurrences) for r in rows] == [(3, forged.digest, 41)]
+
+
 async def test_readings_of_unregistered_meters_or_forged_signatures_are_refused_alone(
     site: CloudSite,
 ) -> None:

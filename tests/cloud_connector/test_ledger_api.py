@@ -21,6 +21,7 @@ from buildinghub.keylog.entries import (
     RecordKind,
     Role,
     SignedRecord,
+    decode_entry,
     encode_entry,
     rotate_key,
 )
@@ -36,6 +37,8 @@ from cloud_connector.app import Settings
 from cloud_connector.ledger import LedgerSettings
 from cloud_connector.local import serve_locally
 from cloud_connector.schema import ledger_entries
+from tests.cloud_connector.people import Person, check_identity
+from tests.cloud_site import BUILDING
 from tests.ledger_site import (
     ORIGIN,
     LedgerSite,
@@ -57,9 +60,10 @@ async def ledger(database_url: str, tmp_path: Path) -> AsyncIterator[LedgerSite]
 
 
 def registration(
-    key: SigningKey, role: Role, subject: str, owner: str = "ID0001"
+    key: SigningKey, role: Role, subject: str, owner: str = "ID0001", building: str = BUILDING
 ) -> KeyRegistration:
-    return KeyRegistration(role, key.public_key, identity_lookup_hash(SALT, owner), subject, NOW)
+    owner_hash = identity_lookup_hash(SALT, owner)
+    return KeyRegistration(role, key.public_key, owner_hash, subject, NOW, building=building)
 
 
 def hub_view(ledger: LedgerSite, path: Path, quorum: int = 2) -> TrustedLogView:
@@ -103,19 +107,21 @@ async def test_a_landlord_key_is_found_with_an_inclusion_proof_against_a_cosigne
 async def test_a_tenant_is_looked_up_by_identity_hash_never_by_number(
     ledger: LedgerSite,
 ) -> None:
-    tenant = SigningKey.generate()
+    tenant = Person("Ada", identity_lookup_hash(SALT, "AB123456"))
     await ledger.anyone.register_tenant(
-        registration(tenant, Role.TENANT, "tenant-1", "AB123456"), tenant
+        registration(tenant.key, Role.TENANT, "tenant-1", "AB123456"), tenant.key
     )
+    await check_identity(ledger, tenant)
 
     owner = identity_lookup_hash(SALT, "ab 123-456").hex()
     async with ledger.site.session.get(f"{ledger.url}/v1/ledger/owners/{owner}") as response:
         answer = await response.json()
 
-    [found] = answer["entries"]
-    assert base64.b64decode(found["entry"]) == encode_entry(
-        registration(tenant, Role.TENANT, "tenant-1", "AB123456")
+    registered, checked = answer["entries"]
+    assert base64.b64decode(registered["entry"]) == encode_entry(
+        registration(tenant.key, Role.TENANT, "tenant-1", "AB123456")
     )
+    assert decode_entry(base64.b64decode(checked["entry"])).kind is RecordKind.IDENTITY
     async with ledger.site.cloud.engine.connect() as connection:
         rows = (await connection.execute(select(ledger_entries.c.data))).scalars().all()
     assert all(b"AB123456" not in bytes(row) for row in rows)
@@ -186,7 +192,9 @@ async def test_login_succeeds_once_and_a_replayed_challenge_is_refused(
 ) -> None:
     tenant = SigningKey.generate()
     await ledger.anyone.register_tenant(registration(tenant, Role.TENANT, "tenant-1"), tenant)
-    _, answer = await post(ledger, "/v1/ledger/login/challenge", {})
+    _, answer = await post(
+        ledger, "/v1/ledger/login/challenge", {"kid": tenant.public_key.kid.hex()}
+    )
     challenge = base64.b64decode(str(answer["challenge"]))
 
     first = await ledger.anyone.answer_login(tenant, ORIGIN, challenge)
@@ -200,7 +208,9 @@ async def test_login_succeeds_once_and_a_replayed_challenge_is_refused(
 async def test_a_revoked_key_cannot_log_in(ledger: LedgerSite) -> None:
     tenant = SigningKey.generate()
     await ledger.anyone.register_tenant(registration(tenant, Role.TENANT, "tenant-1"), tenant)
-    await ledger.anyone.revoke(KeyRevocation(tenant.public_key.kid, NOW, "phone lost"), tenant)
+    await ledger.anyone.revoke(
+        KeyRevocation(tenant.public_key.kid, NOW, "phone lost", building=BUILDING), tenant
+    )
 
     with pytest.raises(CloudRefused) as refused:
         await ledger.anyone.login(tenant, ORIGIN)
@@ -212,7 +222,7 @@ async def test_a_revoked_key_cannot_log_in(ledger: LedgerSite) -> None:
 async def test_only_the_key_itself_or_an_enrolled_hub_revokes_a_key(ledger: LedgerSite) -> None:
     landlord, stranger = SigningKey.generate(), SigningKey.generate()
     await ledger.hub.register(registration(landlord, Role.LANDLORD, LANDLORD), landlord)
-    revocation = KeyRevocation(landlord.public_key.kid, NOW, "left the building")
+    revocation = KeyRevocation(landlord.public_key.kid, NOW, "left the building", building=BUILDING)
 
     with pytest.raises(CloudRefused) as refused:
         await ledger.anyone.revoke(revocation, stranger)
@@ -225,7 +235,10 @@ async def test_a_rotation_is_signed_by_the_old_and_the_new_key(ledger: LedgerSit
     old, new = SigningKey.generate(), SigningKey.generate()
     await ledger.anyone.register_tenant(registration(old, Role.TENANT, "tenant-1"), old)
 
-    assert await ledger.anyone.rotate(rotate_key(old, new.public_key, NOW), new) == 1
+    assert (
+        await ledger.anyone.rotate(rotate_key(old, new.public_key, NOW, building=BUILDING), new)
+        == 1
+    )
 
     with pytest.raises(CloudRefused) as refused:
         await ledger.anyone.login(old, ORIGIN)

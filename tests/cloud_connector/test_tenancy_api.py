@@ -23,7 +23,11 @@ from buildinghub.tenancy.inspection import (
     verify_inspection,
 )
 from buildinghub.tenancy.rent import PaymentRecord, open_payment
-from buildinghub.tenancy.stored_payment import read_stored_payment, stored_payment
+from buildinghub.tenancy.stored_payment import (
+    read_stored_payment,
+    stored_payment,
+    stored_payment_digest,
+)
 from cloud_connector.app import MAX_BODY
 from tests.cloud_connector.people import (
     NOW,
@@ -34,9 +38,9 @@ from tests.cloud_connector.people import (
     refused,
     register,
     row_counts,
-    sha256,
     terms,
 )
+from tests.cloud_site import BUILDING
 from tests.ledger_site import LedgerSite
 
 
@@ -104,7 +108,7 @@ async def test_a_contract_whose_tenant_key_was_revoked_is_refused(
     ledger: LedgerSite, landlord: Person, tenant: Person
 ) -> None:
     await ledger.anyone.revoke(
-        KeyRevocation(tenant.key.public_key.kid, NOW, "phone lost"), tenant.key
+        KeyRevocation(tenant.key.public_key.kid, NOW, "phone lost", building=BUILDING), tenant.key
     )
 
     err = await refused(ledger, landlord.tenancy(ledger).submit_contract(lease(landlord, tenant)))
@@ -143,7 +147,7 @@ async def test_payments_are_stored_sealed_and_only_the_tenant_reads_them_back(
     for record in records:
         sealed = stored_payment(record, tenant.key, tenant.sealing_key.public_key)
         digest, stored = await tenant.tenancy(ledger).submit_payment(sealed)
-        assert (digest, stored) == (sha256(sealed).hex(), True)
+        assert (digest, stored) == (stored_payment_digest(sealed).hex(), True)
     resent = await tenant.tenancy(ledger).submit_payment(sealed)
 
     found = await tenant.tenancy(ledger).payments(digest_of(contract))

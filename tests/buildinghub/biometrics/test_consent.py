@@ -14,7 +14,7 @@ from buildinghub.biometrics.consent import (
     sign_consent,
     sign_withdrawal,
 )
-from buildinghub.biometrics.errors import ConsentWithdrawn, NoConsent
+from buildinghub.biometrics.errors import ConsentWithdrawn, NoConsent, TemplateNotYours
 from buildinghub.credentials.errors import BadSignature, CredentialError
 from buildinghub.credentials.keys import SigningKey
 from buildinghub.credentials.signed_record import MalformedRecord, sign_record
@@ -241,3 +241,31 @@ def test_no_single_bit_change_of_a_signed_consent_is_accepted(
 
     with pytest.raises(CredentialError):
         book.record(flip(signed_consent, bit))
+
+
+def test_a_neighbours_consent_naming_someone_elses_template_is_refused_and_changes_nothing(
+    tenant_key: SigningKey, signed_consent: bytes, consent: ConsentRecord
+) -> None:
+    neighbour = SigningKey.generate()
+    book = ConsentBook({TENANT: tenant_key.public_key, "neighbour": neighbour.public_key})
+    book.record(signed_consent)
+    theirs = sign_consent(replace(consent, tenant="neighbour"), neighbour)
+
+    with pytest.raises(TemplateNotYours, match="belongs to another tenant"):
+        book.record(theirs)
+
+    assert [c.record.tenant for c in book] == [TENANT]
+    assert book.check(TEMPLATE_ID, lock=LOCK, purpose=Purpose.STORE, now=NOW)
+
+
+def test_a_template_stays_bound_to_the_lock_of_its_first_consent(
+    consent_book: ConsentBook, signed_consent: bytes, consent: ConsentRecord, tenant_key: SigningKey
+) -> None:
+    consent_book.record(signed_consent)
+
+    with pytest.raises(TemplateNotYours, match=f"bound to lock {LOCK}"):
+        consent_book.record(sign_consent(replace(consent, lock=OTHER_LOCK), tenant_key))
+
+    # The same tenant consents again for the same lock (say, to add a purpose): recorded.
+    again = sign_consent(replace(consent, given_at=NOW + 60), tenant_key)
+    assert consent_book.record(again).record.given_at == NOW + 60

@@ -6,6 +6,7 @@ Each person has their own directory; the connector runs as its own process
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -16,11 +17,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from buildinghub.biometrics.__main__ import main as biometrics
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.grant import GrantKind, decode_grant
+from buildinghub.credentials.installation import InstallationRecord, sign_installation
+from buildinghub.keylog.client import LedgerClient
+from buildinghub.keylog.entries import KeyRegistration, RecordKind, Role, SignedRecord
 from buildinghub.keylog.identity import identity_lookup_hash
 from buildinghub.tenancy.__main__ import main
 from buildinghub.tenancy.contract import check_lease_grant, verify_contract
@@ -123,9 +128,12 @@ def keygen(person: Person, role: str, name: str, id_number: str) -> dict[str, st
     return answer
 
 
+BUILDING = "Elm Court"
+
+
 def enrolment_token(cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> str:
     capsys.readouterr()
-    assert cloud_main(["enrol", "--db", cloud.db, "--building", "Elm Court"]) == 0
+    assert cloud_main(["enrol", "--db", cloud.db, "--building", BUILDING]) == 0
     return capsys.readouterr().out.strip()
 
 
@@ -141,14 +149,32 @@ def people(tmp_path: Path, cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> 
     manager = Person(tmp_path / "manager", cloud, capsys)
     hub = str(tmp_path / "manager-hub.pem")
     manager.ok("enrol-hub", "--token", enrolment_token(cloud, capsys), "--hub-key", hub, cloud=True)
-    found["landlord"].ok("register", "--hub-key", hub, cloud=True)
-    found["next"].ok("register", "--hub-key", hub, cloud=True)
-    found["tenant"].ok("register", cloud=True)
+    building = ("--building", BUILDING)
+    found["landlord"].ok("register", *building, "--hub-key", hub, cloud=True)
+    found["next"].ok("register", *building, "--hub-key", hub, cloud=True)
+    # The front desk's enrolling station, vouched for by the hub, checks the tenant's passport.
+    desk = Person(tmp_path / "desk", cloud, capsys)
+    desk.ok("keygen", "--role", "station", "--name", "front-desk.elm-court.example")
+    desk.ok("register", *building, "--hub-key", hub, cloud=True)
+    tenant = found["tenant"].ok("register", *building, cloud=True)
+    shown = found["tenant"].ok("show")
+    assert isinstance(tenant, dict)
+    assert isinstance(shown, dict)
+    desk.ok(
+        "check-identity", "--tenant-kid", shown["kid"], "--identity", shown["identity"],
+        "--method", "passport", cloud=True,
+    )  # fmt: skip
     for each in found.values():
         trusted = each.ok("trust-ledger", "--witness", cloud.witness, cloud=True)
         assert isinstance(trusted, dict)
         assert trusted["quorum"] == 1
     return found
+
+
+def kid(person: Person) -> str:
+    shown = person.ok("show")
+    assert isinstance(shown, dict)
+    return str(shown["kid"])
 
 
 def agree_lease(people: dict[str, Person], tmp_path: Path) -> Path:
@@ -234,7 +260,7 @@ def test_a_landlord_and_a_tenant_do_the_whole_tenancy_flow_from_their_own_machin
         records.append(base64.b64decode(receipt["record"]))
     inspect_move_out(people, tmp_path, contract)
 
-    asked = asker.ok("request-credit", "--tenant", "Ada Tenant", cloud=True)
+    asked = asker.ok("request-credit", "--tenant-kid", kid(tenant), cloud=True)
     assert isinstance(asked, dict)
     answered = tenant.ok("answer-credit", "--contract", str(contract), cloud=True)
     summary = asker.ok("read-credit", "--request", asked["request_id"], cloud=True)
@@ -249,15 +275,21 @@ def test_a_landlord_and_a_tenant_do_the_whole_tenancy_flow_from_their_own_machin
     paid = tenant.ok("payments", "--contract", str(contract), cloud=True)
     assert isinstance(paid, list)
     assert [p["reference"] for p in paid] == ["SEPA-JAN", "SEPA-FEB"]
+    # Who asked is shown as the ledger has it: key, name and building (SPEC S3).
     assert answered == [
-        {"request_id": asked["request_id"], "landlord": "landlord.oak-house.example",
-         "payments": 2, "inspections": 1}
+        {"request_id": asked["request_id"], "payments": 2, "inspections": 1,
+         "landlord": {"kid": kid(asker), "name": "landlord.oak-house.example",
+                      "building": BUILDING}}
     ]  # fmt: skip
     assert isinstance(summary, dict)
-    assert summary["tenant"] == "Ada Tenant"
+    assert (summary["tenant"], summary["tenant_kid"]) == ("Ada Tenant", kid(tenant))
     assert (summary["payments"], summary["payments_on_time"], summary["inspections"]) == (2, 1, 1)
     assert summary["deductions"] == 15000
-    assert summary["contracts"][0]["landlord"] == "landlord.elm-court.example"
+    [past] = summary["contracts"]
+    assert (past["landlord"], past["landlord_kid"]) == ("landlord.elm-court.example", kid(landlord))
+    # No installation record of the flat's lock is in the ledger: the landlord is not vouched for.
+    assert past["landlord_of_the_lock"].startswith("not verified: ")
+    assert "no installation record of lock 'elm-1a-door'" in past["landlord_of_the_lock"]
 
 
 def test_a_second_landlord_cannot_read_the_credit_file(
@@ -265,7 +297,7 @@ def test_a_second_landlord_cannot_read_the_credit_file(
 ) -> None:
     tenant, asker, other = people["tenant"], people["next"], people["landlord"]
     contract = agree_lease(people, tmp_path)
-    asked = asker.ok("request-credit", "--tenant", "Ada Tenant", cloud=True)
+    asked = asker.ok("request-credit", "--tenant-kid", kid(tenant), cloud=True)
     assert isinstance(asked, dict)
     tenant.ok("answer-credit", "--contract", str(contract), cloud=True)
     request_id = asked["request_id"]
@@ -299,7 +331,7 @@ def test_bad_input_is_refused_with_status_2_and_writes_nothing(
             "--reference", "X", cloud=True,
         ),
         tenant.run("lease-grant", "--contract", str(contract)),
-        landlord.run("request-credit", "--tenant", "Nobody Known", cloud=True),
+        landlord.run("request-credit", "--tenant-kid", "00" * 16, cloud=True),
     ]  # fmt: skip
 
     assert [code for code, _, _ in results] == [2, 2, 2, 2, 2]
@@ -369,7 +401,7 @@ def test_a_landlord_key_not_vouched_for_by_the_pinned_witnesses_is_not_trusted(
 ) -> None:
     tenant, asker = people["tenant"], people["next"]
     contract = agree_lease(people, tmp_path)
-    asked = asker.ok("request-credit", "--tenant", "Ada Tenant", cloud=True)
+    asked = asker.ok("request-credit", "--tenant-kid", kid(tenant), cloud=True)
     assert isinstance(asked, dict)
     pinned = tenant.home / "ledger.json"
     trust = json.loads(pinned.read_text())
@@ -385,3 +417,44 @@ def test_a_landlord_key_not_vouched_for_by_the_pinned_witnesses_is_not_trusted(
     code, _, err = asker.run("read-credit", "--request", asked["request_id"], cloud=True)
     assert code == 2
     assert "not_answered" in err
+
+
+async def _install_lock(cloud: Cloud, hub_key: SigningKey, landlord: SigningKey) -> None:
+    """The installer: the hub registers the lock's key; the landlord's installation record of
+    it (lock elm-1a-door of flat 1A) goes into the ledger."""
+    lock = SigningKey.generate()
+    async with aiohttp.ClientSession() as session:
+        installer = LedgerClient(session, cloud.url, hub_key=hub_key)
+        entry = KeyRegistration(
+            Role.LOCK, lock.public_key, bytes(32), "elm-1a-door", 1, building=BUILDING
+        )
+        await installer.register(entry, lock)
+        record = InstallationRecord(
+            lock_id="elm-1a-door",
+            flat="1A",
+            landlord="landlord.elm-court.example",
+            landlord_key=landlord.public_key,
+            lock_key=lock.public_key,
+            lock_sealing_key=SigningKey.generate().public_key,
+            installed_at=1,
+        )
+        signed = sign_installation(record, landlord)
+        await installer.publish(SignedRecord(RecordKind.INSTALLATION, signed))
+
+
+def test_the_next_landlord_sees_past_landlords_vouched_for_by_their_locks_installation(
+    people: dict[str, Person], tmp_path: Path
+) -> None:
+    tenant, asker, landlord = people["tenant"], people["next"], people["landlord"]
+    contract = agree_lease(people, tmp_path)
+    hub_key = SigningKey.from_pem((tmp_path / "manager-hub.pem").read_bytes())
+    landlord_key = SigningKey.from_pem((landlord.home / "signing.pem").read_bytes())
+    asyncio.run(_install_lock(tenant.cloud, hub_key, landlord_key))
+    asked = asker.ok("request-credit", "--tenant-kid", kid(tenant), cloud=True)
+    assert isinstance(asked, dict)
+    tenant.ok("answer-credit", "--contract", str(contract), cloud=True)
+
+    summary = asker.ok("read-credit", "--request", asked["request_id"], cloud=True)
+
+    assert isinstance(summary, dict)
+    assert summary["contracts"][0]["landlord_of_the_lock"] == "verified"

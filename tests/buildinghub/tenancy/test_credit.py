@@ -38,7 +38,7 @@ from buildinghub.tenancy.inspection import (
     sign_inspection,
     signed_inspection,
 )
-from buildinghub.tenancy.rent import PaymentRecord, due_dates, sign_payment
+from buildinghub.tenancy.rent import PaymentRecord, due_dates, sign_payment, verify_payment
 from tests.buildinghub.tampering import flip
 
 from .conftest import IDENTITY_NUMBER, Party
@@ -107,6 +107,7 @@ def _request(landlord: Party, tenant: Party, /, **changes: object) -> bytes:
         landlord_key=landlord.signing_key.public_key,
         landlord_sealing_key=landlord.sealing_key.public_key,
         tenant=tenant.name,
+        tenant_key=tenant.signing_key.public_key.kid,
         nonce=os.urandom(16),
         issued_at=NOW,
         expires=NOW + 3600,
@@ -234,13 +235,39 @@ def test_a_forged_request_signature_is_refused(
         _answer(flip(request, len(request) * 8 - 1), next_landlord, tenant, credit_file)
 
 
-def test_a_request_about_another_tenant_is_refused(
+def test_a_request_about_another_tenants_key_is_refused_even_under_this_tenants_name(
     credit_file: bytes, next_landlord: Party, tenant: Party
 ) -> None:
-    request = _request(next_landlord, tenant, tenant="tenant-0043")
+    # A namesake: the same name, another key. People are addressed by key (SPEC S3).
+    request = _request(next_landlord, tenant, tenant_key=SigningKey.generate().public_key.kid)
 
-    with pytest.raises(CreditFileRefused, match="another tenant"):
+    with pytest.raises(CreditFileRefused, match="not this one"):
         _answer(request, next_landlord, tenant, credit_file)
+
+
+def test_a_request_naming_this_tenants_key_under_another_label_is_answered(
+    credit_file: bytes, next_landlord: Party, tenant: Party
+) -> None:
+    request = _request(next_landlord, tenant, tenant="whoever the landlord thinks")
+
+    assert _answer(request, next_landlord, tenant, credit_file)
+
+
+def test_a_file_counting_one_payment_twice_is_refused(
+    contract: SignedContract, contract_bytes: bytes, tenant: Party, payments: list[bytes]
+) -> None:
+    # The same payment signed a second time: other bytes, the same payment.
+    again = sign_payment(verify_payment(payments[0], contract), tenant.signing_key)
+    assert again != payments[0]
+
+    with pytest.raises(CreditFileRefused, match="same payment twice"):
+        build_credit_file(
+            tenant_key=tenant.signing_key,
+            created_at=NOW,
+            contracts=[contract_bytes],
+            payments=[payments[0], again],
+            inspections=[],
+        )
 
 
 def test_a_file_holding_another_tenants_contract_is_refused(
