@@ -28,7 +28,7 @@ from .credit_api import install_credit
 from .errors import Malformed, RequestRefused, Unauthorized
 from .hubs import parse_key, register_hub, register_meter
 from .ingest import MAX_BATCH, ingest
-from .json_body import MAX_BODY, TooLarge, b64, json_object, text
+from .json_body import MAX_BODY, TooLarge, b64, json_object, path_text, text
 from .ledger_api import install_ledger
 from .people import authenticate
 from .schema import readings
@@ -141,7 +141,7 @@ async def dwelling_readings(request: web.Request) -> web.Response:
     """A resident reads their own dwelling's raw readings."""
     engine = request.app[ENGINE]
     person = await authenticate(engine, request.headers.get("Authorization"))
-    dwelling = request.match_info["dwelling"]
+    dwelling = path_text(request, "dwelling", 32)
     person.may_read_readings(person.building, dwelling)
     async with engine.connect() as connection:
         rows = (
@@ -171,7 +171,7 @@ async def dwelling_balance(request: web.Request) -> web.Response:
     """A dwelling's balance: its resident or the building's property manager."""
     engine = request.app[ENGINE]
     person = await authenticate(engine, request.headers.get("Authorization"))
-    dwelling = request.match_info["dwelling"]
+    dwelling = path_text(request, "dwelling", 32)
     person.may_read_balance(person.building, dwelling)
     found = await accounts.account(engine, person.building, dwelling)
     if found is None:

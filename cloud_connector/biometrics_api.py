@@ -62,6 +62,7 @@ from buildinghub.keylog.entries import Role
 
 from .app_context import ENGINE, SETTINGS, signed_by_hub
 from .errors import Conflict, Forbidden, NotFound, Unauthorized
+from .json_body import path_text
 from .ledger_api import LEDGER
 from .schema import (
     biometric_consents,
@@ -289,7 +290,7 @@ async def lock_bundles(request: web.Request) -> web.Response:
             select(sealed_templates.c.bundle)
             .where(
                 sealed_templates.c.building == hub.building,
-                sealed_templates.c.lock == request.match_info["lock"],
+                sealed_templates.c.lock == path_text(request, "lock"),
             )
             .order_by(sealed_templates.c.stored_at, sealed_templates.c.digest)
         )

@@ -7,8 +7,9 @@ brackets and commas (strings skipped), and the parser takes integers of at most
 MAX_INTEGER_DIGITS digits and no NaN or Infinity. Every refusal is a specific 4xx and comes
 before anything is written. The witness reads its bodies the same way.
 
-Field readers: ``text`` (printable text of bounded length: no control characters, which
-PostgreSQL cannot store and no name needs), ``b64`` (standard base64), ``query_int``.
+Field readers: ``text`` and ``path_text`` (printable text of bounded length: no control
+characters, which PostgreSQL cannot store and no name needs), ``b64`` (standard base64),
+``query_int``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ _MAX_FLOAT_CHARACTERS: Final = 32
 # A JSON string (its closing quote optional, so an unterminated one is consumed once, not
 # rescanned from every quote), or one structural character.
 _TOKENS: Final = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[\[\]{},]')
-_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class TooDeep(Malformed):
@@ -127,8 +127,16 @@ def text(data: dict[str, Any], name: str, max_length: int = 64) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not 0 < len(value) <= max_length:
         raise Malformed(f"{name} is a string of 1 to {max_length} characters")
-    if _CONTROL.search(value):
-        raise Malformed(f"{name} holds a control character")
+    if not value.isprintable():
+        raise Malformed(f"{name} is printable text: no control characters")
+    return value
+
+
+def path_text(request: web.Request, name: str, max_length: int = 64) -> str:
+    """A printable path parameter of 1 to max_length characters (a name: lock, dwelling)."""
+    value = request.match_info[name]
+    if not 0 < len(value) <= max_length or not value.isprintable():
+        raise Malformed(f"{name} is printable text of 1 to {max_length} characters")
     return value
 
 

@@ -74,7 +74,7 @@ from buildinghub.telemetry.request_signing import HUB_HEADER
 
 from .app_context import ENGINE, SETTINGS, signed_by_hub
 from .errors import Forbidden, Malformed, NotFound, RequestRefused, Unauthorized
-from .json_body import b64, json_object, query_int
+from .json_body import b64, json_object, path_text, query_int
 from .ledger import Ledger, LedgerSettings
 
 LEDGER: Final = web.AppKey("ledger", Ledger)
@@ -323,7 +323,7 @@ async def lookup_owner(request: web.Request) -> web.Response:
 
 async def lookup_listing(request: web.Request) -> web.Response:
     """The published listing of a building's flat or bay, with its proof."""
-    building, flat = request.match_info["building"], request.match_info["flat"]
+    building, flat = path_text(request, "building"), path_text(request, "flat")
     listing = request.app[LEDGER].log.state.listing(building, flat)
     if listing is None:
         raise NotFound(f"no listing of {flat!r} is published in {building!r}")

@@ -44,6 +44,7 @@ from .json_body import json_value
 from .keyfile import load_or_create_key
 
 WITNESS: Final = web.AppKey("witness", Witness)
+MAX_BODY: Final = 64 * 1024
 _MAX_PROOF = 64
 
 
@@ -55,7 +56,11 @@ async def add_checkpoint(request: web.Request) -> web.Response:
     """Verify and cosign a checkpoint (see the module docstring)."""
     witness = request.app[WITNESS]
     try:
-        old_size, proof, note = _read_request(json_value(await request.read()))
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _refusal(413, "too_large", f"a request body is at most {MAX_BODY} bytes")
+    try:
+        old_size, proof, note = _read_request(json_value(body))
     except RequestRefused as err:  # the body is not bounded JSON: too large, deep, long
         return _refusal(err.status, err.reason, str(err))
     except ValueError as err:
@@ -122,7 +127,7 @@ async def evidence(request: web.Request) -> web.Response:
 
 def make_witness_app(witness: Witness) -> web.Application:
     """The HTTP service of one witness."""
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=MAX_BODY)
     app[WITNESS] = witness
     app.router.add_post("/add-checkpoint", add_checkpoint)
     app.router.add_get("/key", witness_key)

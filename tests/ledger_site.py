@@ -78,13 +78,14 @@ async def ledger_site(
     *,
     signer: LogNoteSigner | None = None,
     witnesses: list[RunningWitness] | None = None,
+    payment_secret: bytes | None = None,
 ) -> AsyncIterator[LedgerSite]:
     """Serve the connector with a ledger witnessed by three in-process witnesses (default)."""
     signer = signer or LogNoteSigner(ORIGIN, SigningKey.generate())
     witnesses = witnesses or [await start_witness(directory, n, signer) for n in range(3)]
     try:
         settings = LedgerSettings(signer, tuple(w.url for w in witnesses))
-        async with cloud_site(database_url, ledger=settings) as site:
+        async with cloud_site(database_url, ledger=settings, payment_secret=payment_secret) as site:
             yield LedgerSite(
                 site,
                 signer,

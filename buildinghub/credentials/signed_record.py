@@ -121,10 +121,13 @@ def decode_fields(
 
 
 def text(fields: Mapping[str, object], name: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
-    """A text field of 1 to max_length characters."""
+    """A printable text field of 1 to max_length characters (a name, a label: no control
+    characters, which no name needs and some stores cannot keep)."""
     value = fields[name]
     if type(value) is not str or not 1 <= len(value) <= max_length:
         raise MalformedRecord(f"{name} must be text of 1 to {max_length} characters")
+    if not value.isprintable():
+        raise MalformedRecord(f"{name} must be printable text (no control characters)")
     return value
 
 

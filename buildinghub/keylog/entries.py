@@ -260,8 +260,8 @@ def _int(fields: dict[object, object], name: str) -> int:
 
 
 def _check_text(value: str, name: str) -> str:
-    if not 0 < len(value) <= MAX_TEXT_LENGTH:
-        raise MalformedEntry(f"{name} must be text of 1 to {MAX_TEXT_LENGTH} characters")
+    if not 0 < len(value) <= MAX_TEXT_LENGTH or not value.isprintable():
+        raise MalformedEntry(f"{name} must be printable text of 1 to {MAX_TEXT_LENGTH} characters")
     return value
 
 

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from buildinghub.keylog.entries import Role
-from tests.cloud_connector.people import Person, person, register
+from buildinghub.biometrics.sealing import EnrollingStation
+from buildinghub.credentials import SigningKey
+from buildinghub.credentials.sealing import SealingKey
+from buildinghub.keylog.entries import KeyRegistration, Role
+from tests.cloud_connector.people import NOW, Person, person, register
+from tests.cloud_site import BUILDING
 from tests.ledger_site import LedgerSite, ledger_site
 
 
@@ -26,3 +30,15 @@ async def landlord(ledger: LedgerSite) -> Person:
 @pytest.fixture
 async def tenant(ledger: LedgerSite) -> Person:
     return await register(ledger, person("Ada Tenant", "AB123456"), Role.TENANT)
+
+
+@pytest.fixture
+async def station(ledger: LedgerSite) -> EnrollingStation:
+    """An enrolling station that seals templates, registered by the building's hub."""
+    station = EnrollingStation("station-lobby", SigningKey.generate(), SealingKey.generate())
+    entry = KeyRegistration(
+        Role.STATION, station.signing_key.public_key, bytes(32), station.name, NOW,
+        building=BUILDING,
+    )  # fmt: skip
+    await ledger.hub.register(entry, station.signing_key)
+    return station

@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.sealing import SealingKey
+from buildinghub.keylog.client import LedgerClient
 from buildinghub.keylog.entries import KeyRegistration, RecordKind, Role, SignedRecord
 from buildinghub.keylog.identity import identity_lookup_hash
 from buildinghub.keylog.key_client import KeyClient
 from buildinghub.keylog.records import CheckMethod, IdentityCheckRecord, sign_identity_check
-from buildinghub.telemetry.cloud_client import CloudRefused
+from buildinghub.telemetry.cloud_client import CloudClient, CloudRefused
 from buildinghub.tenancy.client import TenancyClient
 from buildinghub.tenancy.contract import (
     LeaseTerms,
@@ -27,7 +28,8 @@ from buildinghub.tenancy.contract import (
     signed_contract,
     verify_contract,
 )
-from cloud_connector.schema import VERSION_4, VERSION_5
+from cloud_connector.hubs import create_enrolment
+from cloud_connector.schema import VERSION_3, VERSION_4, VERSION_5
 from tests.cloud_site import BUILDING
 from tests.ledger_site import LedgerSite
 
@@ -56,6 +58,7 @@ def person(name: str, id_number: str) -> Person:
 
 
 STATION = "front-desk.elm-court.example"
+OTHER_BUILDING = "Oak House"
 
 
 async def register(ledger: LedgerSite, who: Person, role: Role, *, checked: bool = True) -> Person:
@@ -140,14 +143,28 @@ def now() -> int:
     return int(time.time())
 
 
+_PEOPLES_TABLES = (*VERSION_3, *VERSION_4, *VERSION_5)
+
+
 async def row_counts(engine: AsyncEngine) -> dict[str, int]:
-    """Rows in every table of issues 6 and 13 (a refusal must leave them all unchanged)."""
+    """Rows in every table of the ledger and the people's records (a refusal must leave them
+    all unchanged)."""
     counts = {}
     async with engine.connect() as connection:
-        for table in (*VERSION_4, *VERSION_5):
+        for table in _PEOPLES_TABLES:
             count = await connection.execute(select(func.count()).select_from(table))
             counts[table.name] = int(count.scalar_one())
     return counts
+
+
+async def stored(engine: AsyncEngine) -> dict[str, list[str]]:
+    """Everything the ledger and the people's tables hold, row by row (to compare exactly)."""
+    found = {}
+    async with engine.connect() as connection:
+        for table in _PEOPLES_TABLES:
+            rows = (await connection.execute(select(table))).all()
+            found[table.name] = sorted(repr(tuple(row)) for row in rows)
+    return found
 
 
 def sha256(data: bytes) -> bytes:
@@ -155,10 +172,19 @@ def sha256(data: bytes) -> bytes:
 
 
 async def refused(ledger: LedgerSite, call: Awaitable[object]) -> CloudRefused:
-    """The cloud's refusal of call, which must leave every table of issue 6 unchanged."""
+    """The cloud's refusal of call, which must leave the ledger and every people's table exactly
+    as they were."""
     engine = ledger.site.cloud.engine
-    before = await row_counts(engine)
+    before = await stored(engine)
     with pytest.raises(CloudRefused) as caught:
         await call
-    assert await row_counts(engine) == before
+    assert await stored(engine) == before
     return caught.value
+
+
+async def other_hub(ledger: LedgerSite, building: str = OTHER_BUILDING) -> LedgerClient:
+    """A hub enrolled for another building, with its own ledger client."""
+    key = SigningKey.generate()
+    token = await create_enrolment(ledger.site.cloud.engine, building)
+    await CloudClient(ledger.site.session, ledger.url, key).enrol(token)
+    return LedgerClient(ledger.site.session, ledger.url, hub_key=key)

@@ -24,7 +24,7 @@ from buildinghub.biometrics.sealing import (
 )
 from buildinghub.credentials import SigningKey
 from buildinghub.credentials.sealing import SealingKey
-from buildinghub.keylog.entries import KeyRegistration, Role, rotate_key
+from buildinghub.keylog.entries import Role, rotate_key
 from buildinghub.telemetry.cloud_client import CloudClient, CloudRefused
 from cloud_connector.hubs import create_enrolment
 from cloud_connector.schema import sealed_templates
@@ -35,21 +35,6 @@ from tests.ledger_site import LedgerSite
 TEMPLATE = bytes.fromhex("00112233445566778899aabbccddeeff")
 LOCK = "elm-1a-door"
 LOCK_KEY = SealingKey.generate()
-
-
-@pytest.fixture
-async def station(ledger: LedgerSite) -> EnrollingStation:
-    station = EnrollingStation("station-lobby", SigningKey.generate(), SealingKey.generate())
-    entry = KeyRegistration(
-        Role.STATION,
-        station.signing_key.public_key,
-        bytes(32),
-        station.name,
-        NOW,
-        building=BUILDING,
-    )
-    await ledger.hub.register(entry, station.signing_key)
-    return station
 
 
 def consents(tenant: Person, ledger: LedgerSite) -> ConsentClient:
