@@ -52,6 +52,7 @@ class UsageError(Exception):
 # Whose directories this command line keeps: people, and the enrolling station that checks
 # tenants' identity documents for its building (SPEC R1).
 _PEOPLE = (Role.LANDLORD, Role.TENANT, Role.STATION)
+_NO_IDENTITY = bytes(LOOKUP_HASH_LENGTH).hex()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,8 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     keygen.add_argument(
         "--identity",
-        default=bytes(LOOKUP_HASH_LENGTH).hex(),
-        help="lookup hash from your identity check (tenants and landlords)",
+        help="lookup hash from your identity check (tenants and landlords; not a station)",
     )
     command("show", "print your public profile and keys")
     register = command("register", "register your key in the cloud's key ledger", cloud)
@@ -180,7 +180,11 @@ _OFFLINE = frozenset({"keygen", "show", "terms", "sign", "combine", "lease-grant
 
 def _offline(args: argparse.Namespace) -> Any:
     if args.command == "keygen":
-        return create_home(args.home, Role(args.role), args.name, args.identity).public()
+        role = Role(args.role)
+        if args.identity is None and role is not Role.STATION:
+            raise UsageError("--identity: the lookup hash of your identity check")
+        identity = _NO_IDENTITY if args.identity is None else args.identity
+        return create_home(args.home, role, args.name, identity).public()
     home = open_home(args.home)
     match args.command:
         case "show":
