@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar import (
+    CalendarEntity,
+    CalendarEntityDescription,
+    CalendarEvent,
+)
 from homeassistant.components.calendar.const import CalendarEntityFeature
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
@@ -26,7 +29,7 @@ from .entity import ParkingBayEntity, async_add_bay_entities
 from .hub import signal_bookings
 
 PARALLEL_UPDATES = 1
-DESCRIPTION = EntityDescription(key="bookings", translation_key="bookings")
+DESCRIPTION = CalendarEntityDescription(key="bookings", translation_key="bookings")
 # Why a booking was refused, and the message that says so.
 _REFUSALS: tuple[tuple[type[Exception], str], ...] = (
     (PolicyRefused, "policy_refused"),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar import (
+    CalendarEntity,
+    CalendarEntityDescription,
+    CalendarEvent,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
@@ -18,7 +21,7 @@ from .entity import RentalLockEntity, async_add_lock_entities
 from .hub import signal_grants
 
 PARALLEL_UPDATES = 0
-DESCRIPTION = EntityDescription(key="grants", translation_key="grants")
+DESCRIPTION = CalendarEntityDescription(key="grants", translation_key="grants")
 
 
 def _event(held: HeldGrant) -> CalendarEvent:
