@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -39,9 +39,9 @@ from .const import (
 
 _LOGGER = logging.getLogger(__name__)
 
-RADIO_SCHEMA = vol.Schema(
+RADIO_SCHEMA = probatio.Schema(
     {
-        vol.Required(CONF_RADIO_TYPE, default=RADIO_EZSP): SelectSelector(
+        probatio.Required(CONF_RADIO_TYPE, default=RADIO_EZSP): SelectSelector(
             SelectSelectorConfig(
                 options=[RADIO_EZSP, RADIO_SIMULATED],
                 translation_key=CONF_RADIO_TYPE,
@@ -50,11 +50,15 @@ RADIO_SCHEMA = vol.Schema(
         )
     }
 )
-PATH_SCHEMA = vol.Schema({vol.Required(CONF_RADIO_PATH): TextSelector()})
-CLOUD_SCHEMA = vol.Schema(
+PATH_SCHEMA = probatio.Schema({probatio.Required(CONF_RADIO_PATH): TextSelector()})
+CLOUD_SCHEMA = probatio.Schema(
     {
-        vol.Required(CONF_CLOUD_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
-        vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+        probatio.Required(CONF_CLOUD_URL): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.URL)
+        ),
+        probatio.Required(CONF_TOKEN): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
     }
 )
 
@@ -85,7 +89,7 @@ class CommunityMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_use_path(
-        self, path: str, step_id: str, schema: vol.Schema
+        self, path: str, step_id: str, schema: probatio.Schema
     ) -> ConfigFlowResult:
         await self.async_set_unique_id(path)
         self._abort_if_unique_id_configured()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.helpers.selector import TextSelector
 
@@ -15,7 +15,9 @@ from buildinghub.radio.shared import probe_network, shared_registry
 from .const import CONF_RADIO_PATH, DOMAIN, SIMULATED_PATH
 
 _LOGGER = logging.getLogger(__name__)
-SCHEMA = vol.Schema({vol.Required(CONF_RADIO_PATH, default=SIMULATED_PATH): TextSelector()})
+SCHEMA = probatio.Schema(
+    {probatio.Required(CONF_RADIO_PATH, default=SIMULATED_PATH): TextSelector()}
+)
 
 
 class ParkingLockConfigFlow(ConfigFlow, domain=DOMAIN):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
@@ -66,85 +66,92 @@ from .hub import HUB_HOLDER, NotAListingKey, NotYourKey, NoUsableKey
 
 type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
-_ENTRY = vol.Optional(ATTR_CONFIG_ENTRY_ID)
-_GRANT_ID = vol.All(cv.string, vol.Match(r"^[0-9a-fA-F]{32}$"))
-_LINKS = vol.All(
+_ENTRY = probatio.Optional(ATTR_CONFIG_ENTRY_ID)
+_GRANT_ID = probatio.All(cv.string, probatio.Match(r"^[0-9a-fA-F]{32}$"))
+_LINKS = probatio.All(
     cv.ensure_list,
-    vol.Length(min=1, max=MAX_CHAIN_LINKS),
-    [vol.All(cv.string, vol.Length(max=2 * MAX_GRANT_BYTES))],
+    probatio.Length(min=1, max=MAX_CHAIN_LINKS),
+    [probatio.All(cv.string, probatio.Length(max=2 * MAX_GRANT_BYTES))],
 )
-ENTRY_SCHEMA = vol.Schema({_ENTRY: cv.string})
-ADD_KEY_SCHEMA = vol.Schema(
+ENTRY_SCHEMA = probatio.Schema({_ENTRY: cv.string})
+ADD_KEY_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_LINKS): _LINKS,
-        vol.Required(ATTR_USER_ID): cv.string,
-        vol.Optional(ATTR_CONFIRMATION): cv.string,
+        probatio.Required(ATTR_LINKS): _LINKS,
+        probatio.Required(ATTR_USER_ID): cv.string,
+        probatio.Optional(ATTR_CONFIRMATION): cv.string,
     }
 )
-SHARE_SCHEMA = vol.Schema(
+SHARE_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_GRANT_ID): _GRANT_ID,
-        vol.Required(ATTR_RECIPIENT): cv.string,
-        vol.Required(ATTR_MODE): vol.In([mode.value for mode in ShareMode]),
-        vol.Optional(ATTR_START): cv.datetime,
-        vol.Required(ATTR_END): cv.datetime,
-        vol.Optional(ATTR_MAX_USES): vol.All(vol.Coerce(int), vol.Range(min=1)),
-        vol.Optional(ATTR_MAY_SHARE, default=False): cv.boolean,
+        probatio.Required(ATTR_GRANT_ID): _GRANT_ID,
+        probatio.Required(ATTR_RECIPIENT): cv.string,
+        probatio.Required(ATTR_MODE): probatio.In([mode.value for mode in ShareMode]),
+        probatio.Optional(ATTR_START): cv.datetime,
+        probatio.Required(ATTR_END): cv.datetime,
+        probatio.Optional(ATTR_MAX_USES): probatio.All(probatio.Coerce(int), probatio.Range(min=1)),
+        probatio.Optional(ATTR_MAY_SHARE, default=False): cv.boolean,
     }
 )
-GIVE_BACK_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required(ATTR_GRANT_ID): _GRANT_ID})
-CONFIRM_SCHEMA = vol.Schema(
+GIVE_BACK_SCHEMA = probatio.Schema({_ENTRY: cv.string, probatio.Required(ATTR_GRANT_ID): _GRANT_ID})
+CONFIRM_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_ACTION): vol.In(MANAGER_ACTIONS),
-        vol.Required(ATTR_GRANT_ID): _GRANT_ID,
+        probatio.Required(ATTR_ACTION): probatio.In(MANAGER_ACTIONS),
+        probatio.Required(ATTR_GRANT_ID): _GRANT_ID,
     }
 )
-MANAGE_SCHEMA = vol.Schema(
+MANAGE_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_ACTION): vol.In([ACTION_FREEZE, ACTION_UNFREEZE, ACTION_REMOVE]),
-        vol.Required(ATTR_GRANT_ID): _GRANT_ID,
-        vol.Required(ATTR_CONFIRMATION): cv.string,
+        probatio.Required(ATTR_ACTION): probatio.In(
+            [ACTION_FREEZE, ACTION_UNFREEZE, ACTION_REMOVE]
+        ),
+        probatio.Required(ATTR_GRANT_ID): _GRANT_ID,
+        probatio.Required(ATTR_CONFIRMATION): cv.string,
     }
 )
 
 
-CANCEL_SCHEMA = vol.Schema(
-    {_ENTRY: cv.string, vol.Required("booking_id"): vol.All(cv.string, vol.Length(max=64))}
-)
-LAYOUT_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required("layout"): dict})
-_FREE_TIME = vol.Schema(
-    {
-        vol.Required("days"): vol.All(cv.ensure_list, [cv.string]),
-        vol.Required("start"): cv.string,
-        vol.Required("end"): cv.string,
-    }
-)
-LIST_BAY_SCHEMA = vol.Schema(
+CANCEL_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_ENTITY_ID): cv.entity_id,
-        vol.Optional(ATTR_LINKS): _LINKS,
-        vol.Optional("area"): vol.All(cv.string, vol.Length(max=100)),
-        vol.Optional("price_per_hour"): vol.All(vol.Coerce(int), vol.Range(min=0)),
-        vol.Optional("currency"): vol.All(cv.string, vol.Match(r"^[A-Z]{3}$")),
-        vol.Optional("vehicle_type"): vol.All(cv.string, vol.Length(max=50)),
-        vol.Optional("free_times", default=list): vol.All(
-            cv.ensure_list, vol.Length(max=50), [_FREE_TIME]
+        probatio.Required("booking_id"): probatio.All(cv.string, probatio.Length(max=64)),
+    }
+)
+LAYOUT_SCHEMA = probatio.Schema({_ENTRY: cv.string, probatio.Required("layout"): dict})
+_FREE_TIME = probatio.Schema(
+    {
+        probatio.Required("days"): probatio.All(cv.ensure_list, [cv.string]),
+        probatio.Required("start"): cv.string,
+        probatio.Required("end"): cv.string,
+    }
+)
+LIST_BAY_SCHEMA = probatio.Schema(
+    {
+        _ENTRY: cv.string,
+        probatio.Required(ATTR_ENTITY_ID): cv.entity_id,
+        probatio.Optional(ATTR_LINKS): _LINKS,
+        probatio.Optional("area"): probatio.All(cv.string, probatio.Length(max=100)),
+        probatio.Optional("price_per_hour"): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=0)
+        ),
+        probatio.Optional("currency"): probatio.All(cv.string, probatio.Match(r"^[A-Z]{3}$")),
+        probatio.Optional("vehicle_type"): probatio.All(cv.string, probatio.Length(max=50)),
+        probatio.Optional("free_times", default=list): probatio.All(
+            cv.ensure_list, probatio.Length(max=50), [_FREE_TIME]
         ),
     }
 )
-POLICY_SCHEMA = vol.Schema(
+POLICY_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_ENTITY_ID): cv.entity_id,
-        vol.Required(ATTR_MODE): vol.In([mode.value for mode in PolicyMode]),
-        vol.Optional("area_id"): cv.string,
-        vol.Optional("owner_user_id"): cv.string,
-        vol.Optional("user_ids", default=list): vol.All(cv.ensure_list, [cv.string]),
+        probatio.Required(ATTR_ENTITY_ID): cv.entity_id,
+        probatio.Required(ATTR_MODE): probatio.In([mode.value for mode in PolicyMode]),
+        probatio.Optional("area_id"): cv.string,
+        probatio.Optional("owner_user_id"): cv.string,
+        probatio.Optional("user_ids", default=list): probatio.All(cv.ensure_list, [cv.string]),
     }
 )
 

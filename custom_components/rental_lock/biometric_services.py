@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import (
     HomeAssistantError,
@@ -53,32 +53,36 @@ ATTR_VERIFIED_BY = "verified_by"
 ATTR_DOCUMENT = "document_kind"
 ATTR_TEMPLATE = "template"
 ATTR_SIMULATED_FINGER = "simulated_finger"
-_RECORD_TEXT = vol.All(cv.string, vol.Length(min=1, max=1400))
-_ENTRY = vol.Optional(ATTR_CONFIG_ENTRY_ID)
+_RECORD_TEXT = probatio.All(cv.string, probatio.Length(min=1, max=1400))
+_ENTRY = probatio.Optional(ATTR_CONFIG_ENTRY_ID)
 
-ENTRY_SCHEMA = vol.Schema({_ENTRY: cv.string})
-AUTHORISE_SCHEMA = vol.Schema(
+ENTRY_SCHEMA = probatio.Schema({_ENTRY: cv.string})
+AUTHORISE_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_LOCK): cv.string,
-        vol.Required(ATTR_AUTHORISATION): _RECORD_TEXT,
+        probatio.Required(ATTR_LOCK): cv.string,
+        probatio.Required(ATTR_AUTHORISATION): _RECORD_TEXT,
     }
 )
-CONSENT_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required(ATTR_CONSENT): _RECORD_TEXT})
-WITHDRAW_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required(ATTR_WITHDRAWAL): _RECORD_TEXT})
-ENROL_SCHEMA = vol.Schema(
+CONSENT_SCHEMA = probatio.Schema({_ENTRY: cv.string, probatio.Required(ATTR_CONSENT): _RECORD_TEXT})
+WITHDRAW_SCHEMA = probatio.Schema(
+    {_ENTRY: cv.string, probatio.Required(ATTR_WITHDRAWAL): _RECORD_TEXT}
+)
+ENROL_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_LOCK): cv.string,
-        vol.Required(ATTR_USER_ID): cv.string,
-        vol.Required(ATTR_TEMPLATE_ID): cv.string,
-        vol.Required(ATTR_VERIFIED_BY): vol.All(cv.string, vol.Length(min=1, max=64)),
-        vol.Required(ATTR_DOCUMENT): vol.In(DOCUMENT_KINDS),
-        vol.Exclusive(ATTR_TEMPLATE, "capture"): vol.All(
-            cv.string, vol.Length(max=4 * MAX_TEMPLATE_BYTES)
+        probatio.Required(ATTR_LOCK): cv.string,
+        probatio.Required(ATTR_USER_ID): cv.string,
+        probatio.Required(ATTR_TEMPLATE_ID): cv.string,
+        probatio.Required(ATTR_VERIFIED_BY): probatio.All(
+            cv.string, probatio.Length(min=1, max=64)
         ),
-        vol.Exclusive(ATTR_SIMULATED_FINGER, "capture"): vol.All(
-            cv.string, vol.Length(min=1, max=64)
+        probatio.Required(ATTR_DOCUMENT): probatio.In(DOCUMENT_KINDS),
+        probatio.Exclusive(ATTR_TEMPLATE, "capture"): probatio.All(
+            cv.string, probatio.Length(max=4 * MAX_TEMPLATE_BYTES)
+        ),
+        probatio.Exclusive(ATTR_SIMULATED_FINGER, "capture"): probatio.All(
+            cv.string, probatio.Length(min=1, max=64)
         ),
     }
 )

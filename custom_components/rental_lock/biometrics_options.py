@@ -5,20 +5,22 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.helpers.selector import BooleanSelector, TextSelector
 
 from .const import CONF_BIOMETRICS_OVER_RADIO, CONF_MEDIA_PATH
 from .ledger import LedgerOptionError
 
 
-def biometrics_options_schema(current: dict[str, Any]) -> dict[vol.Optional, Any]:
+def biometrics_options_schema(current: dict[str, Any]) -> dict[probatio.Optional, Any]:
     """The two options, defaulting to radio allowed and no media path."""
     return {
-        vol.Optional(
+        probatio.Optional(
             CONF_BIOMETRICS_OVER_RADIO, default=current.get(CONF_BIOMETRICS_OVER_RADIO, True)
         ): BooleanSelector(),
-        vol.Optional(CONF_MEDIA_PATH, default=current.get(CONF_MEDIA_PATH, "")): TextSelector(),
+        probatio.Optional(
+            CONF_MEDIA_PATH, default=current.get(CONF_MEDIA_PATH, "")
+        ): TextSelector(),
     }
 
 

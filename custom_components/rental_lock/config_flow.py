@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
@@ -45,9 +45,9 @@ from .radio import async_probe
 
 _LOGGER = logging.getLogger(__name__)
 
-RADIO_SCHEMA = vol.Schema(
+RADIO_SCHEMA = probatio.Schema(
     {
-        vol.Required(CONF_RADIO_TYPE, default=RADIO_EZSP): SelectSelector(
+        probatio.Required(CONF_RADIO_TYPE, default=RADIO_EZSP): SelectSelector(
             SelectSelectorConfig(
                 options=[RADIO_EZSP, RADIO_SIMULATED],
                 translation_key=CONF_RADIO_TYPE,
@@ -56,7 +56,7 @@ RADIO_SCHEMA = vol.Schema(
         )
     }
 )
-PATH_SCHEMA = vol.Schema({vol.Required(CONF_RADIO_PATH): TextSelector()})
+PATH_SCHEMA = probatio.Schema({probatio.Required(CONF_RADIO_PATH): TextSelector()})
 
 
 class RentalLockConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -98,7 +98,7 @@ class RentalLockConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_use_path(
-        self, path: str, step_id: str, schema: vol.Schema
+        self, path: str, step_id: str, schema: probatio.Schema
     ) -> ConfigFlowResult:
         await self.async_set_unique_id(path)
         if self._reconfiguring:
@@ -129,16 +129,20 @@ class RentalLockConfigFlow(ConfigFlow, domain=DOMAIN):
             self._abort_if_unique_id_configured()
 
 
-def _ledger_schema(current: dict[str, Any]) -> vol.Schema:
-    return vol.Schema(
+def _ledger_schema(current: dict[str, Any]) -> probatio.Schema:
+    return probatio.Schema(
         {
-            vol.Optional(CONF_LEDGER_URL, default=current.get(CONF_LEDGER_URL, "")): TextSelector(),
-            vol.Optional(CONF_LOG_ORIGIN, default=current.get(CONF_LOG_ORIGIN, "")): TextSelector(),
-            vol.Optional(CONF_LOG_KEY, default=current.get(CONF_LOG_KEY, "")): TextSelector(),
-            vol.Optional(CONF_WITNESSES, default=current.get(CONF_WITNESSES, "")): TextSelector(
-                TextSelectorConfig(multiline=True)
-            ),
-            vol.Optional(CONF_QUORUM, default=current.get(CONF_QUORUM, 1)): NumberSelector(
+            probatio.Optional(
+                CONF_LEDGER_URL, default=current.get(CONF_LEDGER_URL, "")
+            ): TextSelector(),
+            probatio.Optional(
+                CONF_LOG_ORIGIN, default=current.get(CONF_LOG_ORIGIN, "")
+            ): TextSelector(),
+            probatio.Optional(CONF_LOG_KEY, default=current.get(CONF_LOG_KEY, "")): TextSelector(),
+            probatio.Optional(
+                CONF_WITNESSES, default=current.get(CONF_WITNESSES, "")
+            ): TextSelector(TextSelectorConfig(multiline=True)),
+            probatio.Optional(CONF_QUORUM, default=current.get(CONF_QUORUM, 1)): NumberSelector(
                 NumberSelectorConfig(min=1, max=32, step=1, mode=NumberSelectorMode.BOX)
             ),
             **biometrics_options_schema(current),

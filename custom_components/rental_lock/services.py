@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.components.notify.const import ATTR_MESSAGE, ATTR_TITLE
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_FLOOR_ID
@@ -41,21 +41,25 @@ SERVICE_ANNOUNCE = "announce"
 SERVICE_RESOLVE_FORK = "resolve_keylog_fork"
 MAX_ANNOUNCEMENT = 1000
 
-_ENTRY = vol.Optional(ATTR_CONFIG_ENTRY_ID)
-INSTALL_SCHEMA = vol.Schema(
+_ENTRY = probatio.Optional(ATTR_CONFIG_ENTRY_ID)
+INSTALL_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_GRANT): vol.All(cv.string, vol.Length(max=2 * MAX_GRANT_BYTES)),
-        vol.Optional(ATTR_USER_ID): cv.string,
+        probatio.Required(ATTR_GRANT): probatio.All(
+            cv.string, probatio.Length(max=2 * MAX_GRANT_BYTES)
+        ),
+        probatio.Optional(ATTR_USER_ID): cv.string,
     }
 )
-REVOKE_SCHEMA = vol.Schema({_ENTRY: cv.string, vol.Required(ATTR_GRANT_ID): cv.string})
-PURGE_SCHEMA = vol.Schema({_ENTRY: cv.string})
-ANNOUNCE_SCHEMA = vol.Schema(
+REVOKE_SCHEMA = probatio.Schema({_ENTRY: cv.string, probatio.Required(ATTR_GRANT_ID): cv.string})
+PURGE_SCHEMA = probatio.Schema({_ENTRY: cv.string})
+ANNOUNCE_SCHEMA = probatio.Schema(
     {
-        vol.Required(ATTR_MESSAGE): vol.All(cv.string, vol.Length(min=1, max=MAX_ANNOUNCEMENT)),
-        vol.Optional(ATTR_TITLE): vol.All(cv.string, vol.Length(max=100)),
-        vol.Optional(ATTR_FLOOR_ID): cv.string,
+        probatio.Required(ATTR_MESSAGE): probatio.All(
+            cv.string, probatio.Length(min=1, max=MAX_ANNOUNCEMENT)
+        ),
+        probatio.Optional(ATTR_TITLE): probatio.All(cv.string, probatio.Length(max=100)),
+        probatio.Optional(ATTR_FLOOR_ID): cv.string,
     }
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-import voluptuous as vol
+import probatio
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
@@ -47,25 +47,25 @@ _TRANSLATED = {
 }  # fmt: skip
 
 
-def _document(limit: int) -> vol.All:
+def _document(limit: int) -> probatio.All[str]:
     # base64 of at most `limit` bytes, with room for padding and line breaks.
-    return vol.All(cv.string, vol.Length(min=1, max=2 * limit))
+    return probatio.All(cv.string, probatio.Length(min=1, max=2 * limit))
 
 
-_ENTRY = vol.Optional(ATTR_CONFIG_ENTRY_ID)
-LEASE_SCHEMA = vol.Schema(
+_ENTRY = probatio.Optional(ATTR_CONFIG_ENTRY_ID)
+LEASE_SCHEMA = probatio.Schema(
     {
         _ENTRY: cv.string,
-        vol.Required(ATTR_CONTRACT): _document(MAX_CONTRACT_BYTES),
-        vol.Required(ATTR_GRANT): _document(MAX_GRANT_BYTES),
-        vol.Optional(ATTR_USER_ID): cv.string,
+        probatio.Required(ATTR_CONTRACT): _document(MAX_CONTRACT_BYTES),
+        probatio.Required(ATTR_GRANT): _document(MAX_GRANT_BYTES),
+        probatio.Optional(ATTR_USER_ID): cv.string,
     }
 )
-PAYMENT_SCHEMA = vol.Schema(
-    {_ENTRY: cv.string, vol.Required(ATTR_PAYMENT): _document(MAX_PAYMENT_BYTES)}
+PAYMENT_SCHEMA = probatio.Schema(
+    {_ENTRY: cv.string, probatio.Required(ATTR_PAYMENT): _document(MAX_PAYMENT_BYTES)}
 )
-INSPECTION_SCHEMA = vol.Schema(
-    {_ENTRY: cv.string, vol.Required(ATTR_INSPECTION): _document(MAX_INSPECTION_BYTES)}
+INSPECTION_SCHEMA = probatio.Schema(
+    {_ENTRY: cv.string, probatio.Required(ATTR_INSPECTION): _document(MAX_INSPECTION_BYTES)}
 )
 
 
