@@ -54,13 +54,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # After the platforms: the rent event entities must hear notices missed while stopped.
     await tenancy.async_start()
-    entry.async_on_unload(entry.add_update_listener(_async_options_changed))
     return True
-
-
-async def _async_options_changed(hass: HomeAssistant, entry: RentalLockConfigEntry) -> None:
-    """The key ledger options changed: start again with them."""
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -> bool:

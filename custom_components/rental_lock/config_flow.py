@@ -10,7 +10,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
@@ -150,8 +150,11 @@ def _ledger_schema(current: dict[str, Any]) -> probatio.Schema:
     )
 
 
-class RentalLockOptionsFlow(OptionsFlow):
-    """Take landlord keys from a key ledger: its URL, log key, witnesses and quorum."""
+class RentalLockOptionsFlow(OptionsFlowWithReload):
+    """Take landlord keys from a key ledger: its URL, log key, witnesses and quorum.
+
+    Changed options reload the entry, which starts again with them.
+    """
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the ledger (an empty URL keeps trusting installation records only)."""
