@@ -4,63 +4,46 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from buildinghub.radio.errors import RadioUnavailable
+from buildinghub.radio.network import BuildingNetwork
+from buildinghub_ha.actions import async_register_actions
+from buildinghub_ha.network import async_start_hub
 
-from .biometric_services import async_setup_biometric_services
-from .const import CONF_RADIO_PATH, DOMAIN
+from .biometric_services import BIOMETRIC_ACTIONS
+from .const import DOMAIN
 from .coordinator import RentalLockConfigEntry, RentalLockRuntimeData
 from .hub import RentalHub
-from .radio import async_acquire_network, async_release_network
-from .services import async_setup_services
+from .services import GRANT_ACTIONS
 from .tenancy import HubTenancy
-from .tenancy_services import async_setup_tenancy_services
+from .tenancy_services import TENANCY_ACTIONS
 
 PLATFORMS = [Platform.CALENDAR, Platform.EVENT, Platform.LOCK, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions, which exist even before an entry is loaded."""
-    async_setup_services(hass)
-    async_setup_biometric_services(hass)
-    async_setup_tenancy_services(hass)
+    """Register the actions (grants, fingerprints, tenancy), which exist before an entry loads."""
+    async_register_actions(hass, DOMAIN, (*GRANT_ACTIONS, *BIOMETRIC_ACTIONS, *TENANCY_ACTIONS))
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -> bool:
     """Open the building network and take over its door locks."""
-    path = entry.data[CONF_RADIO_PATH]
-    try:
-        network = await async_acquire_network(hass, path)
-    except RadioUnavailable as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="radio_unavailable",
-            translation_placeholders={"path": path},
-        ) from err
-    hub = RentalHub(hass, entry, network)
-    tenancy = HubTenancy(hass, entry, hub)
-    entry.runtime_data = RentalLockRuntimeData(network=network, hub=hub, tenancy=tenancy)
-    try:
-        await hub.async_start()
-    except BaseException:
-        await hub.async_stop()
-        await async_release_network(hass, network)
-        raise
+
+    async def make_hub(network: BuildingNetwork) -> RentalHub:
+        hub = RentalHub(hass, entry, network)
+        entry.runtime_data = RentalLockRuntimeData(hub=hub, tenancy=HubTenancy(hass, entry, hub))
+        return hub
+
+    await async_start_hub(hass, entry, make_hub)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # After the platforms: the rent event entities must hear notices missed while stopped.
-    await tenancy.async_start()
+    await entry.runtime_data.tenancy.async_start()
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -> bool:
-    """Let go of the locks and, if no other integration uses it, of the radio."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded:
-        await entry.runtime_data.hub.async_stop()
-        await async_release_network(hass, entry.runtime_data.network)
-    return unloaded
+    """Remove the entities; the hub and, if no other integration uses it, the radio follow."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -54,7 +54,7 @@ def audience(hass: HomeAssistant, hubs: list[RentalHub], floor_id: str | None) -
             flats.append(installation.flat)
             residents.update(
                 held.user
-                for held in hub.book.active_for_lock(context.ieee)
+                for held in hub.book.active_for_lock(context.address)
                 if held.user is not None and held.signed.grant.kind is GrantKind.LEASE
             )
     return Audience(

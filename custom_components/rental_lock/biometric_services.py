@@ -8,42 +8,33 @@ ServiceValidationError naming what to fix, and changes nothing.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import probatio
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
-from homeassistant.exceptions import (
-    HomeAssistantError,
-    ServiceValidationError,
-    Unauthorized,
-    UnknownUser,
-)
+from homeassistant.core import ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv
 
 from buildinghub.biometrics.consent import TEMPLATE_ID_LENGTH, Consent
 from buildinghub.biometrics.erase import EraseConfirmation
 from buildinghub.biometrics.sealing import MAX_TEMPLATE_BYTES
-from buildinghub.credentials import CredentialError
-from buildinghub.devices.door_lock import LockRefused
-from buildinghub.radio.errors import DeviceUnreachable
-from buildinghub_sim.building import get_building, is_simulated
-from buildinghub_sim.fingers import finger_template
+from buildinghub.radio.schemes import backend_for
+from buildinghub_ha.actions import (
+    Action,
+    async_check_user,
+    b64url,
+    decode_base64,
+    entry_schema,
+)
+from buildinghub_ha.const import CONF_RADIO_PATH
 
 from .biometrics import HeldTemplate, HubBiometrics, IdentityCheck
-from .const import ATTR_CONFIG_ENTRY_ID, ATTR_USER_ID, CONF_RADIO_PATH, DOCUMENT_KINDS, DOMAIN
+from .const import ATTR_USER_ID, DOCUMENT_KINDS, DOMAIN
 from .coordinator import RentalLockConfigEntry
+from .errors import BIOMETRIC_ERRORS, ERASE_ERRORS
 from .hub import LockContext
-from .services import _admin_only, _entry
+from .services import rental_entry
 
-SERVICE_STATION_KEYS = "station_keys"
-SERVICE_AUTHORISE_STATION = "authorise_station"
-SERVICE_RECORD_CONSENT = "record_consent"
-SERVICE_ENROL = "enrol_fingerprint"
-SERVICE_WITHDRAW = "withdraw_consent"
 ATTR_LOCK = "lock"
 ATTR_AUTHORISATION = "authorisation"
 ATTR_CONSENT = "consent"
@@ -54,23 +45,17 @@ ATTR_DOCUMENT = "document_kind"
 ATTR_TEMPLATE = "template"
 ATTR_SIMULATED_FINGER = "simulated_finger"
 _RECORD_TEXT = probatio.All(cv.string, probatio.Length(min=1, max=1400))
-_ENTRY = probatio.Optional(ATTR_CONFIG_ENTRY_ID)
 
-ENTRY_SCHEMA = probatio.Schema({_ENTRY: cv.string})
-AUTHORISE_SCHEMA = probatio.Schema(
+AUTHORISE_SCHEMA = entry_schema(
     {
-        _ENTRY: cv.string,
         probatio.Required(ATTR_LOCK): cv.string,
         probatio.Required(ATTR_AUTHORISATION): _RECORD_TEXT,
     }
 )
-CONSENT_SCHEMA = probatio.Schema({_ENTRY: cv.string, probatio.Required(ATTR_CONSENT): _RECORD_TEXT})
-WITHDRAW_SCHEMA = probatio.Schema(
-    {_ENTRY: cv.string, probatio.Required(ATTR_WITHDRAWAL): _RECORD_TEXT}
-)
-ENROL_SCHEMA = probatio.Schema(
+CONSENT_SCHEMA = entry_schema({probatio.Required(ATTR_CONSENT): _RECORD_TEXT})
+WITHDRAW_SCHEMA = entry_schema({probatio.Required(ATTR_WITHDRAWAL): _RECORD_TEXT})
+ENROL_SCHEMA = entry_schema(
     {
-        _ENTRY: cv.string,
         probatio.Required(ATTR_LOCK): cv.string,
         probatio.Required(ATTR_USER_ID): cv.string,
         probatio.Required(ATTR_TEMPLATE_ID): cv.string,
@@ -94,74 +79,12 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-# Reasons with their own message; any other is shown through the generic one with its detail.
-_REASONS = frozenset(
-    {
-        "no_consent",
-        "consent_withdrawn",
-        "unknown_station",
-        "wrong_lock",
-        "replayed_template",
-        "stale_epoch",
-        "unsealable_template",
-        "radio_forbidden",
-        "media_refused",
-        "erase_refused",
-        "stale_authorisation",
-        "malformed_record",
-        "bad_signature",
-        "malformed",
-        "oversized",
-        "not_installed",
-        "malformed_key",
-    }
-)
-
-
-def _by_reason(reason: str, detail: str) -> ServiceValidationError:
-    key = f"biometric_{reason}" if reason in _REASONS else "biometric_refused"
-    return _invalid(key, detail=detail)
-
-
-def _refused(err: CredentialError) -> ServiceValidationError:
-    """A library refusal, under its own reason code (no_consent, wrong_lock, ...)."""
-    return _by_reason(err.reason, str(err))
-
-
-def _lock_refused(err: LockRefused) -> ServiceValidationError:
-    """The lock's refusal, under the reason it sent over the radio."""
-    return _by_reason(err.reason, str(err))
-
-
-@contextmanager
-def _explained(*, unreachable: str = "lock_unreachable") -> Iterator[None]:
-    """Refusals by the library or the lock as translated errors; an unreachable lock too."""
-    try:
-        yield
-    except CredentialError as err:
-        raise _refused(err) from err
-    except LockRefused as err:
-        raise _lock_refused(err) from err
-    except DeviceUnreachable as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key=unreachable,
-            translation_placeholders={"flat": err.args[0] if err.args else "?"},
-        ) from err
-
-
 def _decode(text: str, what: str) -> bytes:
-    cleaned = "".join(text.split())
-    try:
-        # Standard or URL-safe alphabet, padded or not: what a tenant's app or CLI prints.
-        urlsafe = cleaned.replace("+", "-").replace("/", "_")
-        return base64.urlsafe_b64decode(urlsafe + "=" * (-len(cleaned) % 4))
-    except (binascii.Error, ValueError) as err:
-        raise _invalid("biometric_not_base64", field=what) from err
+    return decode_base64(text, domain=DOMAIN, key="biometric_not_base64", field=what)
 
 
 def _biometrics(call: ServiceCall) -> tuple[RentalLockConfigEntry, HubBiometrics]:
-    entry = _entry(call.hass, call)
+    entry = rental_entry(call)
     return entry, entry.runtime_data.hub.biometrics
 
 
@@ -177,17 +100,13 @@ def _lock(entry: RentalLockConfigEntry, name: str) -> LockContext:
     return context
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
 async def _async_station_keys(call: ServiceCall) -> ServiceResponse:
     """The station's public keys, for the landlord to authorise it."""
     station = _biometrics(call)[1].station.known_as()
     return {
         "station": station.name,
-        "signing_key": _b64url(station.signing_key.to_bytes()),
-        "sealing_key": _b64url(station.sealing_key.to_bytes()),
+        "signing_key": b64url(station.signing_key.to_bytes()),
+        "sealing_key": b64url(station.sealing_key.to_bytes()),
         "key_id": station.signing_key.kid.hex(),
     }
 
@@ -196,7 +115,7 @@ async def _async_authorise(call: ServiceCall) -> ServiceResponse:
     entry, biometrics = _biometrics(call)
     context = _lock(entry, call.data[ATTR_LOCK])
     record = _decode(call.data[ATTR_AUTHORISATION], ATTR_AUTHORISATION)
-    with _explained():
+    with BIOMETRIC_ERRORS.translated(flat=context.installation.flat):
         authorisation = await biometrics.async_authorise(context, record)
     return {
         "flat": context.installation.flat,
@@ -223,10 +142,8 @@ async def _async_record_consent(call: ServiceCall) -> ServiceResponse:
     """Any signed-in user may hand in their signed consent; the signature is what counts."""
     biometrics = _biometrics(call)[1]
     data = _decode(call.data[ATTR_CONSENT], ATTR_CONSENT)
-    try:
+    with BIOMETRIC_ERRORS.translated():
         consent = await biometrics.async_record_consent(data, call.context.user_id)
-    except CredentialError as err:
-        raise _refused(err) from err
     return _consent_answer(consent)
 
 
@@ -241,16 +158,18 @@ def _template_id(text: str) -> bytes:
 
 
 def _captured(entry: RentalLockConfigEntry, data: dict[str, Any]) -> bytes:
-    """The template from the station's reader: given, or the simulated reader's scan."""
+    """The template from the station's reader: given, or captured by the reader that comes
+    with the building's radio (the simulated building's)."""
     if ATTR_TEMPLATE in data:
         template = _decode(data[ATTR_TEMPLATE], ATTR_TEMPLATE)
         if not 1 <= len(template) <= MAX_TEMPLATE_BYTES:
             raise _invalid("biometric_template_size", limit=str(MAX_TEMPLATE_BYTES))
         return template
     path = entry.data[CONF_RADIO_PATH]
-    if ATTR_SIMULATED_FINGER not in data or not is_simulated(path) or get_building(path) is None:
+    reader = backend_for(path).fingerprint_reader(path)
+    if ATTR_SIMULATED_FINGER not in data or reader is None:
         raise _invalid("biometric_no_capture")
-    return finger_template(data[ATTR_SIMULATED_FINGER])
+    return reader.capture(data[ATTR_SIMULATED_FINGER])
 
 
 def _held_answer(held: HeldTemplate, flat: str, path: str | None) -> dict[str, Any]:
@@ -270,15 +189,14 @@ async def _async_enrol(call: ServiceCall) -> ServiceResponse:
     entry, biometrics = _biometrics(call)
     context = _lock(entry, call.data[ATTR_LOCK])
     user = call.data[ATTR_USER_ID]
-    if await call.hass.auth.async_get_user(user) is None:
-        raise _invalid("unknown_user", user_id=user)
+    await async_check_user(call.hass, DOMAIN, user)
     template_id = _template_id(call.data[ATTR_TEMPLATE_ID])
     template = _captured(entry, call.data)
     identity = IdentityCheck(
         verified_by=call.data[ATTR_VERIFIED_BY], document=call.data[ATTR_DOCUMENT]
     )
     try:
-        with _explained():
+        with BIOMETRIC_ERRORS.translated(flat=context.installation.flat):
             held, receipt = await biometrics.async_enrol(
                 context, template_id=template_id, template=template, user=user, identity=identity
             )
@@ -298,10 +216,8 @@ async def _may_withdraw(call: ServiceCall, biometrics: HubBiometrics, data: byte
         raise UnknownUser(context=call.context)
     if user.is_admin:
         return
-    try:
+    with BIOMETRIC_ERRORS.translated():
         consent = biometrics.named_consent(data)
-    except CredentialError as err:
-        raise _refused(err) from err
     held = biometrics.templates.get(consent.record.template_id.hex())
     if user_id not in (biometrics.consent_user(consent), held.user if held else None):
         raise Unauthorized(context=call.context)
@@ -323,22 +239,43 @@ async def _async_withdraw(call: ServiceCall) -> ServiceResponse:
     biometrics = _biometrics(call)[1]
     data = _decode(call.data[ATTR_WITHDRAWAL], ATTR_WITHDRAWAL)
     await _may_withdraw(call, biometrics, data)
-    with _explained(unreachable="biometric_erase_pending"):
+    with ERASE_ERRORS.translated():
         consent, confirmation = await biometrics.async_withdraw(data)
     return {"consent": _consent_answer(consent), "confirmation": _confirmation_answer(confirmation)}
 
 
-def async_setup_biometric_services(hass: HomeAssistant) -> None:
-    """Register the fingerprint actions (record and withdraw are open to tenants)."""
-    for name, handler, schema, admin in (
-        (SERVICE_STATION_KEYS, _async_station_keys, ENTRY_SCHEMA, True),
-        (SERVICE_AUTHORISE_STATION, _async_authorise, AUTHORISE_SCHEMA, True),
-        (SERVICE_RECORD_CONSENT, _async_record_consent, CONSENT_SCHEMA, False),
-        (SERVICE_ENROL, _async_enrol, ENROL_SCHEMA, True),
-        (SERVICE_WITHDRAW, _async_withdraw, WITHDRAW_SCHEMA, False),
-    ):
-        response = (
-            SupportsResponse.ONLY if name == SERVICE_STATION_KEYS else SupportsResponse.OPTIONAL
-        )
-        run = _admin_only(handler) if admin else handler
-        hass.services.async_register(DOMAIN, name, run, schema, supports_response=response)
+BIOMETRIC_ACTIONS = (
+    Action(
+        name="station_keys",
+        handler=_async_station_keys,
+        schema=entry_schema(),
+        response=SupportsResponse.ONLY,
+    ),
+    Action(
+        name="authorise_station",
+        handler=_async_authorise,
+        schema=AUTHORISE_SCHEMA,
+        response=SupportsResponse.OPTIONAL,
+    ),
+    # A tenant hands in and withdraws their own signed consent: the signature is what counts.
+    Action(
+        name="record_consent",
+        handler=_async_record_consent,
+        schema=CONSENT_SCHEMA,
+        response=SupportsResponse.OPTIONAL,
+        admin_only=False,
+    ),
+    Action(
+        name="enrol_fingerprint",
+        handler=_async_enrol,
+        schema=ENROL_SCHEMA,
+        response=SupportsResponse.OPTIONAL,
+    ),
+    Action(
+        name="withdraw_consent",
+        handler=_async_withdraw,
+        schema=WITHDRAW_SCHEMA,
+        response=SupportsResponse.OPTIONAL,
+        admin_only=False,
+    ),
+)

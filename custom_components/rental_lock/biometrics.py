@@ -211,7 +211,7 @@ class HubBiometrics:
                 f"keys than this hub's ({self.station.name})"
             )
         await self._link(context).authorise_station(record)
-        self.authorisations[context.ieee] = record
+        self.authorisations[context.address] = record
         await self.async_save()
         return authorisation
 
@@ -219,14 +219,14 @@ class HubBiometrics:
         """Bring a lock that lost its memory back in step: the station's authorisation, then
         the sealed bundles sent to it by radio (a lock that still holds one refuses it as a
         replay, which is what in step means; bundles on media are carried again by hand)."""
-        record = self.authorisations.get(context.ieee)
+        record = self.authorisations.get(context.address)
         if record is None:
             return
         link = self._link(context)
         bundles = [
             held
             for held in self.templates.values()
-            if held.lock == context.ieee and held.channel == Channel.RADIO
+            if held.lock == context.address and held.channel == Channel.RADIO
         ]
         try:
             await link.authorise_station(record)
@@ -283,7 +283,7 @@ class HubBiometrics:
         self._refuse_other_lock(template_id, lock)
         for purpose in (Purpose.CAPTURE, Purpose.STORE):
             self.consents.check(template_id, lock=lock, purpose=purpose, now=now)
-        record = self.authorisations.get(context.ieee)
+        record = self.authorisations.get(context.address)
         if record is None:
             raise UnknownStation(
                 f"lock {lock} has not been told by its landlord to trust this hub's station"
@@ -311,7 +311,7 @@ class HubBiometrics:
         receipt = await deliver_with_consent(delivery, bundle, consents=self.consents, now=now)
         held = HeldTemplate(
             template_id=template_id.hex(),
-            lock=context.ieee,
+            lock=context.address,
             tenant=binding.tenant,
             user=user or self.consent_user(consent),
             epoch=epoch,
@@ -358,7 +358,7 @@ class HubBiometrics:
             self._withdrawals.append(_b64(data))
         self.templates.pop(consent.record.template_id.hex(), None)
         context = self.hub.context_for_lock_id(consent.record.lock)
-        if context is None or context.ieee not in self.authorisations:
+        if context is None or context.address not in self.authorisations:
             await self.async_save()
             return consent, None
         self._pending_erasures[consent.digest.hex()] = consent.record.lock
@@ -399,7 +399,7 @@ class HubBiometrics:
         return confirmation
 
     def _erase_command(self, context: LockContext, consent: Consent) -> bytes:
-        record = self.authorisations.get(context.ieee)
+        record = self.authorisations.get(context.address)
         if record is None:
             raise UnknownStation(
                 f"lock {context.installation.lock_id} does not trust this hub's station, so it "

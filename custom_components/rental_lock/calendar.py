@@ -10,14 +10,12 @@ from homeassistant.components.calendar import (
     CalendarEvent,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from buildinghub.devices.grant_book import HeldGrant
+from buildinghub_ha.entity import fleet_platform
 
-from .coordinator import RentalLockConfigEntry
-from .entity import RentalLockEntity, async_add_lock_entities
+from .entity import RentalLockEntity
 from .hub import signal_grants
 
 PARALLEL_UPDATES = 0
@@ -35,22 +33,11 @@ def _event(held: HeldGrant) -> CalendarEvent:
     )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: RentalLockConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """One grant calendar per door lock."""
-    async_add_lock_entities(
-        entry, async_add_entities, lambda hub, ctx: [GrantCalendar(hub, ctx, DESCRIPTION)]
-    )
-
-
 class GrantCalendar(RentalLockEntity, CalendarEntity):
     """Every grant of one door as a calendar event."""
 
     def _events(self) -> list[CalendarEvent]:
-        return [_event(held) for held in self.hub.book.for_lock(self.lock_context.ieee)]
+        return [_event(held) for held in self.hub.book.for_lock(self.member.address)]
 
     @property
     def event(self) -> CalendarEvent | None:
@@ -72,8 +59,7 @@ class GrantCalendar(RentalLockEntity, CalendarEntity):
     async def async_added_to_hass(self) -> None:
         """Update when grants change."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_grants(self.hub.entry.entry_id), self.async_write_ha_state
-            )
-        )
+        self.async_follow(signal_grants(self.hub.entry.entry_id))
+
+
+async_setup_entry = fleet_platform(GrantCalendar.describing(DESCRIPTION))

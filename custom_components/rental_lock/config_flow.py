@@ -1,14 +1,12 @@
-"""Config flow of Rental Lock: pick the building network's radio, tested before use."""
+"""Config flow of Rental Lock: the building network's radio, tested before use; the options."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import probatio
 from homeassistant.config_entries import (
     ConfigEntry,
-    ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
@@ -17,14 +15,12 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
 )
 
-from buildinghub.radio.errors import RadioUnavailable
+from buildinghub_ha.const import CONF_RADIO_PATH
+from buildinghub_ha.radio_flow import BuildingNetworkFlow, network_title
 
 from .biometrics_options import biometrics_options_schema, check_biometrics_options
 from .const import (
@@ -32,101 +28,26 @@ from .const import (
     CONF_LOG_KEY,
     CONF_LOG_ORIGIN,
     CONF_QUORUM,
-    CONF_RADIO_PATH,
-    CONF_RADIO_TYPE,
     CONF_WITNESSES,
     DOMAIN,
-    RADIO_EZSP,
-    RADIO_SIMULATED,
-    SIMULATED_PATH,
 )
 from .ledger import LedgerOptionError, LedgerOptions
-from .radio import async_probe
-
-_LOGGER = logging.getLogger(__name__)
-
-RADIO_SCHEMA = probatio.Schema(
-    {
-        probatio.Required(CONF_RADIO_TYPE, default=RADIO_EZSP): SelectSelector(
-            SelectSelectorConfig(
-                options=[RADIO_EZSP, RADIO_SIMULATED],
-                translation_key=CONF_RADIO_TYPE,
-                mode=SelectSelectorMode.LIST,
-            )
-        )
-    }
-)
-PATH_SCHEMA = probatio.Schema({probatio.Required(CONF_RADIO_PATH): TextSelector()})
 
 
-class RentalLockConfigFlow(ConfigFlow, domain=DOMAIN):
+class RentalLockConfigFlow(BuildingNetworkFlow, domain=DOMAIN):
     """Choose an EZSP coordinator's serial port or the simulated building."""
 
     VERSION = 1
 
-    def __init__(self) -> None:
-        """Start with nothing chosen."""
-        self._reconfiguring = False
-
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> RentalLockOptionsFlow:
-        """The key ledger options."""
+        """The key ledger and fingerprint options."""
         return RentalLockOptionsFlow()
 
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask which radio."""
-        if user_input is None:
-            return self.async_show_form(step_id="user", data_schema=RADIO_SCHEMA)
-        if user_input[CONF_RADIO_TYPE] == RADIO_SIMULATED:
-            return await self._async_use_path(SIMULATED_PATH, "user", RADIO_SCHEMA)
-        return await self.async_step_serial()
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Move the hub to another radio."""
-        self._reconfiguring = True
-        return await self.async_step_user(user_input)
-
-    async def async_step_serial(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the coordinator's serial path."""
-        if user_input is None:
-            return self.async_show_form(step_id="serial", data_schema=PATH_SCHEMA)
-        return await self._async_use_path(
-            user_input[CONF_RADIO_PATH].strip(), "serial", PATH_SCHEMA
-        )
-
-    async def _async_use_path(
-        self, path: str, step_id: str, schema: probatio.Schema
-    ) -> ConfigFlowResult:
-        await self.async_set_unique_id(path)
-        if self._reconfiguring:
-            self._abort_if_unique_id_mismatch_or_configured()
-        else:
-            self._abort_if_unique_id_configured()
-        errors: dict[str, str] = {}
-        try:
-            await async_probe(self.hass, path)
-        except RadioUnavailable:
-            errors["base"] = "cannot_connect"
-        except Exception:
-            _LOGGER.exception("Unexpected error while opening %s", path)
-            errors["base"] = "unknown"
-        if errors:
-            return self.async_show_form(step_id=step_id, data_schema=schema, errors=errors)
-        data = {CONF_RADIO_PATH: path}
-        if self._reconfiguring:
-            return self.async_update_reload_and_abort(
-                self._get_reconfigure_entry(), unique_id=path, data=data
-            )
-        title = "Simulated building" if path == SIMULATED_PATH else f"Building network ({path})"
-        return self.async_create_entry(title=title, data=data)
-
-    def _abort_if_unique_id_mismatch_or_configured(self) -> None:
-        entry = self._get_reconfigure_entry()
-        if entry.unique_id != self.unique_id:
-            self._abort_if_unique_id_configured()
+    async def async_radio_chosen(self, path: str) -> ConfigFlowResult:
+        """The radio answered: the entry is the hub on it."""
+        return self.async_create_entry(title=network_title(path), data={CONF_RADIO_PATH: path})
 
 
 def _ledger_schema(current: dict[str, Any]) -> probatio.Schema:

@@ -6,11 +6,6 @@ from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "rental_lock"
-CONF_RADIO_PATH: Final = "radio_path"
-CONF_RADIO_TYPE: Final = "radio_type"
-RADIO_EZSP: Final = "ezsp"
-RADIO_SIMULATED: Final = "simulated"
-SIMULATED_PATH: Final = "sim://building"
 
 # The key ledger (options): where it is, its key, the witnesses and how many must cosign.
 CONF_LEDGER_URL: Final = "ledger_url"
@@ -24,12 +19,10 @@ POLL_INTERVAL: Final = timedelta(minutes=1)
 PURGE_INTERVAL: Final = timedelta(minutes=5)
 # A lock clock further off than this makes grant windows unreliable.
 CLOCK_DRIFT_LIMIT_S: Final = 120
-DISCOVERY_WAIT_S: Final = 10.0
 
 ATTR_GRANT: Final = "grant"
 ATTR_GRANT_ID: Final = "grant_id"
 ATTR_USER_ID: Final = "user_id"
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 
 EVENT_GRANTED: Final = "access_granted"
 EVENT_DENIED: Final = "access_denied"

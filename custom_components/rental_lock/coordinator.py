@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from buildinghub.devices.door_lock import DoorLockClient, LockStatus
-from buildinghub.radio.errors import DeviceUnreachable
-from buildinghub.radio.network import BuildingNetwork
+from buildinghub_ha.coordinator import DeviceCoordinator
 
 from .const import CLOCK_DRIFT_LIMIT_S, DOMAIN, POLL_INTERVAL
 
@@ -21,14 +18,11 @@ if TYPE_CHECKING:
     from .hub import RentalHub
     from .tenancy import HubTenancy
 
-_LOGGER = logging.getLogger(__name__)
-
 
 @dataclass
 class RentalLockRuntimeData:
     """What a loaded entry holds."""
 
-    network: BuildingNetwork
     hub: RentalHub
     tenancy: HubTenancy
 
@@ -36,7 +30,7 @@ class RentalLockRuntimeData:
 type RentalLockConfigEntry = ConfigEntry[RentalLockRuntimeData]
 
 
-class LockCoordinator(DataUpdateCoordinator[LockStatus]):
+class LockCoordinator(DeviceCoordinator[LockStatus]):
     """Polls one lock's state, battery and clock; raises repairs a person must act on."""
 
     config_entry: RentalLockConfigEntry
@@ -51,36 +45,37 @@ class LockCoordinator(DataUpdateCoordinator[LockStatus]):
         """Poll the lock behind ``client``, which guards ``flat``."""
         super().__init__(
             hass,
-            _LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} {flat}",
-            update_interval=POLL_INTERVAL,
+            entry,
+            device=flat,
+            interval=POLL_INTERVAL,
+            unreachable_key="lock_unreachable",
+            placeholders={"flat": flat},
         )
         self.client = client
         self.flat = flat
 
-    async def _async_update_data(self) -> LockStatus:
-        unreachable_issue = f"lock_unreachable_{self.client.ieee}"
-        try:
-            status = await self.client.read_status()
-        except DeviceUnreachable as err:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                unreachable_issue,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="lock_unreachable",
-                translation_placeholders={"flat": self.flat},
-            )
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="lock_unreachable",
-                translation_placeholders={"flat": self.flat},
-            ) from err
-        ir.async_delete_issue(self.hass, DOMAIN, unreachable_issue)
+    async def async_read(self) -> LockStatus:
+        """The lock's status; the repair for an unreachable lock goes once it answers."""
+        status = await self.client.read_status()
+        ir.async_delete_issue(self.hass, DOMAIN, self._unreachable_issue)
         self._check_clock(status)
         return status
+
+    def async_unreachable(self) -> None:
+        """Tell the property manager, as a repair, that the lock cannot be reached."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._unreachable_issue,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="lock_unreachable",
+            translation_placeholders={"flat": self.flat},
+        )
+
+    @property
+    def _unreachable_issue(self) -> str:
+        return f"lock_unreachable_{self.client.ieee}"
 
     def _check_clock(self, status: LockStatus) -> None:
         drift = status.device_time - self.hub_time()

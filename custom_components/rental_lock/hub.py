@@ -31,14 +31,15 @@ from buildinghub.credentials.installation import InstallationRecord
 from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.grant_book import GrantBook, HeldGrant, LockIdTaken
-from buildinghub.devices.kinds import DeviceKind, device_kind
+from buildinghub.devices.kinds import DeviceKind
 from buildinghub.keylog.errors import KeylogError
 from buildinghub.keylog.key_state import KeyStatus
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
+from buildinghub_ha.fleet import DeviceCard, DeviceFleet
 
 from .biometrics import HubBiometrics
-from .const import DISCOVERY_WAIT_S, DOMAIN, LEDGER_SYNC_INTERVAL, PURGE_INTERVAL
+from .const import DOMAIN, LEDGER_SYNC_INTERVAL, PURGE_INTERVAL
 from .coordinator import LockCoordinator, RentalLockConfigEntry
 from .ledger import HubLedger, LedgerOptions
 
@@ -54,11 +55,23 @@ class NoUsableGrant(Exception):
 class LockContext:
     """One lock the hub manages."""
 
-    ieee: str
+    address: str
     client: DoorLockClient
     installation: InstallationRecord
     coordinator: LockCoordinator
     unsubscribe: Callable[[], None]
+
+    @property
+    def card(self) -> DeviceCard:
+        """The flat's door, in the flat's area."""
+        return DeviceCard(
+            domain=DOMAIN,
+            device_id=self.installation.lock_id,
+            name="Door",
+            model="Rental door lock",
+            serial_number=self.address,
+            area=self.installation.flat,
+        )
 
 
 def signal_access(entry_id: str, ieee: str) -> str:
@@ -69,15 +82,6 @@ def signal_access(entry_id: str, ieee: str) -> str:
 def signal_grants(entry_id: str) -> str:
     """Dispatcher signal sent when the grant book changes."""
     return f"{DOMAIN}_{entry_id}_grants"
-
-
-def signal_new_lock(entry_id: str) -> str:
-    """Dispatcher signal sent when a lock joins after setup."""
-    return f"{DOMAIN}_{entry_id}_new_lock"
-
-
-def _is_door_lock(device: zigpy.device.Device) -> bool:
-    return device_kind(device) is DeviceKind.DOOR_LOCK
 
 
 class RentalHub:
@@ -96,13 +100,24 @@ class RentalHub:
         self.ledger = (
             None if options is None else HubLedger(hass, entry.entry_id, options, self.clock)
         )
-        self.locks: dict[str, LockContext] = {}
+        self.fleet = DeviceFleet(
+            hass,
+            entry,
+            network,
+            DeviceKind.DOOR_LOCK,
+            adopt=self._async_adopt,
+            joined=self._async_sync_lock,
+        )
         self.hub_key = SigningKey.generate()
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
         )
-        self._adding: set[str] = set()
         self.biometrics = HubBiometrics(hass, self)
+
+    @property
+    def locks(self) -> dict[str, LockContext]:
+        """The locks the hub manages, by address."""
+        return self.fleet.members
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -124,66 +139,42 @@ class RentalHub:
                     self.hass, self._async_scheduled_ledger_sync, LEDGER_SYNC_INTERVAL
                 )
             )
-        # Devices still being interviewed get a bounded moment, so a fresh start shows them all.
-        await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
-        for device in list(self.network.devices()):
-            if _is_door_lock(device):
-                await self._async_add_lock(device)
-        self.network.add_listener(self)
-        self.entry.async_on_unload(lambda: self.network.remove_listener(self))
+        await self.fleet.async_start()
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_scheduled_purge, PURGE_INTERVAL)
         )
 
     async def async_stop(self) -> None:
         """Stop listening to the locks."""
-        for context in self.locks.values():
-            context.unsubscribe()
+        self.fleet.async_stop()
 
-    def device_initialized(self, device: zigpy.device.Device) -> None:
-        """zigpy listener: a device finished its interview."""
-        if _is_door_lock(device) and str(device.ieee) not in self.locks:
-            self.entry.async_create_task(
-                self.hass, self._async_add_lock(device, announce=True), "rental_lock add lock"
-            )
-
-    async def _async_add_lock(self, device: zigpy.device.Device, *, announce: bool = False) -> None:
+    async def _async_adopt(self, device: zigpy.device.Device) -> LockContext | None:
+        """A door lock on the network, if it states an installation the hub may trust."""
         ieee = str(device.ieee)
-        if ieee in self.locks or ieee in self._adding:
-            return
-        self._adding.add(ieee)
+        client = DoorLockClient(device, clock=self.clock)
         try:
-            client = DoorLockClient(device, clock=self.clock)
-            try:
-                installation = await client.read_installation()
-            except (LockRefused, CredentialError, RadioError) as err:
-                _LOGGER.warning("Lock %s is not ready to manage: %s", ieee, err)
-                return
-            try:
-                self.book.trust_lock(ieee, installation)
-            except LockIdTaken as err:
-                _LOGGER.warning("Not managing device %s: %s", ieee, err)
-                return
-            coordinator = LockCoordinator(self.hass, self.entry, client, installation.flat)
-            stop_access = client.add_access_listener(self._access_handler(ieee))
-            stop_bolt = client.add_bolt_listener(self._bolt_handler(coordinator))
+            installation = await client.read_installation()
+        except (LockRefused, CredentialError, RadioError) as err:
+            _LOGGER.warning("Lock %s is not ready to manage: %s", ieee, err)
+            return None
+        try:
+            self.book.trust_lock(ieee, installation)
+        except LockIdTaken as err:
+            _LOGGER.warning("Not managing device %s: %s", ieee, err)
+            return None
+        coordinator = LockCoordinator(self.hass, self.entry, client, installation.flat)
+        stop_access = client.add_access_listener(self._access_handler(ieee))
+        stop_bolt = client.add_bolt_listener(self._bolt_handler(coordinator))
 
-            def unsubscribe() -> None:
-                stop_access()
-                stop_bolt()
+        def unsubscribe() -> None:
+            stop_access()
+            stop_bolt()
 
-            self.locks[ieee] = LockContext(ieee, client, installation, coordinator, unsubscribe)
-            await coordinator.async_refresh()
-            await self._async_sync_lock(ieee)
-        finally:
-            self._adding.discard(ieee)
-        if announce:
-            async_dispatcher_send(self.hass, signal_new_lock(self.entry.entry_id), ieee)
+        return LockContext(ieee, client, installation, coordinator, unsubscribe)
 
-    async def _async_sync_lock(self, ieee: str) -> None:
+    async def _async_sync_lock(self, context: LockContext) -> None:
         """Deliver every grant the hub holds for this lock (the lock ignores repeats)."""
-        context = self.locks[ieee]
-        for held in self.book.for_lock(ieee):
+        for held in self.book.for_lock(context.address):
             if held.signed.grant.expires <= self.clock.now():
                 continue
             try:
@@ -277,7 +268,7 @@ class RentalHub:
             try:
                 await context.client.purge_expired()
             except DeviceUnreachable as err:
-                _LOGGER.info("Lock %s did not answer the purge: %s", context.ieee, err)
+                _LOGGER.info("Lock %s did not answer the purge: %s", context.address, err)
         return len(expired)
 
     async def _async_scheduled_purge(self, _now: datetime) -> None:
@@ -315,6 +306,11 @@ class RentalHub:
             if context.installation.lock_id == lock_id:
                 return context
         return None
+
+    def flat_at(self, address: str) -> str:
+        """The flat whose lock is at ``address`` (the address, for a lock not managed here)."""
+        context = self.locks.get(address)
+        return address if context is None else context.installation.flat
 
     def holder_of(self, grant_id: bytes | None) -> str | None:
         """Who a grant was issued to, if the hub holds it."""

@@ -12,14 +12,12 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import RentalLockConfigEntry
-from .entity import RentalLockEntity, async_add_lock_entities
+from buildinghub_ha.entity import fleet_platform
+
+from .entity import RentalLockEntity
 from .hub import LockContext, RentalHub, signal_grants
-from .tenancy_entities import rent_sensors
+from .tenancy_entities import NEXT_RENT_DUE, NextRentDueSensor
 
 PARALLEL_UPDATES = 0
 
@@ -46,23 +44,9 @@ SENSORS: tuple[RentalLockSensorDescription, ...] = (
         key="active_grants",
         translation_key="active_grants",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda hub, ctx: len(hub.book.active_for_lock(ctx.ieee)),
+        value_fn=lambda hub, ctx: len(hub.book.active_for_lock(ctx.address)),
     ),
 )
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: RentalLockConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """The sensors of every door lock."""
-    async_add_lock_entities(
-        entry,
-        async_add_entities,
-        lambda hub, ctx: [RentalLockSensor(hub, ctx, description) for description in SENSORS],
-    )
-    async_add_lock_entities(entry, async_add_entities, rent_sensors)
 
 
 class RentalLockSensor(RentalLockEntity, SensorEntity):
@@ -73,13 +57,14 @@ class RentalLockSensor(RentalLockEntity, SensorEntity):
     @property
     def native_value(self) -> int | None:
         """The current value."""
-        return self.entity_description.value_fn(self.hub, self.lock_context)
+        return self.entity_description.value_fn(self.hub, self.member)
 
     async def async_added_to_hass(self) -> None:
         """Update when the grant book changes, not only when the lock is polled."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_grants(self.hub.entry.entry_id), self.async_write_ha_state
-            )
-        )
+        self.async_follow(signal_grants(self.hub.entry.entry_id))
+
+
+async_setup_entry = fleet_platform(
+    RentalLockSensor.describing(*SENSORS), NextRentDueSensor.describing(NEXT_RENT_DUE)
+)

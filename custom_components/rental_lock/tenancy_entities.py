@@ -12,13 +12,10 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
 )
 from homeassistant.core import callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import Entity
 
 from buildinghub.tenancy.rent_notices import NoticeKind
 
 from .entity import RentalLockEntity
-from .hub import LockContext, RentalHub
 from .tenancy import (
     EVENT_INSPECTION,
     EVENT_RENT_PAID,
@@ -36,16 +33,6 @@ RENT_EVENT = EventEntityDescription(
 NEXT_RENT_DUE = SensorEntityDescription(
     key="next_rent_due", translation_key="next_rent_due", device_class=SensorDeviceClass.DATE
 )
-
-
-def rent_events(hub: RentalHub, context: LockContext) -> list[Entity]:
-    """The event platform's tenancy entities of one lock."""
-    return [RentEventEntity(hub, context, RENT_EVENT)]
-
-
-def rent_sensors(hub: RentalHub, context: LockContext) -> list[Entity]:
-    """The sensor platform's tenancy entities of one lock."""
-    return [NextRentDueSensor(hub, context, NEXT_RENT_DUE)]
 
 
 class _LeaseEntity(RentalLockEntity):
@@ -67,7 +54,7 @@ class _LeaseEntity(RentalLockEntity):
     @property
     def lock_id(self) -> str:
         """The lock id a contract names."""
-        return self.lock_context.installation.lock_id
+        return self.member.installation.lock_id
 
 
 class RentEventEntity(_LeaseEntity, EventEntity):
@@ -76,8 +63,9 @@ class RentEventEntity(_LeaseEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen to this flat's rent events."""
         await super().async_added_to_hass()
-        signal = signal_rent_event(self.hub.entry.entry_id, self.lock_id)
-        self.async_on_remove(async_dispatcher_connect(self.hass, signal, self._handle_rent))
+        self.async_follow(
+            signal_rent_event(self.hub.entry.entry_id, self.lock_id), self._handle_rent
+        )
 
     @callback
     def _handle_rent(self, event_type: str, data: dict[str, Any]) -> None:
@@ -105,8 +93,4 @@ class NextRentDueSensor(_LeaseEntity, SensorEntity):
     async def async_added_to_hass(self) -> None:
         """Update when a lease, a payment or a new day changes the date."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_tenancy(self.hub.entry.entry_id), self.async_write_ha_state
-            )
-        )
+        self.async_follow(signal_tenancy(self.hub.entry.entry_id))

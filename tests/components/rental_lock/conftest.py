@@ -15,6 +15,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub.credentials import GrantKind, MonotonicClock, PublicKey, SigningKey
+from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import (
     SimulatedBuilding,
     SimulatedFlat,
@@ -22,7 +23,7 @@ from buildinghub_sim.building import (
     register_building,
 )
 from buildinghub_sim.medium import drop_medium
-from custom_components.rental_lock.const import CONF_RADIO_PATH, DOMAIN
+from custom_components.rental_lock.const import DOMAIN
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 HOUR = 3600

@@ -58,8 +58,8 @@ async def test_landlord_is_told_who_opened_the_door_and_who_was_refused(
     await _at_the_door(hass, flat, "000000", freezer)
 
     notes = await async_notifications(landlord)
-    assert ("Flat 1A door", f"{flat.viewer} opened the door (keypad).") in notes
-    assert ("Flat 1A door", "Refused at the door (keypad): unknown credential.") in notes
+    assert ("Flat 1A Door", f"{flat.viewer} opened the door (keypad).") in notes
+    assert ("Flat 1A Door", "Refused at the door (keypad): unknown credential.") in notes
     assert len(notes) == 2
 
 
@@ -80,5 +80,5 @@ async def test_refusals_can_be_left_out(
 
     await _at_the_door(hass, flat, PIN, freezer)
     assert await async_notifications(landlord) == [
-        ("Flat 1A door", f"{flat.viewer} opened the door (keypad).")
+        ("Flat 1A Door", f"{flat.viewer} opened the door (keypad).")
     ]

@@ -27,13 +27,13 @@ from buildinghub.biometrics.consent import (
 )
 from buildinghub.biometrics.sealing import KnownStation
 from buildinghub.credentials import GrantKind, PublicKey, SigningKey
+from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from buildinghub_sim.door_lock_biometrics import LockBiometrics
 from buildinghub_sim.fingers import finger_template
 from custom_components.rental_lock.const import (
     CONF_BIOMETRICS_OVER_RADIO,
     CONF_MEDIA_PATH,
-    CONF_RADIO_PATH,
     DOMAIN,
     EVENT_TEMPLATE_ERASED,
 )
@@ -637,7 +637,7 @@ async def test_the_landlord_is_notified_when_a_friends_finger_is_refused(
     await at_the_door(hass, tenant.flat, "Fred")
 
     notes = await async_notifications(landlord)
-    assert notes == [("Flat 1A door", "Refused at the door (fingerprint): not enrolled tenant.")]
+    assert notes == [("Flat 1A Door", "Refused at the door (fingerprint): not enrolled tenant.")]
 
 
 async def test_the_options_set_a_media_only_site_and_need_a_media_path(

@@ -11,16 +11,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
-from buildinghub_sim.medium import drop_medium
-from custom_components.rental_lock.const import (
+from buildinghub_ha.const import (
     CONF_RADIO_PATH,
     CONF_RADIO_TYPE,
-    DOMAIN,
     RADIO_EZSP,
     RADIO_SIMULATED,
     SIMULATED_PATH,
 )
+from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
+from buildinghub_sim.medium import drop_medium
+from custom_components.rental_lock.const import DOMAIN
 
 MISSING_PORT = "/dev/serial/by-id/usb-no-such-coordinator"
 OTHER_SIM = "sim://flow-other"
@@ -87,9 +87,7 @@ async def test_unreachable_coordinator_shows_an_error_and_a_good_path_recovers(
 
 async def test_unexpected_error_is_reported_and_recoverable(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    with patch(
-        "custom_components.rental_lock.config_flow.async_probe", side_effect=RuntimeError("boom")
-    ):
+    with patch("buildinghub_ha.radio_flow.async_probe_network", side_effect=RuntimeError("boom")):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_RADIO_TYPE: RADIO_SIMULATED}
         )

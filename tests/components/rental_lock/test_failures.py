@@ -13,8 +13,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from buildinghub.credentials import GrantKind, decode_grant
 from buildinghub.devices.door_lock_protocol import encode_revocation
+from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
-from custom_components.rental_lock.const import CONF_RADIO_PATH, DOMAIN
+from custom_components.rental_lock.const import DOMAIN
 
 from .conftest import DAY, IssueGrant
 from .test_grants import PIN, install
@@ -44,7 +45,9 @@ async def test_actions_without_a_loaded_hub_say_so(hass: HomeAssistant) -> None:
             DOMAIN, "purge_expired", {}, blocking=True, return_response=True
         )
 
-    assert caught.value.translation_key == "no_entry"
+    # Home Assistant's own words for an action whose domain has no loaded entry.
+    assert caught.value.translation_domain == "homeassistant"
+    assert caught.value.translation_key == "service_found_no_config_entry_for_domain"
 
 
 @pytest.mark.usefixtures("init_integration")

@@ -21,6 +21,7 @@ from buildinghub.keylog.client import LedgerClient
 from buildinghub.keylog.entries import KeyRegistration, KeyRevocation, Role
 from buildinghub.keylog.signers import LogNoteSigner
 from buildinghub.telemetry.cloud_client import CloudClient
+from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from cloud_connector.app import Settings
 from cloud_connector.hubs import create_enrolment
@@ -31,7 +32,6 @@ from custom_components.rental_lock.const import (
     CONF_LOG_KEY,
     CONF_LOG_ORIGIN,
     CONF_QUORUM,
-    CONF_RADIO_PATH,
     CONF_WITNESSES,
     DOMAIN,
 )
