@@ -36,7 +36,7 @@ def entry_schema(fields: dict[Any, Any] | None = None) -> probatio.Schema:
     return probatio.Schema({ENTRY_FIELD: cv.string, **(fields or {})})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     """One action of an integration."""
 

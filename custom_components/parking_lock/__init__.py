@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from buildinghub.radio.errors import RadioUnavailable
-from buildinghub.radio.shared import acquire_network, shared_registry
+from buildinghub.radio.network import BuildingNetwork
+from buildinghub_ha.actions import async_register_actions
+from buildinghub_ha.network import async_start_hub
 
 from .ble import async_setup_ble
-from .const import CONF_RADIO_PATH, DOMAIN
+from .const import DOMAIN
 from .coordinator import ParkingLockConfigEntry, ParkingLockRuntimeData
 from .hub import ParkingHub
-from .services import async_setup_services
+from .services import ACTIONS
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -30,39 +30,24 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, which exist even before an entry is loaded."""
-    async_setup_services(hass)
+    async_register_actions(hass, DOMAIN, ACTIONS)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ParkingLockConfigEntry) -> bool:
     """Open the building network (shared with the other Building Hub integrations)."""
-    path = entry.data[CONF_RADIO_PATH]
-    registry = shared_registry(hass.data)
-    try:
-        network = await acquire_network(registry, path, hass.config.config_dir)
-    except RadioUnavailable as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="radio_unavailable",
-            translation_placeholders={"path": path},
-        ) from err
-    hub = ParkingHub(hass, entry, network)
-    entry.runtime_data = ParkingLockRuntimeData(network=network, hub=hub)
-    try:
-        await hub.async_start()
-    except BaseException:
-        await hub.async_stop()
-        await registry.release(network)
-        raise
+
+    async def make_hub(network: BuildingNetwork) -> ParkingHub:
+        hub = ParkingHub(hass, entry, network)
+        entry.runtime_data = ParkingLockRuntimeData(hub=hub)
+        return hub
+
+    await async_start_hub(hass, entry, make_hub)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_setup_ble(hass, entry)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ParkingLockConfigEntry) -> bool:
-    """Let go of the bays and, if no other integration uses it, of the radio."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded:
-        await entry.runtime_data.hub.async_stop()
-        await shared_registry(hass.data).release(entry.runtime_data.network)
-    return unloaded
+    """Remove the entities; the bays and, if no other integration uses it, the radio follow."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -7,27 +7,15 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ParkingLockConfigEntry
-from .entity import ParkingBayEntity, async_add_bay_entities
+from buildinghub_ha.entity import fleet_platform
+
+from .entity import ParkingBayEntity
 
 PARALLEL_UPDATES = 0
 DESCRIPTION = BinarySensorEntityDescription(
     key="occupancy", device_class=BinarySensorDeviceClass.OCCUPANCY
 )
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: ParkingLockConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """One occupancy sensor per bay."""
-    async_add_bay_entities(
-        entry, async_add_entities, lambda hub, bay: [BayOccupancy(hub, bay, DESCRIPTION)]
-    )
 
 
 class BayOccupancy(ParkingBayEntity, BinarySensorEntity):
@@ -37,3 +25,6 @@ class BayOccupancy(ParkingBayEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """As the lock's vehicle sensor last reported."""
         return self.coordinator.data.occupied if self.coordinator.data else None
+
+
+async_setup_entry = fleet_platform(BayOccupancy.describing(DESCRIPTION))

@@ -13,40 +13,18 @@ from homeassistant.components.calendar import (
 from homeassistant.components.calendar.const import CalendarEntityFeature
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from buildinghub.credentials import CredentialError
-from buildinghub.devices.door_lock import LockRefused
-from buildinghub.parking.bookings import Booking, BookingConflict, BookingError
-from buildinghub.parking.listing import OutsideFreeTimes, PolicyRefused
-from buildinghub.radio.errors import DeviceUnreachable
+from buildinghub.parking.bookings import Booking, BookingConflict
+from buildinghub_ha.entity import fleet_platform
 
 from .const import DOMAIN
-from .coordinator import ParkingLockConfigEntry
-from .entity import ParkingBayEntity, async_add_bay_entities
+from .entity import ParkingBayEntity
+from .errors import BOOKING_ERRORS
 from .hub import signal_bookings
 
 PARALLEL_UPDATES = 1
 DESCRIPTION = CalendarEntityDescription(key="bookings", translation_key="bookings")
-# Why a booking was refused, and the message that says so.
-_REFUSALS: tuple[tuple[type[Exception], str], ...] = (
-    (PolicyRefused, "policy_refused"),
-    (OutsideFreeTimes, "outside_free_times"),
-    (BookingError, "booking_refused"),
-)
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: ParkingLockConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """One booking calendar per bay."""
-    async_add_bay_entities(
-        entry, async_add_entities, lambda hub, bay: [BayBookingCalendar(hub, bay, DESCRIPTION)]
-    )
 
 
 def _local(timestamp: int) -> str:
@@ -72,7 +50,7 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
         return CalendarEvent(
             start=dt_util.utc_from_timestamp(booking.start),
             end=dt_util.utc_from_timestamp(booking.end),
-            summary=f"{self.bay.name}: {state.value}",
+            summary=f"{self.member.name}: {state.value}",
             description=(
                 f"Booking {booking.booking_id}; free cancellation until "
                 f"{_local(booking.hold_until)}; "
@@ -90,7 +68,7 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
         """The booking running now, or the next one."""
         now = self.hub.clock.now()
         upcoming = [
-            b for b in self.hub.bookings.for_bay(self.bay.installation.lock_id) if b.end > now
+            b for b in self.hub.bookings.for_bay(self.member.installation.lock_id) if b.end > now
         ]
         return self._event(upcoming[0]) if upcoming else None
 
@@ -99,7 +77,7 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
     ) -> list[CalendarEvent]:
         """Bookings that meet the asked range."""
         found = self.hub.bookings.for_bay(
-            self.bay.installation.lock_id, _timestamp(start_date), _timestamp(end_date)
+            self.member.installation.lock_id, _timestamp(start_date), _timestamp(end_date)
         )
         return [self._event(booking) for booking in found]
 
@@ -120,30 +98,19 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
         if user is None:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_user")
         start, end = _timestamp(kwargs["dtstart"]), _timestamp(kwargs["dtend"])
-        try:
-            await self.hub.async_book(self.bay.ieee, user, start, end)
-        except BookingConflict as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="booking_conflict",
-                translation_placeholders={
-                    "bay": self.bay.name,
-                    "start": _local(err.other.start),
-                    "end": _local(err.other.end),
-                },
-            ) from err
-        except (BookingError, PolicyRefused, OutsideFreeTimes) as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key=next(key for kind, key in _REFUSALS if isinstance(err, kind)),
-                translation_placeholders={"bay": self.bay.name, "detail": str(err)},
-            ) from err
-        except (CredentialError, LockRefused, DeviceUnreachable) as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="booking_key_failed",
-                translation_placeholders={"bay": self.bay.name, "detail": str(err)},
-            ) from err
+        with BOOKING_ERRORS.translated(bay=self.member.name):
+            try:
+                await self.hub.async_book(self.member.address, user, start, end)
+            except BookingConflict as err:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="booking_conflict",
+                    translation_placeholders={
+                        "bay": self.member.name,
+                        "start": _local(err.other.start),
+                        "end": _local(err.other.end),
+                    },
+                ) from err
 
     async def async_delete_event(
         self, uid: str, recurrence_id: str | None = None, recurrence_range: str | None = None
@@ -156,20 +123,13 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
         user = self._caller()
         if user is None:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_user")
-        try:
+        with BOOKING_ERRORS.translated(bay=self.member.name):
             await self.hub.async_cancel_booking(uid, user)
-        except BookingError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="booking_refused",
-                translation_placeholders={"bay": self.bay.name, "detail": str(err)},
-            ) from err
 
     async def async_added_to_hass(self) -> None:
         """Update when bookings change."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_bookings(self.hub.entry.entry_id), self.async_write_ha_state
-            )
-        )
+        self.async_follow(signal_bookings(self.hub.entry.entry_id))
+
+
+async_setup_entry = fleet_platform(BayBookingCalendar.describing(DESCRIPTION))

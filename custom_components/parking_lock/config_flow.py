@@ -1,48 +1,20 @@
-"""Config flow of Parking Lock: the building network's radio path, tested before use."""
+"""Config flow of Parking Lock: the building network's radio, tested before use."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from homeassistant.config_entries import ConfigFlowResult
 
-import probatio
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
-from homeassistant.helpers.selector import TextSelector
+from buildinghub_ha.const import CONF_RADIO_PATH
+from buildinghub_ha.radio_flow import BuildingNetworkFlow
 
-from buildinghub.radio.errors import RadioUnavailable
-from buildinghub.radio.shared import probe_network, shared_registry
-
-from .const import CONF_RADIO_PATH, DOMAIN, SIMULATED_PATH
-
-_LOGGER = logging.getLogger(__name__)
-SCHEMA = probatio.Schema(
-    {probatio.Required(CONF_RADIO_PATH, default=SIMULATED_PATH): TextSelector()}
-)
+from .const import DOMAIN
 
 
-class ParkingLockConfigFlow(ConfigFlow, domain=DOMAIN):
-    """The radio the car park's locks are on: a coordinator's serial port or sim://..."""
+class ParkingLockConfigFlow(BuildingNetworkFlow, domain=DOMAIN):
+    """The radio the car park's locks are on: a coordinator's serial port, or simulated."""
 
     VERSION = 1
 
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the radio path and check it answers."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            path = user_input[CONF_RADIO_PATH].strip()
-            await self.async_set_unique_id(path)
-            self._abort_if_unique_id_configured()
-            try:
-                await probe_network(
-                    shared_registry(self.hass.data), path, self.hass.config.config_dir
-                )
-            except RadioUnavailable:
-                errors["base"] = "cannot_connect"
-            except Exception:
-                _LOGGER.exception("Unexpected error while opening %s", path)
-                errors["base"] = "unknown"
-            else:
-                return self.async_create_entry(
-                    title=f"Car park ({path})", data={CONF_RADIO_PATH: path}
-                )
-        return self.async_show_form(step_id="user", data_schema=SCHEMA, errors=errors)
+    async def async_radio_chosen(self, path: str) -> ConfigFlowResult:
+        """The radio answered: the entry is the car park on it."""
+        return self.async_create_entry(title=f"Car park ({path})", data={CONF_RADIO_PATH: path})

@@ -6,14 +6,10 @@ from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "parking_lock"
-CONF_RADIO_PATH: Final = "radio_path"
-SIMULATED_PATH: Final = "sim://building"
 
 POLL_INTERVAL: Final = timedelta(minutes=1)
 PURGE_INTERVAL: Final = timedelta(minutes=5)
-DISCOVERY_WAIT_S: Final = 10.0
 
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_LINKS: Final = "links"
 ATTR_USER_ID: Final = "user_id"
 ATTR_GRANT_ID: Final = "grant_id"

@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from buildinghub.devices.ble_parking_lock import BleParkingLockClient
 from buildinghub.devices.parking_lock import ParkingLockClient
-from buildinghub.radio.errors import DeviceUnreachable
-from buildinghub.radio.network import BuildingNetwork
+from buildinghub_ha.coordinator import DeviceCoordinator
 
-from .const import DOMAIN, POLL_INTERVAL
+from .const import POLL_INTERVAL
 
 if TYPE_CHECKING:
     from .hub import ParkingHub
-
-_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
 class ParkingLockRuntimeData:
     """What a loaded entry holds."""
 
-    network: BuildingNetwork
     hub: ParkingHub
 
 
@@ -43,7 +37,7 @@ class BayStatus:
     battery_percent: int | None
 
 
-class BayCoordinator(DataUpdateCoordinator[BayStatus]):
+class BayCoordinator(DeviceCoordinator[BayStatus]):
     """Polls one bay lock's barrier, vehicle sensor and battery; pushes update it between."""
 
     config_entry: ParkingLockConfigEntry
@@ -57,21 +51,20 @@ class BayCoordinator(DataUpdateCoordinator[BayStatus]):
     ) -> None:
         """Poll the lock behind ``client``, which guards ``bay``."""
         super().__init__(
-            hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} {bay}", update_interval=POLL_INTERVAL
+            hass,
+            entry,
+            device=bay,
+            interval=POLL_INTERVAL,
+            unreachable_key="lock_unreachable",
+            placeholders={"bay": bay},
         )
         self.client = client
         self.bay = bay
 
-    async def _async_update_data(self) -> BayStatus:
-        try:
-            status = await self.client.read_status()
-            occupied = await self.client.read_occupied()
-        except DeviceUnreachable as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="lock_unreachable",
-                translation_placeholders={"bay": self.bay},
-            ) from err
+    async def async_read(self) -> BayStatus:
+        """The barrier, the vehicle sensor and the battery."""
+        status = await self.client.read_status()
+        occupied = await self.client.read_occupied()
         return BayStatus(
             locked=status.locked, occupied=occupied, battery_percent=status.battery_percent
         )

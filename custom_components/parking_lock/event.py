@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import callback
 
 from buildinghub.parking.presence import BookingEvent, BookingEventKind
+from buildinghub_ha.entity import fleet_platform
 
 from .const import EVENT_LOCKED, EVENT_REFUSED, EVENT_UNLOCKED
-from .coordinator import ParkingLockConfigEntry
-from .entity import ParkingBayEntity, async_add_bay_entities
+from .entity import ParkingBayEntity
 from .hub import BayEvent, signal_access, signal_booking_event
 
 PARALLEL_UPDATES = 0
@@ -27,30 +25,13 @@ BOOKING = EventEntityDescription(
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: ParkingLockConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """An access and a booking event entity per bay."""
-    async_add_bay_entities(
-        entry,
-        async_add_entities,
-        lambda hub, bay: [
-            BayAccessEvent(hub, bay, DESCRIPTION),
-            BayBookingEvent(hub, bay, BOOKING),
-        ],
-    )
-
-
 class BayAccessEvent(ParkingBayEntity, EventEntity):
     """Fires on each unlock, refusal and lock the bay reports."""
 
     async def async_added_to_hass(self) -> None:
         """Listen to the bay's events."""
         await super().async_added_to_hass()
-        signal = signal_access(self.hub.entry.entry_id, self.bay.ieee)
-        self.async_on_remove(async_dispatcher_connect(self.hass, signal, self._handle))
+        self.async_follow(signal_access(self.hub.entry.entry_id, self.member.address), self._handle)
 
     @callback
     def _handle(self, event: BayEvent) -> None:
@@ -67,8 +48,9 @@ class BayBookingEvent(ParkingBayEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen to the bay's booking events."""
         await super().async_added_to_hass()
-        signal = signal_booking_event(self.hub.entry.entry_id, self.bay.ieee)
-        self.async_on_remove(async_dispatcher_connect(self.hass, signal, self._handle))
+        self.async_follow(
+            signal_booking_event(self.hub.entry.entry_id, self.member.address), self._handle
+        )
 
     @callback
     def _handle(self, event: BookingEvent) -> None:
@@ -82,3 +64,8 @@ class BayBookingEvent(ParkingBayEntity, EventEntity):
             },
         )
         self.async_write_ha_state()
+
+
+async_setup_entry = fleet_platform(
+    BayAccessEvent.describing(DESCRIPTION), BayBookingEvent.describing(BOOKING)
+)

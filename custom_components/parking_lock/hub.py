@@ -44,7 +44,7 @@ from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.ekey_book import EKeyBook, HeldKey
 from buildinghub.devices.grant_book import LockIdTaken
-from buildinghub.devices.kinds import DeviceKind, device_kind
+from buildinghub.devices.kinds import DeviceKind
 from buildinghub.devices.parking_lock import ParkingLockClient
 from buildinghub.parking.bookings import Booking, BookingBook, BookingError
 from buildinghub.parking.car_park_map import CarParkLayout
@@ -52,13 +52,13 @@ from buildinghub.parking.listing import BayListing, BayPolicy
 from buildinghub.parking.presence import BookingEvent, BookingWatch
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
+from buildinghub_ha.fleet import DeviceCard, DeviceFleet
 
 from .const import (
     ACTION_ADD,
     ACTION_FREEZE,
     ACTION_REMOVE,
     ACTION_UNFREEZE,
-    DISCOVERY_WAIT_S,
     DOMAIN,
     EVENT_LOCKED,
     EVENT_REFUSED,
@@ -92,7 +92,7 @@ class NotAListingKey(Exception):
 class BayContext:
     """One bay the hub manages."""
 
-    ieee: str
+    address: str
     client: BayClient
     installation: InstallationRecord
     coordinator: BayCoordinator
@@ -102,6 +102,17 @@ class BayContext:
     def name(self) -> str:
         """The bay's name, from its installation record."""
         return self.installation.flat
+
+    @property
+    def card(self) -> DeviceCard:
+        """The bay's lock, named for the bay."""
+        return DeviceCard(
+            domain=DOMAIN,
+            device_id=self.installation.lock_id,
+            name=self.name,
+            model="Parking bay lock",
+            serial_number=self.address,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,15 +140,6 @@ def signal_booking_event(entry_id: str, ieee: str) -> str:
     return f"{DOMAIN}_{entry_id}_{ieee}_booking"
 
 
-def signal_new_bay(entry_id: str) -> str:
-    """Dispatcher signal sent when a bay's lock joins after setup."""
-    return f"{DOMAIN}_{entry_id}_new_bay"
-
-
-def _is_parking_lock(device: zigpy.device.Device) -> bool:
-    return device_kind(device) is DeviceKind.PARKING_LOCK
-
-
 class ParkingHub:
     """Bays, e-keys and holder keys of one config entry."""
 
@@ -151,7 +153,14 @@ class ParkingHub:
         self.clock = MonotonicClock()
         self.book = EKeyBook(self.clock)
         self.step_up = StepUpBook(self.clock)
-        self.bays: dict[str, BayContext] = {}
+        self.fleet = DeviceFleet(
+            hass,
+            entry,
+            network,
+            DeviceKind.PARKING_LOCK,
+            adopt=self._async_adopt_device,
+            joined=self._async_sync_bay,
+        )
         self.bookings = BookingBook(self.clock)
         self.layout: CarParkLayout | None = None
         self._watches: dict[str, BookingWatch] = {}
@@ -161,10 +170,14 @@ class ParkingHub:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
         )
-        self._adding: set[str] = set()
         self.policies: dict[str, BayPolicy] = {}
         self.listings: dict[str, BayListing] = {}
         self._booking_keys: dict[str, str] = {}
+
+    @property
+    def bays(self) -> dict[str, BayContext]:
+        """The bays the hub manages, by their lock's address."""
+        return self.fleet.members
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -187,13 +200,7 @@ class ParkingHub:
                 bay: BayListing.from_json(li) for bay, li in stored.get("listings", {}).items()
             }
             self._booking_keys = dict(stored.get("booking_keys", {}))
-        # Devices still being interviewed get a bounded moment, so a fresh start shows them all.
-        await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
-        for device in list(self.network.devices()):
-            if _is_parking_lock(device):
-                await self._async_add_bay(device)
-        self.network.add_listener(self)
-        self.entry.async_on_unload(lambda: self.network.remove_listener(self))
+        await self.fleet.async_start()
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_scheduled_purge, PURGE_INTERVAL)
         )
@@ -203,77 +210,63 @@ class ParkingHub:
 
     async def async_stop(self) -> None:
         """Stop listening to the bays; close BLE links."""
+        self.fleet.async_stop()
         for context in self.bays.values():
-            context.unsubscribe()
             if isinstance(context.client, BleParkingLockClient):
                 await context.client.close()
 
-    def device_initialized(self, device: zigpy.device.Device) -> None:
-        """zigpy listener: a device finished its interview."""
-        if _is_parking_lock(device) and str(device.ieee) not in self.bays:
-            self.entry.async_create_task(
-                self.hass, self._async_add_bay(device, announce=True), "parking_lock add bay"
-            )
-
-    async def _async_add_bay(self, device: zigpy.device.Device, *, announce: bool = False) -> None:
-        await self._async_adopt(
-            str(device.ieee), lambda: ParkingLockClient(device, clock=self.clock), announce
+    async def _async_adopt_device(self, device: zigpy.device.Device) -> BayContext | None:
+        return await self._async_adopt(
+            str(device.ieee), ParkingLockClient(device, clock=self.clock)
         )
 
     async def async_add_ble_bay(
         self, address: str, connect: Callable[[], Awaitable[GattClient]]
     ) -> None:
         """Take over a BLE parking lock heard advertising at ``address``."""
-        await self._async_adopt(
-            address, lambda: BleParkingLockClient(address, connect, clock=self.clock), True
+        await self.fleet.async_adopt(
+            address,
+            lambda: self._async_adopt(
+                address, BleParkingLockClient(address, connect, clock=self.clock)
+            ),
+            announce=True,
         )
 
     def ble_advertised(self, address: str, manufacturer_data: bytes) -> bool:
         """A BLE lock's advertisement; False if the hub does not manage it yet."""
         context = self.bays.get(address)
         if context is None:
-            return address in self._adding
+            return self.fleet.is_known(address)
         if isinstance(context.client, BleParkingLockClient):
             context.client.advertised(manufacturer_data)
         return True
 
-    async def _async_adopt(self, ieee: str, make: Callable[[], BayClient], announce: bool) -> None:
-        if ieee in self.bays or ieee in self._adding:
-            return
-        self._adding.add(ieee)
+    async def _async_adopt(self, address: str, client: BayClient) -> BayContext | None:
+        """A bay's lock, if it states an installation the hub may trust."""
         try:
-            client = make()
-            try:
-                installation = await client.read_installation()
-                self.book.trust_bay(ieee, installation)
-            except (LockRefused, CredentialError, RadioError, LockIdTaken) as err:
-                _LOGGER.warning("Parking lock %s is not ready to manage: %s", ieee, err)
-                if isinstance(client, BleParkingLockClient):
-                    await client.close()
-                return
-            coordinator = BayCoordinator(self.hass, self.entry, client, installation.flat)
-            stops = (
-                client.add_access_listener(self._access_handler(ieee)),
-                client.add_bolt_listener(self._bolt_handler(ieee, coordinator)),
-                client.add_occupancy_listener(self._occupancy_handler(ieee, coordinator)),
-            )
+            installation = await client.read_installation()
+            self.book.trust_bay(address, installation)
+        except (LockRefused, CredentialError, RadioError, LockIdTaken) as err:
+            _LOGGER.warning("Parking lock %s is not ready to manage: %s", address, err)
+            if isinstance(client, BleParkingLockClient):
+                await client.close()
+            return None
+        coordinator = BayCoordinator(self.hass, self.entry, client, installation.flat)
+        stops = (
+            client.add_access_listener(self._access_handler(address)),
+            client.add_bolt_listener(self._bolt_handler(address, coordinator)),
+            client.add_occupancy_listener(self._occupancy_handler(address, coordinator)),
+        )
 
-            def unsubscribe() -> None:
-                for stop in stops:
-                    stop()
+        def unsubscribe() -> None:
+            for stop in stops:
+                stop()
 
-            self.bays[ieee] = BayContext(ieee, client, installation, coordinator, unsubscribe)
-            await coordinator.async_refresh()
-            await self._async_sync_bay(ieee)
-        finally:
-            self._adding.discard(ieee)
-        if announce:
-            async_dispatcher_send(self.hass, signal_new_bay(self.entry.entry_id), ieee)
+        return BayContext(address, client, installation, coordinator, unsubscribe)
 
-    async def _async_sync_bay(self, ieee: str) -> None:
+    async def _async_sync_bay(self, context: BayContext) -> None:
         """Deliver every chain the hub holds for this bay (the lock ignores repeats)."""
-        context = self.bays[ieee]
-        for held in self.book.for_bay(ieee):
+        for held in self.book.for_bay(context.address):
             try:
                 await context.client.install_chain(held.chain)
             except (LockRefused, DeviceUnreachable) as err:
@@ -383,9 +376,9 @@ class ParkingHub:
 
     def _bay_of_link(self, grant_id: bytes) -> str | None:
         for context in self.bays.values():
-            for held in self.book.for_bay(context.ieee):
+            for held in self.book.for_bay(context.address):
                 if grant_id in held.chain.grant_ids():
-                    return context.ieee
+                    return context.address
         return None
 
     async def async_unlock(self, ieee: str, user: str | None) -> HeldKey:
@@ -590,12 +583,19 @@ class ParkingHub:
         """The bay the latest e-key or booking is for: the map's route leads there."""
         return self._focus
 
+    def bay_name_at(self, address: str) -> str:
+        """The bay whose lock is at ``address`` (the address, for a lock not managed here)."""
+        context = self.bays.get(address)
+        return address if context is None else context.name
+
     def ieee_for(self, lock_id: str) -> str | None:
         """The address of the bay whose lock has this id."""
         return self._ieee_of(lock_id)
 
     def _ieee_of(self, lock_id: str) -> str | None:
-        return next((c.ieee for c in self.bays.values() if c.installation.lock_id == lock_id), None)
+        return next(
+            (c.address for c in self.bays.values() if c.installation.lock_id == lock_id), None
+        )
 
     def _schedule(self, booking: Booking) -> None:
         """Look at the bay when the slot starts and when an overstay would be due."""

@@ -9,45 +9,41 @@ to the manager as a notification and must come back with the action.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
 import probatio
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
-from homeassistant.exceptions import (
-    HomeAssistantError,
-    ServiceValidationError,
-    Unauthorized,
-    UnknownUser,
-)
+from homeassistant.core import ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
-from buildinghub.credentials import MAX_GRANT_BYTES, CredentialError, ShareMode
+from buildinghub.credentials import MAX_GRANT_BYTES, ShareMode
 from buildinghub.credentials.delegation import MAX_CHAIN_LINKS
-from buildinghub.credentials.step_up import StepUpRefused
-from buildinghub.credentials.use_ledger import UnknownMember
-from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.ekey_book import HeldKey
 from buildinghub.parking.bookings import BookingError
 from buildinghub.parking.car_park_map import CarParkLayout, LayoutError
 from buildinghub.parking.listing import BayListing, BayPolicy, ListingError, PolicyMode
 from buildinghub.radio.errors import DeviceUnreachable
+from buildinghub_ha.actions import (
+    Action,
+    async_check_user,
+    decode_base64,
+    entry_schema,
+    loaded_entry,
+    public_key_answer,
+)
 
 from .const import (
     ACTION_FREEZE,
     ACTION_REMOVE,
     ACTION_UNFREEZE,
     ATTR_ACTION,
-    ATTR_CONFIG_ENTRY_ID,
     ATTR_CONFIRMATION,
     ATTR_END,
     ATTR_GRANT_ID,
@@ -62,29 +58,24 @@ from .const import (
     MANAGER_ACTIONS,
 )
 from .coordinator import ParkingLockConfigEntry
-from .hub import HUB_HOLDER, NotAListingKey, NotYourKey, NoUsableKey
+from .errors import KEY_ERRORS
+from .hub import HUB_HOLDER, ParkingHub
 
-type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
-
-_ENTRY = probatio.Optional(ATTR_CONFIG_ENTRY_ID)
 _GRANT_ID = probatio.All(cv.string, probatio.Match(r"^[0-9a-fA-F]{32}$"))
 _LINKS = probatio.All(
     cv.ensure_list,
     probatio.Length(min=1, max=MAX_CHAIN_LINKS),
     [probatio.All(cv.string, probatio.Length(max=2 * MAX_GRANT_BYTES))],
 )
-ENTRY_SCHEMA = probatio.Schema({_ENTRY: cv.string})
-ADD_KEY_SCHEMA = probatio.Schema(
+ADD_KEY_SCHEMA = entry_schema(
     {
-        _ENTRY: cv.string,
         probatio.Required(ATTR_LINKS): _LINKS,
         probatio.Required(ATTR_USER_ID): cv.string,
         probatio.Optional(ATTR_CONFIRMATION): cv.string,
     }
 )
-SHARE_SCHEMA = probatio.Schema(
+SHARE_SCHEMA = entry_schema(
     {
-        _ENTRY: cv.string,
         probatio.Required(ATTR_GRANT_ID): _GRANT_ID,
         probatio.Required(ATTR_RECIPIENT): cv.string,
         probatio.Required(ATTR_MODE): probatio.In([mode.value for mode in ShareMode]),
@@ -94,17 +85,15 @@ SHARE_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_MAY_SHARE, default=False): cv.boolean,
     }
 )
-GIVE_BACK_SCHEMA = probatio.Schema({_ENTRY: cv.string, probatio.Required(ATTR_GRANT_ID): _GRANT_ID})
-CONFIRM_SCHEMA = probatio.Schema(
+GIVE_BACK_SCHEMA = entry_schema({probatio.Required(ATTR_GRANT_ID): _GRANT_ID})
+CONFIRM_SCHEMA = entry_schema(
     {
-        _ENTRY: cv.string,
         probatio.Required(ATTR_ACTION): probatio.In(MANAGER_ACTIONS),
         probatio.Required(ATTR_GRANT_ID): _GRANT_ID,
     }
 )
-MANAGE_SCHEMA = probatio.Schema(
+MANAGE_SCHEMA = entry_schema(
     {
-        _ENTRY: cv.string,
         probatio.Required(ATTR_ACTION): probatio.In(
             [ACTION_FREEZE, ACTION_UNFREEZE, ACTION_REMOVE]
         ),
@@ -114,13 +103,12 @@ MANAGE_SCHEMA = probatio.Schema(
 )
 
 
-CANCEL_SCHEMA = probatio.Schema(
+CANCEL_SCHEMA = entry_schema(
     {
-        _ENTRY: cv.string,
         probatio.Required("booking_id"): probatio.All(cv.string, probatio.Length(max=64)),
     }
 )
-LAYOUT_SCHEMA = probatio.Schema({_ENTRY: cv.string, probatio.Required("layout"): dict})
+LAYOUT_SCHEMA = entry_schema({probatio.Required("layout"): dict})
 _FREE_TIME = probatio.Schema(
     {
         probatio.Required("days"): probatio.All(cv.ensure_list, [cv.string]),
@@ -128,9 +116,8 @@ _FREE_TIME = probatio.Schema(
         probatio.Required("end"): cv.string,
     }
 )
-LIST_BAY_SCHEMA = probatio.Schema(
+LIST_BAY_SCHEMA = entry_schema(
     {
-        _ENTRY: cv.string,
         probatio.Required(ATTR_ENTITY_ID): cv.entity_id,
         probatio.Optional(ATTR_LINKS): _LINKS,
         probatio.Optional("area"): probatio.All(cv.string, probatio.Length(max=100)),
@@ -144,9 +131,8 @@ LIST_BAY_SCHEMA = probatio.Schema(
         ),
     }
 )
-POLICY_SCHEMA = probatio.Schema(
+POLICY_SCHEMA = entry_schema(
     {
-        _ENTRY: cv.string,
         probatio.Required(ATTR_ENTITY_ID): cv.entity_id,
         probatio.Required(ATTR_MODE): probatio.In([mode.value for mode in PolicyMode]),
         probatio.Optional("area_id"): cv.string,
@@ -156,19 +142,8 @@ POLICY_SCHEMA = probatio.Schema(
 )
 
 
-def _entry(hass: HomeAssistant, call: ServiceCall) -> ParkingLockConfigEntry:
-    entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
-    entries: list[ParkingLockConfigEntry] = [
-        e
-        for e in hass.config_entries.async_entries(DOMAIN)
-        if e.state is ConfigEntryState.LOADED and entry_id in (None, e.entry_id)
-    ]
-    if len(entries) != 1:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="no_entry" if not entries else "which_entry",
-        )
-    return entries[0]
+def _entry(call: ServiceCall) -> ParkingLockConfigEntry:
+    return loaded_entry(call, DOMAIN)
 
 
 def _error(key: str, **placeholders: str) -> ServiceValidationError:
@@ -184,14 +159,7 @@ def _caller(call: ServiceCall) -> str:
 
 
 def _links(texts: list[str]) -> list[bytes]:
-    links = []
-    for text in texts:
-        cleaned = text.strip()
-        try:
-            links.append(base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4)))
-        except (binascii.Error, ValueError) as err:
-            raise _error("not_base64") from err
-    return links
+    return [decode_base64(text, domain=DOMAIN, key="not_base64") for text in texts]
 
 
 def _describe(hub_entry: ParkingLockConfigEntry, held: HeldKey) -> dict[str, Any]:
@@ -209,57 +177,33 @@ def _describe(hub_entry: ParkingLockConfigEntry, held: HeldKey) -> dict[str, Any
     }
 
 
-async def _async_guard[T](action: Coroutine[Any, Any, T]) -> T:
+async def _async_guard[T](hub: ParkingHub, action: Coroutine[Any, Any, T]) -> T:
     """Map the library's refusals to errors a person can act on."""
-    try:
-        return await action
-    except CredentialError as err:
-        raise _error("key_refused", reason=err.reason, detail=str(err)) from err
-    except StepUpRefused as err:
-        raise _error("step_up_refused", detail=str(err)) from err
-    except (NoUsableKey, UnknownMember) as err:
-        raise _error("unknown_member") from err
-    except NotYourKey as err:
-        raise _error("not_your_key") from err
-    except NotAListingKey as err:
-        raise _error("not_a_listing_key") from err
-    except LockRefused as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="lock_refused",
-            translation_placeholders={"reason": err.reason},
-        ) from err
-    except DeviceUnreachable as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="lock_unreachable",
-            translation_placeholders={"bay": str(err)},
-        ) from err
+    with KEY_ERRORS.translated():
+        try:
+            return await action
+        except DeviceUnreachable as err:
+            raise KEY_ERRORS.told(err, bay=hub.bay_name_at(err.ieee)) from err
 
 
 async def _async_holder_key(call: ServiceCall) -> ServiceResponse:
     """The caller's own holder key: what a bay owner binds an e-key to."""
-    hub = _entry(call.hass, call).runtime_data.hub
-    public = (await hub.async_holder_key(_caller(call))).public_key
-    return {
-        "public_key": base64.urlsafe_b64encode(public.to_bytes()).decode().rstrip("="),
-        "key_id": public.kid.hex(),
-    }
+    hub = _entry(call).runtime_data.hub
+    return public_key_answer((await hub.async_holder_key(_caller(call))).public_key)
 
 
 async def _async_add_key(call: ServiceCall) -> ServiceResponse:
-    entry = _entry(call.hass, call)
+    entry = _entry(call)
     links = _links(call.data[ATTR_LINKS])
     user = call.data[ATTR_USER_ID]
-    if await call.hass.auth.async_get_user(user) is None:
-        raise _error("unknown_user", user_id=user)
+    await async_check_user(call.hass, DOMAIN, user)
     hub = entry.runtime_data.hub
     if len(links) == 1:
-        held = await _async_guard(hub.async_add_key(links, user))
+        held = await _async_guard(hub, hub.async_add_key(links, user))
     else:
         # A chain with shares adds a member: a manager action, confirmed by step-up.
         code = call.data.get(ATTR_CONFIRMATION, "")
-        held = await _async_guard(hub.async_manager_add(_caller(call), links, user, code))
+        held = await _async_guard(hub, hub.async_manager_add(_caller(call), links, user, code))
     return _describe(entry, held)
 
 
@@ -268,11 +212,10 @@ def _timestamp(value: datetime | None, default: int) -> int:
 
 
 async def _async_share(call: ServiceCall) -> ServiceResponse:
-    entry = _entry(call.hass, call)
+    entry = _entry(call)
     hub = entry.runtime_data.hub
     recipient = call.data[ATTR_RECIPIENT]
-    if await call.hass.auth.async_get_user(recipient) is None:
-        raise _error("unknown_user", user_id=recipient)
+    await async_check_user(call.hass, DOMAIN, recipient)
     now = hub.clock.now()
     terms = {
         "not_before": _timestamp(call.data.get(ATTR_START), now),
@@ -284,19 +227,22 @@ async def _async_share(call: ServiceCall) -> ServiceResponse:
     if terms["expires"] <= terms["not_before"]:
         raise _error("empty_window")
     held = await _async_guard(
-        hub.async_share(_caller(call), bytes.fromhex(call.data[ATTR_GRANT_ID]), recipient, terms)
+        hub,
+        hub.async_share(_caller(call), bytes.fromhex(call.data[ATTR_GRANT_ID]), recipient, terms),
     )
     return _describe(entry, held)
 
 
 async def _async_give_back(call: ServiceCall) -> ServiceResponse:
-    hub = _entry(call.hass, call).runtime_data.hub
-    await _async_guard(hub.async_give_back(_caller(call), bytes.fromhex(call.data[ATTR_GRANT_ID])))
+    hub = _entry(call).runtime_data.hub
+    await _async_guard(
+        hub, hub.async_give_back(_caller(call), bytes.fromhex(call.data[ATTR_GRANT_ID]))
+    )
     return None
 
 
 async def _async_request_confirmation(call: ServiceCall) -> ServiceResponse:
-    hub = _entry(call.hass, call).runtime_data.hub
+    hub = _entry(call).runtime_data.hub
     hub.request_step_up(
         _caller(call), call.data[ATTR_ACTION], bytes.fromhex(call.data[ATTR_GRANT_ID])
     )
@@ -304,20 +250,21 @@ async def _async_request_confirmation(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_manage_member(call: ServiceCall) -> ServiceResponse:
-    hub = _entry(call.hass, call).runtime_data.hub
+    hub = _entry(call).runtime_data.hub
     await _async_guard(
+        hub,
         hub.async_manager_action(
             _caller(call),
             call.data[ATTR_ACTION],
             bytes.fromhex(call.data[ATTR_GRANT_ID]),
             call.data[ATTR_CONFIRMATION],
-        )
+        ),
     )
     return None
 
 
 async def _async_cancel_booking(call: ServiceCall) -> ServiceResponse:
-    hub = _entry(call.hass, call).runtime_data.hub
+    hub = _entry(call).runtime_data.hub
     try:
         free = await hub.async_cancel_booking(call.data["booking_id"], _caller(call))
     except BookingError as err:
@@ -326,7 +273,7 @@ async def _async_cancel_booking(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_set_layout(call: ServiceCall) -> ServiceResponse:
-    hub = _entry(call.hass, call).runtime_data.hub
+    hub = _entry(call).runtime_data.hub
     try:
         layout = CarParkLayout.from_json(call.data["layout"])
     except LayoutError as err:
@@ -352,17 +299,13 @@ def _bay(call: ServiceCall, entry: ParkingLockConfigEntry) -> str:
 
 async def _async_listing_key(call: ServiceCall) -> ServiceResponse:
     """The hub's own holder key: what a bay owner binds a listing e-key to."""
-    hub = _entry(call.hass, call).runtime_data.hub
-    public = (await hub.async_holder_key(HUB_HOLDER)).public_key
-    return {
-        "public_key": base64.urlsafe_b64encode(public.to_bytes()).decode().rstrip("="),
-        "key_id": public.kid.hex(),
-    }
+    hub = _entry(call).runtime_data.hub
+    return public_key_answer((await hub.async_holder_key(HUB_HOLDER)).public_key)
 
 
 async def _async_list_bay(call: ServiceCall) -> ServiceResponse:
     """List a bay: its data and free times, and optionally the e-key bookings are shared from."""
-    entry = _entry(call.hass, call)
+    entry = _entry(call)
     hub = entry.runtime_data.hub
     ieee = _bay(call, entry)
     try:
@@ -371,7 +314,7 @@ async def _async_list_bay(call: ServiceCall) -> ServiceResponse:
         raise _error("listing_invalid", detail=str(err)) from err
     listed = None
     if ATTR_LINKS in call.data:
-        listed = await _async_guard(hub.async_list_bay(ieee, _links(call.data[ATTR_LINKS])))
+        listed = await _async_guard(hub, hub.async_list_bay(ieee, _links(call.data[ATTR_LINKS])))
     await hub.async_set_listing(ieee, listing)
     listed = listed or hub.listing_key(ieee)
     grant = listed.chain.leaf.grant if listed else None
@@ -384,7 +327,7 @@ async def _async_list_bay(call: ServiceCall) -> ServiceResponse:
 
 async def _async_set_policy(call: ServiceCall) -> ServiceResponse:
     """Set who may book a bay."""
-    entry = _entry(call.hass, call)
+    entry = _entry(call)
     ieee = _bay(call, entry)
     area = call.data.get("area_id")
     if area is not None and ar.async_get(call.hass).async_get_area(area) is None:
@@ -392,8 +335,7 @@ async def _async_set_policy(call: ServiceCall) -> ServiceResponse:
     owner = call.data.get("owner_user_id")
     users = call.data["user_ids"]
     for user in ([owner] if owner else []) + users:
-        if await call.hass.auth.async_get_user(user) is None:
-            raise _error("unknown_user", user_id=user)
+        await async_check_user(call.hass, DOMAIN, user)
     try:
         policy = BayPolicy(
             mode=PolicyMode(call.data[ATTR_MODE]), area=area, owner=owner, users=tuple(users)
@@ -404,39 +346,25 @@ async def _async_set_policy(call: ServiceCall) -> ServiceResponse:
     return None
 
 
-def _admin_only(handler: Handler) -> Handler:
-    """Only administrators (the bay manager) add keys and manage members."""
-
-    async def run(call: ServiceCall) -> ServiceResponse:
-        if call.context.user_id:
-            user = await call.hass.auth.async_get_user(call.context.user_id)
-            if user is None:
-                raise UnknownUser(context=call.context)
-            if not user.is_admin:
-                raise Unauthorized(context=call.context)
-        return await handler(call)
-
-    return run
-
-
-def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the actions."""
-    for name, handler, schema, response in (
-        ("holder_key", _async_holder_key, ENTRY_SCHEMA, SupportsResponse.ONLY),
-        ("share", _async_share, SHARE_SCHEMA, SupportsResponse.OPTIONAL),
-        ("give_back", _async_give_back, GIVE_BACK_SCHEMA, SupportsResponse.NONE),
-        ("add_key", _admin_only(_async_add_key), ADD_KEY_SCHEMA, SupportsResponse.OPTIONAL),
-        (
-            "request_confirmation",
-            _admin_only(_async_request_confirmation),
-            CONFIRM_SCHEMA,
-            SupportsResponse.NONE,
-        ),
-        ("manage_member", _admin_only(_async_manage_member), MANAGE_SCHEMA, SupportsResponse.NONE),
-        ("cancel_booking", _async_cancel_booking, CANCEL_SCHEMA, SupportsResponse.OPTIONAL),
-        ("set_layout", _admin_only(_async_set_layout), LAYOUT_SCHEMA, SupportsResponse.NONE),
-        ("listing_key", _admin_only(_async_listing_key), ENTRY_SCHEMA, SupportsResponse.ONLY),
-        ("list_bay", _admin_only(_async_list_bay), LIST_BAY_SCHEMA, SupportsResponse.OPTIONAL),
-        ("set_policy", _admin_only(_async_set_policy), POLICY_SCHEMA, SupportsResponse.NONE),
-    ):
-        hass.services.async_register(DOMAIN, name, handler, schema, supports_response=response)
+# holder_key, share, give_back and cancel_booking are for everyone, acting as themselves.
+ACTIONS = (
+    Action(
+        "holder_key", _async_holder_key, entry_schema(), SupportsResponse.ONLY, admin_only=False
+    ),
+    Action("share", _async_share, SHARE_SCHEMA, SupportsResponse.OPTIONAL, admin_only=False),
+    Action("give_back", _async_give_back, GIVE_BACK_SCHEMA, admin_only=False),
+    Action("add_key", _async_add_key, ADD_KEY_SCHEMA, SupportsResponse.OPTIONAL),
+    Action("request_confirmation", _async_request_confirmation, CONFIRM_SCHEMA),
+    Action("manage_member", _async_manage_member, MANAGE_SCHEMA),
+    Action(
+        "cancel_booking",
+        _async_cancel_booking,
+        CANCEL_SCHEMA,
+        SupportsResponse.OPTIONAL,
+        admin_only=False,
+    ),
+    Action("set_layout", _async_set_layout, LAYOUT_SCHEMA),
+    Action("listing_key", _async_listing_key, entry_schema(), SupportsResponse.ONLY),
+    Action("list_bay", _async_list_bay, LIST_BAY_SCHEMA, SupportsResponse.OPTIONAL),
+    Action("set_policy", _async_set_policy, POLICY_SCHEMA),
+)

@@ -33,9 +33,11 @@ class Audience:
     phones: tuple[str, ...]  # the notify actions of the residents' phones
 
 
-def flat_floor(hass: HomeAssistant, lock_id: str) -> str | None:
+def flat_floor(hass: HomeAssistant, hub: RentalHub, lock_id: str) -> str | None:
     """The floor id of the area the flat's door is in, if it has one."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, lock_id)})
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, lock_id), hub.entry.entry_id
+    )
     if device is None or device.area_id is None:
         return None
     area = ar.async_get(hass).async_get_area(device.area_id)
@@ -49,7 +51,7 @@ def audience(hass: HomeAssistant, hubs: list[RentalHub], floor_id: str | None) -
     for hub in hubs:
         for context in hub.locks.values():
             installation = context.installation
-            if floor_id is not None and flat_floor(hass, installation.lock_id) != floor_id:
+            if floor_id is not None and flat_floor(hass, hub, installation.lock_id) != floor_id:
                 continue
             flats.append(installation.flat)
             residents.update(

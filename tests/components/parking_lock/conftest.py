@@ -16,10 +16,11 @@ from homeassistant.core import Context, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub.credentials import MonotonicClock, PublicKey
+from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from buildinghub_sim.medium import drop_medium
-from custom_components.parking_lock.const import CONF_RADIO_PATH, DOMAIN
+from custom_components.parking_lock.const import DOMAIN
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 HOUR = 3600

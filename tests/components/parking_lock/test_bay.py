@@ -9,8 +9,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
+from buildinghub_ha.const import CONF_RADIO_PATH, CONF_RADIO_TYPE, RADIO_EZSP
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
-from custom_components.parking_lock.const import CONF_RADIO_PATH, DOMAIN
+from custom_components.parking_lock.const import DOMAIN
 from custom_components.parking_lock.diagnostics import async_get_config_entry_diagnostics
 
 from .conftest import settle
@@ -37,6 +38,10 @@ async def test_the_config_flow_checks_the_radio(
 ) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_RADIO_TYPE: RADIO_EZSP}
+    )
+    assert result["step_id"] == "serial"
 
     created = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_RADIO_PATH: car_park.path}
@@ -49,6 +54,9 @@ async def test_the_config_flow_checks_the_radio(
 
 async def test_a_radio_that_does_not_answer_is_reported(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_RADIO_TYPE: RADIO_EZSP}
+    )
 
     failed = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_RADIO_PATH: "/dev/does-not-exist"}

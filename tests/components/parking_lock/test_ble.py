@@ -20,11 +20,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from buildinghub.credentials import MonotonicClock
+from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.ble_air import drop_ble_air
 from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from buildinghub_sim.medium import drop_medium
-from custom_components.parking_lock.const import CONF_RADIO_PATH, DOMAIN
+from custom_components.parking_lock.const import DOMAIN
 
 from .conftest import settle
 from .test_keys import give_ekey, unlock_as

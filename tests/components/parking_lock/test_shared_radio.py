@@ -6,8 +6,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.car_park import SimulatedCarPark
-from custom_components.rental_lock.const import CONF_RADIO_PATH as RENTAL_RADIO_PATH
 from custom_components.rental_lock.const import DOMAIN as RENTAL_DOMAIN
 
 from .conftest import settle
@@ -19,7 +19,7 @@ async def test_rental_lock_on_the_car_parks_radio_adopts_no_bay(
     rental = MockConfigEntry(
         domain=RENTAL_DOMAIN,
         title="Doors on the same radio",
-        data={RENTAL_RADIO_PATH: car_park.path},
+        data={CONF_RADIO_PATH: car_park.path},
         unique_id=car_park.path,
     )
     rental.add_to_hass(hass)

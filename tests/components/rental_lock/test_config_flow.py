@@ -173,3 +173,15 @@ async def test_reconfigure_to_the_same_radio_is_allowed(hass: HomeAssistant) -> 
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+
+
+async def test_without_the_simulator_the_flow_asks_for_the_coordinator_only(
+    hass: HomeAssistant,
+) -> None:
+    # A hub with only buildinghub installed: no radio backend for sim:// paths.
+    with patch("buildinghub_ha.radio_flow.installed_schemes", return_value=frozenset()):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "serial"
+    assert list(result["data_schema"].schema) == [CONF_RADIO_PATH]
