@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from abc import abstractmethod
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -14,39 +14,37 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from buildinghub.radio.errors import DeviceUnreachable
 
 _LOGGER = logging.getLogger(__name__)
+POLL_INTERVAL: Final = timedelta(minutes=1)
 
 
-class DeviceCoordinator[StatusT](DataUpdateCoordinator[StatusT]):
-    """Polls one device every ``interval``; a device out of reach fails the poll.
+class DeviceCoordinator[ClientT, StatusT](DataUpdateCoordinator[StatusT]):
+    """Polls one device through its library client every :attr:`interval` (a minute).
 
-    The failure is told with the integration's ``unreachable_key`` translation and
-    ``placeholders`` (which device, in the words its users know it by).
+    A device out of reach fails the poll, told with the integration's
+    :attr:`unreachable_key` translation, whose :attr:`placeholder` is the device's
+    name in the words its users know it by (a flat, a bay, a meter id).
     """
 
     config_entry: ConfigEntry[Any]
-    unreachable: tuple[type[Exception], ...] = (DeviceUnreachable,)
+    interval: ClassVar[timedelta] = POLL_INTERVAL
+    unreachable_key: ClassVar[str]
+    placeholder: ClassVar[str]
+    unreachable: ClassVar[tuple[type[Exception], ...]] = (DeviceUnreachable,)
     """The errors that mean the device did not answer."""
 
     def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry[Any],
-        *,
-        device: str,
-        interval: timedelta,
-        unreachable_key: str,
-        placeholders: dict[str, str],
+        self, hass: HomeAssistant, entry: ConfigEntry[Any], client: ClientT, name: str
     ) -> None:
-        """Poll ``device`` (a name for the logs) for ``entry``."""
+        """Poll the device behind ``client``, called ``name``, for ``entry``."""
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"{entry.domain} {device}",
-            update_interval=interval,
+            name=f"{entry.domain} {name}",
+            update_interval=self.interval,
         )
-        self._unreachable_key = unreachable_key
-        self._placeholders = placeholders
+        self.client = client
+        self.device_name = name
 
     @abstractmethod
     async def async_read(self) -> StatusT:
@@ -62,6 +60,6 @@ class DeviceCoordinator[StatusT](DataUpdateCoordinator[StatusT]):
             self.async_unreachable()
             raise UpdateFailed(
                 translation_domain=self.config_entry.domain,
-                translation_key=self._unreachable_key,
-                translation_placeholders=self._placeholders,
+                translation_key=self.unreachable_key,
+                translation_placeholders={self.placeholder: self.device_name},
             ) from err

@@ -18,14 +18,16 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
-from .fleet import DeviceFleet, FleetMember
+from .fleet import DeviceFleet, ManagedDevice
 
 type PlatformSetup = Callable[
     [HomeAssistant, ConfigEntry[Any], AddConfigEntryEntitiesCallback], Coroutine[Any, Any, None]
 ]
 
 
-class FleetEntity[HubT, MemberT: FleetMember](CoordinatorEntity[DataUpdateCoordinator[Any]]):
+class FleetEntity[HubT, MemberT: ManagedDevice[Any, Any]](
+    CoordinatorEntity[DataUpdateCoordinator[Any]]
+):
     """An entity of one managed device: named by its description, on the device's card."""
 
     _attr_has_entity_name = True
@@ -51,7 +53,7 @@ class FleetEntity[HubT, MemberT: FleetMember](CoordinatorEntity[DataUpdateCoordi
         )
 
 
-def fleet_platform[HubT, MemberT: FleetMember](
+def fleet_platform[HubT, MemberT: ManagedDevice[Any, Any]](
     *makers: Callable[[HubT, MemberT], Iterable[Entity]],
 ) -> PlatformSetup:
     """A platform's ``async_setup_entry``: the entities ``makers`` make for every device."""

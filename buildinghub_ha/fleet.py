@@ -8,9 +8,10 @@ entity platforms about devices that join later.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import zigpy.device
 from homeassistant.config_entries import ConfigEntry
@@ -58,26 +59,28 @@ class DeviceCard:
         return info
 
 
-class FleetMember(Protocol):
-    """One managed device, as the fleet and the entities see it."""
+@dataclass
+class ManagedDevice[ClientT, CoordinatorT: DataUpdateCoordinator[Any]](ABC):
+    """One device a hub manages: its library client, its coordinator, its listeners.
+
+    An integration adds what the device stated of itself (its installation record,
+    its identity) and says how it shows in the device registry (:attr:`card`).
+    """
+
+    address: str
+    """Its network address (IEEE for Zigbee, MAC for BLE): unique on the hub."""
+    client: ClientT
+    coordinator: CoordinatorT
+    unsubscribe: Callable[[], None]
+    """Stops listening to it."""
 
     @property
-    def address(self) -> str:
-        """Its network address (IEEE for Zigbee, MAC for BLE): unique on the hub."""
-
-    @property
+    @abstractmethod
     def card(self) -> DeviceCard:
         """How it shows in the device registry."""
 
-    @property
-    def coordinator(self) -> DataUpdateCoordinator[Any]:
-        """What polls it."""
 
-    def unsubscribe(self) -> None:
-        """Stop listening to it."""
-
-
-class DeviceFleet[MemberT: FleetMember]:
+class DeviceFleet[MemberT: ManagedDevice[Any, Any]]:
     """The devices of ``kind`` on an entry's network, keyed by address."""
 
     def __init__(

@@ -21,7 +21,6 @@ from buildinghub_ha.entity import fleet_platform
 from .const import DOMAIN
 from .entity import ParkingBayEntity
 from .errors import BOOKING_ERRORS
-from .hub import signal_bookings
 
 PARALLEL_UPDATES = 1
 DESCRIPTION = CalendarEntityDescription(key="bookings", translation_key="bookings")
@@ -129,7 +128,7 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
     async def async_added_to_hass(self) -> None:
         """Update when bookings change."""
         await super().async_added_to_hass()
-        self.async_follow(signal_bookings(self.hub.entry.entry_id))
+        self.async_follow(self.hub.signal("bookings"))
 
 
 async_setup_entry = fleet_platform(BayBookingCalendar.describing(DESCRIPTION))

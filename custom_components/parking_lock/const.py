@@ -7,7 +7,6 @@ from typing import Final
 
 DOMAIN: Final = "parking_lock"
 
-POLL_INTERVAL: Final = timedelta(minutes=1)
 PURGE_INTERVAL: Final = timedelta(minutes=5)
 
 ATTR_LINKS: Final = "links"

@@ -6,13 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
 
 from buildinghub.devices.ble_parking_lock import BleParkingLockClient
 from buildinghub.devices.parking_lock import ParkingLockClient
 from buildinghub_ha.coordinator import DeviceCoordinator
-
-from .const import POLL_INTERVAL
 
 if TYPE_CHECKING:
     from .hub import ParkingHub
@@ -37,29 +34,14 @@ class BayStatus:
     battery_percent: int | None
 
 
-class BayCoordinator(DeviceCoordinator[BayStatus]):
-    """Polls one bay lock's barrier, vehicle sensor and battery; pushes update it between."""
+class BayCoordinator(DeviceCoordinator[ParkingLockClient | BleParkingLockClient, BayStatus]):
+    """Polls one bay lock's barrier, vehicle sensor and battery; pushes update it between.
 
-    config_entry: ParkingLockConfigEntry
+    Its name is the bay's.
+    """
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ParkingLockConfigEntry,
-        client: ParkingLockClient | BleParkingLockClient,
-        bay: str,
-    ) -> None:
-        """Poll the lock behind ``client``, which guards ``bay``."""
-        super().__init__(
-            hass,
-            entry,
-            device=bay,
-            interval=POLL_INTERVAL,
-            unreachable_key="lock_unreachable",
-            placeholders={"bay": bay},
-        )
-        self.client = client
-        self.bay = bay
+    unreachable_key = "lock_unreachable"
+    placeholder = "bay"
 
     async def async_read(self) -> BayStatus:
         """The barrier, the vehicle sensor and the battery."""

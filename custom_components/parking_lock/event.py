@@ -10,7 +10,7 @@ from buildinghub_ha.entity import fleet_platform
 
 from .const import EVENT_LOCKED, EVENT_REFUSED, EVENT_UNLOCKED
 from .entity import ParkingBayEntity
-from .hub import BayEvent, signal_access, signal_booking_event
+from .hub import BayEvent
 
 PARALLEL_UPDATES = 0
 DESCRIPTION = EventEntityDescription(
@@ -31,7 +31,7 @@ class BayAccessEvent(ParkingBayEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen to the bay's events."""
         await super().async_added_to_hass()
-        self.async_follow(signal_access(self.hub.entry.entry_id, self.member.address), self._handle)
+        self.async_follow(self.hub.signal("access", self.member.address), self._handle)
 
     @callback
     def _handle(self, event: BayEvent) -> None:
@@ -48,9 +48,7 @@ class BayBookingEvent(ParkingBayEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen to the bay's booking events."""
         await super().async_added_to_hass()
-        self.async_follow(
-            signal_booking_event(self.hub.entry.entry_id, self.member.address), self._handle
-        )
+        self.async_follow(self.hub.signal("booking", self.member.address), self._handle)
 
     @callback
     def _handle(self, event: BookingEvent) -> None:

@@ -52,7 +52,8 @@ from buildinghub.parking.listing import BayListing, BayPolicy
 from buildinghub.parking.presence import BookingEvent, BookingWatch
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
-from buildinghub_ha.fleet import DeviceCard, DeviceFleet
+from buildinghub_ha.fleet import DeviceCard, ManagedDevice
+from buildinghub_ha.hub import DeviceHub
 
 from .const import (
     ACTION_ADD,
@@ -88,15 +89,11 @@ class NotAListingKey(Exception):
     """A listing e-key must be bound to the hub's key and allow sharing."""
 
 
-@dataclass
-class BayContext:
-    """One bay the hub manages."""
+@dataclass(kw_only=True)
+class BayContext(ManagedDevice[BayClient, BayCoordinator]):
+    """One bay the hub manages, and the installation record its lock stated."""
 
-    address: str
-    client: BayClient
     installation: InstallationRecord
-    coordinator: BayCoordinator
-    unsubscribe: Callable[[], None]
 
     @property
     def name(self) -> str:
@@ -125,42 +122,19 @@ class BayEvent:
     grant_id: str | None = None
 
 
-def signal_access(entry_id: str, ieee: str) -> str:
-    """Dispatcher signal for a bay's lock, unlock and refusal events."""
-    return f"{DOMAIN}_{entry_id}_{ieee}_access"
-
-
-def signal_bookings(entry_id: str) -> str:
-    """Dispatcher signal sent when bookings, keys or the car park's plan change."""
-    return f"{DOMAIN}_{entry_id}_bookings"
-
-
-def signal_booking_event(entry_id: str, ieee: str) -> str:
-    """Dispatcher signal for what a bay's vehicle sensor says about its bookings."""
-    return f"{DOMAIN}_{entry_id}_{ieee}_booking"
-
-
-class ParkingHub:
+class ParkingHub(DeviceHub[BayContext]):
     """Bays, e-keys and holder keys of one config entry."""
+
+    entry: ParkingLockConfigEntry
 
     def __init__(
         self, hass: HomeAssistant, entry: ParkingLockConfigEntry, network: BuildingNetwork
     ) -> None:
         """Manage the parking locks on ``network`` for ``entry``."""
-        self.hass = hass
-        self.entry = entry
-        self.network = network
+        super().__init__(hass, entry, network, DeviceKind.PARKING_LOCK)
         self.clock = MonotonicClock()
         self.book = EKeyBook(self.clock)
         self.step_up = StepUpBook(self.clock)
-        self.fleet = DeviceFleet(
-            hass,
-            entry,
-            network,
-            DeviceKind.PARKING_LOCK,
-            adopt=self._async_adopt_device,
-            joined=self._async_sync_bay,
-        )
         self.bookings = BookingBook(self.clock)
         self.layout: CarParkLayout | None = None
         self._watches: dict[str, BookingWatch] = {}
@@ -200,7 +174,7 @@ class ParkingHub:
                 bay: BayListing.from_json(li) for bay, li in stored.get("listings", {}).items()
             }
             self._booking_keys = dict(stored.get("booking_keys", {}))
-        await self.fleet.async_start()
+        await super().async_start()
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_scheduled_purge, PURGE_INTERVAL)
         )
@@ -210,13 +184,14 @@ class ParkingHub:
 
     async def async_stop(self) -> None:
         """Stop listening to the bays; close BLE links."""
-        self.fleet.async_stop()
+        await super().async_stop()
         for context in self.bays.values():
             if isinstance(context.client, BleParkingLockClient):
                 await context.client.close()
 
-    async def _async_adopt_device(self, device: zigpy.device.Device) -> BayContext | None:
-        return await self._async_adopt(
+    async def async_adopt(self, device: zigpy.device.Device) -> BayContext | None:
+        """A bay's lock on the network, if it states an installation the hub may trust."""
+        return await self._async_adopt_client(
             str(device.ieee), ParkingLockClient(device, clock=self.clock)
         )
 
@@ -226,7 +201,7 @@ class ParkingHub:
         """Take over a BLE parking lock heard advertising at ``address``."""
         await self.fleet.async_adopt(
             address,
-            lambda: self._async_adopt(
+            lambda: self._async_adopt_client(
                 address, BleParkingLockClient(address, connect, clock=self.clock)
             ),
             announce=True,
@@ -241,8 +216,7 @@ class ParkingHub:
             context.client.advertised(manufacturer_data)
         return True
 
-    async def _async_adopt(self, address: str, client: BayClient) -> BayContext | None:
-        """A bay's lock, if it states an installation the hub may trust."""
+    async def _async_adopt_client(self, address: str, client: BayClient) -> BayContext | None:
         try:
             installation = await client.read_installation()
             self.book.trust_bay(address, installation)
@@ -262,15 +236,15 @@ class ParkingHub:
             for stop in stops:
                 stop()
 
-        return BayContext(address, client, installation, coordinator, unsubscribe)
+        return BayContext(address, client, coordinator, unsubscribe, installation=installation)
 
-    async def _async_sync_bay(self, context: BayContext) -> None:
+    async def async_joined(self, member: BayContext) -> None:
         """Deliver every chain the hub holds for this bay (the lock ignores repeats)."""
-        for held in self.book.for_bay(context.address):
+        for held in self.book.for_bay(member.address):
             try:
-                await context.client.install_chain(held.chain)
+                await member.client.install_chain(held.chain)
             except (LockRefused, DeviceUnreachable) as err:
-                _LOGGER.warning("Could not bring a key to %s: %s", context.name, err)
+                _LOGGER.warning("Could not bring a key to %s: %s", member.name, err)
 
     # -- holder keys -----------------------------------------------------------------------
 
@@ -634,11 +608,11 @@ class ParkingHub:
             else watch.observe(occupied, now, bookings)
         )
         for event in events:
-            async_dispatcher_send(self.hass, signal_booking_event(self.entry.entry_id, ieee), event)
-        async_dispatcher_send(self.hass, signal_bookings(self.entry.entry_id))
+            async_dispatcher_send(self.hass, self.signal("booking", ieee), event)
+        async_dispatcher_send(self.hass, self.signal("bookings"))
 
     def _send(self, ieee: str, event: BayEvent) -> None:
-        async_dispatcher_send(self.hass, signal_access(self.entry.entry_id, ieee), event)
+        async_dispatcher_send(self.hass, self.signal("access", ieee), event)
 
     def _notify_manager(self, ieee: str, what: str) -> None:
         """Tell the bay's manager (SPEC P8): one notification per bay, the latest event."""
@@ -663,7 +637,7 @@ class ParkingHub:
                 "booking_keys": self._booking_keys,
             }
         )
-        async_dispatcher_send(self.hass, signal_bookings(self.entry.entry_id))
+        async_dispatcher_send(self.hass, self.signal("bookings"))
 
 
 def _when(timestamp: int) -> str:

@@ -13,7 +13,7 @@ from homeassistant.util import dt as dt_util
 from buildinghub.parking.car_park_map import render_svg
 
 from .coordinator import ParkingLockConfigEntry
-from .hub import ParkingHub, signal_bookings
+from .hub import ParkingHub
 
 PARALLEL_UPDATES = 0
 
@@ -71,9 +71,7 @@ class CarParkMap(ImageEntity):
         """Redraw when bookings, keys or the plan change."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_bookings(self.hub.entry.entry_id), self._redraw
-            )
+            async_dispatcher_connect(self.hass, self.hub.signal("bookings"), self._redraw)
         )
 
     @callback

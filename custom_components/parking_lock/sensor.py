@@ -14,7 +14,6 @@ from buildinghub.parking.bookings import BayState
 from buildinghub_ha.entity import fleet_platform
 
 from .entity import ParkingBayEntity
-from .hub import signal_bookings
 
 PARALLEL_UPDATES = 0
 DESCRIPTION = SensorEntityDescription(
@@ -51,7 +50,7 @@ class BayListingState(ParkingBayEntity, SensorEntity):
     async def async_added_to_hass(self) -> None:
         """Update when bookings change."""
         await super().async_added_to_hass()
-        self.async_follow(signal_bookings(self.hub.entry.entry_id))
+        self.async_follow(self.hub.signal("bookings"))
 
 
 async_setup_entry = fleet_platform(BayListingState.describing(DESCRIPTION))

@@ -245,37 +245,22 @@ async def _async_withdraw(call: ServiceCall) -> ServiceResponse:
 
 
 BIOMETRIC_ACTIONS = (
-    Action(
-        name="station_keys",
-        handler=_async_station_keys,
-        schema=entry_schema(),
-        response=SupportsResponse.ONLY,
-    ),
-    Action(
-        name="authorise_station",
-        handler=_async_authorise,
-        schema=AUTHORISE_SCHEMA,
-        response=SupportsResponse.OPTIONAL,
-    ),
+    Action("station_keys", _async_station_keys, entry_schema(), SupportsResponse.ONLY),
+    Action("authorise_station", _async_authorise, AUTHORISE_SCHEMA, SupportsResponse.OPTIONAL),
     # A tenant hands in and withdraws their own signed consent: the signature is what counts.
     Action(
-        name="record_consent",
-        handler=_async_record_consent,
-        schema=CONSENT_SCHEMA,
-        response=SupportsResponse.OPTIONAL,
+        "record_consent",
+        _async_record_consent,
+        CONSENT_SCHEMA,
+        SupportsResponse.OPTIONAL,
         admin_only=False,
     ),
+    Action("enrol_fingerprint", _async_enrol, ENROL_SCHEMA, SupportsResponse.OPTIONAL),
     Action(
-        name="enrol_fingerprint",
-        handler=_async_enrol,
-        schema=ENROL_SCHEMA,
-        response=SupportsResponse.OPTIONAL,
-    ),
-    Action(
-        name="withdraw_consent",
-        handler=_async_withdraw,
-        schema=WITHDRAW_SCHEMA,
-        response=SupportsResponse.OPTIONAL,
+        "withdraw_consent",
+        _async_withdraw,
+        WITHDRAW_SCHEMA,
+        SupportsResponse.OPTIONAL,
         admin_only=False,
     ),
 )

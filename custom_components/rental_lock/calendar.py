@@ -16,7 +16,6 @@ from buildinghub.devices.grant_book import HeldGrant
 from buildinghub_ha.entity import fleet_platform
 
 from .entity import RentalLockEntity
-from .hub import signal_grants
 
 PARALLEL_UPDATES = 0
 DESCRIPTION = CalendarEntityDescription(key="grants", translation_key="grants")
@@ -59,7 +58,7 @@ class GrantCalendar(RentalLockEntity, CalendarEntity):
     async def async_added_to_hass(self) -> None:
         """Update when grants change."""
         await super().async_added_to_hass()
-        self.async_follow(signal_grants(self.hub.entry.entry_id))
+        self.async_follow(self.hub.signal("grants"))
 
 
 async_setup_entry = fleet_platform(GrantCalendar.describing(DESCRIPTION))

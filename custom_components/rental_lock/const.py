@@ -15,7 +15,6 @@ CONF_WITNESSES: Final = "witnesses"
 CONF_QUORUM: Final = "quorum"
 LEDGER_SYNC_INTERVAL: Final = timedelta(minutes=5)
 
-POLL_INTERVAL: Final = timedelta(minutes=1)
 PURGE_INTERVAL: Final = timedelta(minutes=5)
 # A lock clock further off than this makes grant windows unreliable.
 CLOCK_DRIFT_LIMIT_S: Final = 120

@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from buildinghub.devices.door_lock import DoorLockClient, LockStatus
 from buildinghub_ha.coordinator import DeviceCoordinator
 
-from .const import CLOCK_DRIFT_LIMIT_S, DOMAIN, POLL_INTERVAL
+from .const import CLOCK_DRIFT_LIMIT_S, DOMAIN
 
 if TYPE_CHECKING:
     from .hub import RentalHub
@@ -30,29 +29,15 @@ class RentalLockRuntimeData:
 type RentalLockConfigEntry = ConfigEntry[RentalLockRuntimeData]
 
 
-class LockCoordinator(DeviceCoordinator[LockStatus]):
-    """Polls one lock's state, battery and clock; raises repairs a person must act on."""
+class LockCoordinator(DeviceCoordinator[DoorLockClient, LockStatus]):
+    """Polls one lock's state, battery and clock; raises repairs a person must act on.
+
+    Its name is the flat the lock guards.
+    """
 
     config_entry: RentalLockConfigEntry
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: RentalLockConfigEntry,
-        client: DoorLockClient,
-        flat: str,
-    ) -> None:
-        """Poll the lock behind ``client``, which guards ``flat``."""
-        super().__init__(
-            hass,
-            entry,
-            device=flat,
-            interval=POLL_INTERVAL,
-            unreachable_key="lock_unreachable",
-            placeholders={"flat": flat},
-        )
-        self.client = client
-        self.flat = flat
+    unreachable_key = "lock_unreachable"
+    placeholder = "flat"
 
     async def async_read(self) -> LockStatus:
         """The lock's status; the repair for an unreachable lock goes once it answers."""
@@ -70,7 +55,7 @@ class LockCoordinator(DeviceCoordinator[LockStatus]):
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
             translation_key="lock_unreachable",
-            translation_placeholders={"flat": self.flat},
+            translation_placeholders={"flat": self.device_name},
         )
 
     @property
@@ -88,7 +73,7 @@ class LockCoordinator(DeviceCoordinator[LockStatus]):
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key="clock_drift",
-                translation_placeholders={"flat": self.flat, "seconds": str(drift)},
+                translation_placeholders={"flat": self.device_name, "seconds": str(drift)},
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)

@@ -10,7 +10,6 @@ from buildinghub_ha.entity import fleet_platform
 
 from .const import EVENT_DENIED, EVENT_GRANTED
 from .entity import RentalLockEntity
-from .hub import signal_access
 from .tenancy_entities import RENT_EVENT, RentEventEntity
 
 PARALLEL_UPDATES = 0
@@ -25,9 +24,7 @@ class AccessEventEntity(RentalLockEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen to the lock's access events."""
         await super().async_added_to_hass()
-        self.async_follow(
-            signal_access(self.hub.entry.entry_id, self.member.address), self._handle_access
-        )
+        self.async_follow(self.hub.signal("access", self.member.address), self._handle_access)
 
     @callback
     def _handle_access(self, event: AccessEvent) -> None:

@@ -36,7 +36,8 @@ from buildinghub.keylog.errors import KeylogError
 from buildinghub.keylog.key_state import KeyStatus
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
-from buildinghub_ha.fleet import DeviceCard, DeviceFleet
+from buildinghub_ha.fleet import DeviceCard, ManagedDevice
+from buildinghub_ha.hub import DeviceHub
 
 from .biometrics import HubBiometrics
 from .const import DOMAIN, LEDGER_SYNC_INTERVAL, PURGE_INTERVAL
@@ -51,15 +52,11 @@ class NoUsableGrant(Exception):
     """The user holds no grant that opens this lock from the app right now."""
 
 
-@dataclass
-class LockContext:
-    """One lock the hub manages."""
+@dataclass(kw_only=True)
+class LockContext(ManagedDevice[DoorLockClient, LockCoordinator]):
+    """One lock the hub manages, and the installation record it stated."""
 
-    address: str
-    client: DoorLockClient
     installation: InstallationRecord
-    coordinator: LockCoordinator
-    unsubscribe: Callable[[], None]
 
     @property
     def card(self) -> DeviceCard:
@@ -74,39 +71,21 @@ class LockContext:
         )
 
 
-def signal_access(entry_id: str, ieee: str) -> str:
-    """Dispatcher signal for a lock's access events."""
-    return f"{DOMAIN}_{entry_id}_{ieee}_access"
-
-
-def signal_grants(entry_id: str) -> str:
-    """Dispatcher signal sent when the grant book changes."""
-    return f"{DOMAIN}_{entry_id}_grants"
-
-
-class RentalHub:
+class RentalHub(DeviceHub[LockContext]):
     """Locks, grants and the hub key of one config entry."""
+
+    entry: RentalLockConfigEntry
 
     def __init__(
         self, hass: HomeAssistant, entry: RentalLockConfigEntry, network: BuildingNetwork
     ) -> None:
         """Manage the door locks on ``network`` for ``entry``."""
-        self.hass = hass
-        self.entry = entry
-        self.network = network
+        super().__init__(hass, entry, network, DeviceKind.DOOR_LOCK)
         self.clock = MonotonicClock()
         self.book = GrantBook(self.clock)
         options = LedgerOptions.from_options(dict(entry.options))
         self.ledger = (
             None if options is None else HubLedger(hass, entry.entry_id, options, self.clock)
-        )
-        self.fleet = DeviceFleet(
-            hass,
-            entry,
-            network,
-            DeviceKind.DOOR_LOCK,
-            adopt=self._async_adopt,
-            joined=self._async_sync_lock,
         )
         self.hub_key = SigningKey.generate()
         self._store: Store[dict[str, Any]] = Store(
@@ -139,16 +118,16 @@ class RentalHub:
                     self.hass, self._async_scheduled_ledger_sync, LEDGER_SYNC_INTERVAL
                 )
             )
-        await self.fleet.async_start()
+        await super().async_start()
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_scheduled_purge, PURGE_INTERVAL)
         )
 
     async def async_stop(self) -> None:
         """Stop listening to the locks."""
-        self.fleet.async_stop()
+        await super().async_stop()
 
-    async def _async_adopt(self, device: zigpy.device.Device) -> LockContext | None:
+    async def async_adopt(self, device: zigpy.device.Device) -> LockContext | None:
         """A door lock on the network, if it states an installation the hub may trust."""
         ieee = str(device.ieee)
         client = DoorLockClient(device, clock=self.clock)
@@ -170,18 +149,18 @@ class RentalHub:
             stop_access()
             stop_bolt()
 
-        return LockContext(ieee, client, installation, coordinator, unsubscribe)
+        return LockContext(ieee, client, coordinator, unsubscribe, installation=installation)
 
-    async def _async_sync_lock(self, context: LockContext) -> None:
+    async def async_joined(self, member: LockContext) -> None:
         """Deliver every grant the hub holds for this lock (the lock ignores repeats)."""
-        for held in self.book.for_lock(context.address):
+        for held in self.book.for_lock(member.address):
             if held.signed.grant.expires <= self.clock.now():
                 continue
             try:
-                await context.client.install_grant(held.signed)
+                await member.client.install_grant(held.signed)
             except (LockRefused, DeviceUnreachable) as err:
-                _LOGGER.warning("Could not bring a grant to %s: %s", context.installation.flat, err)
-        await self.biometrics.async_sync_lock(context)
+                _LOGGER.warning("Could not bring a grant to %s: %s", member.installation.flat, err)
+        await self.biometrics.async_sync_lock(member)
 
     # -- grants ----------------------------------------------------------------------------
 
@@ -287,7 +266,7 @@ class RentalHub:
     def _access_handler(self, ieee: str) -> Callable[[AccessEvent], None]:
         @callback
         def handle(event: AccessEvent) -> None:
-            async_dispatcher_send(self.hass, signal_access(self.entry.entry_id, ieee), event)
+            async_dispatcher_send(self.hass, self.signal("access", ieee), event)
 
         return handle
 
@@ -336,4 +315,4 @@ class RentalHub:
         await self._store.async_save(
             {"hub_key": self.hub_key.to_pem().decode(), "book": self.book.to_json()}
         )
-        async_dispatcher_send(self.hass, signal_grants(self.entry.entry_id))
+        async_dispatcher_send(self.hass, self.signal("grants"))

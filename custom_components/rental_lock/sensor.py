@@ -16,7 +16,7 @@ from homeassistant.const import PERCENTAGE, EntityCategory
 from buildinghub_ha.entity import fleet_platform
 
 from .entity import RentalLockEntity
-from .hub import LockContext, RentalHub, signal_grants
+from .hub import LockContext, RentalHub
 from .tenancy_entities import NEXT_RENT_DUE, NextRentDueSensor
 
 PARALLEL_UPDATES = 0
@@ -62,7 +62,7 @@ class RentalLockSensor(RentalLockEntity, SensorEntity):
     async def async_added_to_hass(self) -> None:
         """Update when the grant book changes, not only when the lock is polled."""
         await super().async_added_to_hass()
-        self.async_follow(signal_grants(self.hub.entry.entry_id))
+        self.async_follow(self.hub.signal("grants"))
 
 
 async_setup_entry = fleet_platform(

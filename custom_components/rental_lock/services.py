@@ -139,35 +139,10 @@ async def _async_announce(call: ServiceCall) -> ServiceResponse:
 
 
 GRANT_ACTIONS = (
-    Action(
-        name="install_grant",
-        handler=_async_install,
-        schema=INSTALL_SCHEMA,
-        response=SupportsResponse.OPTIONAL,
-    ),
-    Action(name="revoke_grant", handler=_async_revoke, schema=REVOKE_SCHEMA),
-    Action(
-        name="purge_expired",
-        handler=_async_purge,
-        schema=entry_schema(),
-        response=SupportsResponse.OPTIONAL,
-    ),
-    Action(
-        name="hub_key",
-        handler=_async_hub_key,
-        schema=entry_schema(),
-        response=SupportsResponse.ONLY,
-    ),
-    Action(
-        name="announce",
-        handler=_async_announce,
-        schema=ANNOUNCE_SCHEMA,
-        response=SupportsResponse.OPTIONAL,
-    ),
-    Action(
-        name="resolve_keylog_fork",
-        handler=_async_resolve_fork,
-        schema=entry_schema(),
-        response=SupportsResponse.OPTIONAL,
-    ),
+    Action("install_grant", _async_install, INSTALL_SCHEMA, SupportsResponse.OPTIONAL),
+    Action("revoke_grant", _async_revoke, REVOKE_SCHEMA),
+    Action("purge_expired", _async_purge, entry_schema(), SupportsResponse.OPTIONAL),
+    Action("hub_key", _async_hub_key, entry_schema(), SupportsResponse.ONLY),
+    Action("announce", _async_announce, ANNOUNCE_SCHEMA, SupportsResponse.OPTIONAL),
+    Action("resolve_keylog_fork", _async_resolve_fork, entry_schema(), SupportsResponse.OPTIONAL),
 )

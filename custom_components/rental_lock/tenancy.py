@@ -72,16 +72,6 @@ class UnknownContract(PaymentRefused):
     reason = "unknown_contract"
 
 
-def signal_tenancy(entry_id: str) -> str:
-    """Dispatcher signal sent when a lease, a payment or a notice changes what the hub shows."""
-    return f"{DOMAIN}_{entry_id}_tenancy"
-
-
-def signal_rent_event(entry_id: str, lock_id: str) -> str:
-    """Dispatcher signal carrying a lock's rent events: (event type, data)."""
-    return f"{DOMAIN}_{entry_id}_{lock_id}_rent"
-
-
 def format_amount(minor: int, currency: str) -> str:
     """An amount in minor units as people write it: 95000 EUR -> "950.00"."""
     if currency in _NO_MINOR_UNITS:
@@ -303,21 +293,21 @@ class HubTenancy:
         if changed:
             await self._async_save()
         else:
-            async_dispatcher_send(self.hass, signal_tenancy(self.entry.entry_id))
+            async_dispatcher_send(self.hass, self.hub.signal("tenancy"))
 
     def _announce(self, lease: Lease, notice: RentNotice) -> None:
         _LOGGER.debug("%s for %s, due %s", notice.kind, lease.contract.terms.flat, notice.due)
         self._fire(lease, notice.kind.value, lease.rent_data(notice.due))
 
     def _fire(self, lease: Lease, event_type: str, data: dict[str, Any]) -> None:
-        signal = signal_rent_event(self.entry.entry_id, lease.lock_id)
+        signal = self.hub.signal("rent", lease.lock_id)
         async_dispatcher_send(self.hass, signal, event_type, data)
 
     async def _async_save(self) -> None:
         await self._store.async_save(
             {"leases": {lock: _lease_to_json(lease) for lock, lease in self.leases.items()}}
         )
-        async_dispatcher_send(self.hass, signal_tenancy(self.entry.entry_id))
+        async_dispatcher_send(self.hass, self.hub.signal("tenancy"))
 
 
 def _today() -> date:

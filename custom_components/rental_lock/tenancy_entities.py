@@ -21,8 +21,6 @@ from .tenancy import (
     EVENT_RENT_PAID,
     HubTenancy,
     format_amount,
-    signal_rent_event,
-    signal_tenancy,
 )
 
 RENT_EVENT = EventEntityDescription(
@@ -63,9 +61,7 @@ class RentEventEntity(_LeaseEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen to this flat's rent events."""
         await super().async_added_to_hass()
-        self.async_follow(
-            signal_rent_event(self.hub.entry.entry_id, self.lock_id), self._handle_rent
-        )
+        self.async_follow(self.hub.signal("rent", self.lock_id), self._handle_rent)
 
     @callback
     def _handle_rent(self, event_type: str, data: dict[str, Any]) -> None:
@@ -93,4 +89,4 @@ class NextRentDueSensor(_LeaseEntity, SensorEntity):
     async def async_added_to_hass(self) -> None:
         """Update when a lease, a payment or a new day changes the date."""
         await super().async_added_to_hass()
-        self.async_follow(signal_tenancy(self.hub.entry.entry_id))
+        self.async_follow(self.hub.signal("tenancy"))
