@@ -7,24 +7,16 @@ from pathlib import Path
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from buildinghub.credentials import PublicKey, SigningKey
-from buildinghub.radio.errors import RadioUnavailable
-from buildinghub.radio.shared import acquire_network, shared_registry
+from buildinghub.radio.network import BuildingNetwork
 from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.outbox import Outbox
 from buildinghub.telemetry.relay import Relay
+from buildinghub_ha.network import async_start_hub
 
-from .const import (
-    CONF_CLOUD_KEY,
-    CONF_CLOUD_URL,
-    CONF_HUB_KEY,
-    CONF_RADIO_PATH,
-    DOMAIN,
-    OUTBOX_FILE,
-)
+from .const import CONF_CLOUD_KEY, CONF_CLOUD_URL, CONF_HUB_KEY, OUTBOX_FILE
 from .coordinator import CommunityMeterConfigEntry, CommunityMeterRuntimeData
 from .hub import MeterHub
 
@@ -33,31 +25,21 @@ PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.S
 
 async def async_setup_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntry) -> bool:
     """Open the building network, the outbox and the way to the cloud; take over the meters."""
-    path = entry.data[CONF_RADIO_PATH]
-    registry = shared_registry(hass.data)
-    try:
-        network = await acquire_network(registry, path, hass.config.config_dir)
-    except RadioUnavailable as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="radio_unavailable",
-            translation_placeholders={"path": path},
-        ) from err
-    outbox = await Outbox.open(Path(hass.config.path(OUTBOX_FILE.format(entry_id=entry.entry_id))))
-    cloud = CloudClient(
-        async_get_clientsession(hass),
-        entry.data[CONF_CLOUD_URL],
-        SigningKey.from_pem(entry.data[CONF_HUB_KEY].encode()),
-        cloud_key=PublicKey.from_bytes(bytes.fromhex(entry.data[CONF_CLOUD_KEY])),
-    )
-    hub = MeterHub(hass, entry, network, Relay(outbox, cloud, clock=time.monotonic), cloud)
-    entry.runtime_data = CommunityMeterRuntimeData(network=network, hub=hub)
-    try:
-        await hub.async_start()
-    except BaseException:
-        await hub.async_stop()
-        await registry.release(network)
-        raise
+
+    async def make_hub(network: BuildingNetwork) -> MeterHub:
+        outbox_path = hass.config.path(OUTBOX_FILE.format(entry_id=entry.entry_id))
+        outbox = await Outbox.open(Path(outbox_path))
+        cloud = CloudClient(
+            async_get_clientsession(hass),
+            entry.data[CONF_CLOUD_URL],
+            SigningKey.from_pem(entry.data[CONF_HUB_KEY].encode()),
+            cloud_key=PublicKey.from_bytes(bytes.fromhex(entry.data[CONF_CLOUD_KEY])),
+        )
+        hub = MeterHub(hass, entry, network, Relay(outbox, cloud, clock=time.monotonic), cloud)
+        entry.runtime_data = CommunityMeterRuntimeData(hub=hub)
+        return hub
+
+    hub = await async_start_hub(hass, entry, make_hub)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     hub.entities_ready = True
     hub.schedule(hub.async_relay())
@@ -65,9 +47,5 @@ async def async_setup_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntr
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntry) -> bool:
-    """Let go of the meters, close the outbox and, if no one else uses it, the radio."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded:
-        await entry.runtime_data.hub.async_stop()
-        await shared_registry(hass.data).release(entry.runtime_data.network)
-    return unloaded
+    """Remove the entities; the meters, the outbox and (if no one else uses it) the radio follow."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

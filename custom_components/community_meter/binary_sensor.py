@@ -7,31 +7,18 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import callback
 
 from buildinghub.occupancy.tracker import Presence
+from buildinghub_ha.entity import fleet_platform
 
 from .away import signal_presence
-from .coordinator import CommunityMeterConfigEntry
-from .entity import MeterEntity, async_add_dwelling_entities
+from .entity import MeterEntity, dwelling_entity
 
 PARALLEL_UPDATES = 0
 HOUSEHOLD = BinarySensorEntityDescription(
     key="household", translation_key="household", device_class=BinarySensorDeviceClass.PRESENCE
 )
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CommunityMeterConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """A household presence sensor on each dwelling's electricity meter."""
-    async_add_dwelling_entities(
-        entry, async_add_entities, lambda hub, ctx: HouseholdPresence(hub, ctx, HOUSEHOLD)
-    )
 
 
 class HouseholdPresence(MeterEntity, BinarySensorEntity):
@@ -44,16 +31,18 @@ class HouseholdPresence(MeterEntity, BinarySensorEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the dwelling's presence as readings come in."""
         await super().async_added_to_hass()
-        signal = signal_presence(self.hub.entry.entry_id)
-        self.async_on_remove(async_dispatcher_connect(self.hass, signal, self._changed))
+        self.async_follow(signal_presence(self.hub.entry.entry_id), self._changed)
 
     @callback
     def _changed(self, dwelling: str) -> None:
-        if dwelling == self.meter.identity.dwelling:
+        if dwelling == self.member.identity.dwelling:
             self.async_write_ha_state()
 
     @property
     def is_on(self) -> bool | None:
         """Home (on), away (off), or unknown while learning."""
-        presence = self.hub.presence.presence(self.meter.identity.dwelling)
+        presence = self.hub.presence.presence(self.member.identity.dwelling)
         return None if presence is Presence.LEARNING else presence is Presence.HOME
+
+
+async_setup_entry = fleet_platform(dwelling_entity(HouseholdPresence.describing(HOUSEHOLD)))

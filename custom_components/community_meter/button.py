@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CommunityMeterConfigEntry
-from .entity import MeterEntity, async_add_dwelling_entities
+from buildinghub_ha.entity import fleet_platform
+
+from .entity import MeterEntity, dwelling_entity
 
 PARALLEL_UPDATES = 0
 BACK_HOME = ButtonEntityDescription(key="back_home", translation_key="back_home")
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CommunityMeterConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """A "back home" button beside each dwelling's presence sensor."""
-    async_add_dwelling_entities(
-        entry, async_add_entities, lambda hub, ctx: BackHomeButton(hub, ctx, BACK_HOME)
-    )
 
 
 class BackHomeButton(MeterEntity, ButtonEntity):
@@ -29,4 +17,7 @@ class BackHomeButton(MeterEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """The absence is over: the presence sensor turns on at once."""
-        self.hub.presence.confirm_return(self.meter.identity.dwelling)
+        self.hub.presence.confirm_return(self.member.identity.dwelling)
+
+
+async_setup_entry = fleet_platform(dwelling_entity(BackHomeButton.describing(BACK_HOME)))

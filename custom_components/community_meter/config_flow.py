@@ -6,51 +6,31 @@ import logging
 from typing import Any
 
 import probatio
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
 from buildinghub.credentials import SigningKey
-from buildinghub.radio.errors import RadioUnavailable
-from buildinghub.radio.shared import probe_network, shared_registry
 from buildinghub.telemetry.cloud_client import CloudClient, CloudRefused, CloudUnavailable
 from buildinghub.telemetry.request_signing import hub_id
+from buildinghub_ha.const import CONF_RADIO_PATH
+from buildinghub_ha.radio_flow import BuildingNetworkFlow
 
 from .const import (
     CONF_BUILDING,
     CONF_CLOUD_KEY,
     CONF_CLOUD_URL,
     CONF_HUB_KEY,
-    CONF_RADIO_PATH,
-    CONF_RADIO_TYPE,
     CONF_TOKEN,
     DOMAIN,
-    RADIO_EZSP,
-    RADIO_SIMULATED,
-    SIMULATED_PATH,
 )
 
 _LOGGER = logging.getLogger(__name__)
 
-RADIO_SCHEMA = probatio.Schema(
-    {
-        probatio.Required(CONF_RADIO_TYPE, default=RADIO_EZSP): SelectSelector(
-            SelectSelectorConfig(
-                options=[RADIO_EZSP, RADIO_SIMULATED],
-                translation_key=CONF_RADIO_TYPE,
-                mode=SelectSelectorMode.LIST,
-            )
-        )
-    }
-)
-PATH_SCHEMA = probatio.Schema({probatio.Required(CONF_RADIO_PATH): TextSelector()})
 CLOUD_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_CLOUD_URL): TextSelector(
@@ -63,42 +43,18 @@ CLOUD_SCHEMA = probatio.Schema(
 )
 
 
-class CommunityMeterConfigFlow(ConfigFlow, domain=DOMAIN):
+class CommunityMeterConfigFlow(BuildingNetworkFlow, domain=DOMAIN):
     """Radio (EZSP or simulated building), then the cloud connector and its enrolment token."""
 
     VERSION = 1
 
     def __init__(self) -> None:
         """Start with nothing chosen."""
+        super().__init__()
         self._path = ""
 
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask which radio."""
-        if user_input is None:
-            return self.async_show_form(step_id="user", data_schema=RADIO_SCHEMA)
-        if user_input[CONF_RADIO_TYPE] == RADIO_SIMULATED:
-            return await self._async_use_path(SIMULATED_PATH, "user", RADIO_SCHEMA)
-        return await self.async_step_serial()
-
-    async def async_step_serial(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the coordinator's serial path."""
-        if user_input is None:
-            return self.async_show_form(step_id="serial", data_schema=PATH_SCHEMA)
-        return await self._async_use_path(
-            user_input[CONF_RADIO_PATH].strip(), "serial", PATH_SCHEMA
-        )
-
-    async def _async_use_path(
-        self, path: str, step_id: str, schema: probatio.Schema
-    ) -> ConfigFlowResult:
-        await self.async_set_unique_id(path)
-        self._abort_if_unique_id_configured()
-        try:
-            await probe_network(shared_registry(self.hass.data), path, self.hass.config.config_dir)
-        except RadioUnavailable:
-            return self.async_show_form(
-                step_id=step_id, data_schema=schema, errors={"base": "cannot_connect"}
-            )
+    async def async_radio_chosen(self, path: str) -> ConfigFlowResult:
+        """The radio answered: on to the cloud."""
         self._path = path
         return await self.async_step_cloud()
 

@@ -6,20 +6,14 @@ from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "community_meter"
-CONF_RADIO_PATH: Final = "radio_path"
-CONF_RADIO_TYPE: Final = "radio_type"
 CONF_CLOUD_URL: Final = "cloud_url"
 CONF_TOKEN: Final = "enrolment_token"  # noqa: S105 - the form field's name, not a token
 CONF_HUB_KEY: Final = "hub_key"
 CONF_CLOUD_KEY: Final = "cloud_key"
 CONF_BUILDING: Final = "building"
-RADIO_EZSP: Final = "ezsp"
-RADIO_SIMULATED: Final = "simulated"
-SIMULATED_PATH: Final = "sim://building"
 
 POLL_INTERVAL: Final = timedelta(minutes=5)
 RELAY_INTERVAL: Final = timedelta(seconds=30)
-DISCOVERY_WAIT_S: Final = 10.0
 OUTBOX_FILE: Final = "community_meter_outbox_{entry_id}.db"
 
 EVENT_READINGS_LOST: Final = "readings_lost"

@@ -2,42 +2,41 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from buildinghub.devices.meter import MeterClient, MeterProtocolError, MeterStatus
 from buildinghub.radio.errors import RadioError
-from buildinghub.radio.network import BuildingNetwork
 from buildinghub.telemetry.identity import MeterIdentity
+from buildinghub_ha.coordinator import DeviceCoordinator
 
-from .const import DOMAIN, POLL_INTERVAL
+from .const import POLL_INTERVAL
 
 if TYPE_CHECKING:
     from .hub import MeterHub
-
-_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
 class CommunityMeterRuntimeData:
     """What a loaded entry holds."""
 
-    network: BuildingNetwork
     hub: MeterHub
 
 
 type CommunityMeterConfigEntry = ConfigEntry[CommunityMeterRuntimeData]
 
 
-class MeterCoordinator(DataUpdateCoordinator[MeterStatus]):
+class MeterCoordinator(DeviceCoordinator[MeterClient, MeterStatus]):
     """Polls one meter (total, readings held, forced erasures) and collects its readings."""
 
     config_entry: CommunityMeterConfigEntry
+    interval = POLL_INTERVAL
+    unreachable_key = "meter_unreachable"
+    placeholder = "meter"
+    unreachable = (RadioError, MeterProtocolError)
 
     def __init__(
         self,
@@ -46,28 +45,14 @@ class MeterCoordinator(DataUpdateCoordinator[MeterStatus]):
         client: MeterClient,
         identity: MeterIdentity,
     ) -> None:
-        """Poll the meter behind ``client``."""
-        super().__init__(
-            hass,
-            _LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} {identity.meter_id}",
-            update_interval=POLL_INTERVAL,
-        )
-        self.client = client
+        """Poll the meter behind ``client``, called by its meter id."""
+        super().__init__(hass, entry, client, identity.meter_id)
         self.identity = identity
 
-    async def _async_update_data(self) -> MeterStatus:
+    async def async_read(self) -> MeterStatus:
+        """Each poll is the meter's resend (SPEC M4): everything it still holds is offered."""
         hub = self.config_entry.runtime_data.hub
-        try:
-            # Each poll is the meter's resend (SPEC M4): everything it still holds is offered.
-            await hub.relay.collect(self.identity.meter_id, self.client, from_start=True)
-            status = await self.client.read_status()
-        except (RadioError, MeterProtocolError) as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="meter_unreachable",
-                translation_placeholders={"meter": self.identity.meter_id},
-            ) from err
+        await hub.relay.collect(self.identity.meter_id, self.client, from_start=True)
+        status = await self.client.read_status()
         await hub.async_note_forced_erasures(self.identity, status.forced_erasures)
         return status

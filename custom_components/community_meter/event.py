@@ -11,8 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EVENT_LOW_BALANCE, EVENT_READINGS_LOST
 from .coordinator import CommunityMeterConfigEntry
-from .entity import HubEntity, MeterEntity, async_add_meter_entities
-from .hub import signal_lost, signal_low_balance
+from .entity import HubEntity, MeterEntity
 
 PARALLEL_UPDATES = 0
 LOST = EventEntityDescription(key="loss", translation_key="loss", event_types=[EVENT_READINGS_LOST])
@@ -27,10 +26,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """A loss event per meter and the hub's low-balance event."""
-    async_add_meter_entities(
-        entry, async_add_entities, lambda hub, ctx: [ReadingsLostEvent(hub, ctx, LOST)]
+    hub = entry.runtime_data.hub
+    hub.fleet.async_add_entities(
+        async_add_entities, lambda meter: ReadingsLostEvent.describing(LOST)(hub, meter)
     )
-    async_add_entities([LowBalanceEvent(entry.runtime_data.hub, LOW_BALANCE)])
+    async_add_entities([LowBalanceEvent(hub, LOW_BALANCE)])
 
 
 class ReadingsLostEvent(MeterEntity, EventEntity):
@@ -39,8 +39,7 @@ class ReadingsLostEvent(MeterEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen for the hub's loss reports of this meter."""
         await super().async_added_to_hass()
-        signal = signal_lost(self.hub.entry.entry_id, self.meter.identity.meter_id)
-        self.async_on_remove(async_dispatcher_connect(self.hass, signal, self._handle))
+        self.async_follow(self.hub.signal("lost", self.member.identity.meter_id), self._handle)
 
     @callback
     def _handle(self, data: dict[str, Any]) -> None:
@@ -54,7 +53,7 @@ class LowBalanceEvent(HubEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen for the relay's balance reports."""
         await super().async_added_to_hass()
-        signal = signal_low_balance(self.hub.entry.entry_id)
+        signal = self.hub.signal("low_balance")
         self.async_on_remove(async_dispatcher_connect(self.hass, signal, self._handle))
 
     @callback

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 
-from buildinghub.devices.kinds import DeviceKind, device_kind
+from buildinghub.devices.kinds import DeviceKind
 from buildinghub.devices.meter import MeterClient, MeterProtocolError
 from buildinghub.radio.errors import RadioError
 from buildinghub.radio.network import BuildingNetwork
@@ -33,12 +33,13 @@ from buildinghub.telemetry.identity import MeterIdentity
 from buildinghub.telemetry.outbox import OutboxCounts
 from buildinghub.telemetry.reading import Quantity
 from buildinghub.telemetry.relay import Relay
+from buildinghub_ha.fleet import DeviceCard, ManagedDevice
+from buildinghub_ha.hub import DeviceHub
 
 from .away import DwellingPresence
 from .const import (
     BUS_EVENT_LOW_BALANCE,
     BUS_EVENT_READINGS_LOST,
-    DISCOVERY_WAIT_S,
     DOMAIN,
     RELAY_INTERVAL,
 )
@@ -47,15 +48,24 @@ from .coordinator import CommunityMeterConfigEntry, MeterCoordinator
 _LOGGER = logging.getLogger(__name__)
 
 
-@dataclass
-class MeterContext:
-    """One meter the hub manages."""
+@dataclass(kw_only=True)
+class MeterContext(ManagedDevice[MeterClient, MeterCoordinator]):
+    """One meter the hub manages, and the identity it stated."""
 
-    ieee: str
-    client: MeterClient
     identity: MeterIdentity
-    coordinator: MeterCoordinator
-    unsubscribe: Callable[[], None]
+
+    @property
+    def card(self) -> DeviceCard:
+        """The meter, named for what it measures, in its dwelling's area."""
+        quantity = self.identity.quantity.name.lower()
+        return DeviceCard(
+            domain=DOMAIN,
+            device_id=self.identity.meter_id,
+            name=f"{quantity.capitalize()} meter",
+            model=f"Community {quantity} meter",
+            serial_number=self.identity.meter_id,
+            area=self.identity.dwelling,
+        )
 
 
 @dataclass
@@ -67,33 +77,10 @@ class HubState:
     accounts: dict[str, AccountView] = field(default_factory=dict)
 
 
-def signal_hub(entry_id: str) -> str:
-    """Dispatcher signal: outbox, cloud or balances changed."""
-    return f"{DOMAIN}_{entry_id}_hub"
-
-
-def signal_new_meter(entry_id: str) -> str:
-    """Dispatcher signal: a meter joined after setup."""
-    return f"{DOMAIN}_{entry_id}_new_meter"
-
-
-def signal_lost(entry_id: str, meter_id: str) -> str:
-    """Dispatcher signal: a meter erased readings without a receipt."""
-    return f"{DOMAIN}_{entry_id}_{meter_id}_lost"
-
-
-def signal_low_balance(entry_id: str) -> str:
-    """Dispatcher signal: a dwelling's balance fell below its threshold."""
-    return f"{DOMAIN}_{entry_id}_low_balance"
-
-
-def is_meter(device: zigpy.device.Device) -> bool:
-    """Whether a device is one of our meters (Metering and our cluster)."""
-    return device_kind(device) is DeviceKind.METER
-
-
-class MeterHub:
+class MeterHub(DeviceHub[MeterContext]):
     """Meters, outbox and relay of one config entry."""
+
+    entry: CommunityMeterConfigEntry
 
     def __init__(
         self,
@@ -104,12 +91,9 @@ class MeterHub:
         cloud: CloudClient,
     ) -> None:
         """Manage the meters on ``network``; ``relay`` moves their readings."""
-        self.hass = hass
-        self.entry = entry
-        self.network = network
+        super().__init__(hass, entry, network, DeviceKind.METER)
         self.relay = relay
         self.cloud = cloud
-        self.meters: dict[str, MeterContext] = {}
         self.state = HubState()
         self.presence = DwellingPresence(hass, entry.entry_id)
         self._registered: set[str] = set()
@@ -119,17 +103,17 @@ class MeterHub:
         self._relaying = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def meters(self) -> dict[str, MeterContext]:
+        """The meters the hub manages, by meter id (the relay's and the cloud's name for them)."""
+        return {context.identity.meter_id: context for context in self.fleet.members.values()}
+
     # -- lifecycle -------------------------------------------------------------------------
 
     async def async_start(self) -> None:
         """Bring in every meter on the network and start the relay's schedule."""
         await self.presence.async_load()
-        await self.network.wait_for_interviews(DISCOVERY_WAIT_S)
-        for device in list(self.network.devices()):
-            if is_meter(device):
-                await self._async_add_meter(device)
-        self.network.add_listener(self)
-        self.entry.async_on_unload(lambda: self.network.remove_listener(self))
+        await super().async_start()
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_scheduled_relay, RELAY_INTERVAL)
         )
@@ -137,8 +121,7 @@ class MeterHub:
 
     async def async_stop(self) -> None:
         """Stop listening to the meters and close the outbox (everything in it is on disk)."""
-        for context in self.meters.values():
-            context.unsubscribe()
+        await super().async_stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -146,32 +129,22 @@ class MeterHub:
             await self.relay.outbox.close()
         await self.presence.async_save()
 
-    def device_initialized(self, device: zigpy.device.Device) -> None:
-        """zigpy: a device joined and was interviewed."""
-        if is_meter(device) and str(device.ieee) not in self.meters:
-            self.schedule(self._async_add_meter(device, announce=True))
-
-    async def _async_add_meter(
-        self, device: zigpy.device.Device, *, announce: bool = False
-    ) -> None:
+    async def async_adopt(self, device: zigpy.device.Device) -> MeterContext | None:
+        """A meter on the network, once it states its identity."""
         ieee = str(device.ieee)
         client = MeterClient(device)
         try:
             identity = await client.read_identity()
         except (RadioError, MeterProtocolError) as err:
             _LOGGER.warning("Meter %s did not state its identity: %s", ieee, err)
-            return
+            return None
         coordinator = MeterCoordinator(self.hass, self.entry, client, identity)
         unsubscribe = client.add_report_listener(lambda total: self._reported(identity, total))
-        self.meters[identity.meter_id] = MeterContext(
-            ieee, client, identity, coordinator, unsubscribe
-        )
-        await self._async_register(identity)
-        await coordinator.async_refresh()
-        if announce:
-            async_dispatcher_send(
-                self.hass, signal_new_meter(self.entry.entry_id), identity.meter_id
-            )
+        return MeterContext(ieee, client, coordinator, unsubscribe, identity=identity)
+
+    async def async_joined(self, member: MeterContext) -> None:
+        """Register the meter with the cloud (tried again with each relay round)."""
+        await self._async_register(member.identity)
 
     async def _async_register(self, identity: MeterIdentity) -> None:
         if identity.meter_id in self._registered:
@@ -234,7 +207,7 @@ class MeterHub:
                 for context in list(self.meters.values()):
                     await context.coordinator.async_refresh()
             self.state.outbox = await self.relay.outbox.counts()
-        async_dispatcher_send(self.hass, signal_hub(self.entry.entry_id))
+        async_dispatcher_send(self.hass, self.signal("hub"))
 
     async def _async_refresh_accounts(self) -> None:
         if not self.entities_ready:
@@ -253,7 +226,7 @@ class MeterHub:
                     "threshold_cents": account.threshold_cents,
                 }
                 self.hass.bus.async_fire(BUS_EVENT_LOW_BALANCE, data)
-                async_dispatcher_send(self.hass, signal_low_balance(self.entry.entry_id), data)
+                async_dispatcher_send(self.hass, self.signal("low_balance"), data)
         self.state.accounts = accounts
 
     async def async_note_forced_erasures(self, identity: MeterIdentity, total: int) -> None:
@@ -265,6 +238,4 @@ class MeterHub:
                 "Meter %s erased %d readings without a storage receipt", identity.meter_id, new
             )
             self.hass.bus.async_fire(BUS_EVENT_READINGS_LOST, data)
-            async_dispatcher_send(
-                self.hass, signal_lost(self.entry.entry_id, identity.meter_id), data
-            )
+            async_dispatcher_send(self.hass, self.signal("lost", identity.meter_id), data)

@@ -21,8 +21,8 @@ from buildinghub.telemetry.reading import Quantity
 from buildinghub_sim.meter import DIVISOR
 
 from .coordinator import CommunityMeterConfigEntry
-from .entity import HubEntity, MeterEntity, async_add_meter_entities
-from .hub import HubState, MeterContext, MeterHub, signal_hub
+from .entity import HubEntity, MeterEntity
+from .hub import HubState, MeterHub
 
 PARALLEL_UPDATES = 0
 
@@ -102,12 +102,11 @@ async def async_setup_entry(
 ) -> None:
     """Every meter's sensors, the outbox sensor, and a balance sensor per dwelling."""
     hub = entry.runtime_data.hub
-    async_add_meter_entities(
-        entry,
+    hub.fleet.async_add_entities(
         async_add_entities,
-        lambda hub, ctx: [
-            MeterSensor(hub, ctx, d) for d in (TOTALS[ctx.identity.quantity], *METER_SENSORS)
-        ],
+        lambda meter: MeterSensor.describing(TOTALS[meter.identity.quantity], *METER_SENSORS)(
+            hub, meter
+        ),
     )
     async_add_entities([HubSensor(hub, OUTBOX)])
     known: set[str] = set()
@@ -119,19 +118,13 @@ async def async_setup_entry(
         async_add_entities([BalanceSensor(hub, dwelling) for dwelling in new])
 
     add_balances()
-    entry.async_on_unload(async_dispatcher_connect(hass, signal_hub(entry.entry_id), add_balances))
+    entry.async_on_unload(async_dispatcher_connect(hass, hub.signal("hub"), add_balances))
 
 
 class MeterSensor(MeterEntity, SensorEntity):
     """A number about one meter."""
 
     entity_description: MeterSensorDescription
-
-    def __init__(
-        self, hub: MeterHub, context: MeterContext, description: MeterSensorDescription
-    ) -> None:
-        """A sensor of the meter in ``context``."""
-        super().__init__(hub, context, description)
 
     @property
     def native_value(self) -> float | int | None:

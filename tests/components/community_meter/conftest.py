@@ -20,6 +20,7 @@ from bench.cloud_process import free_port
 from buildinghub.credentials import MonotonicClock, SigningKey
 from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.reading import Quantity
+from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
 from buildinghub_sim.medium import drop_medium, get_medium
 from buildinghub_sim.meter import SimulatedMeter
@@ -33,7 +34,6 @@ from custom_components.community_meter.const import (
     CONF_CLOUD_KEY,
     CONF_CLOUD_URL,
     CONF_HUB_KEY,
-    CONF_RADIO_PATH,
     DOMAIN,
 )
 

@@ -27,8 +27,8 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub.occupancy.tracker import AwayTracker
 from buildinghub.telemetry.reading import Quantity
+from buildinghub_ha.const import CONF_RADIO_PATH
 from custom_components.community_meter.const import DOMAIN
-from custom_components.rental_lock.const import CONF_RADIO_PATH
 from custom_components.rental_lock.const import DOMAIN as RENTAL_DOMAIN
 from tests.blueprints.helpers import async_notifications, async_use_blueprint
 from tests.buildinghub.occupancy.test_detector import AMHERST, WEEK
@@ -144,20 +144,23 @@ async def flat_1a(hass: HomeAssistant, site: Site, learned_hub: MockConfigEntry)
     door.add_to_hass(hass)
     assert await hass.config_entries.async_setup(door.entry_id)
     await settle(hass)
+    # Home Assistant 2026.10 takes template entities only under the template key.
     assert await async_setup_component(
         hass,
-        "switch",
+        "template",
         {
-            "switch": {
-                "platform": "template",
-                "switches": {
-                    "flat_1a_supply": {
-                        "unique_id": "flat-1a-supply",
-                        "turn_on": [],
-                        "turn_off": [],
-                    }
-                },
-            }
+            "template": [
+                {
+                    "switch": [
+                        {
+                            "name": "Flat 1A supply",
+                            "unique_id": "flat-1a-supply",
+                            "turn_on": [],
+                            "turn_off": [],
+                        }
+                    ]
+                }
+            ]
         },
     )
     await hass.async_block_till_done()
@@ -165,7 +168,8 @@ async def flat_1a(hass: HomeAssistant, site: Site, learned_hub: MockConfigEntry)
     area = ar.async_get(hass).async_get_area_by_name("Flat 1A")
     assert area is not None, "the door suggests its flat as its area"
     devices = dr.async_get(hass)
-    meter = devices.async_get_device(identifiers={(DOMAIN, "meter-1a-e")})
+    # Identifiers are unique within a config entry only (Home Assistant 2026.8).
+    meter = devices.async_get_device_by_identifier((DOMAIN, "meter-1a-e"), learned_hub.entry_id)
     assert meter is not None
     devices.async_update_device(meter.id, area_id=area.id)
     er.async_get(hass).async_update_entity(SUPPLY, area_id=area.id)

@@ -7,18 +7,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from sqlalchemy import select
 
+from buildinghub_ha.const import CONF_RADIO_PATH, CONF_RADIO_TYPE, RADIO_SIMULATED, SIMULATED_PATH
 from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
 from buildinghub_sim.medium import drop_medium
 from cloud_connector.schema import hubs
-from custom_components.community_meter.const import (
-    CONF_CLOUD_URL,
-    CONF_RADIO_PATH,
-    CONF_RADIO_TYPE,
-    CONF_TOKEN,
-    DOMAIN,
-    RADIO_SIMULATED,
-    SIMULATED_PATH,
-)
+from custom_components.community_meter.const import CONF_CLOUD_URL, CONF_TOKEN, DOMAIN
 
 from .conftest import BUILDING, Cloud
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
@@ -31,11 +32,12 @@ async def test_each_meter_is_a_device_with_its_total_in_energy_dashboard_units(
     await start_hub(hass, config_entry, site)
 
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), config_entry.entry_id)
-    assert {d.name for d in devices} >= {
-        "1A electricity meter",
-        "1A water meter",
-        "2B gas meter",
-    }
+    areas = ar.async_get(hass)
+    # Each meter is named for what it measures, in its dwelling's area.
+    assert {
+        (area.name if (area := areas.async_get_area(d.area_id or "")) else None, d.name)
+        for d in devices
+    } >= {("1A", "Electricity meter"), ("1A", "Water meter"), ("2B", "Gas meter")}
     energy = hass.states.get(entity_id(hass, "meter-1a-e", "energy"))
     water = hass.states.get(entity_id(hass, "meter-1a-w", "water"))
     gas = hass.states.get(entity_id(hass, "meter-2b-g", "gas"))
