@@ -512,7 +512,8 @@ async def set_up_car_park(
     if not (directory / CAR_PARK_FILE).exists():
         return []
     car_park = SimulatedCarPark.load(path, directory)
-    await ensure_entry(api, "parking_lock", "Parking Lock", {"radio_path": path})
+    # The car park is on the simulated building's radio, as the doors are.
+    await ensure_entry(api, "parking_lock", "Parking Lock", {"radio_type": "simulated"})
     await wait_for_bays(api, len(car_park.bays), hass_pid)
     if demo.lent_bay:
         return [f"   {DEMO_USER_BAY}: you hold an e-key lent by its owner"]
