@@ -5,6 +5,7 @@ from __future__ import annotations
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from sqlalchemy import select
 
 from buildinghub_ha.const import CONF_RADIO_PATH, CONF_RADIO_TYPE, RADIO_SIMULATED, SIMULATED_PATH
@@ -91,3 +92,19 @@ async def test_an_unreachable_cloud_is_reported(hass: HomeAssistant, cloud: Clou
     finally:
         forget_building(SIMULATED_PATH)
         await drop_medium(SIMULATED_PATH)
+
+
+async def test_a_radio_that_already_has_a_hub_is_refused(hass: HomeAssistant) -> None:
+    MockConfigEntry(
+        domain=DOMAIN, data={CONF_RADIO_PATH: SIMULATED_PATH}, unique_id=SIMULATED_PATH
+    ).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_RADIO_TYPE: RADIO_SIMULATED}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"

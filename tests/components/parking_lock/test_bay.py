@@ -9,8 +9,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
+from buildinghub.credentials import MonotonicClock
 from buildinghub_ha.const import CONF_RADIO_PATH, CONF_RADIO_TYPE, RADIO_EZSP
+from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
+from buildinghub_sim.medium import drop_medium
 from custom_components.parking_lock.const import DOMAIN
 from custom_components.parking_lock.diagnostics import async_get_config_entry_diagnostics
 
@@ -64,6 +67,38 @@ async def test_a_radio_that_does_not_answer_is_reported(hass: HomeAssistant) -> 
 
     assert failed["type"] is FlowResultType.FORM
     assert failed["errors"] == {"base": "cannot_connect"}
+
+
+async def test_reconfigure_moves_the_car_park_to_another_radio(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    other = f"{init_integration.data[CONF_RADIO_PATH]}-annexe"
+    annexe = SimulatedBuilding.create(other, flats=0, clock=MonotonicClock())
+    register_building(annexe)
+    annexe.power_on()
+    try:
+        result = await init_integration.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_RADIO_TYPE: RADIO_EZSP}
+        )
+        refused = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_RADIO_PATH: "/dev/does-not-exist"}
+        )
+        assert refused["errors"] == {"base": "cannot_connect"}
+
+        moved = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_RADIO_PATH: other}
+        )
+        await settle(hass)
+
+        assert moved["type"] is FlowResultType.ABORT
+        assert moved["reason"] == "reconfigure_successful"
+        assert init_integration.data == {CONF_RADIO_PATH: other}
+        assert init_integration.unique_id == other
+    finally:
+        await hass.config_entries.async_unload(init_integration.entry_id)
+        forget_building(other)
+        await drop_medium(other)
 
 
 async def test_diagnostics_redact_people(
