@@ -28,6 +28,7 @@ from buildinghub.radio.cluster import (
 )
 from buildinghub.radio.cluster_link import ClusterTransferLink
 from buildinghub.radio.errors import DeviceUnreachable
+from buildinghub.radio.reports import on_report
 from buildinghub.radio.transfer import TransferLink, TransferRefused, send_object
 
 from .door_lock_protocol import (
@@ -199,7 +200,11 @@ class DoorLockClient:
 
         listener = _Listener()
         self._door.add_listener(listener)
-        return lambda: self._door._listeners.pop(id(listener), None)
+
+        def stop() -> None:
+            self._door.remove_listener(listener)
+
+        return stop
 
     @property
     def link(self) -> TransferLink:
@@ -208,18 +213,11 @@ class DoorLockClient:
 
     def add_bolt_listener(self, callback: Callable[[bool], None]) -> Callable[[], None]:
         """Be told whenever the lock reports its bolt moved (True: locked)."""
-        lock_state_id = DoorLock.AttributeDefs.lock_state.id
-
-        class _Listener:
-            def attribute_updated(self, attribute_id: int, value: Any, *_: Any) -> None:
-                if attribute_id == lock_state_id:
-                    callback(value == LockState.Locked)
-
-        return self._listen(_Listener())
-
-    def _listen(self, listener: object) -> Callable[[], None]:
-        self._door.add_listener(listener)
-        return lambda: self._door._listeners.pop(id(listener), None)
+        return on_report(
+            self._door,
+            DoorLock.AttributeDefs.lock_state,
+            lambda value: callback(value == LockState.Locked),
+        )
 
     # -- internals -----------------------------------------------------------------------
 
