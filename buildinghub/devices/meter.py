@@ -25,6 +25,7 @@ from buildinghub.radio.cluster import CLUSTER_ID, MANUFACTURER_CODE, BuildingHub
 from buildinghub.radio.cluster_link import ClusterTransferLink
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub.radio.reports import on_report
+from buildinghub.radio.request_policy import RETRIES
 from buildinghub.radio.transfer import TransferRefused, send_object
 from buildinghub.telemetry.errors import EraseRefused, TelemetryError
 from buildinghub.telemetry.identity import MeterIdentity, decode_identity
@@ -215,7 +216,7 @@ class MeterClient:
     ) -> dict[str, Any]:
         try:
             # Each definition carries its manufacturer code (ours or none), which zigpy sends.
-            values, _ = await cluster.read_attributes(names)
+            values, _ = await cluster.read_attributes(names, retries=RETRIES)
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err
         return dict(values)
@@ -223,7 +224,10 @@ class MeterClient:
     async def _request(self, command: str, **kwargs: Any) -> Any:
         try:
             return await getattr(self._cluster, command)(
-                **kwargs, manufacturer=MANUFACTURER_CODE, timeout=REQUEST_TIMEOUT_S
+                **kwargs,
+                manufacturer=MANUFACTURER_CODE,
+                timeout=REQUEST_TIMEOUT_S,
+                retries=RETRIES,
             )
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err

@@ -20,6 +20,7 @@ from buildinghub.credentials.delegation import Chain
 from buildinghub.radio.cluster import ObjectKind
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub.radio.reports import on_report
+from buildinghub.radio.request_policy import RETRIES
 
 from .door_lock import ENDPOINT_ID, DoorLockClient
 from .door_lock_protocol import encode_revocation
@@ -53,7 +54,7 @@ class ParkingLockClient(DoorLockClient):
         if self._occupancy is None:
             return None
         try:
-            values, _ = await self._occupancy.read_attributes(["occupancy"], allow_cache=False)
+            values, _ = await self._occupancy.read_attributes(["occupancy"], retries=RETRIES)
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err
         return bool(int(values.get("occupancy", 0)) & 1)
