@@ -101,7 +101,7 @@ async def _ble_unlocks(samples: int) -> dict[str, float]:
         )
     )
     address = str(bay.lock.address)  # type: ignore[union-attr]
-    device = BLEDevice(address, bay.lock_id, {"source": car_park.path}, -60)
+    device = BLEDevice(address, bay.lock_id, {"source": car_park.path})
 
     async def connect() -> BleakClient:
         client = BleakClient(device, backend=BumbleBleakClient)

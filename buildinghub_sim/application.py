@@ -12,15 +12,16 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final
 
-# zigpy ships no py.typed marker, so mypy sees its modules as Any.
 import zigpy.application
 import zigpy.config as conf
 import zigpy.device
 import zigpy.endpoint
 import zigpy.exceptions
+import zigpy.profiles.zha
 import zigpy.state
 import zigpy.types as t
 import zigpy.zdo.types as zdo_t
+from zigpy.config.defaults import CONF_NWK_TC_LINK_KEY_DEFAULT
 
 from .medium import COORDINATOR_NWK, MAX_APS_PAYLOAD, Medium, get_medium
 
@@ -44,14 +45,16 @@ def factory_network(name: str) -> tuple[zigpy.state.NetworkInfo, zigpy.state.Nod
         source="buildinghub-sim",
         extended_pan_id=t.ExtendedPanId(seed[8:16]),
         pan_id=t.PanId(1 + int.from_bytes(seed[16:18], "little") % 0xFFFE),
-        nwk_update_id=0,
+        nwk_update_id=t.uint8_t(0),
         nwk_manager_id=t.NWK(COORDINATOR_NWK),
-        channel=CHANNEL,
-        channel_mask=t.Channels.from_channel_list([CHANNEL]),
-        security_level=5,
-        network_key=zigpy.state.Key(key=t.KeyData(key[:16]), tx_counter=0, seq=0),
+        channel=t.uint8_t(CHANNEL),
+        channel_mask=t.Channels[f"CHANNEL_{CHANNEL}"],
+        security_level=t.uint8_t(5),
+        network_key=zigpy.state.Key(
+            key=t.KeyData(key[:16]), tx_counter=t.uint32_t(0), seq=t.uint8_t(0)
+        ),
         tc_link_key=zigpy.state.Key(
-            key=conf.CONF_NWK_TC_LINK_KEY_DEFAULT, tx_counter=0, partner_ieee=ieee
+            key=CONF_NWK_TC_LINK_KEY_DEFAULT, tx_counter=t.uint32_t(0), partner_ieee=ieee
         ),
     )
     node = zigpy.state.NodeInfo(
@@ -65,7 +68,7 @@ def factory_network(name: str) -> tuple[zigpy.state.NetworkInfo, zigpy.state.Nod
     return network, node
 
 
-class SimulatedApplication(zigpy.application.ControllerApplication):  # type: ignore[misc]
+class SimulatedApplication(zigpy.application.ControllerApplication):
     """The building network's coordinator, with a medium in memory as its radio.
 
     Create it as any zigpy application:
@@ -109,7 +112,8 @@ class SimulatedApplication(zigpy.application.ControllerApplication):  # type: ig
         self, *, network_info: zigpy.state.NetworkInfo, node_info: zigpy.state.NodeInfo
     ) -> None:
         """Keep the settings in the radio's memory, which outlives the application."""
-        if node_info.ieee == t.EUI64.UNKNOWN:
+        # zigpy sets EUI64.UNKNOWN on the class after defining it, out of mypy's sight.
+        if node_info.ieee == t.EUI64.UNKNOWN:  # type: ignore[attr-defined]
             # zigpy's "keep the radio's own address".
             _, factory_node = factory_network(self.medium.name)
             node_info = node_info.replace(ieee=factory_node.ieee)
@@ -150,7 +154,8 @@ class SimulatedApplication(zigpy.application.ControllerApplication):  # type: ig
         for descriptor in self._endpoints:
             endpoint = coordinator.add_endpoint(descriptor.endpoint)
             endpoint.profile_id = descriptor.profile
-            endpoint.device_type = descriptor.device_type
+            if descriptor.profile == zigpy.profiles.zha.PROFILE_ID:
+                endpoint.device_type = zigpy.profiles.zha.DeviceType(descriptor.device_type)
             for cluster_id in descriptor.input_clusters:
                 endpoint.add_input_cluster(cluster_id)
             for cluster_id in descriptor.output_clusters:

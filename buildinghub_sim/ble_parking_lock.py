@@ -56,7 +56,7 @@ class BleParkingLock:
             Characteristic.WRITEABLE,
             CharacteristicValue(write=self._on_write),
         )
-        self.device.add_service(Service(SERVICE_UUID, [request, self._answer]))  # type: ignore[no-untyped-call]
+        self.device.add_service(Service(SERVICE_UUID, [request, self._answer]))
         self._reassembly: dict[int, Reassembly] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._powered = False
@@ -112,6 +112,19 @@ class BleParkingLock:
             self._spawn(self._async_readvertise())
 
     async def _async_readvertise(self) -> None:
+        advertising_set = self.device.legacy_advertising_set
+        if advertising_set is not None:
+            # New data on the same set (a new set would leave the old one to be restarted by
+            # Bumble when a link made through it ends, advertising on after power_off).
+            await advertising_set.set_advertising_data(self._advertising_data())
+            if not self.device.connections:
+                # Restarted so the change goes out at once. While a link is up the set is
+                # paused, and Bumble restarts it when the link ends: starting it here too
+                # would run two advertising timers.
+                if advertising_set.enabled:
+                    await advertising_set.stop()
+                await advertising_set.start()
+            return
         await self.device.stop_advertising()
         await self.device.start_advertising(
             auto_restart=True, advertising_data=self._advertising_data()

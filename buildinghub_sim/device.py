@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-# zigpy ships no py.typed marker, so mypy sees its modules as Any.
 import zigpy.exceptions
 import zigpy.types as t
 import zigpy.zcl
@@ -103,8 +102,9 @@ class _Frame:
 
 def cluster_definition(cluster_id: int) -> zigpy.zcl.Cluster:
     """The zigpy cluster registered for ``cluster_id`` (a bare ``Cluster`` if none is)."""
-    # Attribute and command tables are class data; no endpoint is needed to read them.
-    return zigpy.zcl.Cluster.from_id(None, cluster_id)
+    # Attribute and command tables are class data; no endpoint is needed to read them, and
+    # from_id is zigpy's only public way to the class registered for an id (ranges included).
+    return zigpy.zcl.Cluster.from_id(None, cluster_id)  # type: ignore[arg-type]
 
 
 def _reverse(direction: foundation.Direction) -> foundation.Direction:
@@ -137,7 +137,7 @@ class VirtualDevice:
         self.nwk = nwk
         self.manufacturer = manufacturer
         self.model = model
-        self.manufacturer_code = manufacturer_code
+        self.manufacturer_code = t.uint16_t(manufacturer_code)
         self.logical_type = zdo_t.LogicalType(logical_type)
         self.endpoints: dict[int, VirtualEndpoint] = {}
         for endpoint in endpoints:
@@ -414,7 +414,7 @@ class VirtualDevice:
         except KeyError, ValueError:
             LOGGER.debug("%r ignores an unparsable ZDO frame: %r", self, packet)
             return
-        broadcast = packet.dst.addr_mode == t.AddrMode.Broadcast
+        broadcast = packet.dst is not None and packet.dst.addr_mode == t.AddrMode.Broadcast
         answer = self._zdo_answer(command, args, broadcast=broadcast)
         if answer is None:
             return
@@ -473,6 +473,9 @@ class VirtualDevice:
         )
 
     async def _receive_zcl(self, packet: t.ZigbeePacket) -> None:
+        if packet.dst_ep is None or packet.src_ep is None or packet.dst is None:
+            LOGGER.debug("%r ignores a frame without endpoints or destination: %r", self, packet)
+            return
         endpoint = self.endpoints.get(packet.dst_ep)
         if endpoint is None:
             # A stack drops frames for endpoints it does not have.
@@ -552,7 +555,7 @@ class VirtualDevice:
         return frame.header.manufacturer is None
 
     async def _receive_general(self, frame: _Frame, payload: bytes) -> None:
-        command_id = frame.header.command_id
+        command_id = foundation.GeneralCommand(frame.header.command_id)
         definition = foundation.GENERAL_COMMANDS.get(command_id)
         if definition is None:
             await self._default_response(frame, _Status.UNSUP_GENERAL_COMMAND)
@@ -560,6 +563,9 @@ class VirtualDevice:
         if definition.direction == _SERVER_TO_CLIENT or command_id == _Command.Report_Attributes:
             # Answers and reports from the hub need no answer.
             return
+        # zigpy builds most general commands' schemas from dicts at import, so their
+        # fields (attribute_ids, config_records...) are not known to the type checker.
+        args: Any
         try:
             args, _ = definition.schema.deserialize(payload)
         except ValueError, KeyError:
@@ -594,17 +600,21 @@ class VirtualDevice:
             return None
         return attribute
 
-    async def _read_attributes(self, frame: _Frame, attribute_ids: list[int]) -> None:
+    async def _read_attributes(self, frame: _Frame, attribute_ids: list[t.uint16_t]) -> None:
         records = []
         for attribute_id in attribute_ids:
             attribute = self._held(frame, attribute_id)
             if attribute is None:
                 records.append(
-                    foundation.ReadAttributeRecord(attribute_id, _Status.UNSUPPORTED_ATTRIBUTE)
+                    foundation.ReadAttributeRecord(
+                        attrid=attribute_id, status=_Status.UNSUPPORTED_ATTRIBUTE
+                    )
                 )
             else:
                 records.append(
-                    foundation.ReadAttributeRecord(attribute_id, _Status.SUCCESS, attribute.value)
+                    foundation.ReadAttributeRecord(
+                        attrid=attribute_id, status=_Status.SUCCESS, value=attribute.value
+                    )
                 )
         await self._answer_general(frame, _Command.Read_Attributes_rsp, status_records=records)
 
@@ -727,7 +737,7 @@ class VirtualDevice:
         payload: bytes,
         tsn: int,
         direction: foundation.Direction,
-        manufacturer: int | None,
+        manufacturer: t.uint16_t | None,
         destination_endpoint: int,
     ) -> None:
         header = foundation.ZCLHeader(
@@ -769,15 +779,15 @@ class VirtualDevice:
     ) -> None:
         await self.medium.to_hub(
             t.ZigbeePacket(
-                src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=self.nwk),
-                src_ep=source_endpoint,
-                dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=COORDINATOR_NWK),
-                dst_ep=destination_endpoint,
-                tsn=tsn,
-                profile_id=profile,
-                cluster_id=cluster_id,
+                src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=t.NWK(self.nwk)),
+                src_ep=t.uint8_t(source_endpoint),
+                dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=t.NWK(COORDINATOR_NWK)),
+                dst_ep=t.uint8_t(destination_endpoint),
+                tsn=t.uint8_t(tsn),
+                profile_id=t.uint16_t(profile),
+                cluster_id=t.uint16_t(cluster_id),
                 data=t.SerializableBytes(data),
-                lqi=_LINK_QUALITY,
-                rssi=_SIGNAL_STRENGTH,
+                lqi=t.uint8_t(_LINK_QUALITY),
+                rssi=t.int8s(_SIGNAL_STRENGTH),
             )
         )

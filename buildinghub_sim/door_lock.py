@@ -95,7 +95,7 @@ class SimulatedDoorLock(VirtualDevice):
             ],
             attributes={
                 (ENDPOINT_ID, PowerConfiguration.cluster_id): {
-                    "battery_percentage_remaining": t.uint8_t(2 * battery_percent),
+                    "battery_percentage_remaining": 2 * battery_percent,
                 },
                 (ENDPOINT_ID, DoorLock.cluster_id): {
                     "lock_type": LockType.Dead_bolt,
@@ -154,17 +154,13 @@ class SimulatedDoorLock(VirtualDevice):
         await super().receive(packet)
 
     def _refresh_attributes(self) -> None:
-        self.set_attribute(
-            ENDPOINT_ID, CLUSTER_ID, "device_time", t.uint32_t(self.firmware.clock.now())
-        )
-        self.set_attribute(
-            ENDPOINT_ID, CLUSTER_ID, "grant_count", t.uint16_t(len(self.firmware.grants))
-        )
+        self.set_attribute(ENDPOINT_ID, CLUSTER_ID, "device_time", self.firmware.clock.now())
+        self.set_attribute(ENDPOINT_ID, CLUSTER_ID, "grant_count", len(self.firmware.grants))
         self.set_attribute(
             ENDPOINT_ID,
             CLUSTER_ID,
             "free_slots",
-            t.uint16_t(self.firmware.max_grants - len(self.firmware.grants)),
+            self.firmware.max_grants - len(self.firmware.grants),
         )
         self.set_attribute(
             ENDPOINT_ID,
@@ -208,11 +204,11 @@ class SimulatedDoorLock(VirtualDevice):
         elif name == "transfer_commit":
             reply = self._commit(args.transfer_id)
         elif name == "challenge_request":
-            return "challenge", {"nonce": t.LVBytes(self.firmware.challenge())}
+            return "challenge", {"nonce": self.firmware.challenge()}
         elif name == "read_object":
             return "object_chunk", self._read_object(args.kind, args.offset)
         elif name == "purge_expired":
-            return "purged", {"count": t.uint16_t(self.firmware.purge_expired())}
+            return "purged", {"count": self.firmware.purge_expired()}
         else:
             raise CommandRefused(foundation.Status.UNSUP_CLUSTER_COMMAND)
         return "transfer_status", {
@@ -269,9 +265,9 @@ class SimulatedDoorLock(VirtualDevice):
             record = self.firmware.biometrics.last_confirmation
         return {
             "kind": kind,
-            "size": t.uint16_t(len(record)),
-            "offset": t.uint16_t(offset),
-            "data": t.LVBytes(record[offset : offset + CHUNK_SIZE]),
+            "size": len(record),
+            "offset": offset,
+            "data": record[offset : offset + CHUNK_SIZE],
         }
 
     def _on_access(self, event: AccessEvent) -> None:
@@ -317,10 +313,10 @@ class SimulatedDoorLock(VirtualDevice):
                 "operation_event_notification",
                 operation_event_source=event.source(),
                 operation_event_code=event.event_code(),
-                user_id=t.uint16_t(0),
-                pin=t.CharacterString(""),
-                local_time=t.LocalTime(event.at),
-                data=t.CharacterString(event.data()),
+                user_id=0,
+                pin="",
+                local_time=event.at,
+                data=event.data(),
             )
         except Exception as err:
             _LOGGER.debug("%s could not report an access event: %s", self.firmware.lock_id, err)

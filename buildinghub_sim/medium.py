@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
-# zigpy ships no py.typed marker, so mypy sees its modules as Any.
 import zigpy.exceptions
 import zigpy.types as t
 
@@ -190,6 +189,12 @@ class Medium:
         stats = self.stats.to_device
         data = self._checked_payload(packet, stats)
         address = packet.dst
+        if address is None:
+            stats.refused += 1
+            raise zigpy.exceptions.DeliveryError(
+                "a frame without a destination cannot be sent",
+                status=t.NWKStatus.NWK_ROUTE_DISCOVERY_FAILED,
+            )
         if address.addr_mode == t.AddrMode.Broadcast:
             self._count(stats, data)
             for listener in self.devices:
@@ -270,7 +275,7 @@ class Medium:
     def _device_at(self, address: t.AddrModeAddress | None) -> VirtualDevice | None:
         if address is None:
             return None
-        if address.addr_mode == t.AddrMode.IEEE:
+        if isinstance(address.address, t.EUI64):
             return self._by_ieee.get(address.address)
         if address.addr_mode == t.AddrMode.NWK:
             return next((d for d in self.devices if d.nwk == address.address), None)

@@ -1,9 +1,11 @@
 """A simulated community meter: the reference firmware behind a simulated Zigbee radio.
 
-The standard Metering cluster (0x0702) carries the running total (reported as it
-changes, as real meters do); our cluster carries the signed readings the hub pulls
-with ``read_reading`` and the erase commands it delivers as chunked transfers. The
-meter's own retry timer counts unacknowledged readings and erases over-limit ones.
+The standard Metering cluster (0x0702) carries the running total as the meter's
+register counts it, with the register's unit, multiplier and divisor
+(:mod:`.meter_register`), and reports it as it changes, as real meters do; our
+cluster carries the signed readings the hub pulls with ``read_reading`` and the erase
+commands it delivers as chunked transfers. The meter's own retry timer counts
+unacknowledged readings and erases over-limit ones.
 """
 
 from __future__ import annotations
@@ -32,22 +34,14 @@ from buildinghub.telemetry.reading import Quantity, ReadingPacket
 
 from .device import CommandRefused, VirtualDevice, VirtualEndpoint
 from .meter_firmware import MeterFirmware
+from .meter_register import DEFAULT_REGISTERS, MeterRegister
 
 _LOGGER = logging.getLogger(__name__)
 ENDPOINT_ID: Final = 1
 METER_DEVICE_TYPE: Final = 0x0501  # Zigbee HA "Metering Device"
 MAX_OBJECT_SIZE: Final = 256
 RETRY_PERIOD_S: Final = 900.0
-KWH: Final = 0x00
-CUBIC_METRES: Final = 0x01
-UNIT_OF_MEASURE: Final = {
-    Quantity.ELECTRICITY: KWH,
-    Quantity.WATER: CUBIC_METRES,
-    Quantity.GAS: CUBIC_METRES,
-}
 DEVICE_TYPE: Final = {Quantity.ELECTRICITY: 0, Quantity.GAS: 1, Quantity.WATER: 2}
-DIVISOR: Final = 1000
-"""Totals are kept in Wh and litres; the Metering cluster shows kWh and m³."""
 
 
 def _reason(code: str) -> Reason:
@@ -67,8 +61,14 @@ class SimulatedMeter(VirtualDevice):
         ieee: str,
         nwk: int,
         retry_period_s: float = RETRY_PERIOD_S,
+        register: MeterRegister | None = None,
     ) -> None:
-        """Put ``firmware`` behind a radio at ``ieee``/``nwk``."""
+        """Put ``firmware`` behind a radio at ``ieee``/``nwk``.
+
+        ``register`` is what the Metering cluster states about its total (by default
+        the firmware's base units, shown as kWh or cubic metres).
+        """
+        self.register = register or DEFAULT_REGISTERS[firmware.quantity]
         super().__init__(
             ieee=ieee,
             nwk=nwk,
@@ -85,11 +85,11 @@ class SimulatedMeter(VirtualDevice):
             ],
             attributes={
                 (ENDPOINT_ID, Metering.cluster_id): {
-                    "unit_of_measure": t.enum8(UNIT_OF_MEASURE[firmware.quantity]),
-                    "metering_device_type": t.bitmap8(DEVICE_TYPE[firmware.quantity]),
-                    "multiplier": t.uint24_t(1),
-                    "divisor": t.uint24_t(DIVISOR),
-                    "status": t.bitmap8(0),
+                    "unit_of_measure": self.register.unit_of_measure,
+                    "metering_device_type": DEVICE_TYPE[firmware.quantity],
+                    "multiplier": self.register.multiplier,
+                    "divisor": self.register.divisor,
+                    "status": 0,
                 },
             },
         )
@@ -134,14 +134,13 @@ class SimulatedMeter(VirtualDevice):
     def _refresh_attributes(self) -> None:
         firmware = self.firmware
         self.set_attribute(
-            ENDPOINT_ID, Metering.cluster_id, "current_summ_delivered", t.uint48_t(firmware.total)
+            ENDPOINT_ID, Metering.cluster_id, "current_summ_delivered", self._count()
         )
-        self.set_attribute(
-            ENDPOINT_ID, CLUSTER_ID, "pending_readings", t.uint16_t(len(firmware.memory))
-        )
-        self.set_attribute(
-            ENDPOINT_ID, CLUSTER_ID, "forced_erasures", t.uint32_t(firmware.forced_erasures)
-        )
+        self.set_attribute(ENDPOINT_ID, CLUSTER_ID, "pending_readings", len(firmware.memory))
+        self.set_attribute(ENDPOINT_ID, CLUSTER_ID, "forced_erasures", firmware.forced_erasures)
+
+    def _count(self) -> int:
+        return self.register.count(self.firmware.total)
 
     def _announce(self) -> None:
         """Report the total and what is held, as a meter does when it changes or retries."""
@@ -159,7 +158,7 @@ class SimulatedMeter(VirtualDevice):
             await self.report_attributes(
                 ENDPOINT_ID,
                 Metering.cluster_id,
-                {"current_summ_delivered": t.uint48_t(self.firmware.total)},
+                {"current_summ_delivered": self._count()},
             )
         except Exception as err:  # a lost report must not crash the meter
             _LOGGER.debug("%s could not report: %s", self.firmware.meter_id, err)
@@ -207,22 +206,22 @@ class SimulatedMeter(VirtualDevice):
     def _reading_chunk(self, after: int, offset: int) -> dict[str, Any]:
         packet = self.firmware.held_after(after)
         if packet is None:
-            return {"sequence": 0, "size": 0, "offset": offset, "data": t.LVBytes(b"")}
+            return {"sequence": 0, "size": 0, "offset": offset, "data": b""}
         data = packet.encoded
         return {
-            "sequence": t.uint32_t(packet.reading.sequence),
-            "size": t.uint16_t(len(data)),
-            "offset": t.uint16_t(offset),
-            "data": t.LVBytes(data[offset : offset + CHUNK_SIZE]),
+            "sequence": packet.reading.sequence,
+            "size": len(data),
+            "offset": offset,
+            "data": data[offset : offset + CHUNK_SIZE],
         }
 
     def _read_object(self, kind: ObjectKind, offset: int) -> dict[str, Any]:
         data = self.firmware.identity.encode() if kind is ObjectKind.meter_identity else b""
         return {
             "kind": kind,
-            "size": t.uint16_t(len(data)),
-            "offset": t.uint16_t(offset),
-            "data": t.LVBytes(data[offset : offset + CHUNK_SIZE]),
+            "size": len(data),
+            "offset": offset,
+            "data": data[offset : offset + CHUNK_SIZE],
         }
 
     def _commit(self, transfer_id: int) -> StatusReply:

@@ -49,7 +49,9 @@ class GattClient(Protocol):
         """The ATT MTU."""
         ...
 
-    async def write_gatt_char(self, char_specifier: Any, data: Any, response: bool = ...) -> None:
+    async def write_gatt_char(
+        self, char_specifier: Any, data: Any, response: bool | None = ...
+    ) -> None:
         """Write a characteristic."""
         ...
 
@@ -57,7 +59,7 @@ class GattClient(Protocol):
         """Subscribe to a characteristic."""
         ...
 
-    async def disconnect(self) -> bool:
+    async def disconnect(self) -> None:
         """Close the link."""
         ...
 

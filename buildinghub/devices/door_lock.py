@@ -28,6 +28,8 @@ from buildinghub.radio.cluster import (
 )
 from buildinghub.radio.cluster_link import ClusterTransferLink
 from buildinghub.radio.errors import DeviceUnreachable
+from buildinghub.radio.reports import on_report
+from buildinghub.radio.request_policy import RETRIES
 from buildinghub.radio.transfer import TransferLink, TransferRefused, send_object
 
 from .door_lock_protocol import (
@@ -162,21 +164,21 @@ class DoorLockClient:
     async def lock(self) -> None:
         """Bolt the door."""
         try:
-            await self._door.lock_door(timeout=REQUEST_TIMEOUT_S)
+            await self._door.lock_door(timeout=REQUEST_TIMEOUT_S, retries=RETRIES)
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err
 
     async def read_status(self) -> LockStatus:
         """Lock state, battery, the lock's clock and how many grants it holds."""
         try:
-            door, _ = await self._door.read_attributes(["lock_state"], allow_cache=False)
+            door, _ = await self._door.read_attributes(["lock_state"], retries=RETRIES)
             ours, _ = await self._cluster.read_attributes(
-                ["device_time", "grant_count"], allow_cache=False, manufacturer=MANUFACTURER_CODE
+                ["device_time", "grant_count"], retries=RETRIES
             )
             battery = None
             if self._power is not None:
                 power, _ = await self._power.read_attributes(
-                    ["battery_percentage_remaining"], allow_cache=False
+                    ["battery_percentage_remaining"], retries=RETRIES
                 )
                 raw = power.get("battery_percentage_remaining")
                 battery = None if raw is None else int(raw) // 2
@@ -199,7 +201,11 @@ class DoorLockClient:
 
         listener = _Listener()
         self._door.add_listener(listener)
-        return lambda: self._door._listeners.pop(id(listener), None)
+
+        def stop() -> None:
+            self._door.remove_listener(listener)
+
+        return stop
 
     @property
     def link(self) -> TransferLink:
@@ -208,18 +214,11 @@ class DoorLockClient:
 
     def add_bolt_listener(self, callback: Callable[[bool], None]) -> Callable[[], None]:
         """Be told whenever the lock reports its bolt moved (True: locked)."""
-        lock_state_id = DoorLock.AttributeDefs.lock_state.id
-
-        class _Listener:
-            def attribute_updated(self, attribute_id: int, value: Any, *_: Any) -> None:
-                if attribute_id == lock_state_id:
-                    callback(value == LockState.Locked)
-
-        return self._listen(_Listener())
-
-    def _listen(self, listener: object) -> Callable[[], None]:
-        self._door.add_listener(listener)
-        return lambda: self._door._listeners.pop(id(listener), None)
+        return on_report(
+            self._door,
+            DoorLock.AttributeDefs.lock_state,
+            lambda value: callback(value == LockState.Locked),
+        )
 
     # -- internals -----------------------------------------------------------------------
 
@@ -244,7 +243,10 @@ class DoorLockClient:
     async def _request(self, command: str, **kwargs: Any) -> Any:
         try:
             return await getattr(self._cluster, command)(
-                **kwargs, manufacturer=MANUFACTURER_CODE, timeout=REQUEST_TIMEOUT_S
+                **kwargs,
+                manufacturer=MANUFACTURER_CODE,
+                timeout=REQUEST_TIMEOUT_S,
+                retries=RETRIES,
             )
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err

@@ -2,34 +2,46 @@
 
 Readings are pulled with our cluster's ``read_reading`` (chunked, each chunk names
 the reading it belongs to); erase commands travel as chunked transfers; the running
-total, the count of held readings and of forced erasures are attributes.
+total, the count of held readings and of forced erasures are attributes. The total is
+the meter's raw count: its own multiplier, divisor and unit (:mod:`.meter_scaling`),
+read with it, say what it amounts to.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 import zigpy.device
 from zigpy.exceptions import DeliveryError
 from zigpy.zcl import Cluster
 from zigpy.zcl.clusters.smartenergy import Metering
+from zigpy.zcl.foundation import ZCLAttributeDef
 
 from buildinghub.radio.cluster import CLUSTER_ID, MANUFACTURER_CODE, BuildingHubCluster, ObjectKind
 from buildinghub.radio.cluster_link import ClusterTransferLink
 from buildinghub.radio.errors import DeviceUnreachable
+from buildinghub.radio.reports import on_report
+from buildinghub.radio.request_policy import RETRIES
 from buildinghub.radio.transfer import TransferRefused, send_object
 from buildinghub.telemetry.errors import EraseRefused, TelemetryError
 from buildinghub.telemetry.identity import MeterIdentity, decode_identity
 from buildinghub.telemetry.reading import MAX_PACKET_SIZE, Quantity, ReadingPacket, decode_packet
 from buildinghub.telemetry.receipt import StorageReceipt
 
+from .meter_scaling import MeterScaling, MeterScalingError
+
+_LOGGER = logging.getLogger(__name__)
 ENDPOINT_ID: Final = 1
 REQUEST_TIMEOUT_S: Final = 5.0
 MAX_PULL: Final = 64
 MAX_IDENTITY_SIZE: Final = 256
 _QUANTITY_OF_DEVICE_TYPE: Final = {0: Quantity.ELECTRICITY, 1: Quantity.GAS, 2: Quantity.WATER}
+_SCALING: Final = ("unit_of_measure", "multiplier", "divisor")
+"""The Metering attributes that say what the total means, in MeterScaling.from_zcl's order."""
 
 
 class MeterProtocolError(Exception):
@@ -41,8 +53,18 @@ class MeterStatus:
     """What the hub reads from a meter."""
 
     total: int
+    """The running total as the meter counts it (raw, before its scaling)."""
     held: int
     forced_erasures: int
+    scaling: MeterScaling | None
+    """How to read ``total``; None when the meter states one the hub cannot use."""
+    scaling_problem: str | None = None
+    """Why ``scaling`` is None, in words for the log."""
+
+    @property
+    def scaled_total(self) -> Decimal | None:
+        """The running total in the meter's unit (None without a usable scaling)."""
+        return None if self.scaling is None else self.scaling.quantity(self.total)
 
 
 class MeterClient:
@@ -57,6 +79,8 @@ class MeterClient:
         self._cluster: Cluster = cluster
         self._metering: Cluster = endpoint.in_clusters[Metering.cluster_id]
         self._transfer_id = 0
+        self._scaling: MeterScaling | None = None
+        self._scaling_problem: str | None = None
 
     @property
     def ieee(self) -> str:
@@ -88,16 +112,37 @@ class MeterClient:
             raise MeterProtocolError(f"{self.ieee}: {err}") from None
 
     async def read_status(self) -> MeterStatus:
-        """Running total (base units), readings held and forced erasures so far."""
-        metering = await self._read(self._metering, ["current_summ_delivered"])
-        ours = await self._read(
-            self._cluster, ["pending_readings", "forced_erasures"], MANUFACTURER_CODE
-        )
+        """Running total with the meter's scaling, readings held and forced erasures so far.
+
+        A scaling the hub cannot use (a divisor of 0, a unit it does not know) leaves
+        ``scaling`` None and says why in ``scaling_problem`` (logged once as a warning);
+        everything else is still read.
+        """
+        metering = await self._read(self._metering, [*_SCALING, "current_summ_delivered"])
+        ours = await self._read(self._cluster, ["pending_readings", "forced_erasures"])
+        scaling, problem = self._scaling_of(metering)
         return MeterStatus(
             total=int(metering.get("current_summ_delivered", 0)),
             held=int(ours.get("pending_readings", 0)),
             forced_erasures=int(ours.get("forced_erasures", 0)),
+            scaling=scaling,
+            scaling_problem=problem,
         )
+
+    def _scaling_of(self, metering: dict[str, Any]) -> tuple[MeterScaling | None, str | None]:
+        missing = [name for name in _SCALING if metering.get(name) is None]
+        try:
+            if missing:
+                raise MeterScalingError(f"it states no {' or '.join(missing)}")
+            scaling = MeterScaling.from_zcl(*(int(metering[name]) for name in _SCALING))
+        except MeterScalingError as err:
+            problem = f"meter {self.ieee} states an unusable scaling: {err}"
+            if problem != self._scaling_problem:
+                _LOGGER.warning("%s; its total is unknown until it is fixed", problem)
+            self._scaling, self._scaling_problem = None, problem
+            return None, problem
+        self._scaling, self._scaling_problem = scaling, None
+        return scaling, None
 
     async def read_reading(self, after: int) -> ReadingPacket | None:
         """The first reading the meter holds with a sequence above ``after``, if any."""
@@ -153,26 +198,25 @@ class MeterClient:
         except TransferRefused as err:
             raise EraseRefused(err.reason.name) from None
 
-    def add_report_listener(self, callback: Callable[[int], None]) -> Callable[[], None]:
-        """Be told whenever the meter reports its running total (a reading was taken)."""
-        summation_id = Metering.AttributeDefs.current_summ_delivered.id
+    def add_report_listener(self, callback: Callable[[Decimal | None], None]) -> Callable[[], None]:
+        """Be told whenever the meter reports its running total (a reading was taken).
 
-        class _Listener:
-            def attribute_updated(self, attribute_id: int, value: Any, *_: Any) -> None:
-                if attribute_id == summation_id:
-                    callback(int(value))
+        The total comes in the meter's unit, scaled as the last :meth:`read_status`
+        found; None while no usable scaling is known.
+        """
 
-        listener = _Listener()
-        self._metering.add_listener(listener)
-        return lambda: self._metering._listeners.pop(id(listener), None)
+        def reported(raw: Any) -> None:
+            scaling = self._scaling
+            callback(None if scaling is None else scaling.quantity(int(raw)))
+
+        return on_report(self._metering, Metering.AttributeDefs.current_summ_delivered, reported)
 
     async def _read(
-        self, cluster: Cluster, names: list[str], manufacturer: int | None = None
+        self, cluster: Cluster, names: list[int | str | ZCLAttributeDef]
     ) -> dict[str, Any]:
         try:
-            values, _ = await cluster.read_attributes(
-                names, allow_cache=False, manufacturer=manufacturer
-            )
+            # Each definition carries its manufacturer code (ours or none), which zigpy sends.
+            values, _ = await cluster.read_attributes(names, retries=RETRIES)
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err
         return dict(values)
@@ -180,7 +224,10 @@ class MeterClient:
     async def _request(self, command: str, **kwargs: Any) -> Any:
         try:
             return await getattr(self._cluster, command)(
-                **kwargs, manufacturer=MANUFACTURER_CODE, timeout=REQUEST_TIMEOUT_S
+                **kwargs,
+                manufacturer=MANUFACTURER_CODE,
+                timeout=REQUEST_TIMEOUT_S,
+                retries=RETRIES,
             )
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err

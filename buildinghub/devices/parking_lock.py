@@ -19,6 +19,8 @@ from zigpy.zcl.clusters.measurement import OccupancySensing
 from buildinghub.credentials.delegation import Chain
 from buildinghub.radio.cluster import ObjectKind
 from buildinghub.radio.errors import DeviceUnreachable
+from buildinghub.radio.reports import on_report
+from buildinghub.radio.request_policy import RETRIES
 
 from .door_lock import ENDPOINT_ID, DoorLockClient
 from .door_lock_protocol import encode_revocation
@@ -52,7 +54,7 @@ class ParkingLockClient(DoorLockClient):
         if self._occupancy is None:
             return None
         try:
-            values, _ = await self._occupancy.read_attributes(["occupancy"], allow_cache=False)
+            values, _ = await self._occupancy.read_attributes(["occupancy"], retries=RETRIES)
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err
         return bool(int(values.get("occupancy", 0)) & 1)
@@ -62,13 +64,8 @@ class ParkingLockClient(DoorLockClient):
         cluster = self._occupancy
         if cluster is None:
             return lambda: None
-        occupancy_id = OccupancySensing.AttributeDefs.occupancy.id
-
-        class _Listener:
-            def attribute_updated(self, attribute_id: int, value: Any, *_: Any) -> None:
-                if attribute_id == occupancy_id:
-                    callback(bool(int(value) & 1))
-
-        listener = _Listener()
-        cluster.add_listener(listener)
-        return lambda: cluster._listeners.pop(id(listener), None)
+        return on_report(
+            cluster,
+            OccupancySensing.AttributeDefs.occupancy,
+            lambda value: callback(bool(int(value) & 1)),
+        )

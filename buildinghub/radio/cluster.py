@@ -26,13 +26,13 @@ from zigpy.zcl import Cluster
 from zigpy.zcl.foundation import (
     BaseAttributeDefs,
     BaseCommandDefs,
-    Direction,
     ZCLAttributeDef,
     ZCLCommandDef,
 )
 
 if TYPE_CHECKING:
-    # zigpy is untyped; its enum8 is an int-valued Enum, which IntEnum describes exactly.
+    # zigpy's enum8 is an int-valued Enum whose constructor is untyped; IntEnum describes it
+    # exactly, so calling our enums stays type-checked.
     _Enum8 = IntEnum
 else:
     _Enum8 = t.enum8
@@ -116,33 +116,53 @@ class Reason(_Enum8):
     stale_authorisation = 0x38
 
 
-class BuildingHubCluster(Cluster):  # type: ignore[misc]
-    """Grants, proofs and records between the hub and our devices."""
+class BuildingHubCluster(Cluster):
+    """Grants, proofs and records between the hub and our devices.
 
-    cluster_id: Final = CLUSTER_ID
+    Every attribute and command names our manufacturer code, as zigpy 2 asks of
+    manufacturer-specific definitions; which way a command travels follows from
+    the class it is declared in (server commands: hub to device).
+    """
+
+    cluster_id = t.ClusterId(CLUSTER_ID)
     name: Final = "Building Hub"
-    ep_attribute: Final = "building_hub"
+    ep_attribute = "building_hub"
 
-    class AttributeDefs(BaseAttributeDefs):  # type: ignore[misc]
+    class AttributeDefs(BaseAttributeDefs):
         """Device state the hub reads."""
 
         device_time: Final = ZCLAttributeDef(
-            id=0x0000, type=t.uint32_t, access="r", is_manufacturer_specific=True
+            id=0x0000,
+            type=t.uint32_t,
+            access="r",
+            manufacturer_code=MANUFACTURER_CODE,
         )
         grant_count: Final = ZCLAttributeDef(
-            id=0x0001, type=t.uint16_t, access="rp", is_manufacturer_specific=True
+            id=0x0001,
+            type=t.uint16_t,
+            access="rp",
+            manufacturer_code=MANUFACTURER_CODE,
         )
         free_slots: Final = ZCLAttributeDef(
-            id=0x0002, type=t.uint16_t, access="r", is_manufacturer_specific=True
+            id=0x0002,
+            type=t.uint16_t,
+            access="r",
+            manufacturer_code=MANUFACTURER_CODE,
         )
         pending_readings: Final = ZCLAttributeDef(
-            id=0x0010, type=t.uint16_t, access="rp", is_manufacturer_specific=True
+            id=0x0010,
+            type=t.uint16_t,
+            access="rp",
+            manufacturer_code=MANUFACTURER_CODE,
         )
         forced_erasures: Final = ZCLAttributeDef(
-            id=0x0011, type=t.uint32_t, access="rp", is_manufacturer_specific=True
+            id=0x0011,
+            type=t.uint32_t,
+            access="rp",
+            manufacturer_code=MANUFACTURER_CODE,
         )
 
-    class ServerCommandDefs(BaseCommandDefs):  # type: ignore[misc]
+    class ServerCommandDefs(BaseCommandDefs):
         """Hub to device."""
 
         transfer_begin: Final = ZCLCommandDef(
@@ -153,47 +173,40 @@ class BuildingHubCluster(Cluster):  # type: ignore[misc]
                 "size": t.uint16_t,
                 "digest": t.LVBytes,
             },
-            direction=Direction.Client_to_Server,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         transfer_chunk: Final = ZCLCommandDef(
             id=0x01,
             schema={"transfer_id": t.uint8_t, "offset": t.uint16_t, "data": t.LVBytes},
-            direction=Direction.Client_to_Server,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         transfer_commit: Final = ZCLCommandDef(
             id=0x02,
             schema={"transfer_id": t.uint8_t},
-            direction=Direction.Client_to_Server,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         challenge_request: Final = ZCLCommandDef(
             id=0x03,
             schema={},
-            direction=Direction.Client_to_Server,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         read_object: Final = ZCLCommandDef(
             id=0x04,
             schema={"kind": ObjectKind, "offset": t.uint16_t},
-            direction=Direction.Client_to_Server,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         purge_expired: Final = ZCLCommandDef(
             id=0x05,
             schema={},
-            direction=Direction.Client_to_Server,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         read_reading: Final = ZCLCommandDef(
             id=0x10,
             schema={"after": t.uint32_t, "offset": t.uint16_t},
-            direction=Direction.Client_to_Server,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
 
-    class ClientCommandDefs(BaseCommandDefs):  # type: ignore[misc]
+    class ClientCommandDefs(BaseCommandDefs):
         """Device to hub."""
 
         transfer_status: Final = ZCLCommandDef(
@@ -204,14 +217,12 @@ class BuildingHubCluster(Cluster):  # type: ignore[misc]
                 "next_offset": t.uint16_t,
                 "reason": Reason,
             },
-            direction=Direction.Server_to_Client,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         challenge: Final = ZCLCommandDef(
             id=0x01,
             schema={"nonce": t.LVBytes},
-            direction=Direction.Server_to_Client,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         object_chunk: Final = ZCLCommandDef(
             id=0x02,
@@ -221,14 +232,12 @@ class BuildingHubCluster(Cluster):  # type: ignore[misc]
                 "offset": t.uint16_t,
                 "data": t.LVBytes,
             },
-            direction=Direction.Server_to_Client,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         purged: Final = ZCLCommandDef(
             id=0x03,
             schema={"count": t.uint16_t},
-            direction=Direction.Server_to_Client,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )
         reading_chunk: Final = ZCLCommandDef(
             id=0x10,
@@ -238,6 +247,5 @@ class BuildingHubCluster(Cluster):  # type: ignore[misc]
                 "offset": t.uint16_t,
                 "data": t.LVBytes,
             },
-            direction=Direction.Server_to_Client,
-            is_manufacturer_specific=True,
+            manufacturer_code=MANUFACTURER_CODE,
         )

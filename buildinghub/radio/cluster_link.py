@@ -8,6 +8,7 @@ from zigpy.exceptions import DeliveryError
 from zigpy.zcl import Cluster
 
 from .cluster import CHUNK_SIZE, MANUFACTURER_CODE, ObjectKind, Reason, TransferStatus
+from .request_policy import RETRIES
 from .transfer import StatusReply
 
 REQUEST_TIMEOUT_S: Final = 5.0
@@ -21,7 +22,10 @@ class ClusterTransferLink:
 
     async def _status(self, command: str, **kwargs: Any) -> StatusReply:
         reply = await getattr(self._cluster, command)(
-            **kwargs, manufacturer=MANUFACTURER_CODE, timeout=REQUEST_TIMEOUT_S
+            **kwargs,
+            manufacturer=MANUFACTURER_CODE,
+            timeout=REQUEST_TIMEOUT_S,
+            retries=RETRIES,
         )
         if not hasattr(reply, "status") or not hasattr(reply, "next_offset"):
             raise DeliveryError(f"unexpected answer to {command}: {reply!r}")

@@ -16,7 +16,6 @@ import os
 from dataclasses import dataclass
 from typing import Any, Final
 
-# zigpy ships no py.typed marker, so mypy sees its modules as Any.
 import zigpy.application
 import zigpy.config as conf
 import zigpy.device
@@ -109,9 +108,7 @@ class BuildingNetwork:
         """Shut the network down and close the radio and the database."""
         application, self._application = self._application, None
         if application is not None:
-            # zigpy's shutdown leaves interviews running against a closed radio.
-            for device in application.devices.values():
-                device.cancel_initialization()
+            await _end_device_tasks(application)
             topology = application.topology
             await application.shutdown()
             # ...and cancels its topology scans without waiting for them to end.
@@ -131,7 +128,7 @@ class BuildingNetwork:
         coordinator = application.state.node_info.ieee
         return [
             device
-            for device in application.devices.values()
+            for device in _zigbee_devices(application)
             if device.is_initialized and device.ieee != coordinator
         ]
 
@@ -158,10 +155,10 @@ class BuildingNetwork:
         coordinator = application.state.node_info.ieee
         interviews = [
             task
-            for device in application.devices.values()
+            for device in _zigbee_devices(application)
             if device.ieee != coordinator
             and not device.is_initialized
-            and (task := getattr(device, "_initialize_task", None)) is not None
+            and (task := device._initialize_task) is not None
         ]
         if interviews:
             await asyncio.wait(interviews, timeout=seconds)
@@ -171,6 +168,32 @@ class BuildingNetwork:
         if not 0 <= seconds <= 254:
             raise ValueError(f"joining can be permitted for 0-254 seconds, not {seconds}")
         await self.application.permit(time_s=seconds)
+
+
+def _zigbee_devices(
+    application: zigpy.application.ControllerApplication,
+) -> list[zigpy.device.Device]:
+    # zigpy also keeps Green Power devices, which are never ours.
+    return [d for d in application.devices.values() if isinstance(d, zigpy.device.Device)]
+
+
+async def _end_device_tasks(application: zigpy.application.ControllerApplication) -> None:
+    """Cancel every device's running tasks (interviews first) and wait until they ended.
+
+    zigpy's shutdown cancels them too, but clears its record of them while they are
+    still ending; each one then fails zigpy's own bookkeeping with a KeyError that
+    asyncio logs. Ended before shutdown, they are gone from the record already. zigpy
+    has no public accessor for a device's tasks, so this reads the set it keeps.
+    """
+    running = [
+        task
+        for device in application.devices.values()
+        for task in tuple(device._tasks)
+        if not task.done()
+    ]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 async def probe_radio(path: str) -> None:

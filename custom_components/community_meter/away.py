@@ -10,6 +10,7 @@ Only the derived state leaves this module (M5): home, away, or still learning.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -65,9 +66,9 @@ class DwellingPresence:
         """The dwellings tracked so far."""
         return sorted(self._trackers)
 
-    def add_reading(self, dwelling: str, total_wh: int) -> None:
-        """An electricity meter of ``dwelling`` reported its running total."""
-        self._tracker(dwelling).add_energy(utcnow(), total_wh / 1000)
+    def add_reading(self, dwelling: str, total_kwh: Decimal) -> None:
+        """An electricity meter of ``dwelling`` reported its running total (in kWh)."""
+        self._tracker(dwelling).add_energy(utcnow(), float(total_kwh))
         self._changed(dwelling)
 
     def presence(self, dwelling: str) -> Presence:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import zigpy.device
@@ -171,9 +172,9 @@ class MeterHub(DeviceHub[MeterContext]):
         task.add_done_callback(self._tasks.discard)
 
     @callback
-    def _reported(self, identity: MeterIdentity, total: int) -> None:
+    def _reported(self, identity: MeterIdentity, total: Decimal | None) -> None:
         """A meter took a reading: feed away detection, collect it and relay."""
-        if identity.quantity is Quantity.ELECTRICITY:
+        if identity.quantity is Quantity.ELECTRICITY and total is not None:
             self.presence.add_reading(identity.dwelling, total)
         self.schedule(self.async_collect_and_relay(identity.meter_id))
 

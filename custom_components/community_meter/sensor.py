@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -17,8 +18,8 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from buildinghub.devices.meter import MeterStatus
+from buildinghub.devices.meter_scaling import MeterUnit
 from buildinghub.telemetry.reading import Quantity
-from buildinghub_sim.meter import DIVISOR
 
 from .coordinator import CommunityMeterConfigEntry
 from .entity import HubEntity, MeterEntity
@@ -29,13 +30,28 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class MeterSensorDescription(SensorEntityDescription):
-    """A meter sensor and how its value is read from the meter's status."""
+    """A meter sensor and how its value (and, for totals, its unit) is read from the status."""
 
-    value_fn: Callable[[MeterStatus], float | int]
+    value_fn: Callable[[MeterStatus], Decimal | int | None]
+    unit_fn: Callable[[MeterStatus], str | None] | None = None
 
 
-def _total(status: MeterStatus) -> float:
-    return status.total / DIVISOR
+UNITS: dict[MeterUnit, str] = {
+    MeterUnit.KILOWATT_HOURS: UnitOfEnergy.KILO_WATT_HOUR,
+    MeterUnit.CUBIC_METRES: UnitOfVolume.CUBIC_METERS,
+    MeterUnit.CUBIC_FEET: UnitOfVolume.CUBIC_FEET,
+    MeterUnit.HUNDRED_CUBIC_FEET: UnitOfVolume.CENTUM_CUBIC_FEET,
+    MeterUnit.US_GALLONS: UnitOfVolume.GALLONS,
+    MeterUnit.LITRES: UnitOfVolume.LITERS,
+}
+
+
+def _total(status: MeterStatus) -> Decimal | None:
+    return status.scaled_total
+
+
+def _unit(status: MeterStatus) -> str | None:
+    return None if status.scaling is None else UNITS[status.scaling.unit]
 
 
 TOTALS: dict[Quantity, MeterSensorDescription] = {
@@ -46,6 +62,7 @@ TOTALS: dict[Quantity, MeterSensorDescription] = {
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=3,
         value_fn=_total,
+        unit_fn=_unit,
     ),
     Quantity.WATER: MeterSensorDescription(
         key="water",
@@ -54,6 +71,7 @@ TOTALS: dict[Quantity, MeterSensorDescription] = {
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=3,
         value_fn=_total,
+        unit_fn=_unit,
     ),
     Quantity.GAS: MeterSensorDescription(
         key="gas",
@@ -62,6 +80,7 @@ TOTALS: dict[Quantity, MeterSensorDescription] = {
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=3,
         value_fn=_total,
+        unit_fn=_unit,
     ),
 }
 METER_SENSORS: tuple[MeterSensorDescription, ...] = (
@@ -127,10 +146,17 @@ class MeterSensor(MeterEntity, SensorEntity):
     entity_description: MeterSensorDescription
 
     @property
-    def native_value(self) -> float | int | None:
+    def native_value(self) -> Decimal | int | None:
         """The current value (None until the meter answered once)."""
         status = self.coordinator.data
         return None if status is None else self.entity_description.value_fn(status)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The meter's own unit for totals, once it stated a usable one."""
+        status, unit_fn = self.coordinator.data, self.entity_description.unit_fn
+        unit = None if status is None or unit_fn is None else unit_fn(status)
+        return unit or super().native_unit_of_measurement
 
 
 class HubSensor(HubEntity, SensorEntity):

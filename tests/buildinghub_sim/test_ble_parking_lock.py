@@ -51,14 +51,14 @@ def bay(car_park: SimulatedCarPark) -> SimulatedBay:
 @pytest.fixture
 def client(car_park: SimulatedCarPark, bay: SimulatedBay) -> BleParkingLockClient:
     address = bay.lock.address  # type: ignore[union-attr]
-    device = BLEDevice(address, bay.lock_id, {"source": car_park.path}, -60)
+    device = BLEDevice(address, bay.lock_id, {"source": car_park.path})
 
     async def connect() -> BleakClient:
         bleak = BleakClient(device, backend=BumbleBleakClient)
         await bleak.connect()
         return bleak
 
-    return BleParkingLockClient(address, connect, clock=Clock())  # type: ignore[arg-type]
+    return BleParkingLockClient(address, connect, clock=Clock())
 
 
 async def test_the_holder_unlocks_over_ble(

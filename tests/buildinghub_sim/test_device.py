@@ -10,7 +10,7 @@ import pytest
 import zigpy.device
 import zigpy.types as t
 import zigpy.zdo.types as zdo_t
-from zigpy.zcl import Cluster, foundation
+from zigpy.zcl import AttributeReportedEvent, Cluster, foundation
 from zigpy.zcl.clusters.closures import DoorLock, OperationEvent, OperationEventSource
 from zigpy.zcl.clusters.general import Basic, OnOff
 from zigpy.zcl.foundation import (
@@ -38,38 +38,28 @@ DEVICE_IEEE: Final = "00:0d:6f:00:0a:bc:de:01"
 class EchoCluster(Cluster):
     """A manufacturer-specific test cluster, declared as data like our real one."""
 
-    cluster_id: Final = ECHO_CLUSTER_ID
+    cluster_id = t.ClusterId(ECHO_CLUSTER_ID)
     name: Final = "Echo"
-    ep_attribute: Final = "test_echo"
+    ep_attribute = "test_echo"
 
     class AttributeDefs(BaseAttributeDefs):
         counter: Final = ZCLAttributeDef(
-            id=0x0000, type=t.uint16_t, access="rw", is_manufacturer_specific=True
+            id=0x0000, type=t.uint16_t, access="rw", manufacturer_code=TEST_MANUFACTURER
         )
         serial: Final = ZCLAttributeDef(
-            id=0x0001, type=t.CharacterString, access="r", is_manufacturer_specific=True
+            id=0x0001, type=t.CharacterString, access="r", manufacturer_code=TEST_MANUFACTURER
         )
 
     class ServerCommandDefs(BaseCommandDefs):
         echo: Final = ZCLCommandDef(
-            id=0x00,
-            schema={"payload": t.LVBytes},
-            direction=Direction.Client_to_Server,
-            is_manufacturer_specific=True,
+            id=0x00, schema={"payload": t.LVBytes}, manufacturer_code=TEST_MANUFACTURER
         )
-        ping: Final = ZCLCommandDef(
-            id=0x01, schema={}, direction=Direction.Client_to_Server, is_manufacturer_specific=True
-        )
-        forbidden: Final = ZCLCommandDef(
-            id=0x02, schema={}, direction=Direction.Client_to_Server, is_manufacturer_specific=True
-        )
+        ping: Final = ZCLCommandDef(id=0x01, schema={}, manufacturer_code=TEST_MANUFACTURER)
+        forbidden: Final = ZCLCommandDef(id=0x02, schema={}, manufacturer_code=TEST_MANUFACTURER)
 
     class ClientCommandDefs(BaseCommandDefs):
         echo_reply: Final = ZCLCommandDef(
-            id=0x00,
-            schema={"payload": t.LVBytes},
-            direction=Direction.Server_to_Client,
-            is_manufacturer_specific=True,
+            id=0x00, schema={"payload": t.LVBytes}, manufacturer_code=TEST_MANUFACTURER
         )
 
 
@@ -200,12 +190,16 @@ async def test_manufacturer_specific_attributes_need_the_manufacturer_code(
     hub_device: zigpy.device.Device,
 ) -> None:
     cluster = echo_cluster(hub_device)
+    counter = EchoCluster.AttributeDefs.counter.id
 
-    with_code = await cluster.read_attributes(["counter"], manufacturer=TEST_MANUFACTURER)
-    without_code = await cluster.read_attributes(["counter"])
+    # zigpy 2 sends the code each definition names; raw reads choose the frame's code.
+    with_code = await cluster.read_attributes(["counter"])
+    (without_code,) = await cluster.read_attributes_raw([counter], manufacturer=None)
+    (wrong_code,) = await cluster.read_attributes_raw([counter], manufacturer=0x9999)
 
     assert with_code == ({"counter": 7}, {})
-    assert without_code == ({}, {"counter": foundation.Status.UNSUPPORTED_ATTRIBUTE})
+    assert [r.status for r in without_code] == [foundation.Status.UNSUPPORTED_ATTRIBUTE]
+    assert [r.status for r in wrong_code] == [foundation.Status.UNSUPPORTED_ATTRIBUTE]
 
 
 async def test_writing_an_attribute_changes_the_device(
@@ -230,8 +224,8 @@ async def test_reporting_can_be_configured_only_for_held_attributes(
     held = await door_lock.configure_reporting("lock_state", 0, 300, 1)
     missing = await door_lock.configure_reporting("door_state", 0, 300, 1)
 
-    assert held[0][0].status == foundation.Status.SUCCESS
-    assert missing[0][0].status == foundation.Status.UNSUPPORTED_ATTRIBUTE
+    assert held == {DoorLock.AttributeDefs.lock_state: foundation.Status.SUCCESS}
+    assert missing == {DoorLock.AttributeDefs.door_state: foundation.Status.UNSUPPORTED_ATTRIBUTE}
 
 
 async def test_a_cluster_specific_reply_resolves_the_request_by_its_tsn(
@@ -288,7 +282,11 @@ async def test_a_refused_command_gets_a_default_response_with_its_status(
 async def test_a_manufacturer_command_without_the_manufacturer_code_is_not_handled(
     hub_device: zigpy.device.Device, device: EchoDevice
 ) -> None:
-    answer = await echo_cluster(hub_device).echo(payload=b"hello")
+    echo = EchoCluster.ServerCommandDefs.echo
+    # The command as a frame without our code (zigpy 2 would add the definition's).
+    answer = await echo_cluster(hub_device).request(
+        False, echo.id, echo.schema, payload=b"hello", manufacturer=None
+    )
 
     assert answer.status == foundation.Status.UNSUP_MANUF_CLUSTER_COMMAND
     assert device.handled == []
@@ -334,17 +332,16 @@ async def test_an_unsolicited_notification_reaches_a_cluster_listener(
 async def test_an_attribute_report_updates_the_hub_cache(
     hub_device: zigpy.device.Device, device: EchoDevice
 ) -> None:
-    updated: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
+    reported: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
 
-    class Listener:
-        def attribute_updated(self, attribute_id: int, value: Any, timestamp: Any) -> None:
-            updated.set_result((attribute_id, value))
+    def heard(event: AttributeReportedEvent) -> None:
+        reported.set_result((event.attribute_id, event.value))
 
     door_lock = hub_device.endpoints[1].door_lock
-    door_lock.add_listener(Listener())
+    door_lock.on_event(AttributeReportedEvent.event_type, heard)
     await device.report_attributes(1, DoorLock.cluster_id, {"lock_state": 2})
 
-    assert await asyncio.wait_for(updated, timeout=2) == (0x0000, DoorLock.LockState.Unlocked)
+    assert await asyncio.wait_for(reported, timeout=2) == (0x0000, DoorLock.LockState.Unlocked)
     assert door_lock.get("lock_state") == DoorLock.LockState.Unlocked
     assert device.get_attribute(1, DoorLock.cluster_id, "lock_state") == 2
 

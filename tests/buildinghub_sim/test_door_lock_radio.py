@@ -356,3 +356,28 @@ async def test_a_grant_for_a_lock_out_of_range_is_unreachable(site: Site) -> Non
     with pytest.raises(DeviceUnreachable):
         await site.client.install_grant(site.lease())
     assert site.firmware.grants == {}
+
+
+async def test_a_status_read_whose_frame_is_lost_fails_once_and_is_not_resent(
+    site: Site,
+) -> None:
+    sent_before = site.medium.stats.to_device.frames
+    site.medium.drop_next(1, error=True)
+
+    with pytest.raises(DeviceUnreachable):
+        await site.client.read_status()
+
+    # The library sends each request once (zigpy 2 would resend it twice by itself).
+    assert site.medium.stats.to_device.dropped == 1
+    assert site.medium.stats.to_device.frames == sent_before
+    assert (await site.client.read_status()).locked
+
+
+async def test_a_lost_step_is_resent_by_the_transfer_and_the_grant_arrives(site: Site) -> None:
+    grant = site.lease()
+    site.medium.drop_next(1, error=True)  # the transfer's first frame is not acknowledged
+
+    await site.client.install_grant(grant)
+
+    assert list(site.firmware.grants) == [grant.grant.grant_id]
+    assert site.medium.stats.to_device.dropped == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -217,3 +218,26 @@ async def test_devices_survive_a_restart_when_the_database_is_a_file(
         )
     finally:
         await second.stop()
+
+
+async def test_stopping_during_an_interview_ends_it_without_an_error(
+    network: BuildingNetwork, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: unhandled.append(context))
+    medium = medium_at(network.path)
+    # The device hears the interview but none of its answers reach the hub.
+    medium.drop_next(100, direction="to_hub", error=False)
+    medium.join(make_device())
+    await asyncio.sleep(0.05)
+    coordinator = network.application.state.node_info.ieee
+    (interviewed,) = [d for d in network.application.devices.values() if d.ieee != coordinator]
+    assert interviewed.initializing
+
+    await network.stop()
+    await asyncio.sleep(0.05)
+
+    assert not interviewed.initializing
+    assert unhandled == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

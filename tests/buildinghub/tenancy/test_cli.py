@@ -148,7 +148,9 @@ def people(tmp_path: Path, cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> 
     keygen(found["next"], "landlord", "landlord.oak-house.example", "L0002")
     manager = Person(tmp_path / "manager", cloud, capsys)
     hub = str(tmp_path / "manager-hub.pem")
-    manager.ok("enrol-hub", "--token", enrolment_token(cloud, capsys), "--hub-key", hub, cloud=True)
+    # One argument: a URL-safe token may start with "-", which argparse would take for an option.
+    token = enrolment_token(cloud, capsys)
+    manager.ok("enrol-hub", f"--token={token}", "--hub-key", hub, cloud=True)
     building = ("--building", BUILDING)
     found["landlord"].ok("register", *building, "--hub-key", hub, cloud=True)
     found["next"].ok("register", *building, "--hub-key", hub, cloud=True)

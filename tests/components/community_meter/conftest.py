@@ -25,6 +25,7 @@ from buildinghub_sim.building import SimulatedBuilding, forget_building, registe
 from buildinghub_sim.medium import drop_medium, get_medium
 from buildinghub_sim.meter import SimulatedMeter
 from buildinghub_sim.meter_firmware import MeterFirmware
+from buildinghub_sim.meter_register import MeterRegister
 from cloud_connector.app import Settings
 from cloud_connector.hubs import create_enrolment
 from cloud_connector.local import LocalCloud, serve_locally
@@ -108,7 +109,15 @@ class Site:
 
 
 @pytest.fixture
-async def site(hass: HomeAssistant, cloud: Cloud) -> AsyncIterator[Site]:
+def registers() -> dict[Quantity, MeterRegister]:
+    """Meters whose register is not the simulator's default (parametrize to give some)."""
+    return {}
+
+
+@pytest.fixture
+async def site(
+    hass: HomeAssistant, cloud: Cloud, registers: dict[Quantity, MeterRegister]
+) -> AsyncIterator[Site]:
     """One flat's building network with an electricity, a water and a gas meter."""
     path = f"sim://meter-building-{next(_paths)}"
     building = SimulatedBuilding.create(path, flats=1, clock=MonotonicClock())
@@ -126,6 +135,7 @@ async def site(hass: HomeAssistant, cloud: Cloud) -> AsyncIterator[Site]:
             ),
             ieee=f"00:0d:6f:00:00:00:30:{n:02x}",
             nwk=0x3000 + n,
+            register=registers.get(quantity),
         )
         for n, (meter_id, dwelling, quantity) in enumerate(
             [

@@ -18,7 +18,9 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     get_start_time,
 )
 
+from buildinghub.devices.meter_scaling import MeterUnit
 from buildinghub.telemetry.reading import Quantity
+from buildinghub_sim.meter_register import MeterRegister
 from custom_components.community_meter.const import DOMAIN
 
 from .conftest import Cloud, Site, settle, start_hub
@@ -86,4 +88,45 @@ async def test_the_energy_dashboard_accepts_electricity_water_and_gas(
 
     validation = (await async_validate(hass)).as_dict()
 
-    assert validation == {"energy_sources": [[], [], []], "device_consumption": []}
+    assert validation == {
+        "energy_sources": [[], [], []],
+        "device_consumption": [],
+        "device_consumption_water": [],
+    }
+
+
+OWN_SCALING = {
+    # 10 Wh a count; half-litres (5 tenths); hundredths of a cubic foot.
+    Quantity.ELECTRICITY: MeterRegister(MeterUnit.KILOWATT_HOURS, multiplier=1, divisor=100),
+    Quantity.WATER: MeterRegister(MeterUnit.LITRES, multiplier=5, divisor=10),
+    Quantity.GAS: MeterRegister(MeterUnit.CUBIC_FEET, multiplier=1, divisor=100),
+}
+
+
+@pytest.mark.parametrize("registers", [OWN_SCALING])
+async def test_meters_with_their_own_scaling_show_their_own_values_and_units(
+    recorder_mock: object,
+    hass: HomeAssistant,
+    cloud: Cloud,
+    site: Site,
+    config_entry: MockConfigEntry,
+) -> None:
+    site.meter(Quantity.ELECTRICITY).measure(1234)  # Wh: the register counts 123
+    site.meter(Quantity.WATER).measure(301)  # litres: 602 half-litres
+    site.meter(Quantity.GAS).measure(40)  # litres: 141 hundredths of a cubic foot
+
+    await start_hub(hass, config_entry, site)
+
+    registry = er.async_get(hass)
+    shown: dict[str, tuple[str, str]] = {}
+    for unique_id in ("meter-1a-e_energy", "meter-1a-w_water", "meter-2b-g_gas"):
+        entity_id = registry.async_get_entity_id("sensor", DOMAIN, unique_id)
+        assert entity_id is not None
+        state = hass.states.get(entity_id)
+        assert state is not None
+        shown[unique_id] = (state.state, state.attributes["unit_of_measurement"])
+    gas_state, gas_unit = shown.pop("meter-2b-g_gas")
+    assert shown == {"meter-1a-e_energy": ("1.23", "kWh"), "meter-1a-w_water": ("301", "L")}
+    # Home Assistant shows gas in the metric unit system's m³: the meter's 1.41 ft³.
+    assert gas_unit == "m³"
+    assert float(gas_state) == pytest.approx(1.41 * 0.028316846592)

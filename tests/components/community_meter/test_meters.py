@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pytest
+from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
+from buildinghub.devices.meter_scaling import MeterUnit
 from buildinghub.telemetry.reading import Quantity
+from buildinghub_sim.meter_register import MeterRegister
 from custom_components.community_meter.const import BUS_EVENT_READINGS_LOST, DOMAIN
 
 from .conftest import Cloud, Site, settle, start_hub
@@ -53,6 +58,45 @@ async def test_each_meter_is_a_device_with_its_total_in_energy_dashboard_units(
         "water",
         "gas",
     ]
+
+
+@pytest.mark.parametrize(
+    ("registers", "problem"),
+    [
+        ({Quantity.ELECTRICITY: MeterRegister(MeterUnit.KILOWATT_HOURS, 1, 0)}, "divisor is 0"),
+        ({Quantity.ELECTRICITY: MeterRegister(0x42, 1, 1000)}, "unit of measure 0x42 is not"),
+    ],
+    ids=["divisor_0", "unknown_unit"],
+)
+async def test_a_meter_stating_an_unusable_scaling_shows_no_total_and_the_log_says_why(
+    hass: HomeAssistant,
+    cloud: Cloud,
+    site: Site,
+    config_entry: MockConfigEntry,
+    problem: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    site.meter(Quantity.ELECTRICITY).measure(1500)
+    site.meter(Quantity.WATER).measure(250)
+
+    await start_hub(hass, config_entry, site)
+
+    energy = hass.states.get(entity_id(hass, "meter-1a-e", "energy"))
+    held = hass.states.get(entity_id(hass, "meter-1a-e", "pending_readings"))
+    water = hass.states.get(entity_id(hass, "meter-1a-w", "water"))
+    assert energy is not None
+    assert held is not None
+    assert water is not None
+    assert energy.state == STATE_UNKNOWN
+    assert held.state.isdigit()
+    assert water.state == "0.25"
+    said = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and problem in r.getMessage()
+    ]
+    assert len(said) == 1
+    assert str(site.meter(Quantity.ELECTRICITY).ieee) in said[0]
 
 
 async def test_readings_go_to_the_cloud_and_are_erased_from_the_meters(
