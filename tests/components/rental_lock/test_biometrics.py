@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ from buildinghub.biometrics.consent import (
     ConsentRecord,
     ConsentWithdrawal,
     Purpose,
+    consent_digest,
     sign_consent,
     sign_withdrawal,
 )
@@ -100,7 +100,7 @@ class Tenant:
 
 
 def _digest(consent: str) -> bytes:
-    return hashlib.sha256(base64.urlsafe_b64decode(consent + "=" * (-len(consent) % 4))).digest()
+    return consent_digest(base64.urlsafe_b64decode(consent + "=" * (-len(consent) % 4)))
 
 
 async def lease(

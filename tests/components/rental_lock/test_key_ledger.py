@@ -123,7 +123,9 @@ async def ledger(
 
 
 async def register_landlord(client: LedgerClient, name: str, key: SigningKey, at: int) -> None:
-    await client.register(KeyRegistration(Role.LANDLORD, key.public_key, OWNER, name, at), key)
+    await client.register(
+        KeyRegistration(Role.LANDLORD, key.public_key, OWNER, name, at, building="Elm Court"), key
+    )
 
 
 @pytest.fixture
@@ -170,7 +172,9 @@ async def test_a_landlord_key_revoked_in_the_ledger_stops_new_grants(
     assert ledger.client is not None
     landlord = building.landlords[flat.landlord]
     await ledger.client.revoke(
-        KeyRevocation(landlord.public_key.kid, start_time, "landlord's phone stolen")
+        KeyRevocation(
+            landlord.public_key.kid, start_time, "landlord's phone stolen", building="Elm Court"
+        )
     )
 
     with pytest.raises(ServiceValidationError) as refused:
