@@ -34,6 +34,10 @@ from .door_lock import LockRefused, LockStatus
 from .door_lock_protocol import AccessEvent, AccessMethod, UnlockRequest, answer_challenge
 
 REQUEST_TIMEOUT_S = 5.0
+LINK_IDLE_S = 10.0
+"""A link unused this long is closed: while a central holds it the lock does not advertise
+(occupancy and the barrier come by advertisement), and it holds one of the adapter's or
+proxy's few connection slots."""
 
 
 class GattClient(Protocol):
@@ -83,6 +87,8 @@ class BleParkingLockClient:
         self._bolt: list[Callable[[bool], None]] = []
         self._occupancy: list[Callable[[bool], None]] = []
         self._last_advertised: tuple[bool, bool] | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self._closing: asyncio.Task[None] | None = None
 
     @property
     def ieee(self) -> str:
@@ -93,6 +99,7 @@ class BleParkingLockClient:
 
     async def request(self, operation: Operation, argument: object = None) -> object:
         """Send one request and return the lock's value; LockRefused with its reason."""
+        self._cancel_idle()
         async with self._lock:
             try:
                 async with asyncio.timeout(REQUEST_TIMEOUT_S):
@@ -109,6 +116,7 @@ class BleParkingLockClient:
                 raise DeviceUnreachable(self.address) from err
             finally:
                 self._answer = None
+                self._arm_idle()
         if reason is not Reason.none:
             raise LockRefused(operation.name, reason.name)
         return value
@@ -140,8 +148,30 @@ class BleParkingLockClient:
             except Exception:
                 return
 
+    def _cancel_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    def _arm_idle(self) -> None:
+        self._cancel_idle()
+        if self._client is not None:
+            self._idle = asyncio.get_running_loop().call_later(LINK_IDLE_S, self._on_idle)
+
+    def _on_idle(self) -> None:
+        self._idle = None
+        self._closing = asyncio.get_running_loop().create_task(
+            self._drop_if_idle(), name=f"close idle BLE link {self.address}"
+        )
+
+    async def _drop_if_idle(self) -> None:
+        async with self._lock:
+            if self._idle is None:  # no request came and re-armed the timer meanwhile
+                await self._drop()
+
     async def close(self) -> None:
         """Disconnect."""
+        self._cancel_idle()
         await self._drop()
 
     # -- what the hub asks ------------------------------------------------------------------

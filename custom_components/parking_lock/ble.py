@@ -35,7 +35,9 @@ async def async_setup_ble(hass: HomeAssistant, entry: ParkingLockConfigEntry) ->
         address = service_info.address
         if data is None or hub.ble_advertised(address, data):
             return
-        entry.async_create_task(
+        # In the background: taking a lock over means connecting to it, which lasts until
+        # the lock next advertises; nothing else waits for it, and unloading cancels it.
+        entry.async_create_background_task(
             hass,
             hub.async_add_ble_bay(address, ble_connection(hass, address)),
             f"{DOMAIN} add BLE bay {address}",

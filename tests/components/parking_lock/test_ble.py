@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from buildinghub.credentials import MonotonicClock
+from buildinghub.devices.ble_parking_lock import LINK_IDLE_S
 from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.ble_air import drop_ble_air
 from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
@@ -105,7 +106,11 @@ async def test_ble_occupancy_comes_from_advertisements(
     ble_bay: SimulatedBay,
 ) -> None:
     await until(hass, lambda: hass.states.get(OCCUPANCY) is not None)
+    assert ble_bay.lock.device.connections  # the hub read the lock when it took it over
 
+    # Nothing to ask for a while: the hub lets the link go, and the lock advertises again.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=LINK_IDLE_S))
+    await until(hass, lambda: not ble_bay.lock.device.connections)
     ble_bay.lock.vehicle_present(True)
 
     await until(hass, lambda: hass.states.get(OCCUPANCY).state == STATE_ON)  # type: ignore[union-attr]
