@@ -16,7 +16,6 @@ from bumble.device import Connection
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 
 from buildinghub.credentials import CredentialError
-from buildinghub.devices.door_lock_protocol import encode_revocation
 from buildinghub.radio.ble_link import (
     ANSWER_UUID,
     REQUEST_UUID,
@@ -192,9 +191,9 @@ class BleParkingLock:
         if operation is Operation.install_grant:
             firmware.apply_grant(argument)
         elif operation is Operation.revoke:
-            firmware.revoke(encode_revocation(argument))
+            firmware.revoke(argument)
         elif operation in (Operation.freeze, Operation.unfreeze):
-            firmware.set_frozen(encode_revocation(argument), operation is Operation.freeze)
+            firmware.set_frozen(argument, operation is Operation.freeze)
         elif operation is Operation.unlock:
             event = firmware.remote_unlock(argument)
             if not event.granted:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from buildinghub.credentials import (
     GrantKind,
     GrantVerifier,
     MalformedGrant,
+    PublicKey,
     SignedGrant,
     SigningKey,
     StaleChallenge,
@@ -39,6 +39,8 @@ from buildinghub.credentials import (
     verify_proof,
 )
 from buildinghub.credentials.installation import InstallationRecord, verify_installation
+from buildinghub.credentials.lock_command import CommandAction, LockCommand, verify_command
+from buildinghub.credentials.revocations import RevocationList
 from buildinghub.credentials.sealing import SealingKey, pin_digest
 from buildinghub.devices.door_lock_protocol import (
     UNLOCK_OPERATION,
@@ -46,18 +48,17 @@ from buildinghub.devices.door_lock_protocol import (
     AccessMethod,
     ProtocolError,
     UnlockRequest,
-    decode_revocation,
 )
 
 from .door_lock_biometrics import LockBiometrics
 
 DOOR_KINDS = frozenset({GrantKind.VIEWING, GrantKind.LEASE, GrantKind.REMOTE})
+# Revocations of grants that have not ended; a new one is refused when all are taken.
 MAX_REVOKED = 256
 # After this many wrong PINs in a row the keypad refuses everything for a while, so a
 # six-digit PIN cannot be found by trying at the door.
 KEYPAD_TRIES = 5
 KEYPAD_LOCKOUT_S = 60
-REVOCATION_MEMORY_S = 400 * 24 * 3600
 DEFAULT_BUILDING = "building"
 
 
@@ -106,7 +107,7 @@ class DoorLockFirmware:
         self.installation_bytes = b""
         self.grants: dict[bytes, StoredGrant] = {}
         self._salt = secrets.token_bytes(32)
-        self._revoked: OrderedDict[bytes, int] = OrderedDict()
+        self._revoked = RevocationList(clock, MAX_REVOKED)
         self._challenges = ChallengeBook(clock)
         self._verifier: GrantVerifier | None = None
         self._listeners: list[Callable[[AccessEvent], None]] = []
@@ -167,16 +168,32 @@ class DoorLockFirmware:
         return stored
 
     def revoke(self, data: bytes) -> None:
-        """Drop a grant and its credentials, and refuse it from now on."""
-        try:
-            grant_id = decode_revocation(data)
-        except ProtocolError as err:
-            raise MalformedGrant(str(err)) from None
-        stored = self.grants.pop(grant_id, None)
-        until = stored.signed.grant.expires if stored else self.clock.now() + REVOCATION_MEMORY_S
-        self._revoked[grant_id] = until
-        while len(self._revoked) > MAX_REVOKED:
-            self._revoked.popitem(last=False)
+        """Drop a grant and its credentials, and refuse it until the grant's own end.
+
+        Only a command signed with authority over this lock, over a nonce it issued, does it
+        (lock_command); nothing changes on any refusal, a full revocation memory included.
+        """
+        command = self.take_command(data, CommandAction.REVOKE)
+        stored = self.grants.get(command.grant_id)
+        until = stored.signed.grant.expires if stored else command.until
+        self._revoked.add(command.grant_id, until)
+        self.grants.pop(command.grant_id, None)
+
+    def take_command(self, data: bytes, action: CommandAction) -> LockCommand:
+        """A verified command for ``action``, its nonce used up (a replay is stale)."""
+        if self.installation is None:
+            raise LockRefusal("not_installed", "this lock has no installation record yet")
+        command = verify_command(
+            data, self.installation, now=self.clock.now(), holders=self.command_holders
+        )
+        if command.action is not action:
+            raise MalformedGrant(f"a {command.action} command sent as a {action} command")
+        self._challenges.consume(command.nonce)
+        return command
+
+    def command_holders(self, grant_id: bytes) -> list[PublicKey]:
+        """Keys besides the landlord's that may revoke ``grant_id`` here: none on a door."""
+        return []
 
     def purge_expired(self) -> int:
         """Remove expired grants with their PIN digests, and their tenants' templates.
@@ -189,8 +206,7 @@ class DoorLockFirmware:
         ended = {self.grants[gid].signed.grant.subject for gid in expired}
         for grant_id in expired:
             del self.grants[grant_id]
-        for grant_id in [gid for gid, until in self._revoked.items() if until <= now]:
-            del self._revoked[grant_id]
+        self._revoked.purge_expired()
         remaining = {stored.signed.grant.subject for stored in self.grants.values()}
         if self.biometrics is not None:
             self.biometrics.drop_tenants(ended - remaining)

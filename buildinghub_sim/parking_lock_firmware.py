@@ -17,10 +17,13 @@ from buildinghub.credentials import (
     CredentialError,
     GrantKind,
     MalformedGrant,
+    PublicKey,
     decode_grant,
     verify_proof,
 )
 from buildinghub.credentials.delegation import Chain, verify_root, verify_share
+from buildinghub.credentials.lock_command import CommandAction, chain_authorities, decode_command
+from buildinghub.credentials.lock_storage import StoragePlan, check_share_room
 from buildinghub.credentials.use_ledger import UnknownMember, UseLedger
 from buildinghub.devices.door_lock_protocol import (
     UNLOCK_OPERATION,
@@ -28,7 +31,6 @@ from buildinghub.devices.door_lock_protocol import (
     AccessMethod,
     ProtocolError,
     UnlockRequest,
-    decode_revocation,
 )
 
 from .door_lock_firmware import DoorLockFirmware, LockRefusal, StoredGrant
@@ -40,6 +42,7 @@ class ParkingLockFirmware(DoorLockFirmware):
     def __init__(self, lock_id: str, **kwargs: Any) -> None:
         super().__init__(lock_id, **kwargs)
         self.chains: dict[bytes, Chain] = {}
+        self.storage = StoragePlan(capacity=self.max_grants)
         self.ledger = UseLedger(self.clock)
         self.occupied = False
         self._by_digest: dict[bytes, bytes] = {}
@@ -70,6 +73,7 @@ class ParkingLockFirmware(DoorLockFirmware):
             if existing.signed.encoded == signed.encoded:
                 return existing  # resent after a lost answer: counts stay as they are
             raise MalformedGrant("another grant with this id is already stored")
+        check_share_room(self.storage, self.chains.values(), chain)
         if len(self.grants) >= self.max_grants:
             raise LockRefusal("storage_full", "the lock has no free grant slot; purge or revoke")
         self.ledger.register(chain)
@@ -80,23 +84,27 @@ class ParkingLockFirmware(DoorLockFirmware):
         return stored
 
     def revoke(self, data: bytes) -> None:
-        """Drop a grant and every share below it; a transfer it received returns to its sharer."""
-        try:
-            grant_id = decode_revocation(data)
-        except ProtocolError as err:
-            raise MalformedGrant(str(err)) from None
+        """Drop a grant and every share below it; a transfer it received returns to its sharer.
+
+        Signed by the owner, a manager the owner appointed, the grant's own holder (giving it
+        back) or the sharer of a co-use share (lock_command).
+        """
+        grant_id = decode_command(data).grant_id
         super().revoke(data)
         for below in [gid for gid, chain in self.chains.items() if grant_id in chain.grant_ids()]:
             self._forget(below)
         self.ledger.release(grant_id)
 
+    def command_holders(self, grant_id: bytes) -> list[PublicKey]:
+        """The keys the chain down to ``grant_id`` gives a say over it (chain_authorities)."""
+        return chain_authorities(self.chains.values(), grant_id)
+
     def set_frozen(self, data: bytes, frozen: bool) -> None:
         """The bay manager freezes or unfreezes a member (and so every share below it)."""
+        action = CommandAction.FREEZE if frozen else CommandAction.UNFREEZE
+        command = self.take_command(data, action)
         try:
-            grant_id = decode_revocation(data)
-            self.ledger.set_frozen(grant_id, frozen)
-        except ProtocolError as err:
-            raise MalformedGrant(str(err)) from None
+            self.ledger.set_frozen(command.grant_id, frozen)
         except UnknownMember:
             raise LockRefusal("unknown_grant", "no such member on this lock") from None
 
@@ -179,13 +187,12 @@ class ParkingLockFirmware(DoorLockFirmware):
         return {
             "keys": [chain.leaf.encoded.hex() for chain in order],
             "ledger": self.ledger.to_json(),
-            "revoked": {gid.hex(): until for gid, until in self._revoked.items()},
+            "revoked": self._revoked.to_json(),
         }
 
     def restore(self, flash: dict[str, Any]) -> None:
         """Start from what :meth:`flash` saved (after installation, before any radio traffic)."""
-        for grant_id, until in flash["revoked"].items():
-            self._revoked[bytes.fromhex(grant_id)] = int(until)
+        self._revoked.load_json(flash["revoked"])
         self.ledger.load_json(flash["ledger"])
         for encoded in flash["keys"]:
             try:

@@ -116,3 +116,24 @@ class MemberFrozen(CredentialError):
     """The bay's manager froze this share (or one it comes from) until further notice."""
 
     reason = "frozen"
+
+
+class UnauthorisedCommand(CredentialError):
+    """A lock command is signed by a key that neither the lock's installation record nor an
+    appointment by its landlord (or, on a bay, the target's own share chain) authorises."""
+
+    reason = "unauthorised_command"
+
+
+class RevocationsFull(CredentialError):
+    """The lock's revocation memory is full: it forgets no revocation before its grant ends,
+    so it refuses a new one until some expire."""
+
+    reason = "revocations_full"
+
+
+class ShareLimit(CredentialError):
+    """A share would take more of the lock's storage than one e-key, one member or all shares
+    together may hold: the rest is kept for the owner and the bay's other members."""
+
+    reason = "share_limit"

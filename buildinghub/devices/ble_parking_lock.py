@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from buildinghub.credentials import Clock, SignedGrant, SigningKey
 from buildinghub.credentials.delegation import Chain
 from buildinghub.credentials.installation import InstallationRecord, verify_installation
+from buildinghub.credentials.lock_command import CommandAction
 from buildinghub.radio.ble_link import (
     ANSWER_UUID,
     REQUEST_UUID,
@@ -38,6 +39,11 @@ LINK_IDLE_S = 10.0
 """A link unused this long is closed: while a central holds it the lock does not advertise
 (occupancy and the barrier come by advertisement), and it holds one of the adapter's or
 proxy's few connection slots."""
+_COMMAND_OPERATIONS = {
+    CommandAction.REVOKE: Operation.revoke,
+    CommandAction.FREEZE: Operation.freeze,
+    CommandAction.UNFREEZE: Operation.unfreeze,
+}
 
 
 class GattClient(Protocol):
@@ -192,13 +198,16 @@ class BleParkingLockClient:
         for link in chain.links:
             await self.install_grant(link)
 
-    async def revoke_grant(self, grant_id: bytes) -> None:
-        """Tell the lock to drop a key and every share below it."""
-        await self.request(Operation.revoke, grant_id)
+    async def challenge(self) -> bytes:
+        """A fresh nonce from the lock: what a proof or a signed command answers."""
+        nonce = await self.request(Operation.challenge)
+        if not isinstance(nonce, bytes):
+            raise LockRefused("challenge", "malformed")
+        return nonce
 
-    async def set_frozen(self, grant_id: bytes, frozen: bool) -> None:
-        """Freeze or unfreeze a member at the lock."""
-        await self.request(Operation.freeze if frozen else Operation.unfreeze, grant_id)
+    async def send_command(self, command: bytes, action: CommandAction) -> None:
+        """Deliver a signed command (lock_authority); the lock checks its authority itself."""
+        await self.request(_COMMAND_OPERATIONS[action], command)
 
     async def purge_expired(self) -> int:
         """Ask the lock to purge expired keys now."""
@@ -216,9 +225,7 @@ class BleParkingLockClient:
 
     async def prepare_unlock(self, signed: SignedGrant, holder_key: SigningKey) -> UnlockRequest:
         """Ask the lock for a fresh nonce and answer it with the holder key."""
-        nonce = await self.request(Operation.challenge)
-        if not isinstance(nonce, bytes):
-            raise LockRefused("challenge", "malformed")
+        nonce = await self.challenge()
         grant_id = signed.grant.grant_id
         counter = max(self._counters.get(grant_id, 0) + 1, self._clock.now())
         self._counters[grant_id] = counter

@@ -20,6 +20,7 @@ from zigpy.zcl.clusters.general import PowerConfiguration
 
 from buildinghub.credentials import Clock, SignedGrant, SigningKey
 from buildinghub.credentials.installation import InstallationRecord, verify_installation
+from buildinghub.credentials.lock_command import CommandAction
 from buildinghub.radio.cluster import (
     CLUSTER_ID,
     MANUFACTURER_CODE,
@@ -37,7 +38,6 @@ from .door_lock_protocol import (
     ProtocolError,
     UnlockRequest,
     answer_challenge,
-    encode_revocation,
     parse_event_data,
 )
 
@@ -45,6 +45,11 @@ _LOGGER = logging.getLogger(__name__)
 ENDPOINT_ID = 1
 REQUEST_TIMEOUT_S = 5.0
 MAX_RECORD_SIZE = 2048
+COMMAND_KINDS = {
+    CommandAction.REVOKE: ObjectKind.revocation,
+    CommandAction.FREEZE: ObjectKind.freeze,
+    CommandAction.UNFREEZE: ObjectKind.unfreeze,
+}
 _GRANTED_CODES = frozenset({OperationEvent.Unlock})
 _REPORTED_CODES = frozenset(
     {
@@ -122,9 +127,13 @@ class DoorLockClient:
         """Deliver a verified grant; the lock verifies it again itself."""
         await self._send(ObjectKind.grant, signed.encoded, "grant")
 
-    async def revoke_grant(self, grant_id: bytes) -> None:
-        """Tell the lock to drop a grant and refuse it from now on."""
-        await self._send(ObjectKind.revocation, encode_revocation(grant_id), "revocation")
+    async def challenge(self) -> bytes:
+        """A fresh nonce from the lock: what a proof or a signed command answers."""
+        return bytes((await self._request("challenge_request")).nonce)
+
+    async def send_command(self, command: bytes, action: CommandAction) -> None:
+        """Deliver a signed command (lock_authority); the lock checks its authority itself."""
+        await self._send(COMMAND_KINDS[action], command, action.value)
 
     async def purge_expired(self) -> int:
         """Ask the lock to purge expired grants now; returns how many it removed."""
@@ -147,8 +156,7 @@ class DoorLockClient:
 
     async def prepare_unlock(self, signed: SignedGrant, holder_key: SigningKey) -> UnlockRequest:
         """Ask the lock for a fresh nonce and answer it with the holder key."""
-        nonce = bytes((await self._request("challenge_request")).nonce)
-        return self.answer_challenge(signed, holder_key, nonce)
+        return self.answer_challenge(signed, holder_key, await self.challenge())
 
     def answer_challenge(
         self, signed: SignedGrant, holder_key: SigningKey, nonce: bytes

@@ -25,6 +25,7 @@ from buildinghub.credentials import (
 )
 from buildinghub.credentials.delegation import Chain, verify_chain
 from buildinghub.credentials.installation import InstallationRecord
+from buildinghub.credentials.lock_command import chain_authorities
 from buildinghub.credentials.use_ledger import UseLedger
 
 from .grant_book import GrantBook, TrustedLock
@@ -137,13 +138,29 @@ class EKeyBook:
         self.ledger.record_use(held.chain, counter)
 
     def revoke(self, grant_id: bytes) -> list[HeldKey]:
-        """Remove a member: its key and every share below it; a transfer returns to its sharer."""
+        """Remove a member: its key and every share below it; a transfer returns to its sharer.
+
+        RevocationsFull (and nothing changes) when the hub's revocation memory is full.
+        """
+        self._trust.check_revocable(grant_id)
         removed = [k for k in self._keys.values() if grant_id in k.chain.grant_ids()]
         for held in removed:
             del self._keys[held.grant_id]
         self._trust.revoke(grant_id)
         self.ledger.release(grant_id)
         return removed
+
+    def revocation_end(self, grant_id: bytes) -> int | None:
+        """The end of the link ``grant_id`` (None: the hub does not hold it)."""
+        for held in self._keys.values():
+            for link in held.chain.links:
+                if link.grant.grant_id == grant_id:
+                    return link.grant.expires
+        return None
+
+    def command_holders(self, grant_id: bytes) -> list[PublicKey]:
+        """Keys besides the owner's that may revoke this link (lock_command.chain_authorities)."""
+        return chain_authorities((held.chain for held in self._keys.values()), grant_id)
 
     def purge_expired(self) -> list[HeldKey]:
         """Drop expired keys and their ledger entries."""

@@ -29,12 +29,14 @@ from buildinghub.credentials import (
     decode_grant,
 )
 from buildinghub.credentials.installation import InstallationRecord
+from buildinghub.credentials.revocations import RevocationList
 from buildinghub.keylog.mirror import LedgerMirror
 from buildinghub.keylog.trust_store import LedgerTrustStore
 
-# A grant the hub never held has an end it cannot know: its revocation is kept
-# as long as the reference lock firmware keeps one (buildinghub_sim).
-REVOCATION_MEMORY_S = 400 * 24 * 3600
+from .lock_authority import REVOCATION_MEMORY_S
+
+# Revocations the hub remembers at once (each until its grant ends; see revocations).
+MAX_REVOKED = 4096
 
 
 class LockIdTaken(Exception):
@@ -75,7 +77,7 @@ class GrantBook:
         self._locks: dict[str, TrustedLock] = {}
         self._by_audience: dict[str, str] = {}
         self._grants: dict[bytes, HeldGrant] = {}
-        self._revoked: dict[bytes, int] = {}
+        self._revoked = RevocationList(clock, MAX_REVOKED)
 
     def trust_lock(self, ieee: str, installation: InstallationRecord) -> None:
         """Accept grants for this lock from the landlord its installation record names.
@@ -144,12 +146,22 @@ class GrantBook:
         """The grant with this id."""
         return self._grants.get(grant_id)
 
+    def revocation_end(self, grant_id: bytes) -> int:
+        """Until when a revocation of ``grant_id`` must be remembered: the grant's end."""
+        held = self._grants.get(grant_id)
+        return held.signed.grant.expires if held else self._clock.now() + REVOCATION_MEMORY_S
+
+    def check_revocable(self, grant_id: bytes) -> None:
+        """RevocationsFull if the hub could not remember this revocation."""
+        self._revoked.check_room(grant_id)
+
     def revoke(self, grant_id: bytes) -> HeldGrant | None:
-        """Forget a grant and refuse it from now on; returns it if it was held."""
-        held = self._grants.pop(grant_id, None)
-        until = held.signed.grant.expires if held else self._clock.now() + REVOCATION_MEMORY_S
-        self._revoked[grant_id] = until
-        return held
+        """Forget a grant and refuse it until its end; returns it if it was held.
+
+        RevocationsFull (and nothing changes) when the hub's revocation memory is full.
+        """
+        self._revoked.add(grant_id, self.revocation_end(grant_id))
+        return self._grants.pop(grant_id, None)
 
     def for_lock(self, ieee: str) -> list[HeldGrant]:
         """Every grant held for one lock, earliest start first."""
@@ -190,8 +202,7 @@ class GrantBook:
         expired = [g for g in self._grants.values() if g.signed.grant.expires <= now]
         for held in expired:
             del self._grants[held.grant_id]
-        for grant_id in [gid for gid, until in self._revoked.items() if until <= now]:
-            del self._revoked[grant_id]
+        self._revoked.purge_expired()
         return expired
 
     def __iter__(self) -> Iterator[HeldGrant]:
@@ -213,13 +224,12 @@ class GrantBook:
                 }
                 for g in self._grants.values()
             ],
-            "revoked": {gid.hex(): until for gid, until in self._revoked.items()},
+            "revoked": self._revoked.to_json(),
         }
 
     def load_json(self, data: dict[str, Any]) -> None:
         """Restore what :meth:`to_json` wrote (the grants were verified when added)."""
-        for grant_id, until in data.get("revoked", {}).items():
-            self._revoked[bytes.fromhex(grant_id)] = int(until)
+        self._revoked.load_json(data.get("revoked", {}))
         for item in data.get("grants", []):
             signed = decode_grant(base64.b64decode(item["grant"]))
             self._grants[signed.grant.grant_id] = HeldGrant(

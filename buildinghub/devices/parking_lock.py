@@ -3,7 +3,7 @@
 A parking lock speaks what a door lock speaks (buildinghub.devices.door_lock): grants,
 revocations and unlock proofs over our cluster, the barrier as the DoorLock bolt. On top:
 share chains are delivered link by link (the lock checks each against the one above),
-the bay manager's freeze and unfreeze, and the vehicle sensor on OccupancySensing.
+the vehicle sensor on OccupancySensing.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from zigpy.zcl import Cluster
 from zigpy.zcl.clusters.measurement import OccupancySensing
 
 from buildinghub.credentials.delegation import Chain
-from buildinghub.radio.cluster import ObjectKind
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub.radio.reports import on_report
 from buildinghub.radio.request_policy import RETRIES
 
 from .door_lock import ENDPOINT_ID, DoorLockClient
-from .door_lock_protocol import encode_revocation
 
 
 class ParkingLockClient(DoorLockClient):
@@ -43,11 +41,6 @@ class ParkingLockClient(DoorLockClient):
     def resume_counter(self, grant_id: bytes, last: int) -> None:
         """Continue a key's unlock counter above ``last`` (the hub's ledger, after a restart)."""
         self._counters[grant_id] = max(self._counters.get(grant_id, 0), last)
-
-    async def set_frozen(self, grant_id: bytes, frozen: bool) -> None:
-        """Freeze or unfreeze a share member at the lock (raises LockRefused with its reason)."""
-        kind = ObjectKind.freeze if frozen else ObjectKind.unfreeze
-        await self._send(kind, encode_revocation(grant_id), "freeze" if frozen else "unfreeze")
 
     async def read_occupied(self) -> bool | None:
         """Whether a vehicle stands in the bay (None: the lock has no vehicle sensor)."""

@@ -38,6 +38,11 @@ KEY_ERRORS = ErrorWords(
 )
 """The e-key actions: adding, sharing, giving back and managing members' keys."""
 
+APPOINT_ERRORS = ErrorWords(
+    DOMAIN, Refusal(CredentialError, "appointment_refused", ("detail",), validation=True)
+)
+"""A bay owner's appointment of the hub's manager key, refused."""
+
 BOOKING_ERRORS = ErrorWords(
     DOMAIN,
     Refusal(PolicyRefused, "policy_refused", ("detail",), validation=True),

@@ -34,10 +34,12 @@ from buildinghub.credentials import (
     MonotonicClock,
     ShareMode,
     SigningKey,
+    WrongAudience,
     decode_grant,
 )
 from buildinghub.credentials.delegation import ShareTerms, issue_share
 from buildinghub.credentials.installation import InstallationRecord
+from buildinghub.credentials.lock_command import CommandAction, read_appointment
 from buildinghub.credentials.step_up import StepUpBook
 from buildinghub.devices.ble_parking_lock import BleParkingLockClient, GattClient
 from buildinghub.devices.door_lock import LockRefused
@@ -45,6 +47,7 @@ from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.ekey_book import EKeyBook, HeldKey
 from buildinghub.devices.grant_book import LockIdTaken
 from buildinghub.devices.kinds import DeviceKind
+from buildinghub.devices.lock_authority import LockAuthority
 from buildinghub.devices.parking_lock import ParkingLockClient
 from buildinghub.parking.bookings import Booking, BookingBook, BookingError
 from buildinghub.parking.car_park_map import CarParkLayout
@@ -135,6 +138,7 @@ class ParkingHub(DeviceHub[BayContext]):
         self.clock = MonotonicClock()
         self.book = EKeyBook(self.clock)
         self.step_up = StepUpBook(self.clock)
+        self.authority = LockAuthority(self.clock)
         self.bookings = BookingBook(self.clock)
         self.layout: CarParkLayout | None = None
         self._watches: dict[str, BookingWatch] = {}
@@ -163,6 +167,7 @@ class ParkingHub(DeviceHub[BayContext]):
                 user: SigningKey.from_pem(pem.encode()) for user, pem in stored["holders"].items()
             }
             self.book.load_json(stored["book"])
+            self.authority.load_json(stored.get("appointments", {}))
             self.bookings.load_json(stored.get("bookings", []))
             if stored.get("layout"):
                 self.layout = CarParkLayout.from_json(stored["layout"])
@@ -307,7 +312,7 @@ class ParkingHub(DeviceHub[BayContext]):
         held = self.book.get(grant_id)
         if held is None or held.user != user or len(held.chain.links) < 2:
             raise NotYourKey
-        await self._async_remove(held.bay, grant_id)
+        await self._async_remove(held.bay, grant_id, await self.async_holder_key(user))
 
     def request_step_up(self, user: str, action: str, grant_id: bytes) -> None:
         """Send the manager a code that confirms exactly this action on this member."""
@@ -329,24 +334,62 @@ class ParkingHub(DeviceHub[BayContext]):
         return await self.async_add_key(links, member)
 
     async def async_manager_action(self, user: str, action: str, target: bytes, code: str) -> None:
-        """Confirmed by a step-up code: freeze, unfreeze or remove a member."""
+        """Confirmed by a step-up code: freeze, unfreeze or remove a member, by a command the
+        hub signs with its manager key under the bay owner's appointment."""
         bay = self._bay_of_link(target)
         if bay is None:
             raise NoUsableKey
         self.step_up.confirm(user, action, target.hex(), code)
         persistent_notification.async_dismiss(self.hass, f"{DOMAIN}_step_up_{user}")
+        manager = await self.async_holder_key(HUB_HOLDER)
         if action in (ACTION_FREEZE, ACTION_UNFREEZE):
             frozen = action == ACTION_FREEZE
-            await self.bays[bay].client.set_frozen(target, frozen)
+            context = self.bays[bay]
+            await self.authority.async_send(
+                context.client,
+                context.installation,
+                CommandAction.FREEZE if frozen else CommandAction.UNFREEZE,
+                target,
+                key=manager,
+            )
             self.book.ledger.set_frozen(target, frozen)
             await self._async_save()
         elif action == ACTION_REMOVE:
-            await self._async_remove(bay, target)
+            await self._async_remove(bay, target, manager)
 
-    async def _async_remove(self, bay: str, grant_id: bytes) -> None:
+    async def async_appoint(self, data: bytes) -> BayContext:
+        """Keep a bay owner's appointment of the hub's manager key (its listing key): the
+        manager may then freeze, unfreeze and remove members at that bay (lock_authority)."""
+        lock_id = read_appointment(data).lock
+        ieee = self._ieee_of(lock_id)
+        if ieee is None:
+            raise WrongAudience(f"no bay on this hub is called {lock_id!r}")
+        manager = await self.async_holder_key(HUB_HOLDER)
+        self.authority.appoint(data, self.bays[ieee].installation, manager.public_key)
+        await self._async_save()
+        return self.bays[ieee]
+
+    async def _async_remove(self, bay: str, grant_id: bytes, key: SigningKey) -> None:
+        """Revoke a link with ``key``'s authority: checked (as the lock will) before anything
+        changes, then at the hub, then at the lock."""
+        context = self.bays[bay]
+        until = self.book.revocation_end(grant_id)
+        holders = self.book.command_holders(grant_id)
+        end = self.clock.now() if until is None else until
+        self.authority.command(
+            context.installation, CommandAction.REVOKE, grant_id, end, key, bytes(16), holders
+        )
         self.book.revoke(grant_id)
         await self._async_save()
-        await self.bays[bay].client.revoke_grant(grant_id)
+        await self.authority.async_send(
+            context.client,
+            context.installation,
+            CommandAction.REVOKE,
+            grant_id,
+            key=key,
+            until=until,
+            holders=holders,
+        )
 
     def _bay_of_link(self, grant_id: bytes) -> str | None:
         for context in self.bays.values():
@@ -533,7 +576,8 @@ class ParkingHub(DeviceHub[BayContext]):
         if key is not None and self.book.get(bytes.fromhex(key)) is not None:
             ieee = self._ieee_of(cancellation.booking.bay)
             if ieee is not None:
-                await self._async_remove(ieee, bytes.fromhex(key))
+                listing = await self.async_holder_key(HUB_HOLDER)
+                await self._async_remove(ieee, bytes.fromhex(key), listing)
         await self._async_save()
         return cancellation.free
 
@@ -629,6 +673,7 @@ class ParkingHub(DeviceHub[BayContext]):
             {
                 "holders": {user: key.to_pem().decode() for user, key in self._holder_keys.items()},
                 "book": self.book.to_json(),
+                "appointments": self.authority.to_json(),
                 "bookings": self.bookings.to_json(),
                 "layout": self.layout.to_json() if self.layout else None,
                 "focus": self._focus,

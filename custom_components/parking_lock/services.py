@@ -25,6 +25,7 @@ from homeassistant.util import dt as dt_util
 
 from buildinghub.credentials import MAX_GRANT_BYTES, ShareMode
 from buildinghub.credentials.delegation import MAX_CHAIN_LINKS
+from buildinghub.credentials.lock_command import MAX_RECORD_BYTES
 from buildinghub.devices.ekey_book import HeldKey
 from buildinghub.parking.bookings import BookingError
 from buildinghub.parking.car_park_map import CarParkLayout, LayoutError
@@ -44,6 +45,7 @@ from .const import (
     ACTION_REMOVE,
     ACTION_UNFREEZE,
     ATTR_ACTION,
+    ATTR_APPOINTMENT,
     ATTR_CONFIRMATION,
     ATTR_END,
     ATTR_GRANT_ID,
@@ -58,7 +60,7 @@ from .const import (
     MANAGER_ACTIONS,
 )
 from .coordinator import ParkingLockConfigEntry
-from .errors import KEY_ERRORS
+from .errors import APPOINT_ERRORS, KEY_ERRORS
 from .hub import HUB_HOLDER, ParkingHub
 
 _GRANT_ID = probatio.All(cv.string, probatio.Match(r"^[0-9a-fA-F]{32}$"))
@@ -103,6 +105,13 @@ MANAGE_SCHEMA = entry_schema(
 )
 
 
+APPOINT_SCHEMA = entry_schema(
+    {
+        probatio.Required(ATTR_APPOINTMENT): probatio.All(
+            cv.string, probatio.Length(max=2 * MAX_RECORD_BYTES)
+        )
+    }
+)
 CANCEL_SCHEMA = entry_schema(
     {
         probatio.Required("booking_id"): probatio.All(cv.string, probatio.Length(max=64)),
@@ -263,6 +272,17 @@ async def _async_manage_member(call: ServiceCall) -> ServiceResponse:
     return None
 
 
+async def _async_appoint(call: ServiceCall) -> ServiceResponse:
+    """A bay owner appointed the hub's manager key for their bay."""
+    hub = _entry(call).runtime_data.hub
+    data = decode_base64(call.data[ATTR_APPOINTMENT], domain=DOMAIN, key="appointment_not_base64")
+    with APPOINT_ERRORS.translated():
+        context = await hub.async_appoint(data)
+    appointment = hub.authority.appointment(context.installation.lock_id)
+    assert appointment is not None
+    return {"bay": context.name, "expires": appointment.expires}
+
+
 async def _async_cancel_booking(call: ServiceCall) -> ServiceResponse:
     hub = _entry(call).runtime_data.hub
     try:
@@ -356,6 +376,7 @@ ACTIONS = (
     Action("add_key", _async_add_key, ADD_KEY_SCHEMA, SupportsResponse.OPTIONAL),
     Action("request_confirmation", _async_request_confirmation, CONFIRM_SCHEMA),
     Action("manage_member", _async_manage_member, MANAGE_SCHEMA),
+    Action("appoint_manager", _async_appoint, APPOINT_SCHEMA, SupportsResponse.OPTIONAL),
     Action(
         "cancel_booking",
         _async_cancel_booking,

@@ -36,3 +36,4 @@ DOCUMENT_KINDS: Final = ("passport", "national_id", "residence_permit", "driving
 ATTR_CONTRACT: Final = "contract"
 ATTR_PAYMENT: Final = "payment"
 ATTR_INSPECTION: Final = "inspection"
+ATTR_APPOINTMENT: Final = "appointment"

@@ -29,9 +29,17 @@ GRANT_ERRORS = ErrorWords(
 """Installing a grant: the hub's refusal, the lock's, or a lock out of reach."""
 
 REVOKE_ERRORS = ErrorWords(
-    DOMAIN, Refusal((LockRefused, DeviceUnreachable), "revoke_not_delivered", ("detail",))
+    DOMAIN,
+    Refusal(CredentialError, "revoke_refused", ("detail",), validation=True),
+    Refusal((LockRefused, DeviceUnreachable), "revoke_not_delivered", ("detail",)),
 )
-"""Revoking: the hub revoked; the lock did not hear it."""
+"""Revoking: refused by the hub (nothing changed), or revoked at the hub but not confirmed by
+the lock."""
+
+APPOINT_ERRORS = ErrorWords(
+    DOMAIN, Refusal(CredentialError, "appointment_refused", ("detail",), validation=True)
+)
+"""A landlord's appointment of the hub's key, refused."""
 
 KEYLOG_ERRORS = ErrorWords(
     DOMAIN,

@@ -24,14 +24,18 @@ from buildinghub.credentials import (
     CredentialError,
     MonotonicClock,
     SigningKey,
+    UnauthorisedCommand,
     UnknownIssuer,
+    WrongAudience,
     decode_grant,
 )
 from buildinghub.credentials.installation import InstallationRecord
+from buildinghub.credentials.lock_command import CommandAction, read_appointment
 from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.grant_book import GrantBook, HeldGrant, LockIdTaken
 from buildinghub.devices.kinds import DeviceKind
+from buildinghub.devices.lock_authority import LockAuthority
 from buildinghub.keylog.errors import KeylogError
 from buildinghub.keylog.key_state import KeyStatus
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
@@ -46,6 +50,7 @@ from .ledger import HubLedger, LedgerOptions
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
+REVOKE = CommandAction.REVOKE
 
 
 class NoUsableGrant(Exception):
@@ -88,6 +93,7 @@ class RentalHub(DeviceHub[LockContext]):
             None if options is None else HubLedger(hass, entry.entry_id, options, self.clock)
         )
         self.hub_key = SigningKey.generate()
+        self.authority = LockAuthority(self.clock)
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
         )
@@ -106,6 +112,7 @@ class RentalHub(DeviceHub[LockContext]):
         if stored is not None:
             self.hub_key = SigningKey.from_pem(stored["hub_key"].encode())
             self.book.load_json(stored["book"])
+            self.authority.load_json(stored.get("appointments", {}))
         else:
             await self._async_save()
         await self.biometrics.async_load()
@@ -227,15 +234,51 @@ class RentalHub(DeviceHub[LockContext]):
             f"ledger (entry {record.changed_index}): grants it signs are refused"
         )
 
-    async def async_revoke(self, grant_id: bytes) -> HeldGrant | None:
-        """Revoke a grant at the hub at once and at its lock."""
-        held = self.book.revoke(grant_id)
+    async def async_appoint(self, data: bytes) -> LockContext:
+        """Keep a landlord's appointment of the hub's key: the hub may then revoke at that
+        lock (lock_authority). Raises a CredentialError when it is not for a lock here, not
+        the landlord's, expired, or for another key."""
+        lock_id = read_appointment(data).lock
+        trusted = self.book.lock_for_audience(lock_id)
+        if trusted is None or trusted.ieee not in self.locks:
+            raise WrongAudience(f"no lock on this hub is called {lock_id!r}")
+        self.authority.appoint(data, trusted.installation, self.hub_key.public_key)
         await self._async_save()
-        targets = [self.locks[held.lock]] if held and held.lock in self.locks else []
-        if held is None:
-            targets = list(self.locks.values())
+        return self.locks[trusted.ieee]
+
+    async def async_revoke(self, grant_id: bytes) -> HeldGrant | None:
+        """Revoke a grant at the hub at once and at its lock, by a command the hub signs
+        under its landlord's appointment. Refused (and nothing changes) when the hub may not
+        command that lock or cannot remember one more revocation."""
+        held = self.book.get(grant_id)
+        if held is not None:
+            targets = [self.locks[held.lock]] if held.lock in self.locks else []
+        else:
+            targets = [
+                c for c in self.locks.values() if self.authority.appointment(c.installation.lock_id)
+            ]
+            if not targets:
+                raise UnauthorisedCommand(
+                    "no landlord of a lock on this hub has appointed the hub's key: a grant "
+                    "the hub does not hold can only be revoked by its landlord's own command"
+                )
+        until = self.book.revocation_end(grant_id)
+        self.book.check_revocable(grant_id)
         for context in targets:
-            await context.client.revoke_grant(grant_id)
+            self.authority.command(
+                context.installation, REVOKE, grant_id, until, self.hub_key, bytes(16)
+            )
+        self.book.revoke(grant_id)
+        await self._async_save()
+        for context in targets:
+            await self.authority.async_send(
+                context.client,
+                context.installation,
+                REVOKE,
+                grant_id,
+                key=self.hub_key,
+                until=until,
+            )
         return held
 
     async def async_purge_expired(self) -> int:
@@ -313,6 +356,10 @@ class RentalHub(DeviceHub[LockContext]):
 
     async def _async_save(self) -> None:
         await self._store.async_save(
-            {"hub_key": self.hub_key.to_pem().decode(), "book": self.book.to_json()}
+            {
+                "hub_key": self.hub_key.to_pem().decode(),
+                "book": self.book.to_json(),
+                "appointments": self.authority.to_json(),
+            }
         )
         async_dispatcher_send(self.hass, self.signal("grants"))

@@ -14,6 +14,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import floor_registry as fr
 
 from buildinghub.credentials import MAX_GRANT_BYTES
+from buildinghub.credentials.lock_command import MAX_RECORD_BYTES
 from buildinghub.devices.grant_book import HeldGrant
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub_ha.actions import (
@@ -26,9 +27,9 @@ from buildinghub_ha.actions import (
 )
 
 from .announcements import async_announce, audience
-from .const import ATTR_GRANT, ATTR_GRANT_ID, ATTR_USER_ID, DOMAIN
+from .const import ATTR_APPOINTMENT, ATTR_GRANT, ATTR_GRANT_ID, ATTR_USER_ID, DOMAIN
 from .coordinator import RentalLockConfigEntry
-from .errors import GRANT_ERRORS, KEYLOG_ERRORS, REVOKE_ERRORS
+from .errors import APPOINT_ERRORS, GRANT_ERRORS, KEYLOG_ERRORS, REVOKE_ERRORS
 from .hub import RentalHub
 
 MAX_ANNOUNCEMENT = 1000
@@ -42,6 +43,13 @@ INSTALL_SCHEMA = entry_schema(
     }
 )
 REVOKE_SCHEMA = entry_schema({probatio.Required(ATTR_GRANT_ID): cv.string})
+APPOINT_SCHEMA = entry_schema(
+    {
+        probatio.Required(ATTR_APPOINTMENT): probatio.All(
+            cv.string, probatio.Length(max=2 * MAX_RECORD_BYTES)
+        )
+    }
+)
 ANNOUNCE_SCHEMA = probatio.Schema(
     {
         probatio.Required(ATTR_MESSAGE): probatio.All(
@@ -97,6 +105,17 @@ async def _async_revoke(call: ServiceCall) -> ServiceResponse:
     return None
 
 
+async def _async_appoint(call: ServiceCall) -> ServiceResponse:
+    """A landlord appointed the hub's key for their lock: the hub may then revoke there."""
+    hub = rental_entry(call).runtime_data.hub
+    data = decode_base64(call.data[ATTR_APPOINTMENT], domain=DOMAIN, key="appointment_not_base64")
+    with APPOINT_ERRORS.translated():
+        context = await hub.async_appoint(data)
+        appointment = hub.authority.appointment(context.installation.lock_id)
+    assert appointment is not None
+    return {"flat": context.installation.flat, "expires": appointment.expires}
+
+
 async def _async_purge(call: ServiceCall) -> ServiceResponse:
     purged = await rental_entry(call).runtime_data.hub.async_purge_expired()
     return {"purged": purged}
@@ -141,6 +160,7 @@ async def _async_announce(call: ServiceCall) -> ServiceResponse:
 GRANT_ACTIONS = (
     Action("install_grant", _async_install, INSTALL_SCHEMA, SupportsResponse.OPTIONAL),
     Action("revoke_grant", _async_revoke, REVOKE_SCHEMA),
+    Action("appoint_hub", _async_appoint, APPOINT_SCHEMA, SupportsResponse.OPTIONAL),
     Action("purge_expired", _async_purge, entry_schema(), SupportsResponse.OPTIONAL),
     Action("hub_key", _async_hub_key, entry_schema(), SupportsResponse.ONLY),
     Action("announce", _async_announce, ANNOUNCE_SCHEMA, SupportsResponse.OPTIONAL),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+import cbor2
 import pytest
 
 from buildinghub.credentials import (
@@ -17,7 +18,10 @@ from buildinghub.credentials import (
     GrantKind,
     GrantRevoked,
     MalformedGrant,
+    RevocationsFull,
     SigningKey,
+    StaleChallenge,
+    UnauthorisedCommand,
     UnknownIssuer,
     WrongAudience,
     decode_grant,
@@ -25,13 +29,14 @@ from buildinghub.credentials import (
     prove,
 )
 from buildinghub.credentials.installation import InstallationRecord, sign_installation
+from buildinghub.credentials.lock_command import Appointment, appoint_manager
 from buildinghub.credentials.sealing import SealingKey, seal_pin
+from buildinghub.credentials.signed_record import MalformedRecord
 from buildinghub.devices.door_lock_protocol import (
     UNLOCK_OPERATION,
     AccessEvent,
     AccessMethod,
     UnlockRequest,
-    encode_revocation,
 )
 from buildinghub_sim.door_lock_firmware import (
     KEYPAD_LOCKOUT_S,
@@ -40,6 +45,9 @@ from buildinghub_sim.door_lock_firmware import (
     DoorLockFirmware,
     LockRefusal,
 )
+
+from ..buildinghub.tampering import with_other_s
+from .commands import command
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 HOUR = 3600
@@ -404,7 +412,7 @@ def test_a_revoked_grant_is_dropped_with_its_pin(
     grant = landlord.grant(holder=holder, pin=PIN)
     grant_id = firmware.apply_grant(grant).signed.grant.grant_id
 
-    firmware.revoke(encode_revocation(grant_id))
+    firmware.revoke(command(firmware, landlord.key, grant_id))
 
     assert firmware.grants == {}
     assert firmware.keypad(PIN).reason == "unknown_credential"
@@ -415,7 +423,7 @@ def test_a_revoked_grant_is_refused_when_delivered_again(
 ) -> None:
     grant = landlord.grant(holder=holder)
     firmware.apply_grant(grant)
-    firmware.revoke(encode_revocation(decode_grant(grant).grant.grant_id))
+    firmware.revoke(command(firmware, landlord.key, decode_grant(grant).grant.grant_id))
 
     with pytest.raises(GrantRevoked):
         firmware.apply_grant(grant)
@@ -426,22 +434,146 @@ def test_a_grant_revoked_before_it_arrived_is_refused(
     firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
 ) -> None:
     grant = landlord.grant(holder=holder)
-    firmware.revoke(encode_revocation(decode_grant(grant).grant.grant_id))
+    firmware.revoke(command(firmware, landlord.key, decode_grant(grant).grant.grant_id))
 
     with pytest.raises(GrantRevoked):
         firmware.apply_grant(grant)
 
 
-def test_the_lock_remembers_its_latest_revocations(
+def test_a_revoked_grant_stays_refused_after_257_more_revocations(
     firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
 ) -> None:
+    grant = landlord.grant(holder=holder, pin=PIN)
+    revoked = firmware.apply_grant(grant).signed.grant.grant_id
+    firmware.revoke(command(firmware, landlord.key, revoked))
+    refused = 0
+    for _ in range(MAX_REVOKED + 1):
+        try:
+            firmware.revoke(command(firmware, landlord.key, os.urandom(16)))
+        except RevocationsFull:
+            refused += 1
+
+    # The memory was full after MAX_REVOKED - 1 more: those after it were refused, not
+    # made room for by forgetting the first.
+    assert refused == 2
+    with pytest.raises(GrantRevoked):
+        firmware.apply_grant(grant)
+    assert firmware.grants == {}
+    assert firmware.keypad(PIN).reason == "unknown_credential"
+
+
+def test_a_full_revocation_memory_refuses_a_revocation_and_keeps_the_grant(
+    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
+) -> None:
+    for _ in range(MAX_REVOKED):
+        firmware.revoke(command(firmware, landlord.key, os.urandom(16)))
+    stored = firmware.apply_grant(landlord.grant(holder=holder, pin=PIN))
+    before = contents(firmware)
+
+    with pytest.raises(RevocationsFull):
+        firmware.revoke(command(firmware, landlord.key, stored.signed.grant.grant_id))
+
+    assert contents(firmware) == before
+    assert firmware.keypad(PIN).granted
+
+
+def test_revocations_of_grants_that_ended_make_room_for_new_ones(
+    firmware: DoorLockFirmware, clock: Clock, landlord: Landlord, holder: SigningKey
+) -> None:
+    for _ in range(MAX_REVOKED):
+        firmware.revoke(command(firmware, landlord.key, os.urandom(16), until=NOW + HOUR))
     grant = landlord.grant(holder=holder)
-    firmware.revoke(encode_revocation(decode_grant(grant).grant.grant_id))
-    for _ in range(MAX_REVOKED - 1):
-        firmware.revoke(encode_revocation(os.urandom(16)))
+    clock.time = NOW + HOUR
+
+    firmware.revoke(command(firmware, landlord.key, decode_grant(grant).grant.grant_id))
 
     with pytest.raises(GrantRevoked):
         firmware.apply_grant(grant)
+
+
+def test_a_revocation_signed_by_another_landlord_is_refused_and_changes_nothing(
+    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
+) -> None:
+    stored = firmware.apply_grant(landlord.grant(holder=holder, pin=PIN))
+    before = contents(firmware)
+
+    with pytest.raises(UnauthorisedCommand):
+        firmware.revoke(command(firmware, SigningKey.generate(), stored.signed.grant.grant_id))
+
+    assert contents(firmware) == before
+    assert firmware.keypad(PIN).granted
+
+
+def test_a_replayed_revocation_is_refused(
+    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
+) -> None:
+    first = firmware.apply_grant(landlord.grant(holder=holder)).signed.grant.grant_id
+    nonce = firmware.challenge()
+    firmware.revoke(command(firmware, landlord.key, first, nonce=nonce))
+    second = firmware.apply_grant(landlord.grant(holder=holder, pin=PIN))
+    before = contents(firmware)
+
+    with pytest.raises(StaleChallenge):
+        firmware.revoke(command(firmware, landlord.key, second.signed.grant.grant_id, nonce=nonce))
+
+    assert contents(firmware) == before
+
+
+def test_a_revocation_for_another_lock_is_refused(
+    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
+) -> None:
+    stored = firmware.apply_grant(landlord.grant(holder=holder))
+
+    with pytest.raises(WrongAudience):
+        firmware.revoke(
+            command(firmware, landlord.key, stored.signed.grant.grant_id, lock="door-02")
+        )
+    assert list(firmware.grants) == [stored.signed.grant.grant_id]
+
+
+def test_a_revocation_whose_signature_has_the_high_s_form_is_refused(
+    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
+) -> None:
+    stored = firmware.apply_grant(landlord.grant(holder=holder))
+    signed = command(firmware, landlord.key, stored.signed.grant.grant_id)
+    record, appointment = cbor2.loads(signed)
+
+    with pytest.raises(BadSignature):
+        firmware.revoke(cbor2.dumps([with_other_s(record), appointment]))
+    assert list(firmware.grants) == [stored.signed.grant.grant_id]
+
+
+def test_a_manager_the_landlord_appointed_may_revoke(
+    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
+) -> None:
+    manager = SigningKey.generate()
+    appointment = appoint_manager(
+        Appointment(lock=LOCK, manager_key=manager.public_key, expires=NOW + DAY), landlord.key
+    )
+    stored = firmware.apply_grant(landlord.grant(holder=holder))
+
+    firmware.revoke(
+        command(firmware, manager, stored.signed.grant.grant_id, appointment=appointment)
+    )
+
+    assert firmware.grants == {}
+
+
+def test_a_manager_appointed_by_another_landlord_is_refused(
+    firmware: DoorLockFirmware, landlord: Landlord, holder: SigningKey
+) -> None:
+    manager = SigningKey.generate()
+    appointment = appoint_manager(
+        Appointment(lock=LOCK, manager_key=manager.public_key, expires=NOW + DAY),
+        SigningKey.generate(),
+    )
+    stored = firmware.apply_grant(landlord.grant(holder=holder))
+
+    with pytest.raises(UnauthorisedCommand):
+        firmware.revoke(
+            command(firmware, manager, stored.signed.grant.grant_id, appointment=appointment)
+        )
+    assert list(firmware.grants) == [stored.signed.grant.grant_id]
 
 
 def test_a_malformed_revocation_is_refused_and_changes_nothing(
@@ -450,7 +582,7 @@ def test_a_malformed_revocation_is_refused_and_changes_nothing(
     firmware.apply_grant(landlord.grant(holder=holder))
     before = contents(firmware)
 
-    with pytest.raises(MalformedGrant):
+    with pytest.raises(MalformedRecord):
         firmware.revoke(b"\x81\x41\x00")
 
     assert contents(firmware) == before

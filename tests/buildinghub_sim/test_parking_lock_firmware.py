@@ -14,16 +14,23 @@ import pytest
 from buildinghub.credentials import (
     GrantExpired,
     MalformedGrant,
+    ShareLimit,
     ShareMode,
     ShareWidens,
     SigningKey,
+    UnauthorisedCommand,
     decode_grant,
 )
 from buildinghub.credentials.delegation import ShareTerms, issue_share
-from buildinghub.devices.door_lock_protocol import AccessEvent, answer_challenge, encode_revocation
+from buildinghub.credentials.lock_command import CommandAction
+from buildinghub.credentials.lock_storage import StoragePlan
+from buildinghub.credentials.signed_record import MalformedRecord
+from buildinghub.devices.door_lock_protocol import AccessEvent, answer_challenge
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from buildinghub_sim.door_lock_firmware import LockRefusal
 from buildinghub_sim.parking_lock_firmware import ParkingLockFirmware
+
+from .commands import command
 
 NOW = 1_767_225_600
 HOUR = 3600
@@ -76,6 +83,11 @@ def ekey(car_park: SimulatedCarPark, bay: SimulatedBay, driver_key: SigningKey) 
 
 
 _counters: dict[bytes, int] = {}
+
+
+def owner_key(car_park: SimulatedCarPark, bay: SimulatedBay) -> SigningKey:
+    """The bay owner's own key (their app's), which the lock's installation record names."""
+    return car_park.owners[bay.owner]
 
 
 def unlock(firmware: ParkingLockFirmware, encoded: bytes, key: SigningKey) -> AccessEvent:
@@ -155,32 +167,37 @@ async def test_giving_back_a_transfer_returns_the_key(
     transfer = share_of(ekey, driver_key, friend, mode=ShareMode.TRANSFER)
     bay.firmware.apply_grant(transfer)
 
-    bay.firmware.revoke(encode_revocation(decode_grant(transfer).grant.grant_id))
+    returned = decode_grant(transfer).grant.grant_id
+    bay.firmware.revoke(command(bay.firmware, friend, returned))
 
     assert unlock(bay.firmware, ekey, driver_key).granted
     assert unlock(bay.firmware, transfer, friend).reason == "unknown_grant"
 
 
 async def test_a_frozen_member_is_refused_until_unfrozen(
-    bay: SimulatedBay, ekey: bytes, driver_key: SigningKey
+    car_park: SimulatedCarPark, bay: SimulatedBay, ekey: bytes, driver_key: SigningKey
 ) -> None:
     friend = SigningKey.generate()
     shared = share_of(ekey, driver_key, friend)
     bay.firmware.apply_grant(shared)
-    member = encode_revocation(decode_grant(shared).grant.grant_id)
+    member = decode_grant(shared).grant.grant_id
+    owner = owner_key(car_park, bay)
 
-    bay.firmware.set_frozen(member, True)
+    bay.firmware.set_frozen(command(bay.firmware, owner, member, CommandAction.FREEZE), True)
     frozen = unlock(bay.firmware, shared, friend)
-    bay.firmware.set_frozen(member, False)
+    bay.firmware.set_frozen(command(bay.firmware, owner, member, CommandAction.UNFREEZE), False)
 
     assert frozen.reason == "frozen"
     assert unlock(bay.firmware, shared, friend).granted
 
 
-async def test_freezing_an_unknown_member_is_refused(bay: SimulatedBay, ekey: bytes) -> None:
+async def test_freezing_an_unknown_member_is_refused(
+    car_park: SimulatedCarPark, bay: SimulatedBay, ekey: bytes
+) -> None:
+    freeze = command(bay.firmware, owner_key(car_park, bay), os.urandom(16), CommandAction.FREEZE)
     with pytest.raises(LockRefusal, match="no such member"):
-        bay.firmware.set_frozen(encode_revocation(os.urandom(16)), True)
-    with pytest.raises(MalformedGrant):
+        bay.firmware.set_frozen(freeze, True)
+    with pytest.raises(MalformedRecord):
         bay.firmware.set_frozen(b"\x00", True)
 
 
@@ -276,3 +293,110 @@ async def test_the_vehicle_sensor_reports_arrivals_and_departures(bay: Simulated
     bay.firmware.vehicle_present(False)
 
     assert seen == [True, False]
+
+
+# -- authority and fair storage (SPEC S5) -----------------------------------------------
+
+
+def held(firmware: ParkingLockFirmware) -> dict[bytes, object]:
+    """What the lock keeps (keys and ledger), as values to compare before and after."""
+    return {"keys": dict(firmware.grants), "ledger": firmware.ledger.to_json()}
+
+
+async def test_a_driver_sharing_31_times_is_stopped_at_the_share_limit_and_the_owner_still_installs(
+    car_park: SimulatedCarPark, bay: SimulatedBay, ekey: bytes, driver_key: SigningKey
+) -> None:
+    plan = bay.firmware.storage
+    refusals = []
+    for _ in range(31):
+        try:
+            bay.firmware.apply_grant(share_of(ekey, driver_key, SigningKey.generate()))
+        except ShareLimit as err:
+            refusals.append(err.reason)
+
+    assert len(refusals) == 31 - plan.per_key
+    assert set(refusals) == {"share_limit"}
+    assert len(bay.firmware.grants) == 1 + plan.per_key < plan.capacity
+    manager = SigningKey.generate()
+    managers_key = car_park.issue_ekey(
+        bay, subject="manager:mo", holder_key=manager.public_key, not_before=NOW, expires=NOW + HOUR
+    )
+    bay.firmware.apply_grant(managers_key)
+    assert unlock(bay.firmware, managers_key, manager).granted
+
+
+async def test_shares_together_leave_the_reserved_slots_to_the_owner(
+    car_park: SimulatedCarPark, bay: SimulatedBay, ekey: bytes, driver_key: SigningKey
+) -> None:
+    # Generous per-key and per-member limits, to reach the limit of all shares together.
+    plan = bay.firmware.storage = StoragePlan(capacity=32, reserved=4, per_key=28, per_member=28)
+    with pytest.raises(ShareLimit, match="kept for the owner"):
+        for _ in range(plan.capacity):
+            bay.firmware.apply_grant(share_of(ekey, driver_key, SigningKey.generate()))
+
+    assert len(bay.firmware.grants) == 1 + plan.capacity - plan.reserved
+    owner = SigningKey.generate()
+    for _ in range(plan.reserved - 1):
+        bay.firmware.apply_grant(
+            car_park.issue_ekey(
+                bay,
+                subject="owner",
+                holder_key=owner.public_key,
+                not_before=NOW,
+                expires=NOW + HOUR,
+            )
+        )
+    assert len(bay.firmware.grants) == plan.capacity
+
+
+async def test_a_freeze_signed_by_a_driver_is_refused_and_changes_nothing(
+    bay: SimulatedBay, ekey: bytes, driver_key: SigningKey
+) -> None:
+    friend = SigningKey.generate()
+    shared = share_of(ekey, driver_key, friend)
+    bay.firmware.apply_grant(shared)
+    before = held(bay.firmware)
+    member = decode_grant(shared).grant.grant_id
+
+    with pytest.raises(UnauthorisedCommand):
+        bay.firmware.set_frozen(
+            command(bay.firmware, driver_key, member, CommandAction.FREEZE), True
+        )
+
+    assert held(bay.firmware) == before
+    assert unlock(bay.firmware, shared, friend).granted
+
+
+async def test_a_driver_cannot_revoke_another_drivers_key(
+    car_park: SimulatedCarPark, bay: SimulatedBay, ekey: bytes, driver_key: SigningKey
+) -> None:
+    other = SigningKey.generate()
+    others_key = car_park.issue_ekey(
+        bay, subject="driver:olu", holder_key=other.public_key, not_before=NOW, expires=NOW + HOUR
+    )
+    bay.firmware.apply_grant(others_key)
+    before = held(bay.firmware)
+
+    with pytest.raises(UnauthorisedCommand):
+        bay.firmware.revoke(
+            command(bay.firmware, driver_key, decode_grant(others_key).grant.grant_id)
+        )
+
+    assert held(bay.firmware) == before
+    assert unlock(bay.firmware, others_key, other).granted
+
+
+async def test_a_sharer_takes_back_a_co_use_share_but_not_a_transfer(
+    bay: SimulatedBay, ekey: bytes, driver_key: SigningKey
+) -> None:
+    lent = share_of(ekey, driver_key, SigningKey.generate())
+    given = share_of(ekey, driver_key, SigningKey.generate(), mode=ShareMode.TRANSFER)
+    bay.firmware.apply_grant(lent)
+    bay.firmware.apply_grant(given)
+
+    bay.firmware.revoke(command(bay.firmware, driver_key, decode_grant(lent).grant.grant_id))
+    with pytest.raises(UnauthorisedCommand):
+        bay.firmware.revoke(command(bay.firmware, driver_key, decode_grant(given).grant.grant_id))
+
+    assert decode_grant(lent).grant.grant_id not in bay.firmware.grants
+    assert decode_grant(given).grant.grant_id in bay.firmware.grants
