@@ -97,6 +97,8 @@ class _Frame:
     header: foundation.ZCLHeader
     source_endpoint: int
     broadcast: bool
+    source: int = COORDINATOR_NWK
+    """The NWK address the frame came from: answers go back there (the hub, or a peer)."""
     answered: bool = False
 
 
@@ -105,6 +107,13 @@ def cluster_definition(cluster_id: int) -> zigpy.zcl.Cluster:
     # Attribute and command tables are class data; no endpoint is needed to read them, and
     # from_id is zigpy's only public way to the class registered for an id (ranges included).
     return zigpy.zcl.Cluster.from_id(None, cluster_id)  # type: ignore[arg-type]
+
+
+def _nwk_of(address: t.AddrModeAddress | None) -> int:
+    """The NWK address a frame came from (the hub's, when the frame does not say)."""
+    if address is not None and isinstance(address.address, t.NWK):
+        return int(address.address)
+    return COORDINATOR_NWK
 
 
 def _reverse(direction: foundation.Direction) -> foundation.Direction:
@@ -310,6 +319,7 @@ class VirtualDevice:
             direction=direction,
             manufacturer=header.manufacturer,
             destination_endpoint=frame.source_endpoint if frame else HUB_ENDPOINT,
+            destination=frame.source if frame else COORDINATOR_NWK,
         )
         if frame is not None:
             frame.answered = True
@@ -491,6 +501,7 @@ class VirtualDevice:
             header=header,
             source_endpoint=packet.src_ep,
             broadcast=packet.dst.addr_mode in (t.AddrMode.Broadcast, t.AddrMode.Group),
+            source=_nwk_of(packet.src),
         )
         if not endpoint.has_cluster(frame.cluster_id):
             await self._default_response(frame, _Status.UNSUPPORTED_CLUSTER)
@@ -705,6 +716,7 @@ class VirtualDevice:
             direction=_reverse(frame.header.direction),
             manufacturer=frame.header.manufacturer,
             destination_endpoint=frame.source_endpoint,
+            destination=frame.source,
         )
         frame.answered = True
 
@@ -739,6 +751,7 @@ class VirtualDevice:
         direction: foundation.Direction,
         manufacturer: t.uint16_t | None,
         destination_endpoint: int,
+        destination: int = COORDINATOR_NWK,
     ) -> None:
         header = foundation.ZCLHeader(
             frame_control=foundation.FrameControl(
@@ -765,6 +778,7 @@ class VirtualDevice:
             destination_endpoint=destination_endpoint,
             tsn=tsn,
             data=header.serialize() + payload,
+            destination=destination,
         )
 
     async def _send(
@@ -776,12 +790,15 @@ class VirtualDevice:
         destination_endpoint: int,
         tsn: int,
         data: bytes,
+        destination: int = COORDINATOR_NWK,
     ) -> None:
-        await self.medium.to_hub(
+        # An answer goes back to whoever asked: the hub, or another device on the network.
+        send = self.medium.to_hub if destination == COORDINATOR_NWK else self.medium.to_peer
+        await send(
             t.ZigbeePacket(
                 src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=t.NWK(self.nwk)),
                 src_ep=t.uint8_t(source_endpoint),
-                dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=t.NWK(COORDINATOR_NWK)),
+                dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=t.NWK(destination)),
                 dst_ep=t.uint8_t(destination_endpoint),
                 tsn=t.uint8_t(tsn),
                 profile_id=t.uint16_t(profile),

@@ -254,6 +254,27 @@ class Medium:
             coordinator.packet_received, packet.replace(data=t.SerializableBytes(arriving))
         )
 
+    async def to_peer(self, packet: t.ZigbeePacket) -> None:
+        """Send a frame from one device to another (any joined node may address any other:
+        the network key is shared, so a frame's source proves nothing about its sender).
+
+        Counted with the frames to devices; raises ``DeliveryError`` like :meth:`to_device`.
+        """
+        stats = self.stats.to_device
+        data = self._checked_payload(packet, stats)
+        source = self._device_at(packet.src)
+        target = self._device_at(packet.dst)
+        for node in (source, target):
+            if node is None or node.ieee in self._offline:
+                stats.refused += 1
+                raise zigpy.exceptions.DeliveryError(
+                    f"no reachable device at {packet.src} -> {packet.dst} on {self.name}",
+                    status=t.APSStatus.APS_NO_ACK,
+                )
+        assert target is not None
+        self._count(stats, data)
+        self._deliver(target, packet)
+
     async def close(self) -> None:
         """Stop every frame still being handled by a device."""
         tasks = tuple(self._tasks)

@@ -7,9 +7,11 @@ DoorLock and PowerConfiguration clusters.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import zigpy.device
@@ -92,7 +94,6 @@ class DoorLockClient:
         self._door: Cluster = endpoint.in_clusters[DoorLock.cluster_id]
         self._power: Cluster | None = endpoint.in_clusters.get(PowerConfiguration.cluster_id)
         self._clock = clock
-        self._transfer_id = 0
         self._counters: dict[bytes, int] = {}
 
     @property
@@ -264,14 +265,36 @@ class DoorLockClient:
         await self._send(kind, payload, what)
 
     async def _send(self, kind: ObjectKind, payload: bytes, what: str) -> None:
-        self._transfer_id = (self._transfer_id + 1) % 256
-        try:
-            await send_object(
-                self.link,
-                device=self.ieee,
-                transfer_id=self._transfer_id,
-                kind=kind,
-                payload=payload,
-            )
-        except TransferRefused as err:
-            raise LockRefused(what, err.reason.name) from None
+        lane = _lane(self._device)
+        # One transfer at a time per lock, whoever sends it: the lock holds only a few open
+        # transfers, and a new one must wait its turn rather than push an older one out.
+        async with lane.turn:
+            lane.transfer_id = (lane.transfer_id + 1) % 256
+            try:
+                await send_object(
+                    self.link,
+                    device=self.ieee,
+                    transfer_id=lane.transfer_id,
+                    kind=kind,
+                    payload=payload,
+                )
+            except TransferRefused as err:
+                raise LockRefused(what, err.reason.name) from None
+
+
+@dataclass(slots=True)
+class _Lane:
+    """The queue of transfers to one lock, shared by every client of that device."""
+
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    transfer_id: int = 0
+
+
+_LANES: weakref.WeakKeyDictionary[zigpy.device.Device, _Lane] = weakref.WeakKeyDictionary()
+
+
+def _lane(device: zigpy.device.Device) -> _Lane:
+    lane = _LANES.get(device)
+    if lane is None:
+        lane = _LANES[device] = _Lane()
+    return lane

@@ -100,6 +100,11 @@ class Reason(_Enum8):
     broken_chain = 0x22
     transferred = 0x23
     frozen = 0x24
+    share_limit = 0x25
+    # Signed lock commands (revoke, freeze, unfreeze) and the revocation memory.
+    unauthorised_command = 0x40
+    revocations_full = 0x41
+    busy = 0x42
     # Community meters.
     wrong_meter = 0x13
     unknown_reading = 0x14

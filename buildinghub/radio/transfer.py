@@ -14,7 +14,9 @@ device kind.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,6 +29,11 @@ from .cluster import CHUNK_SIZE, ObjectKind, Reason, TransferStatus
 from .errors import DeviceUnreachable
 
 DIGEST_SIZE = 32
+# A transfer silent this long may make way for a new one (a sender that went away).
+IDLE_S = 10.0
+# How long a sender waits for a busy device to take its transfer, and between tries.
+BUSY_WAIT_S = 2 * IDLE_S
+BUSY_RETRY_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +52,33 @@ class _Session:
     size: int
     digest: bytes
     data: bytearray = field(default_factory=bytearray)
+    seen: float = 0.0
 
 
 class TransferReceiver:
     """The device side: collects chunks in order and checks the digest on commit.
 
     ``max_size`` bounds every object (a device has little memory); at most
-    ``max_sessions`` transfers are open at once, the oldest is dropped first.
+    ``max_sessions`` transfers are open at once. A new one takes the place of a
+    transfer that has been idle for ``idle_s`` seconds, never of one in progress:
+    when none is idle it is refused as ``busy`` and its sender tries again later,
+    so concurrent senders queue instead of pushing each other out.
     The final answers of as many closed transfers are kept, so a commit the
     hub resends after losing the answer is answered again, not applied twice.
     """
 
-    def __init__(self, max_size: int, max_sessions: int = 4) -> None:
+    def __init__(
+        self,
+        max_size: int,
+        max_sessions: int = 4,
+        *,
+        idle_s: float = IDLE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._max_size = max_size
         self._max_sessions = max_sessions
+        self._idle_s = idle_s
+        self._clock = clock
         self._sessions: OrderedDict[int, _Session] = OrderedDict()
         self._finished: OrderedDict[int, StatusReply] = OrderedDict()
 
@@ -68,15 +88,29 @@ class TransferReceiver:
             return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.oversized)
         if size == 0 or len(digest) != DIGEST_SIZE:
             return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.malformed)
+        now = self._clock()
         session = self._sessions.get(transfer_id)
         if session is None or (session.kind, session.size, session.digest) != (kind, size, digest):
+            if session is None and not self._make_room(now):
+                return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.busy)
             session = _Session(kind, size, bytes(digest))
             self._sessions[transfer_id] = session
             self._finished.pop(transfer_id, None)
+        session.seen = now
         self._sessions.move_to_end(transfer_id)
-        while len(self._sessions) > self._max_sessions:
-            self._sessions.popitem(last=False)
         return StatusReply(transfer_id, TransferStatus.in_progress, len(session.data))
+
+    def _make_room(self, now: float) -> bool:
+        """Whether a new transfer fits, after dropping the oldest idle one if need be."""
+        if len(self._sessions) < self._max_sessions:
+            return True
+        idle = next(
+            (tid for tid, s in self._sessions.items() if now - s.seen >= self._idle_s), None
+        )
+        if idle is None:
+            return False
+        del self._sessions[idle]
+        return True
 
     def chunk(self, transfer_id: int, offset: int, data: bytes) -> StatusReply:
         """Take one chunk; anything but the next expected offset asks for a resume."""
@@ -89,6 +123,7 @@ class TransferReceiver:
         if len(data) > CHUNK_SIZE or received + len(data) > session.size:
             del self._sessions[transfer_id]
             return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.oversized)
+        session.seen = self._clock()
         session.data += data
         return StatusReply(transfer_id, TransferStatus.in_progress, len(session.data))
 
@@ -186,9 +221,16 @@ async def send_object(
             raise TransferRefused(kind, reply.reason)
         return reply
 
-    reply = checked(
-        await _with_retries(device, attempts, lambda: link.begin(transfer_id, kind, size, digest))
-    )
+    async def begin() -> StatusReply:
+        # A busy device has all its transfers in progress (other senders): wait our turn.
+        for _ in range(int(BUSY_WAIT_S / BUSY_RETRY_S)):
+            reply = await link.begin(transfer_id, kind, size, digest)
+            if reply.reason is not Reason.busy:
+                return reply
+            await asyncio.sleep(BUSY_RETRY_S)
+        return reply
+
+    reply = checked(await _with_retries(device, attempts, begin))
     offset = reply.next_offset
     # Every answer names the next offset the device wants; a bounded number of
     # steps keeps a confused device from holding the hub forever.

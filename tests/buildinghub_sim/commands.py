@@ -9,7 +9,7 @@ from buildinghub_sim.door_lock_firmware import DoorLockFirmware
 DAY = 24 * 3600
 
 
-def command(  # noqa: PLR0913 - a command's fields, each overridable by an attack
+def command(
     firmware: DoorLockFirmware,
     key: SigningKey,
     grant_id: bytes,

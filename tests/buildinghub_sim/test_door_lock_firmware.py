@@ -45,8 +45,8 @@ from buildinghub_sim.door_lock_firmware import (
     DoorLockFirmware,
     LockRefusal,
 )
+from tests.buildinghub.tampering import with_other_s
 
-from ..buildinghub.tampering import with_other_s
 from .commands import command
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z

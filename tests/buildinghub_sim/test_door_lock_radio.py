@@ -7,24 +7,37 @@ import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
+import cbor2
 import pytest
 import zigpy.device
 import zigpy.types as t
+from zigpy.zcl import foundation
 
 from buildinghub.credentials import (
     Grant,
     GrantKind,
     SignedGrant,
     SigningKey,
+    UnauthorisedCommand,
     decode_grant,
     issue_grant,
+)
+from buildinghub.credentials.lock_command import (
+    Appointment,
+    CommandAction,
+    LockCommand,
+    appoint_manager,
+    sign_command,
 )
 from buildinghub.credentials.sealing import seal_pin
 from buildinghub.devices import door_lock
 from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent, AccessMethod
+from buildinghub.devices.lock_authority import LockAuthority
+from buildinghub.radio.cluster import MANUFACTURER_CODE, BuildingHubCluster, ObjectKind
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub.radio.network import BuildingNetwork
+from buildinghub.radio.transfer import TransferRefused, send_object
 from buildinghub_sim.building import (
     SimulatedBuilding,
     SimulatedFlat,
@@ -34,6 +47,7 @@ from buildinghub_sim.building import (
 from buildinghub_sim.door_lock import MAX_OBJECT_SIZE
 from buildinghub_sim.door_lock_firmware import DoorLockFirmware
 from buildinghub_sim.medium import Medium, drop_medium
+from buildinghub_sim.radio_peer import RadioPeer
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 HOUR = 3600
@@ -309,14 +323,231 @@ async def test_the_hub_can_bolt_the_door_again(site: Site) -> None:
 # -- revoking and purging ----------------------------------------------------------------
 
 
+def appointed(site: Site) -> LockAuthority:
+    """The hub's authority, holding the first flat's landlord's appointment of its key."""
+    authority = LockAuthority(site.clock)
+    landlord = site.building.landlords[site.flat.landlord]
+    appointment = appoint_manager(
+        Appointment(lock=site.flat.lock_id, manager_key=site.hub_key.public_key, expires=NOW + DAY),
+        landlord,
+    )
+    installation = site.firmware.installation
+    assert installation is not None
+    authority.appoint(appointment, installation, site.hub_key.public_key)
+    return authority
+
+
+async def hub_revokes(site: Site, grant_id: bytes) -> None:
+    """The hub revokes a grant under the landlord's appointment, as Rental Lock does."""
+    installation = site.firmware.installation
+    assert installation is not None
+    await appointed(site).async_send(
+        site.client, installation, CommandAction.REVOKE, grant_id, key=site.hub_key
+    )
+
+
 async def test_a_revoked_grant_is_dropped_by_the_lock(site: Site) -> None:
     grant = site.lease()
     await site.client.install_grant(grant)
 
-    await site.client.revoke_grant(grant.grant.grant_id)
+    await hub_revokes(site, grant.grant.grant_id)
 
     assert site.firmware.grants == {}
     assert await refused(site, grant) == "revoked"
+
+
+async def test_the_hub_without_an_appointment_sends_no_revocation(site: Site) -> None:
+    grant = site.lease()
+    await site.client.install_grant(grant)
+    installation = site.firmware.installation
+    assert installation is not None
+    frames_before = site.medium.stats.to_device.frames
+
+    with pytest.raises(UnauthorisedCommand):
+        await LockAuthority(site.clock).async_send(
+            site.client, installation, CommandAction.REVOKE, grant.grant.grant_id, key=site.hub_key
+        )
+
+    assert site.medium.stats.to_device.frames == frames_before
+    assert list(site.firmware.grants) == [grant.grant.grant_id]
+
+
+# -- what another radio on the network can try (SPEC S5) ---------------------------------
+
+
+@pytest.fixture
+async def peer(site: Site) -> RadioPeer:
+    """Another node on the building network (it holds the network key, as every node does)."""
+    node = RadioPeer(ieee="00:1b:b0:00:00:ff:00:01", nwk=0x7001)
+    site.medium.join(node)
+    return node
+
+
+async def peer_sends(site: Site, peer: RadioPeer, kind: ObjectKind, payload: bytes) -> str:
+    """Send an object to the first flat's lock from ``peer``; return the lock's refusal."""
+    with pytest.raises(TransferRefused) as raised:
+        await send_object(
+            peer.link(site.flat.lock), device="peer", transfer_id=7, kind=kind, payload=payload
+        )
+    return raised.value.reason.name
+
+
+async def pin_lease(site: Site) -> SignedGrant:
+    grant_id = os.urandom(16)
+    sealed = seal_pin(
+        PIN, site.firmware.sealing_key.public_key, audience=site.flat.lock_id, grant_id=grant_id
+    )
+    grant = site.lease(grant_id=grant_id, sealed_pin=sealed)
+    await site.client.install_grant(grant)
+    return grant
+
+
+def stored(site: Site) -> dict[bytes, bytes]:
+    return {gid: g.signed.encoded for gid, g in site.firmware.grants.items()}
+
+
+async def test_an_unsigned_revocation_from_another_radio_is_refused(
+    site: Site, peer: RadioPeer
+) -> None:
+    grant = await pin_lease(site)
+    before = stored(site)
+
+    reason = await peer_sends(
+        site, peer, ObjectKind.revocation, cbor2.dumps([grant.grant.grant_id])
+    )
+
+    assert reason == "malformed_record"
+    assert stored(site) == before
+    assert site.flat.lock.keypad(PIN).granted
+
+
+async def test_a_revocation_by_another_buildings_landlord_from_another_radio_is_refused(
+    site: Site, peer: RadioPeer
+) -> None:
+    grant = await pin_lease(site)
+    before = stored(site)
+    other_landlord = SigningKey.generate()
+    intruder = SigningKey.generate()
+    appointment = appoint_manager(
+        Appointment(lock=site.flat.lock_id, manager_key=intruder.public_key, expires=NOW + DAY),
+        other_landlord,
+    )
+    for key, appointed_by in ((other_landlord, None), (intruder, appointment)):
+        command = sign_command(
+            LockCommand(
+                lock=site.flat.lock_id,
+                action=CommandAction.REVOKE,
+                grant_id=grant.grant.grant_id,
+                until=NOW + DAY,
+                nonce=bytes((await peer.request(site.flat.lock, "challenge_request")).nonce),
+            ),
+            key,
+            appointed_by,
+        )
+
+        assert await peer_sends(site, peer, ObjectKind.revocation, command) == (
+            "unauthorised_command"
+        )
+    assert stored(site) == before
+    assert site.flat.lock.keypad(PIN).granted
+
+
+def record_transfers(medium: Medium) -> tuple[dict[ObjectKind, bytes], Callable[[], None]]:
+    """A sniffer on the air: the objects of the transfers it hears, by kind."""
+    kinds: dict[int, ObjectKind] = {}
+    chunks: dict[int, dict[int, bytes]] = {}
+    objects: dict[ObjectKind, bytes] = {}
+    commands = BuildingHubCluster.ServerCommandDefs
+
+    def hear(direction: str, data: bytes) -> None:
+        header, payload = foundation.ZCLHeader.deserialize(data)
+        if direction != "to_device" or header.manufacturer != MANUFACTURER_CODE:
+            return
+        if header.command_id == commands.transfer_begin.id:
+            begin, _ = commands.transfer_begin.schema.deserialize(payload)
+            kinds[begin.transfer_id], chunks[begin.transfer_id] = begin.kind, {}
+        elif header.command_id == commands.transfer_chunk.id:
+            chunk, _ = commands.transfer_chunk.schema.deserialize(payload)
+            parts = chunks.get(chunk.transfer_id, {})
+            parts[chunk.offset] = bytes(chunk.data)
+            objects[kinds[chunk.transfer_id]] = b"".join(parts[o] for o in sorted(parts))
+
+    return objects, medium.add_tap(hear)
+
+
+async def test_a_recorded_revocation_replayed_from_another_radio_is_refused(
+    site: Site, peer: RadioPeer
+) -> None:
+    revoked = site.lease()
+    await site.client.install_grant(revoked)
+    heard, stop = record_transfers(site.medium)
+    await hub_revokes(site, revoked.grant.grant_id)
+    stop()
+    kept = await pin_lease(site)
+    before = stored(site)
+
+    reason = await peer_sends(site, peer, ObjectKind.revocation, heard[ObjectKind.revocation])
+
+    assert reason == "stale_challenge"
+    assert stored(site) == before == {kept.grant.grant_id: kept.encoded}
+    assert site.flat.lock.keypad(PIN).granted
+
+
+async def test_a_revocation_recorded_at_another_lock_is_refused_at_this_one(
+    site: Site, peer: RadioPeer
+) -> None:
+    await pin_lease(site)
+    before = stored(site)
+    other = site.building.flats[1]
+    other_client = DoorLockClient(site.devices[other.lock.ieee], clock=site.clock)
+    other_grant = decode_grant(
+        issue_grant(
+            replace(site.lease().grant, audience=other.lock_id, issuer=other.landlord),
+            site.building.landlords[other.landlord],
+        )
+    )
+    await other_client.install_grant(other_grant)
+    other_installation = other.lock.firmware.installation
+    assert other_installation is not None
+    authority = LockAuthority(site.clock)
+    authority.appoint(
+        appoint_manager(
+            Appointment(lock=other.lock_id, manager_key=site.hub_key.public_key, expires=NOW + DAY),
+            site.building.landlords[other.landlord],
+        ),
+        other_installation,
+        site.hub_key.public_key,
+    )
+    heard, stop = record_transfers(site.medium)
+    await authority.async_send(
+        other_client,
+        other_installation,
+        CommandAction.REVOKE,
+        other_grant.grant.grant_id,
+        key=site.hub_key,
+    )
+    stop()
+
+    reason = await peer_sends(site, peer, ObjectKind.revocation, heard[ObjectKind.revocation])
+
+    assert reason == "wrong_audience"
+    assert stored(site) == before
+    assert site.flat.lock.keypad(PIN).granted
+
+
+# -- transfers queue ------------------------------------------------------------------------
+
+
+async def test_concurrent_transfers_to_one_lock_queue_and_all_arrive(site: Site) -> None:
+    grants = [site.lease() for _ in range(6)]
+    second_client = DoorLockClient(site.devices[site.flat.lock.ieee], clock=site.clock)
+    clients = [site.client, second_client] * 3
+
+    await asyncio.gather(
+        *(client.install_grant(grant) for client, grant in zip(clients, grants, strict=True))
+    )
+
+    assert set(site.firmware.grants) == {g.grant.grant_id for g in grants}
 
 
 async def test_purging_returns_how_many_expired_grants_the_lock_removed(site: Site) -> None:

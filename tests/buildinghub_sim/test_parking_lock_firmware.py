@@ -13,7 +13,6 @@ import pytest
 
 from buildinghub.credentials import (
     GrantExpired,
-    MalformedGrant,
     ShareLimit,
     ShareMode,
     ShareWidens,
@@ -330,9 +329,14 @@ async def test_shares_together_leave_the_reserved_slots_to_the_owner(
 ) -> None:
     # Generous per-key and per-member limits, to reach the limit of all shares together.
     plan = bay.firmware.storage = StoragePlan(capacity=32, reserved=4, per_key=28, per_member=28)
-    with pytest.raises(ShareLimit, match="kept for the owner"):
-        for _ in range(plan.capacity):
+    refusal: ShareLimit | None = None
+    while refusal is None:
+        try:
             bay.firmware.apply_grant(share_of(ekey, driver_key, SigningKey.generate()))
+        except ShareLimit as err:
+            refusal = err
+
+    assert "kept for the owner" in str(refusal)
 
     assert len(bay.firmware.grants) == 1 + plan.capacity - plan.reserved
     owner = SigningKey.generate()

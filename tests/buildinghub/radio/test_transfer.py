@@ -200,26 +200,42 @@ def test_chunks_and_commits_of_a_transfer_never_begun_are_refused(
     assert receiver.commit(9) == (unknown, None, b"")
 
 
-def test_only_max_sessions_transfers_stay_open_and_the_oldest_is_dropped() -> None:
-    receiver = TransferReceiver(MAX_SIZE, max_sessions=2)
-    for transfer_id in (1, 2, 3):
+class Seconds:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_new_transfer_is_busy_while_every_open_one_is_in_progress() -> None:
+    receiver = TransferReceiver(MAX_SIZE, max_sessions=2, clock=Seconds())
+    for transfer_id in (1, 2):
         receiver.begin(transfer_id, GRANT, 4, sha256(b"abcd"))
 
-    assert receiver.chunk(1, 0, b"abcd").reason is Reason.unknown_transfer
-    assert receiver.chunk(2, 0, b"abcd").status is TransferStatus.in_progress
-    assert receiver.chunk(3, 0, b"abcd").status is TransferStatus.in_progress
+    busy = receiver.begin(3, GRANT, 4, sha256(b"abcd"))
 
-
-def test_announcing_a_transfer_again_keeps_it_among_the_recent_ones() -> None:
-    receiver = TransferReceiver(MAX_SIZE, max_sessions=2)
-    receiver.begin(1, GRANT, 4, sha256(b"abcd"))
-    receiver.begin(2, GRANT, 4, sha256(b"abcd"))
-    receiver.begin(1, GRANT, 4, sha256(b"abcd"))
-
-    receiver.begin(3, GRANT, 4, sha256(b"abcd"))
-
+    assert busy == StatusReply(3, TransferStatus.rejected, 0, Reason.busy)
     assert receiver.chunk(1, 0, b"abcd").status is TransferStatus.in_progress
-    assert receiver.chunk(2, 0, b"abcd").reason is Reason.unknown_transfer
+    assert receiver.chunk(2, 0, b"abcd").status is TransferStatus.in_progress
+
+
+def test_a_new_transfer_takes_the_place_of_an_idle_one_only() -> None:
+    seconds = Seconds()
+    receiver = TransferReceiver(MAX_SIZE, max_sessions=2, idle_s=10, clock=seconds)
+    receiver.begin(1, GRANT, 8, sha256(b"abcdefgh"))
+    receiver.begin(2, GRANT, 8, sha256(b"abcdefgh"))
+    seconds.now = 6
+    receiver.chunk(2, 0, b"abcd")
+    seconds.now = 10
+
+    reply = receiver.begin(3, GRANT, 4, sha256(b"abcd"))
+
+    assert reply.status is TransferStatus.in_progress
+    assert receiver.chunk(1, 0, b"abcd").reason is Reason.unknown_transfer
+    assert receiver.chunk(2, 4, b"efgh").status is TransferStatus.in_progress
 
 
 def test_a_commit_repeated_after_its_answer_was_lost_gets_the_same_answer(
