@@ -15,7 +15,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from buildinghub.credentials import MonotonicClock, PublicKey
+from buildinghub.credentials import MonotonicClock, PublicKey, SigningKey
+from buildinghub.credentials.lock_command import Appointment, appoint_manager
 from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
@@ -112,7 +113,8 @@ async def call(
         data,
         blocking=True,
         context=Context(user_id=user.id),
-        return_response=service in {"holder_key", "share", "add_key", "listing_key", "list_bay"},
+        return_response=service
+        in {"holder_key", "share", "add_key", "listing_key", "list_bay", "appoint_manager"},
     )
     await settle(hass)
     return response
@@ -129,3 +131,25 @@ async def holder_key(hass: HomeAssistant, user: MockUser) -> PublicKey:
 def b64(data: bytes) -> str:
     """base64url without padding, as the app sends keys."""
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+async def appoint_manager_key(
+    hass: HomeAssistant,
+    car_park: SimulatedCarPark,
+    bay: SimulatedBay,
+    admin: MockUser,
+    *,
+    owner: SigningKey | None = None,
+) -> dict[str, object] | None:
+    """The bay owner's app: read the hub's manager (listing) key, sign an appointment of it
+    for the bay's lock (with the bay owner's own key by default), and hand it to the manager,
+    who calls the action as ``admin``."""
+    answer = await call(hass, "listing_key", {}, admin)
+    assert answer is not None
+    text = str(answer["public_key"])
+    manager = PublicKey.from_bytes(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    appointment = appoint_manager(
+        Appointment(lock=bay.lock_id, manager_key=manager, expires=int(START.timestamp()) + 86400),
+        owner or car_park.owners[bay.owner],
+    )
+    return await call(hass, "appoint_manager", {"appointment": b64(appointment)}, admin)

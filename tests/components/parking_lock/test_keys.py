@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 
-from .conftest import HOUR, START, b64, call, holder_key, settle
+from .conftest import HOUR, START, appoint_manager_key, b64, call, holder_key, settle
 
 LOCK = "lock.bay_p1"
 EVENT = "event.bay_p1_access"
@@ -274,6 +274,7 @@ async def test_a_frozen_member_is_refused_until_unfrozen(
 ) -> None:
     own = await give_ekey(hass, car_park, bay, driver, hass_admin_user)
     shared = await share(hass, own, driver, friend)
+    await appoint_manager_key(hass, car_park, bay, hass_admin_user)
 
     await manage(hass, hass_admin_user, "freeze", shared)
     with pytest.raises(ServiceValidationError) as refused:
@@ -347,6 +348,7 @@ async def test_removing_a_member_stops_their_key(
 ) -> None:
     own = await give_ekey(hass, car_park, bay, driver, hass_admin_user)
     shared = await share(hass, own, driver, friend)
+    await appoint_manager_key(hass, car_park, bay, hass_admin_user)
 
     await manage(hass, hass_admin_user, "remove", shared)
 

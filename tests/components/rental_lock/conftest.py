@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -15,6 +17,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub.credentials import GrantKind, MonotonicClock, PublicKey, SigningKey
+from buildinghub.credentials.lock_command import Appointment, appoint_manager
 from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import (
     SimulatedBuilding,
@@ -114,6 +117,45 @@ def issue(building: SimulatedBuilding, start_time: int, tenant_key: SigningKey) 
         )
 
     return make
+
+
+type AppointHub = Callable[..., Awaitable[dict[str, object]]]
+
+
+@pytest.fixture
+def appoint_hub(
+    hass: HomeAssistant, init_integration: MockConfigEntry, building: SimulatedBuilding
+) -> AppointHub:
+    """The landlord's app: read the hub's key, sign an appointment of it for the flat's lock
+    (by default with the flat's own landlord key), and hand it to the manager's action."""
+
+    async def appoint(
+        flat: SimulatedFlat, *, landlord: SigningKey | None = None, **call: Any
+    ) -> dict[str, object]:
+        answer = await hass.services.async_call(
+            DOMAIN, "hub_key", {}, blocking=True, return_response=True
+        )
+        assert answer is not None
+        text = str(answer["public_key"])
+        hub_key = PublicKey.from_bytes(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        appointment = appoint_manager(
+            Appointment(
+                lock=flat.lock_id, manager_key=hub_key, expires=int(START.timestamp()) + 365 * DAY
+            ),
+            landlord or building.landlords[flat.landlord],
+        )
+        response = await hass.services.async_call(
+            DOMAIN,
+            "appoint_hub",
+            {"appointment": base64.b64encode(appointment).decode()},
+            blocking=True,
+            return_response=True,
+            **call,
+        )
+        assert response is not None
+        return dict(response)
+
+    return appoint
 
 
 async def settle(hass: HomeAssistant) -> None:

@@ -12,12 +12,12 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub.credentials import GrantKind, decode_grant
-from buildinghub.devices.door_lock_protocol import encode_revocation
 from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
+from tests.buildinghub_sim.commands import command
 
-from .conftest import DAY, IssueGrant
+from .conftest import DAY, AppointHub, IssueGrant
 from .test_grants import PIN, install
 from .test_lock import unlock_as
 
@@ -62,11 +62,16 @@ async def test_revoking_a_malformed_grant_id_is_refused(hass: HomeAssistant, gra
 
 @pytest.mark.usefixtures("init_integration")
 async def test_revoking_while_the_lock_is_away_revokes_at_the_hub_and_says_so(
-    hass: HomeAssistant, building: SimulatedBuilding, flat: SimulatedFlat, issue: IssueGrant
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    flat: SimulatedFlat,
+    issue: IssueGrant,
+    appoint_hub: AppointHub,
 ) -> None:
     grant = issue(flat, pin=PIN)
     await install(hass, grant)
     grant_id = decode_grant(grant).grant.grant_id
+    await appoint_hub(flat)
     building.medium.set_online(flat.lock.ieee, False)
 
     with pytest.raises(HomeAssistantError) as caught:
@@ -103,8 +108,11 @@ async def test_unlock_the_lock_refuses_reports_the_locks_reason(
     hub_key = init_integration.runtime_data.hub.hub_key.public_key
     lease = issue(flat, kind=GrantKind.LEASE, end=30 * DAY, holder_key=hub_key)
     await install(hass, lease, user_id=resident.id)
-    # Revoked at the lock's own port: the hub still holds the grant, the lock does not.
-    flat.lock.firmware.revoke(encode_revocation(decode_grant(lease).grant.grant_id))
+    # Revoked by the landlord's own command at the lock: the hub still holds the grant.
+    landlord = building.landlords[flat.landlord]
+    flat.lock.firmware.revoke(
+        command(flat.lock.firmware, landlord, decode_grant(lease).grant.grant_id)
+    )
 
     with pytest.raises(HomeAssistantError) as caught:
         await unlock_as(hass, resident)

@@ -25,7 +25,7 @@ from buildinghub.radio.cluster import CHUNK_SIZE
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 
-from .conftest import DAY, HOUR, START, IssueGrant, settle
+from .conftest import DAY, HOUR, START, AppointHub, IssueGrant, settle
 
 EVENT = "event.flat_1a_door_access"
 PIN = "482913"
@@ -252,11 +252,12 @@ async def test_lease_survives_a_restart_and_the_lock_purges_it_while_the_hub_is_
 
 @pytest.mark.usefixtures("init_integration")
 async def test_revoked_grant_stops_at_once_and_cannot_be_installed_again(
-    hass: HomeAssistant, flat: SimulatedFlat, issue: IssueGrant
+    hass: HomeAssistant, flat: SimulatedFlat, issue: IssueGrant, appoint_hub: AppointHub
 ) -> None:
     grant = issue(flat, pin=PIN)
     await install(hass, grant)
     grant_id = decode_grant(grant).grant.grant_id
+    await appoint_hub(flat)
 
     await hass.services.async_call(
         DOMAIN, "revoke_grant", {"grant_id": grant_id.hex()}, blocking=True
