@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 from collections.abc import AsyncGenerator
 
 import pytest
 from bleak import BleakClient
 from bleak.backends.device import BLEDevice
 
-from buildinghub.credentials import SigningKey, decode_grant
+from buildinghub.credentials import ShareMode, SigningKey, decode_grant
+from buildinghub.credentials.delegation import Chain, ShareTerms, issue_share
+from buildinghub.credentials.lock_command import CommandAction, LockCommand, sign_command
 from buildinghub.devices.ble_parking_lock import BleParkingLockClient
 from buildinghub.devices.door_lock import LockRefused
-from buildinghub.radio.ble_link import chunk_size, frame
+from buildinghub.devices.lock_authority import LockAuthority
+from buildinghub.radio.ble_link import Operation, chunk_size, frame
 from buildinghub.radio.cluster import MANUFACTURER_CODE
 from buildinghub_sim.ble_air import HeardAdvertisement, drop_ble_air, get_ble_air
 from buildinghub_sim.bumble_bleak import BumbleBleakClient
@@ -107,3 +111,59 @@ def test_chunks_fit_the_mtu_and_512_bytes() -> None:
     assert chunk_size(517) == 512
     chunks = frame(bytes(1000), 247)
     assert [len(c) for c in chunks] == [244, 244, 244, 244, 26]
+
+
+async def test_commands_over_ble_need_the_owners_authority(
+    car_park: SimulatedCarPark, bay: SimulatedBay, client: BleParkingLockClient
+) -> None:
+    driver, friend = SigningKey.generate(), SigningKey.generate()
+    ekey = decode_grant(
+        car_park.issue_ekey(
+            bay,
+            subject="driver:dana",
+            holder_key=driver.public_key,
+            not_before=NOW,
+            expires=NOW + HOUR,
+        )
+    )
+    shared = decode_grant(
+        issue_share(
+            ekey,
+            driver,
+            ShareTerms(
+                recipient="friend:femi",
+                recipient_key=friend.public_key,
+                not_before=NOW,
+                expires=NOW + HOUR,
+                max_uses=None,
+                mode=ShareMode.CO_USE,
+            ),
+            grant_id=os.urandom(16),
+            now=NOW,
+        )
+    )
+    installation = await client.read_installation()
+    await client.install_chain(Chain((ekey, shared)))
+    member = shared.grant.grant_id
+    authority = LockAuthority(Clock())
+    before = (sorted(bay.firmware.grants), bay.firmware.ledger.to_json())
+
+    # Any central can connect: an unsigned revocation, and a freeze signed by the driver.
+    with pytest.raises(LockRefused, match="malformed_record"):
+        await client.request(Operation.revoke, member)
+    nonce = await client.challenge()
+    forged = sign_command(
+        LockCommand(
+            lock=bay.lock_id, action=CommandAction.FREEZE, grant_id=member, until=NOW, nonce=nonce
+        ),
+        driver,
+    )
+    with pytest.raises(LockRefused, match="unauthorised_command"):
+        await client.send_command(forged, CommandAction.FREEZE)
+    assert (sorted(bay.firmware.grants), bay.firmware.ledger.to_json()) == before
+
+    await authority.async_send(
+        client, installation, CommandAction.FREEZE, member, key=car_park.owners[bay.owner]
+    )
+    assert bay.firmware.ledger.state(member).frozen  # type: ignore[union-attr]
+    await client.close()
