@@ -149,26 +149,3 @@ def answer_challenge(
         counter=counter,
     )
     return UnlockRequest(grant_id=signed.grant.grant_id, nonce=nonce, counter=counter, proof=proof)
-
-
-def encode_revocation(grant_id: bytes) -> bytes:
-    """A revocation names one grant."""
-    return cbor2.dumps([grant_id])
-
-
-def decode_revocation(data: bytes) -> bytes:
-    """Return the grant id a revocation names."""
-    try:
-        value = cbor2.loads(data)
-    except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError) as err:
-        raise ProtocolError(f"revocation is not CBOR: {err}") from None
-    if (
-        not isinstance(value, list)
-        or len(value) != 1
-        or not isinstance(value[0], bytes)
-        or len(value[0]) != GRANT_ID_SIZE
-    ):
-        raise ProtocolError("revocation must name exactly one 16-byte grant id")
-    if encode_revocation(value[0]) != data:
-        raise ProtocolError("revocation has trailing or non-canonical bytes")
-    return value[0]

@@ -353,6 +353,34 @@ async def test_shares_together_leave_the_reserved_slots_to_the_owner(
     assert len(bay.firmware.grants) == plan.capacity
 
 
+async def test_one_member_sharing_from_two_ekeys_is_stopped_at_the_member_limit(
+    car_park: SimulatedCarPark, bay: SimulatedBay, driver_key: SigningKey
+) -> None:
+    plan = bay.firmware.storage
+    keys = [
+        car_park.issue_ekey(
+            bay,
+            subject="driver:dana",
+            holder_key=driver_key.public_key,
+            not_before=NOW,
+            expires=NOW + 8 * HOUR,
+        )
+        for _ in range(2)
+    ]
+    for key in keys:
+        bay.firmware.apply_grant(key)
+    half = plan.per_member // 2
+    for key in keys:
+        for _ in range(half):
+            bay.firmware.apply_grant(share_of(key, driver_key, SigningKey.generate()))
+    before = held(bay.firmware)
+
+    with pytest.raises(ShareLimit, match="most one member may"):
+        bay.firmware.apply_grant(share_of(keys[0], driver_key, SigningKey.generate()))
+
+    assert held(bay.firmware) == before
+
+
 async def test_a_freeze_signed_by_a_driver_is_refused_and_changes_nothing(
     bay: SimulatedBay, ekey: bytes, driver_key: SigningKey
 ) -> None:

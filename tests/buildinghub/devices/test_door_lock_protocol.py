@@ -13,8 +13,6 @@ from buildinghub.devices.door_lock_protocol import (
     AccessMethod,
     ProtocolError,
     UnlockRequest,
-    decode_revocation,
-    encode_revocation,
     parse_event_data,
 )
 
@@ -228,45 +226,3 @@ def test_every_event_survives_the_trip_to_the_hub(
 def test_event_data_not_in_the_protocol_is_refused(data: str) -> None:
     with pytest.raises(ProtocolError):
         parse_event_data(data, granted=False, at=0)
-
-
-# -- revocations -------------------------------------------------------------------------
-
-
-def test_a_revocation_names_the_grant_it_revokes() -> None:
-    assert decode_revocation(encode_revocation(GRANT_ID)) == GRANT_ID
-
-
-@pytest.mark.parametrize(
-    "value",
-    [[GRANT_ID[:15]], [GRANT_ID, GRANT_ID], [], GRANT_ID, [GRANT_ID.hex()]],
-    ids=["short-id", "two-ids", "no-id", "not-a-list", "text-id"],
-)
-def test_a_revocation_that_does_not_name_one_grant_id_is_refused(value: object) -> None:
-    with pytest.raises(ProtocolError, match="exactly one 16-byte grant id"):
-        decode_revocation(cbor2.dumps(value))
-
-
-def test_a_revocation_with_bytes_after_it_is_refused() -> None:
-    with pytest.raises(ProtocolError):
-        decode_revocation(encode_revocation(GRANT_ID) + b"\x00")
-
-
-def test_a_revocation_of_indefinite_length_is_refused() -> None:
-    with pytest.raises(ProtocolError):
-        decode_revocation(b"\x9f" + encode_revocation(GRANT_ID)[1:] + b"\xff")
-
-
-def test_bytes_that_are_not_cbor_are_not_a_revocation() -> None:
-    with pytest.raises(ProtocolError, match="not CBOR"):
-        decode_revocation(b"\x5f")
-
-
-@EXAMPLES
-@given(data=st.binary(max_size=64))
-def test_any_bytes_are_a_revocation_or_a_protocol_error(data: bytes) -> None:
-    try:
-        grant_id = decode_revocation(data)
-    except ProtocolError:
-        return
-    assert encode_revocation(grant_id) == data

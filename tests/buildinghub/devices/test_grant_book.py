@@ -16,6 +16,7 @@ from buildinghub.credentials import (
     GrantExpired,
     GrantKind,
     GrantRevoked,
+    RevocationsFull,
     SignedGrant,
     SigningKey,
     UnknownIssuer,
@@ -24,6 +25,7 @@ from buildinghub.credentials import (
 )
 from buildinghub.credentials.installation import InstallationRecord
 from buildinghub.credentials.sealing import SealingKey, seal_pin
+from buildinghub.devices import grant_book
 from buildinghub.devices.grant_book import GrantBook, HeldGrant, LockIdTaken
 
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -205,6 +207,23 @@ def test_revoking_forgets_the_grant_and_returns_it(
     assert book.revoke(grant.grant_id) == grant
     assert book.get(grant.grant_id) is None
     assert len(book) == 0
+
+
+def test_a_full_revocation_memory_refuses_and_the_grant_stays_held(
+    clock: Clock, lock_a: Lock, hub_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(grant_book, "MAX_REVOKED", 2)
+    book = GrantBook(clock)
+    book.trust_lock(LOCK_A, lock_a.installation)
+    for _ in range(2):
+        book.revoke(os.urandom(16))
+    grant = held(book, lock_a.grant(hub_key))
+
+    with pytest.raises(RevocationsFull):
+        book.revoke(grant.grant_id)
+
+    assert book.get(grant.grant_id) == grant
+    assert not book.is_revoked(grant.grant_id)
 
 
 def test_a_revoked_grant_cannot_be_added_again(
