@@ -2,7 +2,8 @@
 
 The same DoorLock and Building Hub clusters as the door lock (the barrier is the bolt),
 plus the standard OccupancySensing cluster for the vehicle sensor, whose changes the lock
-reports as they happen. Freeze and unfreeze arrive as transfers naming one member.
+reports as they happen. Freeze and unfreeze arrive as transfers of a signed command
+naming one member.
 """
 
 from __future__ import annotations

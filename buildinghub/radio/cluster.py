@@ -49,7 +49,8 @@ class ObjectKind(_Enum8):
     grant = 0x02
     revocation = 0x03
     unlock = 0x04
-    # Parking locks: the bay manager freezes and unfreezes a share member (a grant id).
+    # Parking locks: the bay manager freezes and unfreezes a share member. These and
+    # revocations carry a signed lock command (credentials.lock_command).
     freeze = 0x10
     unfreeze = 0x11
     # Community meters.
