@@ -9,6 +9,7 @@ import asyncio
 import os
 from collections.abc import AsyncGenerator
 
+import cbor2
 import pytest
 
 from buildinghub.credentials import (
@@ -25,9 +26,14 @@ from buildinghub.credentials.lock_command import CommandAction
 from buildinghub.credentials.lock_storage import StoragePlan
 from buildinghub.credentials.signed_record import MalformedRecord
 from buildinghub.devices.door_lock_protocol import AccessEvent, answer_challenge
+from buildinghub.radio.cluster import ObjectKind
+from buildinghub.radio.transfer import TransferRefused, send_object
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from buildinghub_sim.door_lock_firmware import LockRefusal
+from buildinghub_sim.medium import drop_medium, get_medium
+from buildinghub_sim.parking_lock import SimulatedParkingLock
 from buildinghub_sim.parking_lock_firmware import ParkingLockFirmware
+from buildinghub_sim.radio_peer import RadioPeer
 
 from .commands import command
 
@@ -432,3 +438,40 @@ async def test_a_sharer_takes_back_a_co_use_share_but_not_a_transfer(
 
     assert decode_grant(lent).grant.grant_id not in bay.firmware.grants
     assert decode_grant(given).grant.grant_id in bay.firmware.grants
+
+
+async def test_freezes_sent_by_another_radio_are_refused_and_change_nothing(
+    bay: SimulatedBay, ekey: bytes, driver_key: SigningKey
+) -> None:
+    lock = bay.lock
+    assert isinstance(lock, SimulatedParkingLock)
+    path = "sim://firmware-tests-peer"
+    medium = get_medium(path)
+    medium.join(lock)
+    peer = RadioPeer(ieee="00:1b:b0:00:00:ff:00:02", nwk=0x7002)
+    medium.join(peer)
+    try:
+        friend = SigningKey.generate()
+        shared = share_of(ekey, driver_key, friend)
+        bay.firmware.apply_grant(shared)
+        member = decode_grant(shared).grant.grant_id
+        before = held(bay.firmware)
+        nonce = bytes((await peer.request(lock, "challenge_request")).nonce)
+        by_driver = command(bay.firmware, driver_key, member, CommandAction.FREEZE, nonce=nonce)
+        reasons = []
+        for transfer_id, payload in enumerate((cbor2.dumps([member]), by_driver)):
+            with pytest.raises(TransferRefused) as raised:
+                await send_object(
+                    peer.link(lock),
+                    device="peer",
+                    transfer_id=transfer_id,
+                    kind=ObjectKind.freeze,
+                    payload=payload,
+                )
+            reasons.append(raised.value.reason.name)
+
+        assert reasons == ["malformed_record", "unauthorised_command"]
+        assert held(bay.firmware) == before
+        assert unlock(bay.firmware, shared, friend).granted
+    finally:
+        await drop_medium(path)
