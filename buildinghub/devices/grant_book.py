@@ -69,11 +69,15 @@ class TrustedLock:
 class GrantBook:
     """Grants by id, the locks they are for, and the ids revoked."""
 
-    def __init__(self, clock: Clock, ledger: LedgerMirror | None = None) -> None:
+    def __init__(
+        self, clock: Clock, ledger: LedgerMirror | None = None, *, building: str | None = None
+    ) -> None:
         """``ledger``: take landlord keys from the hub's mirror of the key ledger (SPEC K3)
-        instead of from the installation records alone."""
+        instead of from the installation records alone; ``building``: the building this hub
+        serves, as the ledger names it (else each lock key's building in the ledger)."""
         self._clock = clock
         self._ledger = ledger
+        self._building = building
         self._locks: dict[str, TrustedLock] = {}
         self._by_audience: dict[str, str] = {}
         self._grants: dict[bytes, HeldGrant] = {}
@@ -100,8 +104,11 @@ class GrantBook:
                 [TrustedIssuer(name=installation.landlord, key=installation.landlord_key)]
             )
         else:
-            # The landlord's current key in the ledger, under the name the record gives.
-            trust = LedgerTrustStore(self._ledger, subject=installation.landlord)
+            # The landlord's current key in the ledger, under the name the record gives AND in
+            # this building (SPEC S2): a namesake another building's hub registered is not it.
+            trust = LedgerTrustStore.for_installation(
+                self._ledger, installation, building=self._building
+            )
         verifier = GrantVerifier(
             installation.lock_id, trust, self._clock, revoked=self._revoked.__contains__
         )

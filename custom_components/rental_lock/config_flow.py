@@ -24,6 +24,7 @@ from buildinghub_ha.radio_flow import BuildingNetworkFlow, network_title
 
 from .biometrics_options import biometrics_options_schema, check_biometrics_options
 from .const import (
+    CONF_BUILDING,
     CONF_LEDGER_URL,
     CONF_LOG_KEY,
     CONF_LOG_ORIGIN,
@@ -55,6 +56,9 @@ def _ledger_schema(current: dict[str, Any]) -> probatio.Schema:
         {
             probatio.Optional(
                 CONF_LEDGER_URL, default=current.get(CONF_LEDGER_URL, "")
+            ): TextSelector(),
+            probatio.Optional(
+                CONF_BUILDING, default=current.get(CONF_BUILDING, "")
             ): TextSelector(),
             probatio.Optional(
                 CONF_LOG_ORIGIN, default=current.get(CONF_LOG_ORIGIN, "")

@@ -13,6 +13,8 @@ CONF_LOG_ORIGIN: Final = "log_origin"
 CONF_LOG_KEY: Final = "log_public_key"
 CONF_WITNESSES: Final = "witnesses"
 CONF_QUORUM: Final = "quorum"
+# The building this hub serves, as the ledger names it: landlords are trusted only in it (S2).
+CONF_BUILDING: Final = "building"
 LEDGER_SYNC_INTERVAL: Final = timedelta(minutes=5)
 
 PURGE_INTERVAL: Final = timedelta(minutes=5)

@@ -38,6 +38,7 @@ from buildinghub.devices.kinds import DeviceKind
 from buildinghub.devices.lock_authority import LockAuthority
 from buildinghub.keylog.errors import KeylogError
 from buildinghub.keylog.key_state import KeyStatus
+from buildinghub.keylog.landlord_trust import trusted_landlord
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
 from buildinghub_ha.fleet import DeviceCard, ManagedDevice
@@ -87,8 +88,8 @@ class RentalHub(DeviceHub[LockContext]):
         """Manage the door locks on ``network`` for ``entry``."""
         super().__init__(hass, entry, network, DeviceKind.DOOR_LOCK)
         self.clock = MonotonicClock()
-        self.book = GrantBook(self.clock)
         options = LedgerOptions.from_options(dict(entry.options))
+        self.book = GrantBook(self.clock, building=None if options is None else options.building)
         self.ledger = (
             None if options is None else HubLedger(hass, entry.entry_id, options, self.clock)
         )
@@ -228,11 +229,29 @@ class RentalHub(DeviceHub[LockContext]):
                 f"the key {kid.hex()} that signed this grant is not in the key ledger"
             )
         if record.status is KeyStatus.ACTIVE:
-            return None
+            return self._explain_untrusted_landlord(encoded, kid)
         return UnknownIssuer(
             f"the key {kid.hex()} of {record.subject!r} was {record.status.value} in the key "
             f"ledger (entry {record.changed_index}): grants it signs are refused"
         )
+
+    def _explain_untrusted_landlord(self, encoded: bytes, kid: bytes) -> UnknownIssuer | None:
+        # An active key that is not this lock's landlord here: a namesake of another building.
+        assert self.ledger is not None
+        assert self.ledger.mirror is not None
+        lock = self.book.lock_for_audience(decode_grant(encoded).grant.audience)
+        if lock is None:
+            return None
+        try:
+            trusted_landlord(
+                self.ledger.mirror.state,
+                kid,
+                lock.installation,
+                building=self.ledger.options.building,
+            )
+        except KeylogError as err:
+            return UnknownIssuer(str(err))
+        return None
 
     async def async_appoint(self, data: bytes) -> LockContext:
         """Keep a landlord's appointment of the hub's key: the hub may then revoke at that

@@ -30,6 +30,7 @@ from buildinghub.keylog.trusted_view import TrustedLogView
 from buildinghub.telemetry.cloud_client import CloudRefused
 
 from .const import (
+    CONF_BUILDING,
     CONF_LEDGER_URL,
     CONF_LOG_KEY,
     CONF_LOG_ORIGIN,
@@ -60,6 +61,7 @@ class LedgerOptions:
     log_key: LogNoteKey
     witnesses: tuple[WitnessNoteKey, ...]
     quorum: int
+    building: str
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> LedgerOptions | None:
@@ -88,7 +90,14 @@ class LedgerOptions:
             raise LedgerOptionError(
                 CONF_QUORUM, f"the quorum is 1 to the {len(witnesses)} witnesses configured"
             )
-        return cls(url, log_key, tuple(witnesses), quorum)
+        building = str(options.get(CONF_BUILDING) or "").strip()
+        if not building:
+            raise LedgerOptionError(
+                CONF_BUILDING,
+                "name the building this hub serves, as the key ledger names it: landlord keys "
+                "are trusted only in it",
+            )
+        return cls(url, log_key, tuple(witnesses), quorum, building)
 
 
 def _public_key(text: str) -> PublicKey:
@@ -215,6 +224,7 @@ class HubLedger:
         checkpoint = view.checkpoint if view else None
         return {
             "url": self.options.url,
+            "building": self.options.building,
             "origin": self.options.log_key.name,
             "witnesses": [w.name for w in self.options.witnesses],
             "quorum": self.options.quorum,

@@ -16,7 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from bench.cloud_process import free_port
-from buildinghub.credentials import SigningKey
+from buildinghub.credentials import GrantKind, SigningKey, decode_grant
 from buildinghub.keylog.client import LedgerClient
 from buildinghub.keylog.entries import KeyRegistration, KeyRevocation, Role
 from buildinghub.keylog.signers import LogNoteSigner
@@ -26,8 +26,9 @@ from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from cloud_connector.app import Settings
 from cloud_connector.hubs import create_enrolment
 from cloud_connector.ledger import LedgerSettings
-from cloud_connector.local import serve_locally
+from cloud_connector.local import LocalCloud, serve_locally
 from custom_components.rental_lock.const import (
+    CONF_BUILDING,
     CONF_LEDGER_URL,
     CONF_LOG_KEY,
     CONF_LOG_ORIGIN,
@@ -38,7 +39,7 @@ from custom_components.rental_lock.const import (
 from custom_components.rental_lock.diagnostics import async_get_config_entry_diagnostics
 from tests.ledger_site import ORIGIN, RunningWitness, start_witness
 
-from .conftest import HOUR, IssueGrant
+from .conftest import HOUR, IssueGrant, settle
 from .test_grants import install
 
 OWNER = bytes(32)
@@ -59,6 +60,8 @@ class LedgerCloud:
     witnesses: list[RunningWitness] = field(default_factory=list)
     client: LedgerClient | None = None
     _stack: AsyncExitStack | None = None
+    _cloud: LocalCloud | None = None
+    _session: aiohttp.ClientSession | None = None
 
     @property
     def url(self) -> str:
@@ -77,16 +80,22 @@ class LedgerCloud:
             SigningKey.generate(),
             ledger=LedgerSettings(self.signer, tuple(w.url for w in self.witnesses)),
         )
-        cloud = await self._stack.enter_async_context(
+        self._cloud = await self._stack.enter_async_context(
             serve_locally(f"sqlite:///{place / 'cloud.db'}", settings, self.port)
         )
-        session = await self._stack.enter_async_context(aiohttp.ClientSession())
-        hub_key = SigningKey.generate()
-        await CloudClient(session, self.url, hub_key).enrol(
-            await create_enrolment(cloud.engine, "Elm Court")
-        )
-        self.client = LedgerClient(session, self.url, hub_key=hub_key)
+        self._session = await self._stack.enter_async_context(aiohttp.ClientSession())
+        self.client = await self.enrolled_hub("Elm Court")
         return self.client
+
+    async def enrolled_hub(self, building: str) -> LedgerClient:
+        """A ledger client speaking for a hub enrolled (by its property manager) for building."""
+        assert self._cloud is not None
+        assert self._session is not None
+        hub_key = SigningKey.generate()
+        await CloudClient(self._session, self.url, hub_key).enrol(
+            await create_enrolment(self._cloud.engine, building)
+        )
+        return LedgerClient(self._session, self.url, hub_key=hub_key)
 
     async def stop(self) -> None:
         if self._stack is not None:
@@ -94,7 +103,7 @@ class LedgerCloud:
         for witness in self.witnesses:
             if witness.runner is not None:
                 await witness.runner.cleanup()
-        self._stack = self.client = None
+        self._stack = self.client = self._cloud = self._session = None
 
     def options(self, quorum: int = 2) -> dict[str, object]:
         lines = [
@@ -103,6 +112,7 @@ class LedgerCloud:
         ]
         return {
             CONF_LEDGER_URL: self.url,
+            CONF_BUILDING: "Elm Court",
             CONF_LOG_ORIGIN: ORIGIN,
             CONF_LOG_KEY: base64.b64encode(self.signer.verifier.key.to_bytes()).decode(),
             CONF_WITNESSES: "\n".join(lines),
@@ -122,9 +132,11 @@ async def ledger(
     await made.stop()
 
 
-async def register_landlord(client: LedgerClient, name: str, key: SigningKey, at: int) -> None:
+async def register_landlord(
+    client: LedgerClient, name: str, key: SigningKey, at: int, building: str = "Elm Court"
+) -> None:
     await client.register(
-        KeyRegistration(Role.LANDLORD, key.public_key, OWNER, name, at, building="Elm Court"), key
+        KeyRegistration(Role.LANDLORD, key.public_key, OWNER, name, at, building=building), key
     )
 
 
@@ -210,6 +222,60 @@ async def test_a_landlord_key_missing_from_the_ledger_is_refused(
         await install(hass, issue(second))
 
     assert "is not in the key ledger" in refused.value.translation_placeholders["detail"]
+
+
+async def test_a_namesake_landlord_key_of_another_building_installs_nothing(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    flat: SimulatedFlat,
+    ledger: LedgerCloud,
+    ledger_entry: MockConfigEntry,
+    start_time: int,
+) -> None:
+    """Another building's enrolled hub registers a key under this flat's landlord's name (its
+    ledger scope allows it: names are per building) and signs a grant for this flat's door."""
+    oak_house = await ledger.enrolled_hub("Oak House")
+    impostor = SigningKey.generate()
+    await register_landlord(oak_house, flat.landlord, impostor, start_time, "Oak House")
+    building.landlords[flat.landlord] = impostor  # the grant below is signed with it
+    grant = building.issue_grant(
+        flat,
+        kind=GrantKind.LEASE,
+        subject="Mallory",
+        not_before=start_time,
+        expires=start_time + 2 * HOUR,
+        holder_key=SigningKey.generate().public_key,
+        pin="135790",
+    )
+    hub = ledger_entry.runtime_data.hub
+    held_before, stored_before = len(hub.book), dict(flat.lock.firmware.grants)
+
+    with pytest.raises(ServiceValidationError) as refused:
+        await install(hass, grant)
+
+    assert refused.value.translation_key == "grant_unknown_issuer"
+    detail = refused.value.translation_placeholders["detail"]
+    assert "'Oak House'" in detail
+    assert "'Elm Court'" in detail
+    assert len(hub.book) == held_before
+    assert hub.book.get(decode_grant(grant).grant.grant_id) is None
+    assert dict(flat.lock.firmware.grants) == stored_before
+    flat.lock.keypad("135790")
+    await settle(hass)
+    assert flat.lock.firmware.locked
+
+
+async def test_a_ledger_without_the_hubs_building_is_refused_by_the_options(
+    hass: HomeAssistant, init_integration: MockConfigEntry, ledger: LedgerCloud
+) -> None:
+    flow = await hass.config_entries.options.async_init(init_integration.entry_id)
+
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {**ledger.options(), CONF_BUILDING: " "}
+    )
+
+    assert result["errors"] == {CONF_BUILDING: "invalid_building"}
+    assert CONF_LEDGER_URL not in init_integration.options
 
 
 async def test_a_forked_ledger_raises_a_repair_and_no_new_key_is_trusted_until_resolved(
