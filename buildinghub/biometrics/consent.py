@@ -8,9 +8,13 @@ template T be used for purpose P at lock L now. It refuses with NoConsent or Con
 A template id belongs to the key and the lock of its first consent in the book
 (template_owner, SPEC S1): another key's consent naming it, or one for another lock, is refused
 with TemplateNotYours and nothing is recorded.
+
+A hub binds by key only (SPEC S1, S3): ``ConsentBook.by_key(signer_keys)`` verifies each record
+with the key its own kid names, if signer_keys vouches for that kid as a tenant's, and takes a
+withdrawal only from the key that owns the template; a display name decides nothing there.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,7 +30,7 @@ from buildinghub.credentials.signed_record import (
     uint,
 )
 
-from .errors import ConsentWithdrawn, NoConsent
+from .errors import ConsentWithdrawn, NoConsent, TemplateNotYours
 from .template_owner import TemplateOwner, claim_template
 
 TEMPLATE_ID_LENGTH = 16
@@ -109,6 +113,10 @@ def sign_withdrawal(withdrawal: ConsentWithdrawal, tenant_key: SigningKey) -> by
     return sign_record(_WITHDRAWAL, fields, tenant_key, max_size=MAX_CONSENT_BYTES)
 
 
+type SignerKeys = Callable[[bytes], PublicKey | None]
+"""The tenant key with this kid, if the caller vouches for it (its ledger, its grants)."""
+
+
 class ConsentBook:
     """Verified consents and withdrawals; the gate before any template is used.
 
@@ -118,8 +126,18 @@ class ConsentBook:
     def __init__(self, tenant_keys: Mapping[str, PublicKey]) -> None:
         """Start empty, trusting tenant_keys."""
         self._tenant_keys = tenant_keys
+        self._signer_keys: SignerKeys | None = None
         self._consents: dict[bytes, Consent] = {}
         self._owners: dict[bytes, TemplateOwner] = {}
+
+    @classmethod
+    def by_key(cls, signer_keys: SignerKeys) -> ConsentBook:
+        """A book that trusts keys, not names: each record is verified with the key its kid
+        names, when signer_keys vouches for it; a withdrawal must be signed by the key that
+        owns the template (TemplateNotYours otherwise)."""
+        book = cls({})
+        book._signer_keys = signer_keys
+        return book
 
     def record(self, data: bytes) -> Consent:
         """Verify a signed consent and keep it; MalformedRecord, BadSignature or (another
@@ -132,7 +150,7 @@ class ConsentBook:
             template_id=blob(signed.fields, "template_id", length=TEMPLATE_ID_LENGTH),
             given_at=uint(signed.fields, "given_at"),
         )
-        signed.verify(self._tenant_key(record.tenant))
+        signed.verify(self._key(record.tenant, signed.kid))
         claim = TemplateOwner(record.template_id, signed.kid, record.lock)
         self._owners[record.template_id] = claim_template(
             self._owners.get(record.template_id), claim
@@ -156,13 +174,22 @@ class ConsentBook:
         consent = self._consents.get(digest)
         if consent is None or consent.record.template_id != template_id:
             raise NoConsent("the withdrawal names a consent this book does not hold")
-        signed.verify(self._tenant_key(consent.record.tenant))
+        if self._signer_keys is not None and signed.kid != self._owners[template_id].tenant:
+            raise TemplateNotYours(
+                f"template {template_id.hex()} belongs to another tenant's key: only the key "
+                f"that consented to it withdraws that consent"
+            )
+        signed.verify(self._key(consent.record.tenant, signed.kid))
         if withdrawn_at < consent.record.given_at:
             raise MalformedRecord("a consent cannot be withdrawn before it was given")
         if consent.withdrawn_at is None:
             consent = Consent(consent.record, digest, withdrawn_at)
             self._consents[digest] = consent
         return consent
+
+    def owner(self, template_id: bytes) -> TemplateOwner | None:
+        """Whose template this is (the key and the lock of its first consent), if known."""
+        return self._owners.get(template_id)
 
     def get(self, digest: bytes) -> Consent | None:
         """The consent with this digest, if the book holds it."""
@@ -193,6 +220,17 @@ class ConsentBook:
     def __iter__(self) -> Iterator[Consent]:
         """Every consent in the book, withdrawn ones included."""
         return iter(tuple(self._consents.values()))
+
+    def _key(self, tenant: str, kid: bytes) -> PublicKey:
+        if self._signer_keys is None:
+            return self._tenant_key(tenant)
+        key = self._signer_keys(kid)
+        if key is None:
+            raise BadSignature(
+                f"key {kid.hex()} is not a tenant key this book trusts: the tenant signs with "
+                f"the key of their grant (or the one the key ledger has for them)"
+            )
+        return key
 
     def _tenant_key(self, tenant: str) -> PublicKey:
         key = self._tenant_keys.get(tenant)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,7 @@ from buildinghub.biometrics.erase import (
     EraseTemplate,
     sign_erase,
 )
-from buildinghub.biometrics.errors import NoConsent, UnknownStation, WrongLock
+from buildinghub.biometrics.errors import NoConsent, TemplateNotYours, UnknownStation, WrongLock
 from buildinghub.biometrics.sealing import EnrollingStation, TemplateBinding, seal_template
 from buildinghub.biometrics.station import (
     StationAuthorisation,
@@ -44,6 +43,7 @@ from buildinghub.credentials import CredentialError, PublicKey, SigningKey
 from buildinghub.credentials.sealing import SealingKey
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.door_lock_templates import LockTemplateLink
+from buildinghub.devices.tenant_keys import TenantKeyring
 from buildinghub.radio.errors import DeviceUnreachable
 
 from .const import CONF_BIOMETRICS_OVER_RADIO, CONF_MEDIA_PATH, DOMAIN, EVENT_TEMPLATE_ERASED
@@ -82,35 +82,8 @@ class HeldTemplate:
     enrolled_at: int
     channel: str
     bundle: str
-
-
-class TenantKeys(Mapping[str, PublicKey]):
-    """A tenant's key: the one their first consent was verified with (pinned, so the tenant can
-    withdraw after their grants ended), else the holder key of a grant the hub holds for them
-    (not the hub's own key)."""
-
-    def __init__(self, hub: RentalHub) -> None:
-        """Look keys up in hub's grant book, live, behind the pinned ones."""
-        self._hub = hub
-        self.pinned: dict[str, PublicKey] = {}
-
-    def _keys(self) -> dict[str, PublicKey]:
-        hub_key = self._hub.hub_key.public_key
-        live = {
-            held.signed.grant.subject: held.signed.grant.holder_key
-            for held in self._hub.book
-            if held.signed.grant.holder_key != hub_key
-        }
-        return live | self.pinned
-
-    def __getitem__(self, tenant: str) -> PublicKey:
-        return self._keys()[tenant]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys())
-
-    def __len__(self) -> int:
-        return len(self._keys())
+    # The key that consented: the template is bound to it and to the lock (SPEC S1).
+    tenant_kid: str = ""
 
 
 def _b64(data: bytes) -> str:
@@ -131,8 +104,12 @@ class HubBiometrics:
         self.station = EnrollingStation(
             f"hub-{entry.entry_id[:12]}", SigningKey.generate(), SealingKey.generate()
         )
-        self.tenant_keys = TenantKeys(hub)
-        self.consents = ConsentBook(self.tenant_keys)
+        self.tenant_keys = TenantKeyring(
+            hub.book,
+            lambda: hub.hub_key.public_key,
+            lambda: None if hub.ledger is None else hub.ledger.mirror,
+        )
+        self.consents = ConsentBook.by_key(self.tenant_keys)
         self.templates: dict[str, HeldTemplate] = {}
         self.authorisations: dict[str, bytes] = {}
         self._records: list[str] = []
@@ -164,10 +141,11 @@ class HubBiometrics:
         self._epochs = dict(stored["epochs"])
         self._pending_erasures = dict(stored.get("pending_erasures", {}))
         self.templates = {k: HeldTemplate(**v) for k, v in stored["templates"].items()}
-        self.tenant_keys.pinned = {
-            tenant: PublicKey.from_bytes(base64.b64decode(key))
-            for tenant, key in stored["tenant_keys"].items()
-        }
+        # Keys that consented, by key id (stores before S3 kept them under tenants' names).
+        keys = [*stored.get("signer_keys", ()), *stored.get("tenant_keys", {}).values()]
+        for text in keys:
+            key = PublicKey.from_bytes(base64.b64decode(text))
+            self.tenant_keys.pinned[key.kid] = key
 
     def replay_records(self) -> None:
         """Verify the stored consents and withdrawals again, with the pinned tenant keys."""
@@ -189,7 +167,7 @@ class HubBiometrics:
                 "consent_users": self._consent_users,
                 "epochs": self._epochs,
                 "pending_erasures": self._pending_erasures,
-                "tenant_keys": {t: _b64(k.to_bytes()) for t, k in self.tenant_keys.pinned.items()},
+                "signer_keys": [_b64(k.to_bytes()) for k in self.tenant_keys.pinned.values()],
                 "templates": {k: asdict(v) for k, v in self.templates.items()},
             }
         )
@@ -250,8 +228,7 @@ class HubBiometrics:
     async def async_record_consent(self, data: bytes, user: str | None) -> Consent:
         """Verify and keep a tenant's signed consent."""
         consent = self.consents.record(data)
-        tenant = consent.record.tenant
-        self.tenant_keys.pinned.setdefault(tenant, self.tenant_keys[tenant])
+        self.tenant_keys.pin(self._owner_kid(consent.record.template_id))
         if _b64(data) not in self._records:
             self._records.append(_b64(data))
         if user is not None:
@@ -289,6 +266,12 @@ class HubBiometrics:
                 f"lock {lock} has not been told by its landlord to trust this hub's station"
             )
         consent = self.consents.check(template_id, lock=lock, purpose=Purpose.SEND, now=now)
+        owner = self._owner_kid(template_id)
+        if user is not None and not self.tenant_keys.user_holds(user, owner):
+            raise TemplateNotYours(
+                f"template {template_id.hex()} is bound to key {owner.hex()}, and no grant of "
+                f"the person being enrolled has that key: enrol the tenant who consented"
+            )
         epoch = self._epochs.get(template_id.hex(), 0) + 1
         binding = TemplateBinding(
             building=_building_of(record),
@@ -321,11 +304,18 @@ class HubBiometrics:
             enrolled_at=now,
             channel=receipt.channel.value,
             bundle=_b64(bundle),
+            tenant_kid=owner.hex(),
         )
         self.templates[held.template_id] = held
         self._epochs[held.template_id] = epoch
         await self.async_save()
         return held, receipt
+
+    def _owner_kid(self, template_id: bytes) -> bytes:
+        owner = self.consents.owner(template_id)
+        if owner is None:
+            raise NoConsent(f"no consent names template {template_id.hex()}")
+        return owner.tenant
 
     def _refuse_other_lock(self, template_id: bytes, lock: str) -> None:
         """A consent given for another lock does not let this one be enrolled: say so."""

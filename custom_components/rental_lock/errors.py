@@ -67,6 +67,8 @@ BIOMETRIC_REASONS = frozenset(
         "oversized",
         "not_installed",
         "malformed_key",
+        "template_not_yours",
+        "too_many_templates",
     }
 )
 _BIOMETRIC_REFUSAL = Refusal(

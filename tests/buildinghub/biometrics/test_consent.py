@@ -269,3 +269,47 @@ def test_a_template_stays_bound_to_the_lock_of_its_first_consent(
     # The same tenant consents again for the same lock (say, to add a purpose): recorded.
     again = sign_consent(replace(consent, given_at=NOW + 60), tenant_key)
     assert consent_book.record(again).record.given_at == NOW + 60
+
+
+# -- a book that trusts keys, not names (SPEC S1, S3) -------------------------------------
+
+
+def test_a_book_by_key_takes_a_namesakes_consent_under_its_own_key(
+    consent: ConsentRecord, tenant_key: SigningKey
+) -> None:
+    namesake = SigningKey.generate()
+    keys = {k.public_key.kid: k.public_key for k in (tenant_key, namesake)}
+    book = ConsentBook.by_key(keys.get)
+    other_template = replace(consent, template_id=bytes(16))
+
+    book.record(sign_consent(consent, tenant_key))
+    book.record(sign_consent(other_template, namesake))  # the same display name, another key
+
+    mine, theirs = book.owner(TEMPLATE_ID), book.owner(bytes(16))
+    assert mine is not None
+    assert theirs is not None
+    assert (mine.tenant, theirs.tenant) == (tenant_key.public_key.kid, namesake.public_key.kid)
+
+
+def test_a_book_by_key_refuses_a_key_no_one_vouches_for(consent: ConsentRecord) -> None:
+    book = ConsentBook.by_key(lambda _kid: None)
+
+    with pytest.raises(BadSignature, match="not a tenant key this book trusts"):
+        book.record(sign_consent(consent, SigningKey.generate()))
+
+    assert list(book) == []
+
+
+def test_a_book_by_key_takes_a_withdrawal_only_from_the_templates_key(
+    consent: ConsentRecord, tenant_key: SigningKey
+) -> None:
+    stranger = SigningKey.generate()
+    keys = {k.public_key.kid: k.public_key for k in (tenant_key, stranger)}
+    book = ConsentBook.by_key(keys.get)
+    recorded = book.record(sign_consent(consent, tenant_key))
+
+    with pytest.raises(TemplateNotYours):
+        book.withdraw(sign_withdrawal(_withdrawal(recorded.digest, NOW), stranger))
+
+    assert book.check(TEMPLATE_ID, lock=LOCK, purpose=Purpose.CAPTURE, now=NOW) == recorded
+    assert book.withdraw(sign_withdrawal(_withdrawal(recorded.digest, NOW), tenant_key))
