@@ -16,6 +16,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from buildinghub.parking.bookings import Booking, BookingConflict
+from buildinghub_ha.caller import CallerAware
 from buildinghub_ha.entity import fleet_platform
 
 from .const import DOMAIN
@@ -36,8 +37,12 @@ def _timestamp(value: datetime | date) -> int:
     return int(dt_util.as_timestamp(value))
 
 
-class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
-    """Every booking of one bay; people see that a slot is taken, not by whom."""
+class BayBookingCalendar(ParkingBayEntity, CallerAware, CalendarEntity):
+    """Every booking of one bay; people see that a slot is taken, not by whom.
+
+    A booking is made and cancelled as the user who asked: the action's caller, or the user
+    of the websocket connection whose ``calendar/event/*`` command this is (SPEC S7).
+    """
 
     _attr_supported_features = (
         CalendarEntityFeature.CREATE_EVENT | CalendarEntityFeature.DELETE_EVENT
@@ -80,20 +85,9 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
         )
         return [self._event(booking) for booking in found]
 
-    def _caller(self) -> str | None:
-        """The user of the service call that is running now, used once.
-
-        The calendar action sets the entity's context right before it calls us; the
-        websocket commands do not, so a context left from an earlier call must not be
-        taken as theirs.
-        """
-        user = self._context.user_id if self._context else None
-        self._context = None
-        return user
-
     async def async_create_event(self, **kwargs: Any) -> None:
         """Book the slot for the user who asked; an overlapping earlier booking wins."""
-        user = self._caller()
+        user = self.calling_user()
         if user is None:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_user")
         start, end = _timestamp(kwargs["dtstart"]), _timestamp(kwargs["dtend"])
@@ -114,12 +108,8 @@ class BayBookingCalendar(ParkingBayEntity, CalendarEntity):
     async def async_delete_event(
         self, uid: str, recurrence_id: str | None = None, recurrence_range: str | None = None
     ) -> None:
-        """Cancel a booking: its own user, or an administrator for anyone's.
-
-        Home Assistant's calendar deletes over the websocket without saying who asks, so
-        only the ``parking_lock.cancel_booking`` action (which knows) cancels.
-        """
-        user = self._caller()
+        """Cancel a booking: its own user, or an administrator for anyone's."""
+        user = self.calling_user()
         if user is None:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_user")
         with BOOKING_ERRORS.translated(bay=self.member.name):
