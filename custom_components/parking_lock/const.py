@@ -21,6 +21,10 @@ ATTR_MAY_SHARE: Final = "may_share"
 ATTR_ACTION: Final = "action"
 ATTR_CONFIRMATION: Final = "confirmation"
 
+# For administrators only (buildinghub_ha.admin_notices): step-up codes, manager notices.
+EVENT_STEP_UP_CODE: Final = "parking_lock_step_up_code"
+EVENT_MANAGER_NOTICE: Final = "parking_lock_manager_notice"
+
 EVENT_UNLOCKED: Final = "unlocked"
 EVENT_LOCKED: Final = "locked"
 EVENT_REFUSED: Final = "refused"

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 import zigpy.device
-from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
@@ -40,7 +39,7 @@ from buildinghub.credentials import (
 from buildinghub.credentials.delegation import ShareTerms, issue_share
 from buildinghub.credentials.installation import InstallationRecord
 from buildinghub.credentials.lock_command import CommandAction, read_appointment
-from buildinghub.credentials.step_up import StepUpBook
+from buildinghub.credentials.step_up import STEP_UP_LIFETIME_S, StepUpBook
 from buildinghub.devices.ble_parking_lock import BleParkingLockClient, GattClient
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
@@ -55,6 +54,7 @@ from buildinghub.parking.listing import BayListing, BayPolicy
 from buildinghub.parking.presence import BookingEvent, BookingWatch
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
+from buildinghub_ha.admin_notices import async_tell_administrators
 from buildinghub_ha.fleet import DeviceCard, ManagedDevice
 from buildinghub_ha.hub import DeviceHub
 
@@ -65,7 +65,9 @@ from .const import (
     ACTION_UNFREEZE,
     DOMAIN,
     EVENT_LOCKED,
+    EVENT_MANAGER_NOTICE,
     EVENT_REFUSED,
+    EVENT_STEP_UP_CODE,
     EVENT_UNLOCKED,
     PURGE_INTERVAL,
 )
@@ -315,14 +317,19 @@ class ParkingHub(DeviceHub[BayContext]):
         await self._async_remove(held.bay, grant_id, await self.async_holder_key(user))
 
     def request_step_up(self, user: str, action: str, grant_id: bytes) -> None:
-        """Send the manager a code that confirms exactly this action on this member."""
+        """Send the manager who asked a code that confirms exactly this action on this member:
+        to administrators' sessions only, never to a notification every user reads (S7)."""
         code = self.step_up.issue(user, action, grant_id.hex())
-        persistent_notification.async_create(
+        async_tell_administrators(
             self.hass,
-            f"Code {code} confirms: {action} member {grant_id.hex()[:8]}. "
-            f"It is good for two minutes. If you did not ask for it, ignore it.",
-            title="Parking: confirm a manager action",
-            notification_id=f"{DOMAIN}_step_up_{user}",
+            EVENT_STEP_UP_CODE,
+            {
+                "user_id": user,
+                "action": action,
+                "member": grant_id.hex(),
+                "code": code,
+                "valid_for_s": STEP_UP_LIFETIME_S,
+            },
         )
 
     async def async_manager_add(
@@ -330,7 +337,6 @@ class ParkingHub(DeviceHub[BayContext]):
     ) -> HeldKey:
         """Confirmed by a step-up code: add a member's key (a chain made outside the hub)."""
         self.step_up.confirm(user, ACTION_ADD, decode_grant(links[-1]).grant.grant_id.hex(), code)
-        persistent_notification.async_dismiss(self.hass, f"{DOMAIN}_step_up_{user}")
         return await self.async_add_key(links, member)
 
     async def async_manager_action(self, user: str, action: str, target: bytes, code: str) -> None:
@@ -340,7 +346,6 @@ class ParkingHub(DeviceHub[BayContext]):
         if bay is None:
             raise NoUsableKey
         self.step_up.confirm(user, action, target.hex(), code)
-        persistent_notification.async_dismiss(self.hass, f"{DOMAIN}_step_up_{user}")
         manager = await self.async_holder_key(HUB_HOLDER)
         if action in (ACTION_FREEZE, ACTION_UNFREEZE):
             frozen = action == ACTION_FREEZE
@@ -659,13 +664,16 @@ class ParkingHub(DeviceHub[BayContext]):
         async_dispatcher_send(self.hass, self.signal("access", ieee), event)
 
     def _notify_manager(self, ieee: str, what: str) -> None:
-        """Tell the bay's manager (SPEC P8): one notification per bay, the latest event."""
+        """Tell the bay's manager (SPEC P8), and only administrators (S7)."""
         context = self.bays[ieee]
-        persistent_notification.async_create(
+        async_tell_administrators(
             self.hass,
-            f"{context.name} was {what}.",
-            title=f"Parking: {context.name}",
-            notification_id=f"{DOMAIN}_{context.installation.lock_id}",
+            EVENT_MANAGER_NOTICE,
+            {
+                "bay": context.name,
+                "lock": context.installation.lock_id,
+                "message": f"{context.name} was {what}.",
+            },
         )
 
     async def _async_save(self) -> None:

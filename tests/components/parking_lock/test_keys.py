@@ -6,15 +6,15 @@ import re
 from datetime import timedelta
 
 import pytest
-from homeassistant.components import persistent_notification
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_UNLOCK
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import Context, Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
+from custom_components.parking_lock.const import EVENT_MANAGER_NOTICE, EVENT_STEP_UP_CODE
 
 from .conftest import HOUR, START, appoint_manager_key, b64, call, holder_key, settle
 
@@ -83,20 +83,39 @@ async def share(
     return str(answer["grant_id"])
 
 
+_TOLD = "administrators_told"
+
+
+@pytest.fixture(autouse=True)
+def administrators_told(hass: HomeAssistant) -> list[Event]:
+    """What the manager's app hears: the events only administrators may subscribe to."""
+    told: list[Event] = []
+    for event_type in (EVENT_MANAGER_NOTICE, EVENT_STEP_UP_CODE):
+        hass.bus.async_listen(event_type, told.append)
+    hass.data[_TOLD] = told
+    return told
+
+
 def notification(hass: HomeAssistant, bay: SimulatedBay) -> str:
-    """The manager's latest notification about a bay."""
-    notices = persistent_notification._async_get_or_create_notifications(hass)
-    return str(notices[f"parking_lock_{bay.lock_id}"]["message"])
+    """The manager's latest notice about a bay."""
+    told: list[Event] = hass.data[_TOLD]
+    notices = [e for e in told if e.event_type == EVENT_MANAGER_NOTICE]
+    return str([e for e in notices if e.data["lock"] == bay.lock_id][-1].data["message"])
 
 
 async def confirm(hass: HomeAssistant, admin: MockUser, action: str, member: str) -> str:
-    """The manager asks for a step-up code and reads it from their notification."""
+    """The manager asks for a step-up code and reads it in their app."""
     await call(hass, "request_confirmation", {"action": action, "grant_id": member}, admin)
-    notices = persistent_notification._async_get_or_create_notifications(hass)
-    message = str(notices[f"parking_lock_step_up_{admin.id}"]["message"])
-    found = re.search(r"Code (\d{6})", message)
-    assert found is not None
-    return found.group(1)
+    told: list[Event] = hass.data[_TOLD]
+    [code] = [
+        e.data
+        for e in told
+        if e.event_type == EVENT_STEP_UP_CODE
+        and e.data["user_id"] == admin.id
+        and (e.data["action"], e.data["member"]) == (action, member)
+    ][-1:]
+    assert re.fullmatch(r"\d{6}", code["code"])
+    return str(code["code"])
 
 
 async def manage(hass: HomeAssistant, admin: MockUser, action: str, member: str) -> None:

@@ -12,14 +12,20 @@ from typing import Any
 from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import (
     MockHAClientWebSocket,
     WebSocketGenerator,
 )
 
-from .conftest import START, settle
+from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
+from custom_components.parking_lock.const import EVENT_STEP_UP_CODE
+from tests.blueprints.helpers import async_notifications
+
+from .conftest import START, call, settle
 from .test_bookings import CALENDAR
+from .test_keys import give_ekey, share, unlock_as
 
 CLIENT_ID = "https://example.com/app"
 
@@ -127,3 +133,50 @@ async def test_a_calendar_delete_over_the_websocket_cancels_only_the_users_own_b
     await settle(hass)
     assert cancelled["success"], cancelled
     assert [b[3] for b in stored_bookings(init_integration)] == [True]
+
+
+async def test_step_up_codes_and_manager_notices_reach_administrators_only(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    car_park: SimulatedCarPark,
+    bay: SimulatedBay,
+    driver: MockUser,
+    friend: MockUser,
+    hass_admin_user: MockUser,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Femi, an ordinary user, opens his app and tries to read what the manager is told."""
+    assert await async_setup_component(hass, "persistent_notification", {})
+    femi = await app_of(hass, friend, hass_ws_client)
+    manager = await app_of(hass, hass_admin_user, hass_ws_client)
+    listened = await command(femi, {"type": "subscribe_events", "event_type": EVENT_STEP_UP_CODE})
+    manager_listens = await command(
+        manager, {"type": "subscribe_events", "event_type": EVENT_STEP_UP_CODE}
+    )
+    own = await give_ekey(hass, car_park, bay, driver, hass_admin_user)
+    await unlock_as(hass, driver)  # a manager notice: "Bay P1 was unlocked by driver:Dana."
+    shared = await share(hass, own, driver, friend)
+
+    await call(
+        hass, "request_confirmation", {"action": "remove", "grant_id": shared}, hass_admin_user
+    )
+    told = await manager.receive_json()
+
+    assert not listened["success"]
+    assert listened["error"]["code"] == "unauthorized"
+    assert manager_listens["success"]
+    code = told["event"]["data"]
+    assert (code["user_id"], code["action"], code["member"]) == (
+        hass_admin_user.id,
+        "remove",
+        shared,
+    )
+    assert await async_notifications(femi) == []  # nothing in the panel every user reads
+    # The code works for the manager who asked, once.
+    await call(
+        hass,
+        "manage_member",
+        {"action": "remove", "grant_id": shared, "confirmation": code["code"]},
+        hass_admin_user,
+    )
+    assert init_integration.runtime_data.hub.book.get(bytes.fromhex(shared)) is None
