@@ -7,20 +7,31 @@ from pathlib import Path
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from buildinghub.credentials import PublicKey, SigningKey
 from buildinghub.radio.network import BuildingNetwork
 from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.outbox import Outbox
 from buildinghub.telemetry.relay import Relay
+from buildinghub_ha.actions import async_register_actions
 from buildinghub_ha.network import async_start_hub
 
-from .const import CONF_CLOUD_KEY, CONF_CLOUD_URL, CONF_HUB_KEY, OUTBOX_FILE
+from .const import CONF_CLOUD_KEY, CONF_CLOUD_URL, CONF_HUB_KEY, DOMAIN, OUTBOX_FILE
 from .coordinator import CommunityMeterConfigEntry, CommunityMeterRuntimeData
 from .hub import MeterHub
+from .services import ACTIONS
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, which exist before an entry loads."""
+    async_register_actions(hass, DOMAIN, ACTIONS)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntry) -> bool:

@@ -36,6 +36,7 @@ from buildinghub.telemetry.reading import Quantity
 from buildinghub.telemetry.relay import Relay
 from buildinghub_ha.fleet import DeviceCard, ManagedDevice
 from buildinghub_ha.hub import DeviceHub
+from buildinghub_ha.residents import DwellingResidents
 
 from .away import DwellingPresence
 from .const import (
@@ -97,6 +98,7 @@ class MeterHub(DeviceHub[MeterContext]):
         self.cloud = cloud
         self.state = HubState()
         self.presence = DwellingPresence(hass, entry.entry_id)
+        self.residents = DwellingResidents(hass, f"{DOMAIN}.{entry.entry_id}.residents", DOMAIN)
         self._registered: set[str] = set()
         # Balances are fetched once the entities exist: a low balance found before then
         # would fire its event where nobody (no event entity, no automation) hears it.
@@ -114,6 +116,7 @@ class MeterHub(DeviceHub[MeterContext]):
     async def async_start(self) -> None:
         """Bring in every meter on the network and start the relay's schedule."""
         await self.presence.async_load()
+        await self.residents.async_load()
         await super().async_start()
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_scheduled_relay, RELAY_INTERVAL)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from unittest.mock import patch
 
+import probatio as vol
 import pytest
 from homeassistant.components.lock import LockState
 from homeassistant.const import (
@@ -18,6 +19,7 @@ from homeassistant.const import (
     STATE_UNKNOWN,
 )
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -177,6 +179,28 @@ async def flat_1a(hass: HomeAssistant, site: Site, learned_hub: MockConfigEntry)
     return area.id
 
 
+async def set_residents(hass: HomeAssistant, dwelling: str, users: list[MockUser]) -> None:
+    """The property manager says who lives in the dwelling."""
+    await hass.services.async_call(
+        DOMAIN,
+        "set_residents",
+        {"dwelling": dwelling, "residents": [user.id for user in users]},
+        blocking=True,
+    )
+
+
+async def press_back_home(hass: HomeAssistant, user: MockUser) -> None:
+    """``user`` presses Flat 1A's Back home in the app."""
+    await hass.services.async_call(
+        "button",
+        "press",
+        {ATTR_ENTITY_ID: BACK_HOME},
+        blocking=True,
+        context=Context(user_id=user.id),
+    )
+    await hass.async_block_till_done()
+
+
 async def test_an_empty_dwelling_is_secured_until_the_resident_is_back(
     hass: HomeAssistant,
     flat_1a: str,
@@ -218,14 +242,8 @@ async def test_an_empty_dwelling_is_secured_until_the_resident_is_back(
     ]
 
     resident = await make_resident(hass, "Resident of 1A")
-    await hass.services.async_call(
-        "button",
-        "press",
-        {ATTR_ENTITY_ID: BACK_HOME},
-        blocking=True,
-        context=Context(user_id=resident.id),
-    )
-    await hass.async_block_till_done()
+    await set_residents(hass, "1A", [resident])
+    await press_back_home(hass, resident)
 
     assert hass.states.get(HOUSEHOLD).state == STATE_ON  # type: ignore[union-attr]
     assert hass.states.get(SUPPLY).state == STATE_ON  # type: ignore[union-attr]
@@ -233,3 +251,84 @@ async def test_an_empty_dwelling_is_secured_until_the_resident_is_back(
         "Flat 1A",
         "The household is back; the supply is on again.",
     ) in await async_notifications(manager)
+
+
+def hub_presence(hass: HomeAssistant, dwelling: str) -> str:
+    hub = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.hub
+    return str(hub.presence.presence(dwelling).value)
+
+
+async def test_another_dwellings_resident_cannot_lift_the_lock_down(
+    hass: HomeAssistant,
+    flat_1a: str,
+    meter_time: MeterTime,
+    site: Site,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The resident of 1B, from their own app, presses 1A's Back home while 1A is locked down."""
+    await async_use_blueprint(
+        hass,
+        "away_lockdown",
+        {
+            "households": [HOUSEHOLD],
+            "away_for": {"minutes": 0},
+            "supply_switches": [SUPPLY],
+            "notify_action": "persistent_notification.create",
+        },
+    )
+    await _live(hass, meter_time, site, windows=12)
+    await hass.async_block_till_done()
+    resident_1a = await make_resident(hass, "Resident of 1A")
+    neighbour = await make_resident(hass, "Resident of 1B")
+    await set_residents(hass, "1A", [resident_1a])
+    await set_residents(hass, "1B", [neighbour])
+    assert hass.states.get(HOUSEHOLD).state == STATE_OFF  # type: ignore[union-attr]
+    refresh = await hass.auth.async_create_refresh_token(neighbour, "https://example.com/app")
+    app = await hass_ws_client(hass, hass.auth.async_create_access_token(refresh))
+
+    await app.send_json_auto_id(
+        {
+            "type": "call_service",
+            "domain": "button",
+            "service": "press",
+            "target": {"entity_id": BACK_HOME},
+        }
+    )
+    answer = await app.receive_json()
+    await hass.async_block_till_done()
+
+    assert not answer["success"]
+    assert answer["error"]["code"] == "service_validation_error"
+    assert answer["error"]["translation_key"] == "not_a_resident"
+    assert hass.states.get(HOUSEHOLD).state == STATE_OFF  # type: ignore[union-attr]
+    assert hass.states.get(SUPPLY).state == STATE_OFF  # type: ignore[union-attr]
+    assert hass.states.get("lock.flat_1a_door").state == LockState.LOCKED  # type: ignore[union-attr]
+    # The button's own last-pressed time is written by Home Assistant before any integration
+    # code runs (ButtonEntity._async_press_action is final): it shows the attempt, nothing more.
+    assert hub_presence(hass, "1A") == "away"
+
+
+async def test_a_dwelling_takes_a_bounded_number_of_known_residents(
+    hass: HomeAssistant, flat_1a: str, meter_time: MeterTime, site: Site
+) -> None:
+    resident = await make_resident(hass, "Resident of 1A")
+    await set_residents(hass, "1A", [resident])
+    hub = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.hub
+
+    with pytest.raises(ServiceValidationError) as unknown:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_residents",
+            {"dwelling": "1A", "residents": [resident.id, "no-such-user"]},
+            blocking=True,
+        )
+    with pytest.raises(vol.Invalid):
+        await hass.services.async_call(
+            DOMAIN,
+            "set_residents",
+            {"dwelling": "1A", "residents": [f"user-{n}" for n in range(17)]},
+            blocking=True,
+        )
+
+    assert unknown.value.translation_key == "unknown_user"
+    assert hub.residents.of("1A") == {resident.id}
