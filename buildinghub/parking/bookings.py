@@ -18,6 +18,12 @@ from buildinghub.credentials import Clock
 
 DEFAULT_HOLD_S = 15 * 60
 MAX_BOOKING_S = 366 * 24 * 3600
+# Bounds per person (SPEC S6): upcoming bookings are refused beyond the first, cancelled ones
+# are kept (as the record of a late cancellation) only up to the second, newest first.
+MAX_LIVE_BOOKINGS_PER_USER = 32
+MAX_CANCELLED_PER_USER = 32
+# Bookings are forgotten this long after they end (overstays are flagged well before).
+BOOKING_RETENTION_S = 24 * 3600
 
 
 class BayState(StrEnum):
@@ -93,6 +99,12 @@ class BookingBook:
         for other in self.for_bay(bay):
             if other.overlaps(start, end):
                 raise BookingConflict(bay, other)
+        upcoming = [b for b in self._of(user) if not b.cancelled and b.end > now]
+        if len(upcoming) >= MAX_LIVE_BOOKINGS_PER_USER:
+            raise BookingError(
+                f"a person may hold at most {MAX_LIVE_BOOKINGS_PER_USER} upcoming bookings; "
+                f"cancel one or wait until one has ended"
+            )
         booking = Booking(
             booking_id=secrets.token_hex(8),
             bay=bay,
@@ -114,7 +126,13 @@ class BookingBook:
             raise BookingError("only the person who booked can cancel this booking")
         cancelled = replace(booking, cancelled=True)
         self._bookings[booking_id] = cancelled
+        kept = sorted((b for b in self._of(booking.user) if b.cancelled), key=lambda b: b.made_at)
+        for old in kept[:-MAX_CANCELLED_PER_USER]:
+            del self._bookings[old.booking_id]
         return Cancellation(cancelled, free=self._clock.now() < booking.hold_until)
+
+    def _of(self, user: str) -> list[Booking]:
+        return [b for b in self._bookings.values() if b.user == user]
 
     def get(self, booking_id: str) -> Booking | None:
         """The booking with this id."""
@@ -144,6 +162,10 @@ class BookingBook:
         """The bay's state now: booked or held while a booking runs, available otherwise."""
         booking = self.current(bay)
         return BayState.AVAILABLE if booking is None else booking.state(self._clock.now())
+
+    def purge_ended(self) -> int:
+        """Forget bookings, cancelled or not, that ended BOOKING_RETENTION_S ago or more."""
+        return self.purge_before(self._clock.now() - BOOKING_RETENTION_S)
 
     def purge_before(self, when: int) -> int:
         """Forget bookings that ended before ``when``."""

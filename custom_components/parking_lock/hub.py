@@ -421,8 +421,9 @@ class ParkingHub(DeviceHub[BayContext]):
         return held
 
     async def async_purge_expired(self) -> int:
-        """Purge expired keys at the hub and ask every bay to purge too."""
+        """Purge expired keys and ended bookings at the hub and ask every bay to purge too."""
         expired = self.book.purge_expired()
+        self.bookings.purge_ended()
         await self._async_save()
         for context in self.bays.values():
             try:

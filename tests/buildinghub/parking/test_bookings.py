@@ -3,7 +3,10 @@
 import pytest
 
 from buildinghub.parking.bookings import (
+    BOOKING_RETENTION_S,
     DEFAULT_HOLD_S,
+    MAX_CANCELLED_PER_USER,
+    MAX_LIVE_BOOKINGS_PER_USER,
     BayState,
     BookingBook,
     BookingConflict,
@@ -111,3 +114,44 @@ def test_bookings_survive_a_restart(book: BookingBook, clock: Clock) -> None:
     assert restarted.get(booking.booking_id) == booking
     with pytest.raises(BookingConflict):
         restarted.book("bay-01", "ben", NOW + HOUR, NOW + 2 * HOUR)
+
+
+# -- bounds per person (SPEC S6) ----------------------------------------------------------
+
+
+def test_a_person_holds_a_bounded_number_of_upcoming_bookings(book: BookingBook) -> None:
+    for n in range(MAX_LIVE_BOOKINGS_PER_USER):
+        book.book("bay-01", "ana", NOW + n * HOUR, NOW + n * HOUR + 60)
+
+    with pytest.raises(BookingError, match=f"at most {MAX_LIVE_BOOKINGS_PER_USER} upcoming"):
+        book.book("bay-02", "ana", NOW + HOUR, NOW + 2 * HOUR)
+
+    assert len(book.all_live()) == MAX_LIVE_BOOKINGS_PER_USER
+    assert book.book("bay-02", "ben", NOW + HOUR, NOW + 2 * HOUR).user == "ben"
+
+
+def test_booking_and_cancelling_over_and_over_keeps_a_bounded_record(
+    book: BookingBook, clock: Clock
+) -> None:
+    for _ in range(3 * MAX_CANCELLED_PER_USER):
+        made = book.book("bay-01", "ana", NOW + 300 * 24 * HOUR, NOW + 301 * 24 * HOUR)
+        book.cancel(made.booking_id, "ana")
+        clock.time += 1
+
+    assert len(book.to_json()) == MAX_CANCELLED_PER_USER
+
+
+def test_bookings_are_forgotten_a_day_after_they_end_cancelled_or_not(
+    book: BookingBook, clock: Clock
+) -> None:
+    kept = book.book("bay-01", "ana", NOW + HOUR, NOW + 2 * HOUR)
+    cancelled = book.book("bay-02", "ben", NOW + HOUR, NOW + 2 * HOUR)
+    book.cancel(cancelled.booking_id, "ben")
+    clock.time = NOW + 2 * HOUR + BOOKING_RETENTION_S - 1
+    assert book.purge_ended() == 0
+
+    clock.time += 2
+
+    assert book.purge_ended() == 2
+    assert book.get(kept.booking_id) is None
+    assert book.to_json() == []

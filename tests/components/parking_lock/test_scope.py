@@ -9,16 +9,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+)
 from pytest_homeassistant_custom_component.typing import (
     MockHAClientWebSocket,
     WebSocketGenerator,
 )
 
+from buildinghub.parking.bookings import MAX_LIVE_BOOKINGS_PER_USER
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from custom_components.parking_lock.const import EVENT_STEP_UP_CODE
 from tests.blueprints.helpers import async_notifications
@@ -180,3 +185,39 @@ async def test_step_up_codes_and_manager_notices_reach_administrators_only(
         hass_admin_user,
     )
     assert init_integration.runtime_data.hub.book.get(bytes.fromhex(shared)) is None
+
+
+async def test_a_driver_cannot_fill_the_calendar(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    driver: MockUser,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Dana's app books slot after slot (SPEC S6): the hub keeps a bounded number per person,
+    refuses the next with a clear error and stores nothing for it."""
+    dana = await app_of(hass, driver, hass_ws_client)
+    for n in range(MAX_LIVE_BOOKINGS_PER_USER):
+        made = await command(
+            dana,
+            {
+                "type": "calendar/event/create",
+                "entity_id": CALENDAR,
+                "event": slot(timedelta(hours=n + 1), timedelta(hours=n + 1, minutes=30)),
+            },
+        )
+        assert made["success"], made
+    before = stored_bookings(init_integration)
+
+    refused = await command(
+        dana,
+        {
+            "type": "calendar/event/create",
+            "entity_id": CALENDAR,
+            "event": slot(timedelta(days=3), timedelta(days=3, hours=1)),
+        },
+    )
+
+    assert not refused["success"]
+    assert f"at most {MAX_LIVE_BOOKINGS_PER_USER} upcoming bookings" in refused["error"]["message"]
+    assert stored_bookings(init_integration) == before
