@@ -31,7 +31,13 @@ from buildinghub.credentials.signed_record import (
 )
 
 from .errors import ConsentWithdrawn, NoConsent, TemplateNotYours
-from .template_owner import TemplateOwner, claim_template
+from .template_owner import (
+    MAX_CONSENTS_PER_TEMPLATE,
+    MAX_TEMPLATES_PER_TENANT,
+    TemplateOwner,
+    check_room,
+    claim_template,
+)
 
 TEMPLATE_ID_LENGTH = 16
 MAX_CONSENT_BYTES = 512
@@ -152,9 +158,10 @@ class ConsentBook:
         )
         signed.verify(self._key(record.tenant, signed.kid))
         claim = TemplateOwner(record.template_id, signed.kid, record.lock)
-        self._owners[record.template_id] = claim_template(
-            self._owners.get(record.template_id), claim
-        )
+        owner = claim_template(self._owners.get(record.template_id), claim)
+        if signed.digest not in self._consents:
+            self._check_room(record.template_id, signed.kid)
+        self._owners[record.template_id] = owner
         consent = self._consents.get(signed.digest) or Consent(record, signed.digest)
         self._consents[signed.digest] = consent
         return consent
@@ -186,6 +193,15 @@ class ConsentBook:
             consent = Consent(consent.record, digest, withdrawn_at)
             self._consents[digest] = consent
         return consent
+
+    def _check_room(self, template_id: bytes, kid: bytes) -> None:
+        """Bounds per party (SPEC S6): templates per key, consents per template (withdrawn
+        ones count: they are kept as evidence). TooManyTemplates, nothing recorded."""
+        held = sum(c.record.template_id == template_id for c in self._consents.values())
+        check_room(held, MAX_CONSENTS_PER_TEMPLATE, "consents per template")
+        if template_id not in self._owners:
+            owned = sum(owner.tenant == kid for owner in self._owners.values())
+            check_room(owned, MAX_TEMPLATES_PER_TENANT, "templates per tenant key")
 
     def owner(self, template_id: bytes) -> TemplateOwner | None:
         """Whose template this is (the key and the lock of its first consent), if known."""

@@ -14,7 +14,16 @@ from buildinghub.biometrics.consent import (
     sign_consent,
     sign_withdrawal,
 )
-from buildinghub.biometrics.errors import ConsentWithdrawn, NoConsent, TemplateNotYours
+from buildinghub.biometrics.errors import (
+    ConsentWithdrawn,
+    NoConsent,
+    TemplateNotYours,
+    TooManyTemplates,
+)
+from buildinghub.biometrics.template_owner import (
+    MAX_CONSENTS_PER_TEMPLATE,
+    MAX_TEMPLATES_PER_TENANT,
+)
 from buildinghub.credentials.errors import BadSignature, CredentialError
 from buildinghub.credentials.keys import SigningKey
 from buildinghub.credentials.signed_record import MalformedRecord, sign_record
@@ -313,3 +322,31 @@ def test_a_book_by_key_takes_a_withdrawal_only_from_the_templates_key(
 
     assert book.check(TEMPLATE_ID, lock=LOCK, purpose=Purpose.CAPTURE, now=NOW) == recorded
     assert book.withdraw(sign_withdrawal(_withdrawal(recorded.digest, NOW), tenant_key))
+
+
+def test_a_key_consents_to_a_bounded_number_of_templates(
+    consent: ConsentRecord, tenant_key: SigningKey
+) -> None:
+    book = ConsentBook.by_key({tenant_key.public_key.kid: tenant_key.public_key}.get)
+    for n in range(MAX_TEMPLATES_PER_TENANT):
+        book.record(sign_consent(replace(consent, template_id=n.to_bytes(16)), tenant_key))
+
+    with pytest.raises(TooManyTemplates, match="templates per tenant key"):
+        book.record(sign_consent(replace(consent, template_id=b"\xff" * 16), tenant_key))
+
+    assert book.owner(b"\xff" * 16) is None
+    assert len(list(book)) == MAX_TEMPLATES_PER_TENANT
+
+
+def test_a_template_takes_a_bounded_number_of_consents(
+    consent: ConsentRecord, tenant_key: SigningKey
+) -> None:
+    book = ConsentBook.by_key({tenant_key.public_key.kid: tenant_key.public_key}.get)
+    for n in range(MAX_CONSENTS_PER_TEMPLATE):
+        book.record(sign_consent(replace(consent, given_at=NOW + n), tenant_key))
+
+    with pytest.raises(TooManyTemplates, match="consents per template"):
+        book.record(sign_consent(replace(consent, given_at=NOW - 1), tenant_key))
+    book.record(sign_consent(consent, tenant_key))  # one it holds is no new one
+
+    assert len(list(book)) == MAX_CONSENTS_PER_TEMPLATE

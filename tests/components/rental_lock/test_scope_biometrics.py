@@ -22,6 +22,7 @@ from buildinghub.biometrics.consent import (
     sign_consent,
     sign_withdrawal,
 )
+from buildinghub.biometrics.template_owner import MAX_TEMPLATES_PER_TENANT
 from buildinghub.credentials import GrantKind, SigningKey
 from buildinghub_sim.building import SimulatedBuilding
 
@@ -205,3 +206,22 @@ async def test_a_namesake_tenant_neither_blocks_nor_speaks_for_her(
     assert answer["consent"]["template_id"] == theirs.hex()
     assert lock_templates(tess.flat) == {template_id}
     assert (await at_the_door(hass, tess.flat, "Tess"))["event_type"] == "access_granted"
+
+
+async def test_a_tenant_cannot_fill_the_hub_with_consents(
+    hass: HomeAssistant, tess: Tenant
+) -> None:
+    """Tess's app hands in consent after consent (SPEC S6): the hub keeps a bounded number of
+    templates per key and refuses the next with a clear error, recording nothing."""
+    for _ in range(MAX_TEMPLATES_PER_TENANT):
+        await call(
+            hass, "record_consent", {"consent": tess.consent(os.urandom(16))}, user=tess.user
+        )
+    before = held(hass)
+
+    refused = await refused_as(
+        hass, tess.user, "record_consent", {"consent": tess.consent(os.urandom(16))}
+    )
+
+    assert refused.translation_key == "biometric_too_many_templates"
+    assert held(hass) == before
