@@ -12,7 +12,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.const import GROUP_ID_USER
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import Context, Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from buildinghub.credentials import MonotonicClock, PublicKey, SigningKey
@@ -21,7 +21,7 @@ from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from buildinghub_sim.medium import drop_medium
-from custom_components.parking_lock.const import DOMAIN
+from custom_components.parking_lock.const import DOMAIN, EVENT_MANAGER_NOTICE, EVENT_STEP_UP_CODE
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 HOUR = 3600
@@ -153,3 +153,17 @@ async def appoint_manager_key(
         owner or car_park.owners[bay.owner],
     )
     return await call(hass, "appoint_manager", {"appointment": b64(appointment)}, admin)
+
+
+_TOLD = "administrators_told"
+"""Where the autouse fixture keeps what administrators were told (read by the helpers)."""
+
+
+@pytest.fixture(autouse=True)
+def administrators_told(hass: HomeAssistant) -> list[Event]:
+    """What the manager's app hears: the events only administrators may subscribe to."""
+    told: list[Event] = []
+    for event_type in (EVENT_MANAGER_NOTICE, EVENT_STEP_UP_CODE):
+        hass.bus.async_listen(event_type, told.append)
+    hass.data[_TOLD] = told
+    return told

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from custom_components.parking_lock.const import EVENT_MANAGER_NOTICE, EVENT_STEP_UP_CODE
 
-from .conftest import HOUR, START, appoint_manager_key, b64, call, holder_key, settle
+from .conftest import _TOLD, HOUR, START, appoint_manager_key, b64, call, holder_key, settle
 
 LOCK = "lock.bay_p1"
 EVENT = "event.bay_p1_access"
@@ -81,19 +81,6 @@ async def share(
     answer = await call(hass, "share", data, sharer)
     assert answer is not None
     return str(answer["grant_id"])
-
-
-_TOLD = "administrators_told"
-
-
-@pytest.fixture(autouse=True)
-def administrators_told(hass: HomeAssistant) -> list[Event]:
-    """What the manager's app hears: the events only administrators may subscribe to."""
-    told: list[Event] = []
-    for event_type in (EVENT_MANAGER_NOTICE, EVENT_STEP_UP_CODE):
-        hass.bus.async_listen(event_type, told.append)
-    hass.data[_TOLD] = told
-    return told
 
 
 def notification(hass: HomeAssistant, bay: SimulatedBay) -> str:

@@ -28,7 +28,7 @@ from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from custom_components.parking_lock.const import EVENT_STEP_UP_CODE
 from tests.blueprints.helpers import async_notifications
 
-from .conftest import START, call, settle
+from .conftest import START, appoint_manager_key, call, settle
 from .test_bookings import CALENDAR
 from .test_keys import give_ekey, share, unlock_as
 
@@ -158,6 +158,7 @@ async def test_step_up_codes_and_manager_notices_reach_administrators_only(
     manager_listens = await command(
         manager, {"type": "subscribe_events", "event_type": EVENT_STEP_UP_CODE}
     )
+    await appoint_manager_key(hass, car_park, bay, hass_admin_user)  # the owner lets him
     own = await give_ekey(hass, car_park, bay, driver, hass_admin_user)
     await unlock_as(hass, driver)  # a manager notice: "Bay P1 was unlocked by driver:Dana."
     shared = await share(hass, own, driver, friend)
