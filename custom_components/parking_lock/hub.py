@@ -38,7 +38,7 @@ from buildinghub.credentials import (
 )
 from buildinghub.credentials.delegation import ShareTerms, issue_share
 from buildinghub.credentials.installation import InstallationRecord
-from buildinghub.credentials.lock_command import CommandAction, read_appointment
+from buildinghub.credentials.lock_command import Appointment, CommandAction, read_appointment
 from buildinghub.credentials.step_up import STEP_UP_LIFETIME_S, StepUpBook
 from buildinghub.devices.ble_parking_lock import BleParkingLockClient, GattClient
 from buildinghub.devices.door_lock import LockRefused
@@ -362,17 +362,18 @@ class ParkingHub(DeviceHub[BayContext]):
         elif action == ACTION_REMOVE:
             await self._async_remove(bay, target, manager)
 
-    async def async_appoint(self, data: bytes) -> BayContext:
+    async def async_appoint(self, data: bytes) -> tuple[BayContext, Appointment]:
         """Keep a bay owner's appointment of the hub's manager key (its listing key): the
-        manager may then freeze, unfreeze and remove members at that bay (lock_authority)."""
+        manager may then freeze, unfreeze and remove members at that bay (lock_authority).
+        Returns the bay and the appointment as verified."""
         lock_id = read_appointment(data).lock
         ieee = self._ieee_of(lock_id)
         if ieee is None:
             raise WrongAudience(f"no bay on this hub is called {lock_id!r}")
         manager = await self.async_holder_key(HUB_HOLDER)
-        self.authority.appoint(data, self.bays[ieee].installation, manager.public_key)
+        appointment = self.authority.appoint(data, self.bays[ieee].installation, manager.public_key)
         await self._async_save()
-        return self.bays[ieee]
+        return self.bays[ieee], appointment
 
     async def _async_remove(self, bay: str, grant_id: bytes, key: SigningKey) -> None:
         """Revoke a link with ``key``'s authority: checked (as the lock will) before anything

@@ -30,7 +30,7 @@ from buildinghub.credentials import (
     decode_grant,
 )
 from buildinghub.credentials.installation import InstallationRecord
-from buildinghub.credentials.lock_command import CommandAction, read_appointment
+from buildinghub.credentials.lock_command import Appointment, CommandAction, read_appointment
 from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.grant_book import GrantBook, HeldGrant, LockIdTaken
@@ -253,17 +253,18 @@ class RentalHub(DeviceHub[LockContext]):
             return UnknownIssuer(str(err))
         return None
 
-    async def async_appoint(self, data: bytes) -> LockContext:
+    async def async_appoint(self, data: bytes) -> tuple[LockContext, Appointment]:
         """Keep a landlord's appointment of the hub's key: the hub may then revoke at that
         lock (lock_authority). Raises a CredentialError when it is not for a lock here, not
-        the landlord's, expired, or for another key."""
+        the landlord's, expired, or for another key. Returns the lock and the appointment as
+        verified."""
         lock_id = read_appointment(data).lock
         trusted = self.book.lock_for_audience(lock_id)
         if trusted is None or trusted.ieee not in self.locks:
             raise WrongAudience(f"no lock on this hub is called {lock_id!r}")
-        self.authority.appoint(data, trusted.installation, self.hub_key.public_key)
+        appointment = self.authority.appoint(data, trusted.installation, self.hub_key.public_key)
         await self._async_save()
-        return self.locks[trusted.ieee]
+        return self.locks[trusted.ieee], appointment
 
     async def async_revoke(self, grant_id: bytes) -> HeldGrant | None:
         """Revoke a grant at the hub at once and at its lock, by a command the hub signs

@@ -110,9 +110,7 @@ async def _async_appoint(call: ServiceCall) -> ServiceResponse:
     hub = rental_entry(call).runtime_data.hub
     data = decode_base64(call.data[ATTR_APPOINTMENT], domain=DOMAIN, key="appointment_not_base64")
     with APPOINT_ERRORS.translated():
-        context = await hub.async_appoint(data)
-        appointment = hub.authority.appointment(context.installation.lock_id)
-    assert appointment is not None
+        context, appointment = await hub.async_appoint(data)
     return {"flat": context.installation.flat, "expires": appointment.expires}
 
 
