@@ -14,6 +14,11 @@ part, authenticated to the key id with the service's own secret (HMAC-SHA256), s
 requests can fill a table or evict another party's challenges. What is kept is the challenges
 each key has logged in with, until they expire, so none works twice: at most ``per_key``
 logins per key per lifetime, the party's own bound.
+
+Several processes serving one service share its ``secret`` (a challenge one issues, another
+accepts) and keep the used challenges where all of them see them: they call :meth:`verify`
+and remember the challenge themselves, refusing with :func:`challenge_reused` and
+:func:`too_many_logins` as :meth:`login` does in memory.
 """
 
 import hashlib
@@ -41,6 +46,7 @@ _NONCE_LENGTH = 16
 _TAG_LENGTH = 16
 CHALLENGE_LENGTH = _EXPIRY.size + _NONCE_LENGTH + _TAG_LENGTH
 _TAG_DOMAIN = b"buildinghub-login-challenge-v1\x00"
+SECRET_LENGTH = 32
 
 
 def login_message(service_id: str, challenge: bytes) -> bytes:
@@ -68,19 +74,25 @@ class LoginService:
         roles: frozenset[Role] = frozenset(Role),
         lifetime: int = DEFAULT_LOGIN_LIFETIME,
         per_key: int = DEFAULT_LOGINS_PER_KEY,
+        secret: bytes | None = None,
     ) -> None:
-        """Log keys of roles in to service_id, looking them up in state (the log's)."""
+        """Log keys of roles in to service_id, looking them up in state (the log's).
+
+        ``secret`` authenticates the challenges (32 random bytes, made here if not given).
+        """
         if not service_id:
             raise ValueError("service_id must not be empty")
         if lifetime < 1 or per_key < 1:
             raise ValueError("lifetime and per_key must be at least 1")
+        if secret is not None and len(secret) < SECRET_LENGTH:
+            raise ValueError(f"the challenge secret is at least {SECRET_LENGTH} bytes")
         self.service_id = service_id
         self._state = state
         self._roles = roles
         self._clock = clock
         self._lifetime = lifetime
         self._per_key = per_key
-        self._secret = secrets.token_bytes(32)
+        self._secret = secrets.token_bytes(SECRET_LENGTH) if secret is None else secret
         # kid -> {challenge: expiry} of its logins; kids in the order of their latest login.
         self._used: OrderedDict[bytes, dict[bytes, int]] = OrderedDict()
 
@@ -90,16 +102,22 @@ class LoginService:
         head = _EXPIRY.pack(self._clock.now() + self._lifetime) + secrets.token_bytes(_NONCE_LENGTH)
         return head + self._tag(kid, head)
 
-    def login(self, kid: bytes, challenge: bytes, signature: bytes) -> KeyRecord:
-        """The key's record if it signed a challenge issued to it; LoginRefused otherwise."""
-        now = self._clock.now()
+    @property
+    def lifetime(self) -> int:
+        """How long a challenge is good, in seconds."""
+        return self._lifetime
+
+    @property
+    def per_key(self) -> int:
+        """How many logins a key may make within one lifetime."""
+        return self._per_key
+
+    def verify(self, kid: bytes, challenge: bytes, signature: bytes) -> tuple[KeyRecord, int]:
+        """The key's record and the challenge's expiry if the key signed a live challenge
+        issued to it; LoginRefused otherwise. Whether the challenge was used is not checked."""
         expiry = self._issued_to(kid, challenge)
-        if now >= expiry:
+        if self._clock.now() >= expiry:
             raise LoginRefused("this challenge has expired: ask for a new one")
-        self._forget_expired(now)
-        used = self._used.get(kid, {})
-        if challenge in used:
-            raise LoginRefused("this challenge was already used: ask for a new one")
         record = self._may_log_in(kid)
         try:
             record.key.verify(signature, login_message(self.service_id, challenge))
@@ -108,12 +126,19 @@ class LoginService:
                 f"the login signature does not verify with key {kid.hex()}: sign this "
                 f"service's challenge with the registered key"
             ) from None
+        return record, expiry
+
+    def login(self, kid: bytes, challenge: bytes, signature: bytes) -> KeyRecord:
+        """The key's record if it signed a challenge issued to it; LoginRefused otherwise."""
+        now = self._clock.now()
+        record, expiry = self.verify(kid, challenge, signature)
+        self._forget_expired(now)
+        used = self._used.get(kid, {})
+        if challenge in used:
+            raise challenge_reused()
         live = {item: until for item, until in used.items() if until > now}
         if len(live) >= self._per_key:
-            raise LoginRefused(
-                f"key {kid.hex()} logged in {len(live)} times within {self._lifetime} seconds: "
-                f"wait a minute"
-            )
+            raise too_many_logins(kid, len(live), self._lifetime)
         live[challenge] = expiry
         self._used.pop(kid, None)
         self._used[kid] = live
@@ -154,3 +179,15 @@ class LoginService:
     def remembered(self) -> int:
         """How many used challenges are kept (each until it expires)."""
         return sum(len(used) for used in self._used.values())
+
+
+def challenge_reused() -> LoginRefused:
+    """The refusal of a challenge that already logged in once."""
+    return LoginRefused("this challenge was already used: ask for a new one")
+
+
+def too_many_logins(kid: bytes, count: int, lifetime: int) -> LoginRefused:
+    """The refusal of a key that logged in ``count`` times (its bound) within one lifetime."""
+    return LoginRefused(
+        f"key {kid.hex()} logged in {count} times within {lifetime} seconds: wait a minute"
+    )
