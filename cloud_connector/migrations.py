@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import schema
+from .writer_lock import WriterLock, hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "credit requests by tenant key",
         _version_5,
     ),
+    Migration(6, "replicas: the login secret and used login challenges", _create(schema.VERSION_6)),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -120,14 +122,17 @@ def _current(connection: Connection) -> int:
 
 
 async def migrate(engine: AsyncEngine) -> list[int]:
-    """Bring the database to :data:`LATEST`; returns the versions applied now."""
+    """Bring the database to :data:`LATEST`; returns the versions applied now.
+
+    Replicas starting together migrate one at a time (an advisory lock on PostgreSQL): each
+    version is applied by the first, and found applied by the others.
+    """
     applied: list[int] = []
-    async with engine.begin() as connection:
-        current = await connection.run_sync(_current)
     for migration in MIGRATIONS:
-        if migration.version <= current:
-            continue
         async with engine.begin() as connection:
+            await hold(connection, WriterLock.MIGRATION)
+            if migration.version <= await connection.run_sync(_current):
+                continue
             await connection.run_sync(migration.apply)
             await connection.execute(
                 insert(schema.schema_version).values(

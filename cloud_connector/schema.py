@@ -299,3 +299,25 @@ biometric_templates = Table(
 )
 
 VERSION_5 = (biometric_templates,)
+
+# -- version 6: replicas (issue 17) -------------------------------------------------------------
+# What one connector process used to keep in memory, where every replica sees it: the secret
+# that authenticates login challenges (any replica issues, any accepts), and the challenges that
+# logged in, each until it expires (none works twice, at most so many logins per key).
+
+service_secrets = Table(
+    "service_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("secret", LargeBinary(64), nullable=False),
+)
+
+login_uses = Table(
+    "login_uses",
+    metadata,
+    Column("challenge", LargeBinary(64), primary_key=True),
+    Column("kid", LargeBinary(16), nullable=False, index=True),
+    Column("expires", BigInteger, nullable=False, index=True),
+)
+
+VERSION_6 = (service_secrets, login_uses)

@@ -99,7 +99,7 @@ async def test_a_version_4_database_keeps_one_conflict_per_reading_after_its_mig
                         },
                     )
 
-        assert await migrate(engine) == [5]
+        assert await migrate(engine) == [5, 6]
 
         async with engine.connect() as connection:
             rows = (
@@ -116,6 +116,6 @@ async def test_a_version_4_database_keeps_one_conflict_per_reading_after_its_mig
             (8, bytes(32), 1),
         ]
         assert await migrate(engine) == []
-        assert LATEST == 5
+        assert LATEST == 6
     finally:
         await close_engine(engine)
