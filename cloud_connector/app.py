@@ -29,7 +29,7 @@ from .errors import Malformed, RequestRefused, Unauthorized
 from .hubs import parse_key, register_hub, register_meter
 from .ingest import MAX_BATCH, ingest
 from .json_body import MAX_BODY, TooLarge, b64, json_object, path_text, text
-from .ledger_api import install_ledger
+from .ledger_api import LEDGER_ROUTES, install_ledger
 from .people import authenticate
 from .schema import readings
 from .tenancy_api import install_tenancy
@@ -233,8 +233,12 @@ def make_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app.router.add_post("/v1/payments/webhook", payment_webhook)
     if settings.ledger is not None:
         # People's keys come from the ledger: their records need it.
+        without_ledger = set(app.router.resources())
         install_ledger(app, settings.ledger)
         install_tenancy(app)
         install_credit(app)
         install_biometrics(app)
+        app[LEDGER_ROUTES] = frozenset(
+            resource for resource in app.router.resources() if resource not in without_ledger
+        )
     return app

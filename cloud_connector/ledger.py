@@ -6,9 +6,16 @@ replaying the rows, which rebuilds the Merkle tree and the key state. After each
 log signs a checkpoint, sends it with a consistency proof to every witness, collects their
 cosignatures, and stores the cosigned checkpoint: look-ups are proven against that one.
 
-One process writes the ledger (appends are serialised by a lock); replicas would forward
-writes to it. A witness that is down is skipped: the checkpoint then carries fewer
-cosignatures, and a hub that needs more refuses it until the witness is back.
+Several replicas may serve one PostgreSQL database (SPEC C3). The rows are the ledger; each
+process's KeyLog is a copy it brings up to date (:meth:`Ledger.refresh`) before it answers
+from it. Appends have one writer at a time across all replicas: the transaction that inserts
+an entry first takes the ledger's advisory lock (writer_lock), then reads the rows other
+replicas committed, then checks the entry against that state, so no two replicas can store
+two entries at one index or decide against a stale key state. A checkpoint is signed and
+sent to the witnesses under the same lock, only over entries already committed, and always
+over the newest tree: every replica has (or can read) every tree a checkpoint commits to,
+and the witnesses see sizes only grow. A witness that is down is skipped: the checkpoint then
+carries fewer cosignatures, and a hub that needs more refuses it until the witness is back.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from buildinghub.credentials.clock import Clock
 from buildinghub.credentials.keys import PublicKey
@@ -30,11 +37,13 @@ from buildinghub.keylog.entries import Entry, encode_entry
 from buildinghub.keylog.errors import KeylogError
 from buildinghub.keylog.log import KeyLog, ProvenEntry
 from buildinghub.keylog.login import LoginService
-from buildinghub.keylog.note import NoteSignature, SignedNote
+from buildinghub.keylog.note import NoteSignature, SignedNote, parse_note
 from buildinghub.keylog.proof import leaf_hash
 from buildinghub.keylog.signers import LogNoteSigner, WitnessNoteKey
 
 from .schema import ledger_checkpoints, ledger_entries
+from .service_secrets import LOGIN_SECRET, shared_secret
+from .writer_lock import WriterLock, hold
 
 _LOGGER = logging.getLogger(__name__)
 WITNESS_TIMEOUT_S = 10.0
@@ -51,6 +60,7 @@ class PublishedCheckpoint:
     size: int
     note: SignedNote
     cosignatures: int
+    stored_id: int = 0  # its row in ledger_checkpoints (0: not stored)
 
 
 class WitnessPeer:
@@ -146,36 +156,63 @@ class Ledger:
         self._engine = engine
         self._clock = clock
         self.log = KeyLog(signer)
-        self.login = LoginService(signer.verifier.name, self.log.state, clock)
         self.witnesses = [WitnessPeer(url) for url in witness_urls]
-        self._lock = asyncio.Lock()
+        # Appends of this process queue here rather than on the database's lock.
+        self._appending = asyncio.Lock()
         self._signer = signer
         self._session: aiohttp.ClientSession | None = None
+        self._login_secret: bytes | None = None
         self.published = PublishedCheckpoint(0, self.log.checkpoint(), 0)
+
+    @property
+    def login(self) -> LoginService:
+        """Logins against the key state as this process last read it (see :meth:`refresh`),
+        with challenges every replica accepts (the secret is shared in the database)."""
+        if self._login_secret is None:
+            raise RuntimeError("the ledger is not started")
+        return LoginService(
+            self._signer.verifier.name, self.log.state, self._clock, secret=self._login_secret
+        )
 
     async def start(self) -> None:
         """Replay the stored entries and publish the current checkpoint to the witnesses."""
         self._session = aiohttp.ClientSession()
-        async with self._lock:
+        self._login_secret = await shared_secret(self._engine, LOGIN_SECRET)
+        async with self._appending:
             await self._replay()
-            await self._publish()
+            await self._publish(0, always=True)
 
     async def close(self) -> None:
         """Close the connections to the witnesses."""
         if self._session is not None:
             await self._session.close()
 
-    async def _replay(self) -> None:
+    async def refresh(self) -> None:
+        """Read what other replicas stored since: their entries and their latest checkpoint."""
         async with self._engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    select(ledger_entries.c.position, ledger_entries.c.data).order_by(
-                        ledger_entries.c.position
-                    )
-                )
-            ).all()
+            # The checkpoint first: the entries it covers were committed before it.
+            latest = await _latest_checkpoint(connection, self.published.stored_id)
+            await self._catch_up(connection)
+        if latest is not None:
+            self._advance(latest)
+
+    async def _replay(self) -> None:
         log = KeyLog(self._signer)
-        for position, data in rows:
+        async with self._engine.connect() as connection:
+            await self._catch_up(connection, log)
+        self.log = log
+
+    async def _catch_up(self, connection: AsyncConnection, log: KeyLog | None = None) -> None:
+        log = self.log if log is None else log
+        rows = await connection.execute(
+            select(ledger_entries.c.position, ledger_entries.c.data)
+            .where(ledger_entries.c.position >= log.size)
+            .order_by(ledger_entries.c.position)
+        )
+        # No await from here on: the rows go into the log as one step of this process.
+        for position, data in rows.all():
+            if position < log.size:  # another request of this process read it meanwhile
+                continue
             if position != log.size:
                 raise LedgerUnreadable(f"the ledger table misses entry {log.size}")
             try:
@@ -188,9 +225,6 @@ class Ledger:
                     f"database, or an empty ledger_entries table) and point hubs and witnesses "
                     f"at it afresh"
                 ) from None
-        self.log = log
-        # Logins look keys up in the replayed state (outstanding challenges start over).
-        self.login = LoginService(self._signer.verifier.name, log.state, self._clock)
 
     async def append(self, entry: Entry, now: int) -> int:
         """Check entry against the key state, store it, publish a cosigned checkpoint.
@@ -198,50 +232,93 @@ class Ledger:
         Raises the log's refusal (EntryRefused, MalformedEntry) with nothing written.
         """
         data = encode_entry(entry)
-        async with self._lock:
-            index = self.log.size
+        async with self._appending:
+            index = -1
             try:
                 async with self._engine.begin() as connection:
-                    self.log.append(entry)
+                    await hold(connection, WriterLock.LEDGER)
+                    await self._catch_up(connection)
+                    index = self.log.append(entry)
                     await connection.execute(
                         insert(ledger_entries).values(
                             position=index, data=data, leaf_hash=leaf_hash(data), appended_at=now
                         )
                     )
             except Exception:
-                if self.log.size > index:
+                if index >= 0:
                     # Appended in memory but not stored: rebuild from the rows that are.
                     await self._replay()
                 raise
             await self._publish(now)
         return index
 
-    async def _publish(self, now: int = 0) -> None:
-        note = self.log.checkpoint()
-        if self._session is not None and self.witnesses:
-            session = self._session
-            cosignatures = await asyncio.gather(
-                *(witness.cosign(session, self.log, note) for witness in self.witnesses)
-            )
-            for cosignature in cosignatures:
-                if cosignature is not None:
-                    note = note.with_signature(cosignature)
-        count = len(note.signatures) - 1
+    async def _publish(self, now: int, *, always: bool = False) -> None:
+        """Sign, cosign and store a checkpoint of the newest tree, unless one is stored."""
         async with self._engine.begin() as connection:
-            await connection.execute(
-                insert(ledger_checkpoints).values(
+            await hold(connection, WriterLock.LEDGER)
+            await self._catch_up(connection)
+            latest = await _latest_checkpoint(connection, self.published.stored_id)
+            if latest is None:
+                latest = self.published if self.published.stored_id else None
+            if not always and latest is not None and latest.size >= self.log.size:
+                # Another replica published a tree holding everything stored: keep that one.
+                self._advance(latest)
+                return
+            note = self.log.checkpoint()
+            if self._session is not None and self.witnesses:
+                session = self._session
+                cosignatures = await asyncio.gather(
+                    *(witness.cosign(session, self.log, note) for witness in self.witnesses)
+                )
+                for cosignature in cosignatures:
+                    if cosignature is not None:
+                        note = note.with_signature(cosignature)
+            count = len(note.signatures) - 1
+            stored = await connection.execute(
+                insert(ledger_checkpoints)
+                .values(
                     size=self.log.size,
                     note=note.encode().decode(),
                     cosignatures=count,
                     published_at=now,
                 )
+                .returning(ledger_checkpoints.c.id)
             )
-        self.published = PublishedCheckpoint(self.log.size, note, count)
+            stored_id = stored.scalar_one()
+        self._advance(PublishedCheckpoint(self.log.size, note, count, stored_id))
+
+    def _advance(self, checkpoint: PublishedCheckpoint) -> None:
+        # Published sizes only grow (a later one of the same size may carry more cosignatures),
+        # and a checkpoint is served only over a tree this process holds.
+        if self.published.size <= checkpoint.size <= self.log.size:
+            self.published = checkpoint
 
     def prove(self, indexes: Sequence[int]) -> list[ProvenEntry]:
         """The entries at indexes with inclusion proofs against the published checkpoint."""
         size = self.published.size
         return [self.log.prove(index, size) for index in indexes if index < size]
+
+
+async def _latest_checkpoint(
+    connection: AsyncConnection, known_id: int
+) -> PublishedCheckpoint | None:
+    """The latest stored checkpoint, or None if there is none or it is the one known_id."""
+    newest = (
+        select(ledger_checkpoints.c.id)
+        .order_by(ledger_checkpoints.c.size.desc(), ledger_checkpoints.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = (
+        await connection.execute(
+            select(ledger_checkpoints).where(
+                ledger_checkpoints.c.id == newest, ledger_checkpoints.c.id != known_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return PublishedCheckpoint(row.size, parse_note(row.note), row.cosignatures, row.id)
 
 
 @dataclass(frozen=True, slots=True)

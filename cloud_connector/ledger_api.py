@@ -76,8 +76,11 @@ from .app_context import ENGINE, SETTINGS, signed_by_hub
 from .errors import Forbidden, Malformed, NotFound, RequestRefused, Unauthorized
 from .json_body import b64, json_object, path_text, query_int
 from .ledger import Ledger, LedgerSettings
+from .logins import log_in
 
 LEDGER: Final = web.AppKey("ledger", Ledger)
+# The routes that answer from the ledger's key state (its own, the people's APIs on it).
+LEDGER_ROUTES: Final = web.AppKey("ledger_routes", frozenset[web.AbstractResource])
 MAX_ENTRIES: Final = 1000
 _HUB_VOUCHED_ROLES: Final = frozenset(
     {Role.LANDLORD, Role.LOCK, Role.HUB, Role.WITNESS, Role.STATION}
@@ -112,6 +115,9 @@ class LedgerRefused(RequestRefused):
 @web.middleware
 async def _ledger_refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        if request.match_info.route.resource in request.app[LEDGER_ROUTES]:
+            # Other replicas may have appended since: answer from the ledger as stored.
+            await request.app[LEDGER].refresh()
         return await handler(request)
     except LedgerRefused as err:
         return web.json_response({"error": err.code, "message": str(err)}, status=err.http_status)
@@ -390,7 +396,14 @@ async def login(request: web.Request) -> web.Response:
     challenge = b64(data.get("challenge"), "challenge")
     signature = b64(data.get("signature"), "signature")
     try:
-        record = request.app[LEDGER].login.login(kid_bytes, challenge, signature)
+        record = await log_in(
+            request.app[ENGINE],
+            request.app[LEDGER].login,
+            kid=kid_bytes,
+            challenge=challenge,
+            signature=signature,
+            now=request.app[SETTINGS].now(),
+        )
     except KeylogError as err:
         raise LedgerRefused(err, 401) from None
     return web.json_response(
