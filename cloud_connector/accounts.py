@@ -18,6 +18,7 @@ from buildinghub.telemetry.reading import Quantity, ReadingPacket
 
 from .errors import Conflict, Malformed
 from .schema import accounts, meter_totals, meters, payments, reminders, tariffs
+from .stored_records import insert_once
 
 MILLI = 1000
 
@@ -193,10 +194,24 @@ async def record_payment(
             )
         ).one_or_none() is None:
             raise Malformed(f"no prepaid account for dwelling {dwelling} in {building}")
-        earlier = (
-            await connection.execute(select(payments).where(payments.c.payment_id == payment_id))
-        ).one_or_none()
-        if earlier is not None:
+        # Insert first: of two deliveries at once (two replicas) one inserts, the other waits
+        # for it and finds the payment there.
+        fresh = await insert_once(
+            connection,
+            payments,
+            key="payment_id",
+            payment_id=payment_id,
+            building=building,
+            dwelling=dwelling,
+            amount_cents=amount_cents,
+            received_at=now,
+        )
+        if not fresh:
+            earlier = (
+                await connection.execute(
+                    select(payments).where(payments.c.payment_id == payment_id)
+                )
+            ).one()
             if (earlier.building, earlier.dwelling, earlier.amount_cents) != (
                 building,
                 dwelling,
@@ -204,15 +219,6 @@ async def record_payment(
             ):
                 raise Conflict(f"payment {payment_id} was already reported with other details")
             return False
-        await connection.execute(
-            insert(payments).values(
-                payment_id=payment_id,
-                building=building,
-                dwelling=dwelling,
-                amount_cents=amount_cents,
-                received_at=now,
-            )
-        )
         await _adjust(connection, building, dwelling, amount_cents * MILLI, now)
     return True
 

@@ -16,6 +16,7 @@ from buildinghub.telemetry.request_signing import hub_id
 
 from .errors import Conflict, Malformed, Unauthorized
 from .schema import enrolments, hubs, meters
+from .stored_records import insert_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,12 @@ def parse_key(data: bytes, what: str) -> PublicKey:
 
 
 async def register_hub(engine: AsyncEngine, token: str, key: PublicKey, now: int) -> Hub:
-    """Bind a hub's key to the building of an unused enrolment token."""
+    """Bind a hub's key to the building of an unused enrolment token.
+
+    The token is taken by a conditional update, so of two hubs racing with one token (two
+    replicas at once) exactly one is enrolled and the other gets 409; the same hub again is
+    answered as enrolled.
+    """
     async with engine.begin() as connection:
         row = (
             await connection.execute(
@@ -72,24 +78,34 @@ async def register_hub(engine: AsyncEngine, token: str, key: PublicKey, now: int
         ).one_or_none()
         if row is None:
             raise Unauthorized("unknown enrolment token: ask the operator for a new one")
-        existing = (
-            await connection.execute(select(hubs).where(hubs.c.hub_id == hub_id(key)))
-        ).one_or_none()
-        if row.used:
+        taken = await connection.execute(
+            update(enrolments)
+            .where(enrolments.c.token_hash == row.token_hash, enrolments.c.used.is_(False))
+            .values(used=True)
+        )
+        if taken.rowcount != 1:
+            existing = (
+                await connection.execute(select(hubs).where(hubs.c.hub_id == hub_id(key)))
+            ).one_or_none()
             if existing is not None and existing.building == row.building:
                 return Hub(existing.hub_id, existing.building, key)
-            raise Conflict("this enrolment token was already used by another hub")
-        await connection.execute(
-            update(enrolments).where(enrolments.c.token_hash == row.token_hash).values(used=True)
-        )
-        await connection.execute(
-            insert(hubs).values(
-                hub_id=hub_id(key),
-                building=row.building,
-                public_key=key.to_bytes(),
-                registered_at=now,
+            raise Conflict(
+                "this enrolment token was already used by another hub", reason="token_used"
             )
+        enrolled = await insert_once(
+            connection,
+            hubs,
+            key="hub_id",
+            hub_id=hub_id(key),
+            building=row.building,
+            public_key=key.to_bytes(),
+            registered_at=now,
         )
+        if not enrolled:  # the key is a hub already: the token stays unused (rolled back)
+            raise Conflict(
+                "this hub key is already enrolled: a hub enrols once, with a key of its own",
+                reason="hub_enrolled",
+            )
     return Hub(hub_id(key), row.building, key)
 
 
