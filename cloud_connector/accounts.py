@@ -117,6 +117,37 @@ async def _adjust(
         )
 
 
+async def _rise(
+    connection: AsyncConnection, meter_id: str, batch: Sequence[ReadingPacket], before: int | None
+) -> int:
+    """How far the meter's highest total rises with batch; stores the new highest."""
+    highest = max(p.reading.value for p in batch)
+    if before is None:
+        baseline = min(batch, key=lambda p: p.reading.sequence).reading.value
+        if await insert_once(
+            connection, meter_totals, key="meter_id", meter_id=meter_id, highest_value=highest
+        ):
+            return highest - baseline
+        # Another replica stored this meter's first readings at the same moment: theirs count.
+        before = int(
+            (
+                await connection.execute(
+                    select(meter_totals.c.highest_value)
+                    .where(meter_totals.c.meter_id == meter_id)
+                    .with_for_update()
+                )
+            ).scalar_one()
+        )
+    rise = max(0, highest - before)
+    if rise:
+        await connection.execute(
+            update(meter_totals)
+            .where(meter_totals.c.meter_id == meter_id)
+            .values(highest_value=highest)
+        )
+    return rise
+
+
 async def charge_readings(
     connection: AsyncConnection, packets: Sequence[ReadingPacket], now: int
 ) -> None:
@@ -142,23 +173,7 @@ async def charge_readings(
         )
     }
     for meter_id in ids:
-        batch = by_meter[meter_id]
-        highest = max(p.reading.value for p in batch)
-        before = totals.get(meter_id)
-        if before is None:
-            baseline = min(batch, key=lambda p: p.reading.sequence).reading.value
-            await connection.execute(
-                insert(meter_totals).values(meter_id=meter_id, highest_value=highest)
-            )
-            rise = highest - baseline
-        else:
-            rise = max(0, highest - before)
-            if rise:
-                await connection.execute(
-                    update(meter_totals)
-                    .where(meter_totals.c.meter_id == meter_id)
-                    .values(highest_value=highest)
-                )
+        rise = await _rise(connection, meter_id, by_meter[meter_id], totals.get(meter_id))
         if rise <= 0:
             continue
         meter = registered[meter_id]
