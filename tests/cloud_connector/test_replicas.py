@@ -294,7 +294,7 @@ async def test_two_replicas_behind_a_proxy_lose_duplicate_and_fork_nothing(
             finally:
                 done.set()
                 await follower
-            hub_meters = [meters for meters in driven[:HUBS] if isinstance(meters, list)]  # typed
+            hub_meters = [meters for meters in driven[:HUBS] if isinstance(meters, list)]
             counts, stored_balances = await _stored(engine)
             checkpoints = await _checkpoints(engine, cloud)
             entries = await _entries(engine)
@@ -305,6 +305,8 @@ async def test_two_replicas_behind_a_proxy_lose_duplicate_and_fork_nothing(
             await close_engine(engine)
     elapsed = time.monotonic() - started
 
+    # The proxy spread the load over both replicas.
+    assert sorted(cloud.proxy.forwarded) == sorted(cloud.urls)
     # Nothing lost or duplicated: every reading once, every hub once, every payment once.
     assert counts["readings"] == HUBS * (BATCHES * BATCH_SIZE)
     assert counts["hubs"] == HUBS + RACES
