@@ -110,6 +110,15 @@ class WitnessPeer:
         self.size = log.size
         return signature
 
+    def held(self, checkpoint: PublishedCheckpoint) -> None:
+        """Note that the witness holds checkpoint if it cosigned it (another replica may have
+        sent it): the next proof starts there, saving a refusal and a second round trip."""
+        if self.key is not None and any(
+            (signature.name, signature.key_id) == (self.key.name, self.key.key_id)
+            for signature in checkpoint.note.signatures
+        ):
+            self.size = max(self.size, checkpoint.size)
+
     async def _fetch_key(self, session: aiohttp.ClientSession) -> WitnessNoteKey:
         async with session.get(f"{self.url}/key", timeout=_timeout()) as response:
             response.raise_for_status()
@@ -260,6 +269,9 @@ class Ledger:
             latest = await _latest_checkpoint(connection, self.published.stored_id)
             if latest is None:
                 latest = self.published if self.published.stored_id else None
+            if latest is not None:
+                for witness in self.witnesses:
+                    witness.held(latest)
             if not always and latest is not None and latest.size >= self.log.size:
                 # Another replica published a tree holding everything stored: keep that one.
                 self._advance(latest)
