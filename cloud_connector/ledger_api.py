@@ -26,7 +26,8 @@ Who may write what (each write is all or nothing; a refusal names the field or t
     POST /v1/ledger/listings/verify          is this listing authentic? (anyone)
     GET  /v1/ledger/consistency?from=&to=    consistency proof between two sizes
     GET  /v1/ledger/entries?start=&end=      entries for mirrors (at most MAX_ENTRIES)
-    POST /v1/ledger/login/challenge {"kid"}, /v1/ledger/login   login with a ledger key (K5)
+    POST /v1/ledger/login/challenge {"kid"}, /v1/ledger/login   login with a ledger key (K5):
+                                             a challenge any replica issued works once at any
 
 Scope refusals (SPEC S2) are 403 wrong_building or not_listing_owner, 409 subject_taken or
 identity_taken, and write nothing. Proofs are against the published (cosigned) checkpoint
