@@ -1,9 +1,11 @@
 """Which of our devices a Zigbee device is, from the clusters of its first endpoint.
 
 Every Building Hub device carries our manufacturer cluster; the standard clusters beside it
-say what it is. A parking bay's lock is a door lock with a vehicle occupancy sensor, so the
-door-lock rule must exclude it, or Rental Lock would adopt every bay on a shared radio. One
-rule for all integrations keeps them from claiming each other's devices.
+say what it is. A device without our cluster is ours to manage only if it is a standard
+door lock (the ZCL Door Lock cluster alone). A parking bay's lock is a door lock with a
+vehicle occupancy sensor, so the door-lock rule must exclude it, or Rental Lock would adopt
+every bay on a shared radio. One rule for all integrations keeps them from claiming each
+other's devices.
 """
 
 from collections.abc import Collection
@@ -30,7 +32,9 @@ class DeviceKind(StrEnum):
 def kind_of_clusters(clusters: Collection[int]) -> DeviceKind | None:
     """The kind of device with these input clusters, or None if it is not one of ours."""
     if CLUSTER_ID not in clusters:
-        return None
+        # A standard ZCL door lock (SPEC R15): Rental Lock manages it through the Door
+        # Lock cluster's own commands.
+        return DeviceKind.DOOR_LOCK if DoorLock.cluster_id in clusters else None
     if DoorLock.cluster_id in clusters:
         if OccupancySensing.cluster_id in clusters:
             return DeviceKind.PARKING_LOCK

@@ -20,7 +20,7 @@ METERING = Metering.cluster_id
         ({Basic.cluster_id, CLUSTER_ID, DOOR}, DeviceKind.DOOR_LOCK),
         ({Basic.cluster_id, CLUSTER_ID, DOOR, OCCUPANCY}, DeviceKind.PARKING_LOCK),
         ({Basic.cluster_id, CLUSTER_ID, METERING}, DeviceKind.METER),
-        ({Basic.cluster_id, DOOR}, None),  # somebody else's door lock
+        ({Basic.cluster_id, DOOR}, DeviceKind.DOOR_LOCK),  # a standard ZCL door lock (R15)
         ({Basic.cluster_id, METERING}, None),  # somebody else's meter
         ({CLUSTER_ID}, None),  # ours, but nothing says what it is
     ],
