@@ -42,6 +42,7 @@ from .door_lock_protocol import (
     answer_challenge,
     parse_event_data,
 )
+from .pin_users import Guarantee
 
 _LOGGER = logging.getLogger(__name__)
 ENDPOINT_ID = 1
@@ -83,6 +84,9 @@ class LockStatus:
 
 class DoorLockClient:
     """Talks to one door lock; safe to share within the hub's event loop."""
+
+    guarantee = Guarantee.VERIFIED_BY_LOCK
+    """Our lock verifies every grant's signature and window itself."""
 
     def __init__(self, device: zigpy.device.Device, *, clock: Clock) -> None:
         endpoint = device.endpoints[ENDPOINT_ID]

@@ -10,7 +10,7 @@ stays sealed in the grant the hub holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -123,7 +123,7 @@ class PinTable:
         """An empty table."""
         self._slots: dict[bytes, PinSlot] = {}
 
-    def __iter__(self) -> Iterable[PinSlot]:
+    def __iter__(self) -> Iterator[PinSlot]:
         return iter(list(self._slots.values()))
 
     def __len__(self) -> int:

@@ -41,7 +41,7 @@ from buildinghub.biometrics.station import (
 )
 from buildinghub.credentials import CredentialError, PublicKey, SigningKey
 from buildinghub.credentials.sealing import SealingKey
-from buildinghub.devices.door_lock import LockRefused
+from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.door_lock_templates import LockTemplateLink
 from buildinghub.devices.tenant_keys import TenantKeyring
 from buildinghub.radio.errors import DeviceUnreachable
@@ -452,6 +452,8 @@ class HubBiometrics:
         }
 
     def _link(self, context: LockContext) -> LockTemplateLink:
+        if not isinstance(context.client, DoorLockClient):
+            raise LockRefused("fingerprint template", "standard_lock_has_no_fingerprint_reader")
         return LockTemplateLink(
             context.client,
             lock=context.installation.lock_id,

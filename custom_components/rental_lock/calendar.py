@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from buildinghub.devices.grant_book import HeldGrant
+from buildinghub.devices.pin_users import Guarantee
 from buildinghub_ha.entity import fleet_platform
 
 from .entity import RentalLockEntity
@@ -21,13 +22,13 @@ PARALLEL_UPDATES = 0
 DESCRIPTION = CalendarEntityDescription(key="grants", translation_key="grants")
 
 
-def _event(held: HeldGrant) -> CalendarEvent:
+def _event(held: HeldGrant, guarantee: Guarantee) -> CalendarEvent:
     grant = held.signed.grant
     return CalendarEvent(
         start=dt_util.utc_from_timestamp(grant.not_before),
         end=dt_util.utc_from_timestamp(grant.expires),
         summary=f"{grant.kind.value.capitalize()}: {grant.subject}",
-        description=f"Signed by {grant.issuer}",
+        description=f"Signed by {grant.issuer}; {guarantee.value}",
         uid=grant.grant_id.hex(),
     )
 
@@ -36,7 +37,8 @@ class GrantCalendar(RentalLockEntity, CalendarEntity):
     """Every grant of one door as a calendar event."""
 
     def _events(self) -> list[CalendarEvent]:
-        return [_event(held) for held in self.hub.book.for_lock(self.member.address)]
+        guarantee = self.member.guarantee
+        return [_event(held, guarantee) for held in self.hub.book.for_lock(self.member.address)]
 
     @property
     def event(self) -> CalendarEvent | None:

@@ -18,6 +18,8 @@ CONF_BUILDING: Final = "building"
 LEDGER_SYNC_INTERVAL: Final = timedelta(minutes=5)
 
 PURGE_INTERVAL: Final = timedelta(minutes=5)
+RECONCILE_INTERVAL: Final = timedelta(minutes=15)
+"""How often the hub reads a standard lock's user table back (drift, SPEC R15)."""
 # A lock clock further off than this makes grant windows unreliable.
 CLOCK_DRIFT_LIMIT_S: Final = 120
 
@@ -39,3 +41,5 @@ ATTR_CONTRACT: Final = "contract"
 ATTR_PAYMENT: Final = "payment"
 ATTR_INSPECTION: Final = "inspection"
 ATTR_APPOINTMENT: Final = "appointment"
+ATTR_DEVICE: Final = "device"
+ATTR_RECORD: Final = "record"

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers import issue_registry as ir
 
-from buildinghub.devices.door_lock import DoorLockClient, LockStatus
+from buildinghub.devices.door_lock import LockStatus
+from buildinghub.devices.lock_provider import LockProvider
 from buildinghub_ha.coordinator import DeviceCoordinator
 
 from .const import CLOCK_DRIFT_LIMIT_S, DOMAIN
@@ -29,7 +30,7 @@ class RentalLockRuntimeData:
 type RentalLockConfigEntry = ConfigEntry[RentalLockRuntimeData]
 
 
-class LockCoordinator(DeviceCoordinator[DoorLockClient, LockStatus]):
+class LockCoordinator(DeviceCoordinator[LockProvider, LockStatus]):
     """Polls one lock's state, battery and clock; raises repairs a person must act on.
 
     Its name is the flat the lock guards.

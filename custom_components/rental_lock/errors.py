@@ -41,6 +41,11 @@ APPOINT_ERRORS = ErrorWords(
 )
 """A landlord's appointment of the hub's key, refused."""
 
+STANDARD_LOCK_ERRORS = ErrorWords(
+    DOMAIN, Refusal(CredentialError, "standard_lock_refused", ("detail",), validation=True)
+)
+"""A landlord's installation record for a standard lock, refused."""
+
 KEYLOG_ERRORS = ErrorWords(
     DOMAIN,
     Refusal((KeylogError, CloudUnavailable, CloudRefused), "keylog_not_resolved", ("detail",)),

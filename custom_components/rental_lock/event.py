@@ -35,6 +35,7 @@ class AccessEventEntity(RentalLockEntity, EventEntity):
                 "method": event.method.value,
                 "holder": self.hub.holder_of(event.grant_id),
                 "grant_id": event.grant_id.hex() if event.grant_id else None,
+                "guarantee": self.member.guarantee.value,
             },
         )
         self.async_write_ha_state()

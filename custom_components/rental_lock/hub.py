@@ -36,6 +36,8 @@ from buildinghub.devices.door_lock_protocol import AccessEvent
 from buildinghub.devices.grant_book import GrantBook, HeldGrant, LockIdTaken
 from buildinghub.devices.kinds import DeviceKind
 from buildinghub.devices.lock_authority import LockAuthority
+from buildinghub.devices.lock_provider import LockProvider
+from buildinghub.devices.pin_users import Guarantee
 from buildinghub.keylog.errors import KeylogError
 from buildinghub.keylog.key_state import KeyStatus
 from buildinghub.keylog.landlord_trust import trusted_landlord
@@ -45,9 +47,10 @@ from buildinghub_ha.fleet import DeviceCard, ManagedDevice
 from buildinghub_ha.hub import DeviceHub
 
 from .biometrics import HubBiometrics
-from .const import DOMAIN, LEDGER_SYNC_INTERVAL, PURGE_INTERVAL
+from .const import DOMAIN, LEDGER_SYNC_INTERVAL, PURGE_INTERVAL, RECONCILE_INTERVAL
 from .coordinator import LockCoordinator, RentalLockConfigEntry
 from .ledger import HubLedger, LedgerOptions
+from .standard_locks import HubStandardLocks, is_standard_lock
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
@@ -59,19 +62,26 @@ class NoUsableGrant(Exception):
 
 
 @dataclass(kw_only=True)
-class LockContext(ManagedDevice[DoorLockClient, LockCoordinator]):
-    """One lock the hub manages, and the installation record it stated."""
+class LockContext(ManagedDevice[LockProvider, LockCoordinator]):
+    """One lock the hub manages, and the installation record it stated (or, for a standard
+    lock, its landlord gave the hub)."""
 
     installation: InstallationRecord
 
     @property
+    def guarantee(self) -> Guarantee:
+        """Who checks a credential at this door."""
+        return self.client.guarantee
+
+    @property
     def card(self) -> DeviceCard:
         """The flat's door, in the flat's area."""
+        standard = self.guarantee is Guarantee.ENFORCED_BY_SCHEDULE
         return DeviceCard(
             domain=DOMAIN,
             device_id=self.installation.lock_id,
             name="Door",
-            model="Rental door lock",
+            model="Standard Zigbee door lock" if standard else "Rental door lock",
             serial_number=self.address,
             area=self.installation.flat,
         )
@@ -99,6 +109,7 @@ class RentalHub(DeviceHub[LockContext]):
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
         )
         self.biometrics = HubBiometrics(hass, self)
+        self.standard_locks = HubStandardLocks(hass, self)
 
     @property
     def locks(self) -> dict[str, LockContext]:
@@ -114,6 +125,8 @@ class RentalHub(DeviceHub[LockContext]):
             self.hub_key = SigningKey.from_pem(stored["hub_key"].encode())
             self.book.load_json(stored["book"])
             self.authority.load_json(stored.get("appointments", {}))
+            if "standard_locks" in stored:
+                self.standard_locks.load_json(stored["standard_locks"])
         else:
             await self._async_save()
         await self.biometrics.async_load()
@@ -130,22 +143,34 @@ class RentalHub(DeviceHub[LockContext]):
         self.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_scheduled_purge, PURGE_INTERVAL)
         )
+        self.entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._async_scheduled_reconcile, RECONCILE_INTERVAL
+            )
+        )
 
     async def async_stop(self) -> None:
         """Stop listening to the locks."""
         await super().async_stop()
 
     async def async_adopt(self, device: zigpy.device.Device) -> LockContext | None:
-        """A door lock on the network, if it states an installation the hub may trust."""
+        """A door lock on the network, if it states an installation the hub may trust (a
+        standard lock: if its landlord gave the hub its installation record)."""
         ieee = str(device.ieee)
-        client = DoorLockClient(device, clock=self.clock)
+        client: LockProvider
         try:
-            installation = await client.read_installation()
+            if is_standard_lock(device):
+                client, installation = self.standard_locks.adopt(device)
+            else:
+                client = DoorLockClient(device, clock=self.clock)
+                installation = await client.read_installation()
+                self.book.trust_lock(ieee, installation)
+        except LookupError:
+            _LOGGER.info("Standard lock %s waits for its landlord's installation record", ieee)
+            return None
         except (LockRefused, CredentialError, RadioError) as err:
             _LOGGER.warning("Lock %s is not ready to manage: %s", ieee, err)
             return None
-        try:
-            self.book.trust_lock(ieee, installation)
         except LockIdTaken as err:
             _LOGGER.warning("Not managing device %s: %s", ieee, err)
             return None
@@ -160,7 +185,11 @@ class RentalHub(DeviceHub[LockContext]):
         return LockContext(ieee, client, coordinator, unsubscribe, installation=installation)
 
     async def async_joined(self, member: LockContext) -> None:
-        """Deliver every grant the hub holds for this lock (the lock ignores repeats)."""
+        """Deliver every grant the hub holds for this lock (the lock ignores repeats); read a
+        standard lock's user table back and put it right."""
+        if member.guarantee is Guarantee.ENFORCED_BY_SCHEDULE:
+            await self.standard_locks.async_reconcile(member)
+            return
         for held in self.book.for_lock(member.address):
             if held.signed.grant.expires <= self.clock.now():
                 continue
@@ -284,15 +313,19 @@ class RentalHub(DeviceHub[LockContext]):
                 )
         until = self.book.revocation_end(grant_id)
         self.book.check_revocable(grant_id)
-        for context in targets:
+        # A standard lock takes no signed command: the hub, its verifier, clears the PIN.
+        signed = [(c, c.client) for c in targets if isinstance(c.client, DoorLockClient)]
+        for context, _ in signed:
             self.authority.command(
                 context.installation, REVOKE, grant_id, until, self.hub_key, bytes(16)
             )
         self.book.revoke(grant_id)
         await self._async_save()
         for context in targets:
+            await self.standard_locks.async_withdraw(context.address, grant_id)
+        for context, client in signed:
             await self.authority.async_send(
-                context.client,
+                client,
                 context.installation,
                 REVOKE,
                 grant_id,
@@ -315,6 +348,10 @@ class RentalHub(DeviceHub[LockContext]):
 
     async def _async_scheduled_purge(self, _now: datetime) -> None:
         await self.async_purge_expired()
+
+    async def _async_scheduled_reconcile(self, _now: datetime) -> None:
+        for context in list(self.locks.values()):
+            await self.standard_locks.async_reconcile(context)
 
     async def async_unlock(self, ieee: str, user: str | None) -> HeldGrant:
         """Open a lock for a Home Assistant user who holds a grant for it."""
@@ -374,12 +411,17 @@ class RentalHub(DeviceHub[LockContext]):
             },
         )
 
+    async def async_save(self) -> None:
+        """Keep what the hub holds (its key, grants, appointments, standard locks)."""
+        await self._async_save()
+
     async def _async_save(self) -> None:
         await self._store.async_save(
             {
                 "hub_key": self.hub_key.to_pem().decode(),
                 "book": self.book.to_json(),
                 "appointments": self.authority.to_json(),
+                "standard_locks": self.standard_locks.to_json(),
             }
         )
         async_dispatcher_send(self.hass, self.signal("grants"))

@@ -19,6 +19,11 @@ class RentalDoorLock(RentalLockEntity, LockEntity):
     """A flat's door."""
 
     @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Who checks a credential at this door: the lock itself, or its schedule and the hub."""
+        return {"guarantee": self.member.guarantee.value}
+
+    @property
     def is_locked(self) -> bool | None:
         """As the lock last reported it."""
         return self.coordinator.data.locked if self.coordinator.data else None

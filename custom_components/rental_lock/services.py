@@ -14,6 +14,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import floor_registry as fr
 
 from buildinghub.credentials import MAX_GRANT_BYTES
+from buildinghub.credentials.installation import MAX_RECORD_BYTES as MAX_INSTALLATION_BYTES
 from buildinghub.credentials.lock_command import MAX_RECORD_BYTES
 from buildinghub.devices.grant_book import HeldGrant
 from buildinghub.radio.errors import DeviceUnreachable
@@ -27,9 +28,23 @@ from buildinghub_ha.actions import (
 )
 
 from .announcements import async_announce, audience
-from .const import ATTR_APPOINTMENT, ATTR_GRANT, ATTR_GRANT_ID, ATTR_USER_ID, DOMAIN
+from .const import (
+    ATTR_APPOINTMENT,
+    ATTR_DEVICE,
+    ATTR_GRANT,
+    ATTR_GRANT_ID,
+    ATTR_RECORD,
+    ATTR_USER_ID,
+    DOMAIN,
+)
 from .coordinator import RentalLockConfigEntry
-from .errors import APPOINT_ERRORS, GRANT_ERRORS, KEYLOG_ERRORS, REVOKE_ERRORS
+from .errors import (
+    APPOINT_ERRORS,
+    GRANT_ERRORS,
+    KEYLOG_ERRORS,
+    REVOKE_ERRORS,
+    STANDARD_LOCK_ERRORS,
+)
 from .hub import RentalHub
 
 MAX_ANNOUNCEMENT = 1000
@@ -43,6 +58,14 @@ INSTALL_SCHEMA = entry_schema(
     }
 )
 REVOKE_SCHEMA = entry_schema({probatio.Required(ATTR_GRANT_ID): cv.string})
+STANDARD_LOCK_SCHEMA = entry_schema(
+    {
+        probatio.Required(ATTR_DEVICE): probatio.All(cv.string, probatio.Length(max=32)),
+        probatio.Required(ATTR_RECORD): probatio.All(
+            cv.string, probatio.Length(max=2 * MAX_INSTALLATION_BYTES)
+        ),
+    }
+)
 APPOINT_SCHEMA = entry_schema(
     {
         probatio.Required(ATTR_APPOINTMENT): probatio.All(
@@ -114,14 +137,29 @@ async def _async_appoint(call: ServiceCall) -> ServiceResponse:
     return {"flat": context.installation.flat, "expires": appointment.expires}
 
 
+async def _async_install_standard_lock(call: ServiceCall) -> ServiceResponse:
+    """A landlord installed a standard Zigbee lock: the hub becomes its verifier."""
+    hub = rental_entry(call).runtime_data.hub
+    data = decode_base64(call.data[ATTR_RECORD], domain=DOMAIN, key="record_not_base64")
+    with STANDARD_LOCK_ERRORS.translated():
+        record = await hub.standard_locks.async_install(call.data[ATTR_DEVICE], data)
+    return {"flat": record.flat, "lock_id": record.lock_id, "landlord": record.landlord}
+
+
 async def _async_purge(call: ServiceCall) -> ServiceResponse:
     purged = await rental_entry(call).runtime_data.hub.async_purge_expired()
     return {"purged": purged}
 
 
 async def _async_hub_key(call: ServiceCall) -> ServiceResponse:
-    """The hub's public holder key: a landlord names it in a grant's cnf for app unlocks."""
-    return public_key_answer(rental_entry(call).runtime_data.hub.hub_key.public_key)
+    """The hub's public holder key: a landlord names it in a grant's cnf for app unlocks, and
+    in a standard lock's installation record with the key that lock's PINs are sealed to."""
+    hub = rental_entry(call).runtime_data.hub
+    pin_key = public_key_answer(hub.standard_locks.sealing_key.public_key)
+    return {
+        **public_key_answer(hub.hub_key.public_key),
+        "pin_sealing_key": pin_key["public_key"],
+    }
 
 
 async def _async_resolve_fork(call: ServiceCall) -> ServiceResponse:
@@ -159,6 +197,12 @@ GRANT_ACTIONS = (
     Action("install_grant", _async_install, INSTALL_SCHEMA, SupportsResponse.OPTIONAL),
     Action("revoke_grant", _async_revoke, REVOKE_SCHEMA),
     Action("appoint_hub", _async_appoint, APPOINT_SCHEMA, SupportsResponse.OPTIONAL),
+    Action(
+        "install_standard_lock",
+        _async_install_standard_lock,
+        STANDARD_LOCK_SCHEMA,
+        SupportsResponse.OPTIONAL,
+    ),
     Action("purge_expired", _async_purge, entry_schema(), SupportsResponse.OPTIONAL),
     Action("hub_key", _async_hub_key, entry_schema(), SupportsResponse.ONLY),
     Action("announce", _async_announce, ANNOUNCE_SCHEMA, SupportsResponse.OPTIONAL),

@@ -183,10 +183,13 @@ async def test_hub_key_action_returns_the_public_key_only(
         DOMAIN, "hub_key", {}, blocking=True, return_response=True
     )
 
-    public = init_integration.runtime_data.hub.hub_key.public_key
+    hub = init_integration.runtime_data.hub
+    public = hub.hub_key.public_key
     assert response == {
         "public_key": b64(public.to_bytes()),
         "key_id": public.kid.hex(),
+        # What a standard lock's PINs are sealed to (R15): public too.
+        "pin_sealing_key": b64(hub.standard_locks.sealing_key.public_key.to_bytes()),
     }
 
 

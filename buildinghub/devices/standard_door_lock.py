@@ -1,0 +1,262 @@
+"""A standard ZCL door lock as a lock provider: grants become PIN users with a schedule.
+
+The hub verified the grant (signature, audience, window) before it comes here: a
+standard lock verifies nothing. What the lock does enforce is the year-day schedule
+the hub writes with the PIN, so a PIN opens only inside its grant's window even
+while the hub is down. The PIN itself is sealed in the grant to the hub's sealing
+key (the hub stands in for the lock's secure element) and opened only to be
+written. Use counts (SPEC R17) come from the lock's operation events; a code the
+hub did not write, found in the table or announced by a programming event, is
+reported as foreign.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from zigpy.zcl.clusters.closures import OperationEventSource
+
+from buildinghub.credentials import Clock, MalformedGrant, SignedGrant, SigningKey
+from buildinghub.credentials.sealing import SealingKey
+from buildinghub.radio.errors import DeviceUnreachable
+
+from .door_lock import LockRefused, LockStatus
+from .door_lock_protocol import AccessEvent
+from .pin_users import (
+    CapacityExceeded,
+    DriftKind,
+    Guarantee,
+    LockCapacity,
+    PinSlot,
+    PinTable,
+)
+from .standard_lock import (
+    LockOperation,
+    LockProgramming,
+    StandardLockClient,
+    StandardLockRefused,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    """What reading a lock's user table back found and did."""
+
+    rewritten: tuple[int, ...]
+    """User ids the hub wrote again (they had gone or changed)."""
+    cleared: tuple[int, ...]
+    """User ids of grants no longer held (revoked, expired, used up) that the hub cleared."""
+    foreign: tuple[int, ...]
+    """User ids holding a code the hub did not write: a person must look."""
+    failed: tuple[int, ...]
+    """User ids the hub could not put right."""
+
+
+class StandardDoorLock:
+    """One standard lock, as the hub manages it."""
+
+    guarantee = Guarantee.ENFORCED_BY_SCHEDULE
+
+    def __init__(
+        self,
+        client: StandardLockClient,
+        *,
+        lock_id: str,
+        sealing_key: SealingKey,
+        clock: Clock,
+        table: PinTable | None = None,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Manage ``client``'s lock, known to grants as ``lock_id``.
+
+        ``sealing_key``: the hub's key that grants for this lock seal their PIN to;
+        ``on_change``: called whenever the PIN table changed (so the hub saves it).
+        """
+        self.client = client
+        self.lock_id = lock_id
+        self.table = PinTable() if table is None else table
+        self._sealing_key = sealing_key
+        self._clock = clock
+        self._on_change = on_change
+        self._capacity: LockCapacity | None = None
+        self._foreign: set[int] = set()
+        self._foreign_listeners: list[Callable[[int], None]] = []
+        self._used_up_listeners: list[Callable[[PinSlot], None]] = []
+
+    @property
+    def ieee(self) -> str:
+        """The lock's address."""
+        return self.client.ieee
+
+    async def capacity(self) -> LockCapacity:
+        """What the lock can hold (read once, then remembered)."""
+        if self._capacity is None:
+            self._capacity = await self.client.read_capacity()
+        return self._capacity
+
+    def pin_of(self, signed: SignedGrant) -> str:
+        """Open the grant's PIN (MalformedGrant when it has none or it is not for this lock)."""
+        grant = signed.grant
+        if grant.sealed_pin is None:
+            raise MalformedGrant(
+                "a grant for a standard lock must carry a PIN: the lock checks nothing else"
+            )
+        return self._sealing_key.open_pin(
+            grant.sealed_pin, audience=self.lock_id, grant_id=grant.grant_id
+        )
+
+    async def install_grant(self, signed: SignedGrant) -> None:
+        """Write the grant's PIN as a PIN user with a year-day schedule for its window.
+
+        Raises MalformedGrant (no PIN), LockRefused with reason ``capacity`` and the lock's
+        limit when it cannot hold it, or ``set_pin_code`` etc. when the lock refuses.
+        """
+        grant = signed.grant
+        pin = self.pin_of(signed)
+        capacity = await self.capacity()
+        try:
+            capacity.check_pin(pin)
+            slot = self.table.allocate(
+                grant.grant_id,
+                start=grant.not_before,
+                end=grant.expires,
+                max_uses=grant.max_uses,
+                capacity=capacity,
+                taken=self._foreign,
+            )
+        except CapacityExceeded as err:
+            raise LockRefused("grant", f"capacity: {err}") from None
+        try:
+            await self.client.write_pin_user(slot.user_id, pin, slot.start, slot.end)
+        except StandardLockRefused as err:
+            self.table.release(grant.grant_id)
+            raise LockRefused("grant", str(err)) from None
+        except DeviceUnreachable:
+            self.table.release(grant.grant_id)
+            raise
+        self._on_change()
+
+    async def withdraw(self, grant_id: bytes) -> bool:
+        """Clear a grant's PIN user at the lock; False when the hub wrote none for it."""
+        slot = self.table.get(grant_id)
+        if slot is None:
+            return False
+        try:
+            await self.client.clear_pin_user(slot.user_id)
+        except StandardLockRefused as err:
+            raise LockRefused("revocation", str(err)) from None
+        self.table.release(grant_id)
+        self._on_change()
+        return True
+
+    async def purge_expired(self) -> int:
+        """Clear the PIN users of grants whose window ended (the schedule already refuses)."""
+        now = self._clock.now()
+        ended = [slot for slot in self.table if slot.end <= now]
+        for slot in ended:
+            await self.withdraw(slot.grant_id)
+        return len(ended)
+
+    async def reconcile(self, held: Mapping[bytes, SignedGrant]) -> Reconciled:
+        """Read the user table back and put right what differs from what the hub holds.
+
+        ``held``: the grants for this lock the hub still holds and that have not ended.
+        """
+        now = self._clock.now()
+        rewritten: list[int] = []
+        cleared: list[int] = []
+        failed: list[int] = []
+        for slot in list(self.table):
+            if slot.grant_id not in held or slot.end <= now or slot.exhausted:
+                try:
+                    await self.withdraw(slot.grant_id)
+                    cleared.append(slot.user_id)
+                except LockRefused:
+                    failed.append(slot.user_id)
+        pins = {grant_id: self.pin_of(signed) for grant_id, signed in held.items()}
+        users = await self.client.read_users(await self.capacity())
+        foreign: list[int] = []
+        for drift in self.table.drift(users, pins):
+            if drift.kind is DriftKind.UNKNOWN:
+                foreign.append(drift.user_id)
+                continue
+            assert drift.grant_id is not None
+            mine = self.table.get(drift.grant_id)
+            assert mine is not None
+            try:
+                await self.client.write_pin_user(
+                    mine.user_id, pins[drift.grant_id], mine.start, mine.end
+                )
+                rewritten.append(mine.user_id)
+            except StandardLockRefused:
+                failed.append(slot.user_id)
+        self._foreign = set(foreign)
+        return Reconciled(tuple(rewritten), tuple(cleared), tuple(foreign), tuple(failed))
+
+    async def unlock(self, signed: SignedGrant, holder_key: SigningKey) -> None:
+        """A standard lock opens for its keypad only: the hub does not open it from the app."""
+        raise LockRefused("unlock", "standard_lock_keypad_only")
+
+    async def lock(self) -> None:
+        """Bolt the door."""
+        await self.client.lock()
+
+    async def read_status(self) -> LockStatus:
+        """The bolt and the battery."""
+        return await self.client.read_status()
+
+    def add_bolt_listener(self, callback: Callable[[bool], None]) -> Callable[[], None]:
+        """Be told whenever the bolt moves."""
+        return self.client.add_bolt_listener(callback)
+
+    def add_foreign_code_listener(self, callback: Callable[[int], None]) -> None:
+        """Be told of a code programmed at the lock by anyone but the hub (its user id)."""
+        self._foreign_listeners.append(callback)
+
+    def add_used_up_listener(self, callback: Callable[[PinSlot], None]) -> None:
+        """Be told when a use-limited PIN reached its limit (its PIN is being cleared)."""
+        self._used_up_listeners.append(callback)
+
+    def add_access_listener(self, callback: Callable[[AccessEvent], None]) -> Callable[[], None]:
+        """Be told of every attempt at the door, with the grant whose PIN was used."""
+
+        def on_operation(operation: LockOperation) -> None:
+            slot = None if operation.user_id is None else self.table.by_user(operation.user_id)
+            if operation.granted and slot is not None:
+                slot = self._count_use(slot)
+            callback(
+                AccessEvent(
+                    method=operation.method,
+                    granted=operation.granted,
+                    reason=operation.reason,
+                    grant_id=None if slot is None else slot.grant_id,
+                    at=operation.at,
+                )
+            )
+
+        return self.client.add_event_listener(on_operation, self._on_programming)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _count_use(self, slot: PinSlot) -> PinSlot:
+        counted = self.table.count_use(slot.user_id)
+        assert counted is not None
+        self._on_change()
+        if counted.exhausted:
+            for listener in list(self._used_up_listeners):
+                listener(counted)
+        return counted
+
+    def _on_programming(self, event: LockProgramming) -> None:
+        # Only the hub programs the lock over the building network (RF); any other source
+        # is a person at the lock itself.
+        if event.source == OperationEventSource.RF:
+            return
+        if self.table.by_user(event.user_id) is None:
+            self._foreign.add(event.user_id)
+        for listener in list(self._foreign_listeners):
+            listener(event.user_id)
