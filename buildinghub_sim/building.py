@@ -46,6 +46,7 @@ from .lock_sensor import SENSORS_DIRECTORY, SensorWatcher
 from .medium import SIM_SCHEME, Medium, get_medium
 from .meter_bank import MeterBank, start_meters, stop_meters
 from .private_file import write_private
+from .standard_doors import StandardDoors, start_standard_doors, stop_standard_doors
 
 _LOGGER = logging.getLogger(__name__)
 SIM_DIRECTORY = "buildinghub_sim"
@@ -402,6 +403,7 @@ def forget_building(path: str) -> None:
         building.power_off()
     stop_car_park(path)
     stop_meters(path)
+    stop_standard_doors(path)
 
 
 async def start_simulated_building(path: str, directory: str) -> SimulatedBuilding:
@@ -425,6 +427,7 @@ async def start_simulated_building(path: str, directory: str) -> SimulatedBuildi
     # The car park, when the building has one, shares the building's air.
     await start_car_park(path, folder)
     await start_meters(path, folder)
+    await start_standard_doors(path, folder)
     return building
 
 
@@ -444,6 +447,10 @@ def main() -> None:
     car_park = sub.add_parser("add-car-park", help="give the building in DIR a car park")
     car_park.add_argument("directory", type=Path)
     car_park.add_argument("--bays", type=int, default=2)
+    standard = sub.add_parser(
+        "add-standard-lock", help="give a flat of the building in DIR a standard Zigbee lock"
+    )
+    standard.add_argument("directory", type=Path)
     meters = sub.add_parser("add-meters", help="give the building in DIR its meters")
     meters.add_argument("directory", type=Path)
     meters.add_argument("--cloud-key", required=True, help="the cloud's receipt key (base64)")
@@ -453,6 +460,11 @@ def main() -> None:
         bank = MeterBank.create(SimulatedBuilding.load(args.directory).path, cloud_key=cloud_key)
         bank.save(args.directory)
         print(json.dumps({"meters": [meter.firmware.meter_id for meter in bank.meters]}))
+        return
+    if args.command == "add-standard-lock":
+        doors = StandardDoors.create(SimulatedBuilding.load(args.directory).path, args.directory)
+        doors.save()
+        print(json.dumps({"standard_locks": [door.flat for door in doors.doors]}))
         return
     if args.command == "add-car-park":
         made = SimulatedCarPark.create(SimulatedBuilding.load(args.directory).path, bays=args.bays)

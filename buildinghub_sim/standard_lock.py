@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import zigpy.types as t
@@ -76,6 +77,8 @@ class SimulatedStandardLock(VirtualDevice):
             },
         )
         self.firmware = firmware
+        self.on_change: Callable[[], None] | None = None
+        """Called after the user table may have changed (where a saved lock keeps it)."""
         self._relock_handle: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresh_attributes()
@@ -90,7 +93,10 @@ class SimulatedStandardLock(VirtualDevice):
 
     def add_code_at_keypad(self, user_id: int, code: str) -> int:
         """The owner programs a code at the keypad with the master code."""
-        return self.firmware.add_code_at_keypad(user_id, code)
+        status = self.firmware.add_code_at_keypad(user_id, code)
+        if self.on_change is not None:
+            self.on_change()
+        return status
 
     def power_off(self) -> None:
         """Stop the relock timer."""
@@ -137,6 +143,8 @@ class SimulatedStandardLock(VirtualDevice):
         if answer is None:
             raise CommandRefused(foundation.Status.UNSUP_CLUSTER_COMMAND)
         name, fields = answer
+        if self.on_change is not None:
+            self.on_change()
         await self.reply(endpoint_id, cluster_id, header, name, **fields)
 
     def _answer(self, name: str, args: Any) -> tuple[str, dict[str, Any]] | None:

@@ -48,10 +48,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 from packaging.requirements import Requirement
 
-from buildinghub.credentials import GrantKind, PublicKey, SigningKey
+from buildinghub.credentials import Grant, GrantKind, PublicKey, SigningKey, issue_grant
+from buildinghub.credentials.installation import InstallationRecord, sign_installation
+from buildinghub.credentials.sealing import seal_pin
 from buildinghub_sim.building import STATE_FILE, SimulatedBuilding
 from buildinghub_sim.car_park import CAR_PARK_FILE, SimulatedCarPark
 from buildinghub_sim.meter_bank import METERS_FILE, MeterBank
+from buildinghub_sim.standard_doors import STANDARD_LOCKS_FILE, StandardDoors
 from scripts.building_entities import wait_for_bays, wait_for_locks, wait_for_meters
 from scripts.hass_client import HassError, HomeAssistantApi, wait_until
 
@@ -499,9 +502,74 @@ async def setup(config: Path, hass_pid: int | None, cloud_db: str) -> None:
                 f"   {f.name}  tenant PIN {f.tenant_pin}   viewer PIN {f.viewer_pin}"
                 for f in building.flats
             ]
+        flats += await set_up_standard_lock(api, config, building, hass_pid)
         bays = await set_up_car_park(api, config, building.path, demo, hass_pid)
         meters = await set_up_meters(api, config, building.path, cloud_db, hass_pid)
     print(_banner(len(building.flats), flats, bays, meters, time.monotonic() - started))
+
+
+async def set_up_standard_lock(
+    api: HomeAssistantApi, config: Path, building: SimulatedBuilding, hass_pid: int | None
+) -> list[str]:
+    """The off-the-shelf Zigbee lock of Flat 3A: its landlord installs it through the hub,
+    then sends a week's guest grant whose PIN the hub writes with the week's schedule."""
+    directory = config / "buildinghub_sim"
+    if not (directory / STANDARD_LOCKS_FILE).exists():
+        return []
+    door = StandardDoors.load(building.path, directory).doors[0]
+    entity = "lock." + door.flat.lower().replace(" ", "_") + "_door"
+    if any(state["entity_id"] == entity for state in await api.states()):
+        return [f"   {door.flat}  standard Zigbee lock (the hub holds its guest's grant)"]
+    print(f"==> the landlord of {door.flat} installs its standard Zigbee lock through the hub")
+    keys = await api.service("rental_lock", "hub_key", {})
+    hub_public, pin_public = (
+        PublicKey.from_bytes(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        for text in (keys["public_key"], keys["pin_sealing_key"])
+    )
+    landlord = building.landlords[door.landlord]
+    now = int(time.time())
+    record = sign_installation(
+        InstallationRecord(
+            lock_id=door.lock_id,
+            flat=door.flat,
+            landlord=door.landlord,
+            landlord_key=landlord.public_key,
+            lock_key=hub_public,
+            lock_sealing_key=pin_public,
+            installed_at=now,
+        ),
+        landlord,
+    )
+    data = {"device": str(door.lock.ieee), "record": _b64(record)}
+    await wait_until(
+        f"the hub to find {door.flat}'s standard lock",
+        lambda: api.service("rental_lock", "install_standard_lock", data),
+        hass_pid,
+        limit_s=120,
+    )
+    pin = f"{int.from_bytes(os.urandom(4)) % 10**6:06d}"
+    grant_id = os.urandom(16)
+    grant = Grant(
+        issuer=door.landlord,
+        subject="guest:flat-3a",
+        audience=door.lock_id,
+        not_before=now - 600,
+        expires=now + 7 * 86400,
+        issued_at=now - 600,
+        grant_id=grant_id,
+        holder_key=SigningKey.generate().public_key,
+        kind=GrantKind.VIEWING,
+        sealed_pin=seal_pin(pin, pin_public, audience=door.lock_id, grant_id=grant_id),
+    )
+    await api.service("rental_lock", "install_grant", {"grant": _b64(issue_grant(grant, landlord))})
+    return [
+        f"   {door.flat}  standard Zigbee lock: guest PIN {pin} (7 days; enforced by the lock's"
+        " schedule, verified by the hub)"
+    ]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 async def set_up_car_park(
