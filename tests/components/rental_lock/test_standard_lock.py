@@ -69,10 +69,21 @@ async def keys(
 ) -> HubKeys:
     """The hub running, the standard lock installed by its landlord through the hub."""
     keys = await hub_keys(hass)
+    await joined(hass, init_integration)
     answer = await install_standard_lock(hass, installation_record(keys, landlord))
     await hass.async_block_till_done()
     assert answer == {"flat": "Flat 3A", "lock_id": "door-std-1", "landlord": "landlord:ana"}
     return keys
+
+
+async def joined(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Wait until the hub's radio has interviewed the standard lock (it joins on its own)."""
+    network = entry.runtime_data.hub.network
+    for _ in range(100):
+        if any(str(d.ieee) == STANDARD_IEEE and d.is_initialized for d in network.devices()):
+            return
+        await settle(hass)
+    raise AssertionError("the standard lock never finished joining")
 
 
 async def install(hass: HomeAssistant, grant: bytes) -> dict[str, object]:
@@ -270,6 +281,7 @@ async def test_a_record_that_does_not_make_the_hub_the_verifier_is_refused(
     landlord: SigningKey,
 ) -> None:
     keys = await hub_keys(hass)
+    await joined(hass, init_integration)
     record = installation_record(keys, landlord, lock_key=SigningKey.generate().public_key)
 
     with pytest.raises(ServiceValidationError, match="this hub's key"):
@@ -307,6 +319,7 @@ async def test_a_standard_lock_cannot_take_another_doors_lock_id(
     landlord: SigningKey,
 ) -> None:
     keys = await hub_keys(hass)
+    await joined(hass, init_integration)
 
     with pytest.raises(ServiceValidationError, match="already belongs"):
         await install_standard_lock(hass, installation_record(keys, landlord, lock_id="door-01"))
