@@ -70,14 +70,35 @@ async def test_a_resident_reads_only_their_own_dwellings_readings(site: CloudSit
 async def test_the_property_manager_sees_balances_and_alerts_never_raw_readings(
     site: CloudSite,
 ) -> None:
-    await site.client.send_readings([site.meters[0].packet(1, 100).encoded])
+    meter = site.meters[0]
+    # 1A uses 140 kWh at 0.03 ct/Wh = 4200 ct: 5000 -> 800, below its 1000 threshold.
+    await site.client.send_readings([meter.packet(1, 10_000).encoded])
+    await site.client.send_readings([meter.packet(2, 150_000).encoded])
     manager = await add_person(site.cloud.engine, "pm", Role.MANAGER, BUILDING, None)
+    resident_2b = await add_person(site.cloud.engine, "bo", Role.RESIDENT, BUILDING, "2B")
 
     readings_status, _ = await get(site, "/v1/dwellings/1A/readings", manager)
     balance_status, balance = await get(site, "/v1/dwellings/2B/balance", manager)
+    alerts_status, alerts = await get(site, "/v1/alerts", manager)
+    neighbour_status, neighbour = await get(site, "/v1/alerts", resident_2b)
 
     assert readings_status == 403
     assert (balance_status, balance["balance_cents"]) == (200, 5000)
+    # Only the low balance, as derived data: no meter, sequence or reading value in it.
+    assert alerts_status == 200
+    assert alerts == {
+        "alerts": [
+            {
+                "kind": "low_balance",
+                "dwelling": "1A",
+                "balance_cents": 800,
+                "threshold_cents": 1000,
+                "low": True,
+            }
+        ]
+    }
+    # A resident of another dwelling is not told about 1A's balance.
+    assert (neighbour_status, neighbour) == (200, {"alerts": []})
 
 
 async def test_unknown_people_are_refused(site: CloudSite) -> None:
@@ -95,10 +116,12 @@ async def test_consumption_lowers_the_balance_and_a_reminder_goes_out_once(
     await site.client.send_readings([meter.packet(3, 150_000).encoded])
     # A late, older reading charges nothing more.
     await site.client.send_readings([meter.packet(2, 60_000).encoded])
+    # 10 kWh more while already low: 800 -> 500, still below, so no second reminder.
+    await site.client.send_readings([meter.packet(4, 160_000).encoded])
 
     account = await accounts.account(site.cloud.engine, BUILDING, "1A")
     assert account is not None
-    assert (account.balance_cents, account.low) == (800, True)
+    assert (account.balance_cents, account.low) == (500, True)
     reminders = await accounts.reminders_of(site.cloud.engine, BUILDING)
     assert [(dwelling, balance) for dwelling, balance, _ in reminders] == [("1A", 800)]
     hub_view = {a.dwelling: a for a in await site.client.accounts()}
