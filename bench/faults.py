@@ -96,6 +96,10 @@ class Trial:
 
     def __init__(self, rng: random.Random, tally: Tally, db_url: str, workdir: Path) -> None:
         self.rng = rng
+        # The schedule (measurements, outages, kills) draws from its own generator: the radio
+        # and network faults draw from rng as requests happen to interleave, and must not shift
+        # which processes a seed kills.
+        self.schedule = random.Random(rng.getrandbits(64))
         self.tally = tally
         self.db_url = db_url
         self.dir = workdir
@@ -306,8 +310,8 @@ class Trial:
     def _tick(self, step: int) -> None:
         self.clock.time += SIM_STEP
         for firmware in self.meters.values():
-            if self.rng.random() < 0.7:
-                packet = firmware.measure(self.rng.randint(1, 500))
+            if self.schedule.random() < 0.7:
+                packet = firmware.measure(self.schedule.randint(1, 500))
                 self.measured[packet.key] = packet.digest
         if step % RETRY_EVERY == 0:
             for firmware in self.meters.values():
@@ -320,20 +324,27 @@ class Trial:
         hub_back_at = -1
         for step in range(steps):
             self._tick(step)
-            if self.cloud.running and self.rng.random() < 0.02:
+            # Every step draws the same numbers, whatever is running, so a seed fixes them.
+            outage, crash, hub_crash = (self.schedule.random() for _ in range(3))
+            outage_steps, crash_steps, hub_steps = (
+                self.schedule.randint(12, 48),
+                self.schedule.randint(1, 3),
+                self.schedule.randint(0, 4),
+            )
+            if self.cloud.running and outage < 0.02:
                 self.tally.fault("cloud_outage_hours")
                 await self.cloud.kill()
-                outage_until = step + self.rng.randint(12, 48)
-            elif self.cloud.running and self.rng.random() < 0.03:
+                outage_until = step + outage_steps
+            elif self.cloud.running and crash < 0.03:
                 self.tally.fault("cloud_killed")
                 await self.cloud.kill()
-                outage_until = step + self.rng.randint(1, 3)
+                outage_until = step + crash_steps
             if not self.cloud.running and step >= outage_until:
                 await self._start_cloud()
-            if self.hub.running and self.rng.random() < 0.04:
+            if self.hub.running and hub_crash < 0.04:
                 self.tally.fault("hub_killed")
                 await self.hub.kill()
-                hub_back_at = step + self.rng.randint(0, 4)
+                hub_back_at = step + hub_steps
             if not self.hub.running and step >= hub_back_at:
                 await self.hub.start()
             await asyncio.sleep(STEP_S)
