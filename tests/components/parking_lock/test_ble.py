@@ -21,7 +21,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from buildinghub.credentials import MonotonicClock
 from buildinghub.devices.ble_parking_lock import LINK_IDLE_S
-from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.ble_air import drop_ble_air
 from buildinghub_sim.ble_parking_lock import BleParkingLock
 from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
@@ -118,7 +117,16 @@ async def test_ble_occupancy_comes_from_advertisements(
     # Nothing to ask for a while: the hub lets the link go, and the lock advertises again.
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=LINK_IDLE_S))
     await until(hass, lambda: links_to(ble_bay) == 0)
+    assert isinstance(ble_bay.lock, BleParkingLock)
+    links_made: list[object] = []
+    ble_bay.lock.device.on(ble_bay.lock.device.EVENT_CONNECTION, links_made.append)
     ble_bay.lock.vehicle_present(True)
 
     await until(hass, lambda: hass.states.get(OCCUPANCY).state == STATE_ON)  # type: ignore[union-attr]
-    assert CONF_RADIO_PATH in init_integration.data
+    # The hub learned it from the advertisement alone: it never connected to ask, then or
+    # in the seconds after (a connection takes a few advertising intervals to be made).
+    for _ in range(5):
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
+        await settle(hass)
+    assert links_made == []
+    assert links_to(ble_bay) == 0
