@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, Generator
 from unittest.mock import AsyncMock, patch
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -19,7 +19,7 @@ from buildinghub_ha.const import (
     SIMULATED_PATH,
 )
 from buildinghub_sim.building import SimulatedBuilding, forget_building, register_building
-from buildinghub_sim.medium import drop_medium
+from buildinghub_sim.medium import drop_medium, get_medium
 from custom_components.rental_lock.const import DOMAIN
 
 MISSING_PORT = "/dev/serial/by-id/usb-no-such-coordinator"
@@ -40,10 +40,28 @@ async def buildings() -> AsyncGenerator[None]:
 
 
 @pytest.fixture(autouse=True)
-def no_setup() -> Generator[AsyncMock]:
-    """The flow alone: the created entry is not set up."""
+def no_setup(request: pytest.FixtureRequest) -> Generator[AsyncMock | None]:
+    """The flow alone: the created entry is not set up, unless the test runs the hub."""
+    if "running_hub" in request.fixturenames:
+        yield None
+        return
     with patch("custom_components.rental_lock.async_setup_entry", return_value=True) as setup_entry:
         yield setup_entry
+
+
+@pytest.fixture
+async def running_hub(hass: HomeAssistant) -> AsyncGenerator[MockConfigEntry]:
+    """A hub set up and running on the embedded simulated building's radio."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={CONF_RADIO_PATH: SIMULATED_PATH}, unique_id=SIMULATED_PATH
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    yield entry
+    if entry.state is ConfigEntryState.LOADED:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
 
 
 async def test_simulated_building_creates_an_entry(hass: HomeAssistant) -> None:
@@ -113,11 +131,11 @@ async def test_same_radio_twice_is_refused(hass: HomeAssistant) -> None:
     assert result["reason"] == "already_configured"
 
 
-async def test_reconfigure_moves_the_hub_to_another_radio(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN, data={CONF_RADIO_PATH: SIMULATED_PATH}, unique_id=SIMULATED_PATH
-    )
-    entry.add_to_hass(hass)
+async def test_reconfigure_moves_the_hub_to_another_radio(
+    hass: HomeAssistant, running_hub: MockConfigEntry
+) -> None:
+    entry = running_hub
+    assert get_medium(SIMULATED_PATH).coordinator is not None
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "user"
     result = await hass.config_entries.flow.async_configure(
@@ -131,11 +149,18 @@ async def test_reconfigure_moves_the_hub_to_another_radio(hass: HomeAssistant) -
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_RADIO_PATH: OTHER_SIM}
     )
+    await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data == {CONF_RADIO_PATH: OTHER_SIM}
     assert entry.unique_id == OTHER_SIM
+    # The running hub moved: it owns the other radio and let go of the first.
+    assert entry.state is ConfigEntryState.LOADED
+    network = entry.runtime_data.hub.network
+    assert (network.path, network.running) == (OTHER_SIM, True)
+    assert get_medium(OTHER_SIM).coordinator is not None
+    assert get_medium(SIMULATED_PATH).coordinator is None
 
 
 async def test_reconfigure_to_a_radio_another_entry_uses_is_refused(hass: HomeAssistant) -> None:
