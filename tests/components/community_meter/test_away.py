@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 from collections.abc import Iterator
 from datetime import datetime
@@ -27,9 +28,11 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from buildinghub.credentials import GrantKind, SigningKey
 from buildinghub.occupancy.tracker import AwayTracker
 from buildinghub.telemetry.reading import Quantity
 from buildinghub_ha.const import CONF_RADIO_PATH
+from buildinghub_sim.door_lock import SimulatedDoorLock
 from custom_components.community_meter.const import DOMAIN
 from custom_components.rental_lock.const import DOMAIN as RENTAL_DOMAIN
 from tests.blueprints.helpers import async_notifications, async_use_blueprint
@@ -41,6 +44,7 @@ from .conftest import Site, settle, start_hub
 SUPPLY = "switch.flat_1a_supply"
 HOUSEHOLD = "binary_sensor.1a_electricity_meter_household"
 BACK_HOME = "button.1a_electricity_meter_back_home"
+TENANT_PIN = "482913"
 # The shared NIOM week: on its third day the household leaves at window 227 (13:00 local).
 LEAVES = 227
 
@@ -201,6 +205,38 @@ async def press_back_home(hass: HomeAssistant, user: MockUser) -> None:
     await hass.async_block_till_done()
 
 
+async def leave_the_door_unlocked(hass: HomeAssistant, site: Site) -> SimulatedDoorLock:
+    """The tenant opens Flat 1A's door with their PIN and leaves it unlocked.
+
+    The lock's own timers are stopped (its auto-relock is off), so only a lock command over
+    the radio can bolt it again.
+    """
+    flat = site.building.flats[0]
+    now = flat.lock.firmware.clock.now()
+    grant = site.building.issue_grant(
+        flat,
+        kind=GrantKind.LEASE,
+        subject="tenant-1a",
+        not_before=now - 60,
+        expires=now + 86_400,
+        holder_key=SigningKey.generate().public_key,
+        pin=TENANT_PIN,
+    )
+    await hass.services.async_call(
+        RENTAL_DOMAIN,
+        "install_grant",
+        {"grant": base64.urlsafe_b64encode(grant).decode().rstrip("=")},
+        blocking=True,
+        return_response=True,
+    )
+    assert flat.lock.keypad(TENANT_PIN).granted
+    flat.lock.power_off()
+    await settle(hass)
+    assert not flat.lock.firmware.locked
+    assert hass.states.get("lock.flat_1a_door").state == LockState.UNLOCKED  # type: ignore[union-attr]
+    return flat.lock
+
+
 async def test_an_empty_dwelling_is_secured_until_the_resident_is_back(
     hass: HomeAssistant,
     flat_1a: str,
@@ -229,11 +265,15 @@ async def test_an_empty_dwelling_is_secured_until_the_resident_is_back(
         ),
     )
 
+    door = await leave_the_door_unlocked(hass, site)
+
     await _live(hass, meter_time, site, windows=12)
     await hass.async_block_till_done()
 
     assert hass.states.get(HOUSEHOLD).state == STATE_OFF  # type: ignore[union-attr]
     assert locked == [["lock.flat_1a_door"]]
+    # The lock command crossed the radio: the bolt itself moved, and the lock reported it.
+    assert door.firmware.locked
     assert hass.states.get("lock.flat_1a_door").state == LockState.LOCKED  # type: ignore[union-attr]
     assert hass.states.get(SUPPLY).state == STATE_OFF  # type: ignore[union-attr]
     manager = await hass_ws_client(hass)
@@ -276,6 +316,7 @@ async def test_another_dwellings_resident_cannot_lift_the_lock_down(
             "notify_action": "persistent_notification.create",
         },
     )
+    door = await leave_the_door_unlocked(hass, site)
     await _live(hass, meter_time, site, windows=12)
     await hass.async_block_till_done()
     resident_1a = await make_resident(hass, "Resident of 1A")
@@ -302,6 +343,7 @@ async def test_another_dwellings_resident_cannot_lift_the_lock_down(
     assert answer["error"]["translation_key"] == "not_a_resident"
     assert hass.states.get(HOUSEHOLD).state == STATE_OFF  # type: ignore[union-attr]
     assert hass.states.get(SUPPLY).state == STATE_OFF  # type: ignore[union-attr]
+    assert door.firmware.locked
     assert hass.states.get("lock.flat_1a_door").state == LockState.LOCKED  # type: ignore[union-attr]
     # The button's own last-pressed time is written by Home Assistant before any integration
     # code runs (ButtonEntity._async_press_action is final): it shows the attempt, nothing more.
