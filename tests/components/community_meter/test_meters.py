@@ -11,12 +11,22 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from buildinghub.devices.meter_scaling import MeterUnit
 from buildinghub.telemetry.reading import Quantity
+from buildinghub.telemetry.relay import MIN_BACKOFF_S
 from buildinghub_sim.meter_register import MeterRegister
-from custom_components.community_meter.const import BUS_EVENT_READINGS_LOST, DOMAIN
+from custom_components.community_meter.const import (
+    BUS_EVENT_READINGS_LOST,
+    DOMAIN,
+    RELAY_INTERVAL,
+)
 
 from .conftest import Cloud, Site, settle, start_hub
 
@@ -116,6 +126,31 @@ async def test_readings_go_to_the_cloud_and_are_erased_from_the_meters(
     held = hass.states.get(entity_id(hass, "meter-1a-e", "pending_readings"))
     assert held is not None
     assert held.state == "0"
+
+
+async def test_the_relay_runs_on_its_schedule_when_nothing_else_wakes_it(
+    hass: HomeAssistant, cloud: Cloud, site: Site, config_entry: MockConfigEntry
+) -> None:
+    """Readings held while the cloud was down go out on the relay's 30-second schedule."""
+    await start_hub(hass, config_entry, site)
+    await cloud.stop()
+    meter = site.meter(Quantity.ELECTRICITY)
+    meter.measure(100)
+    meter.measure(100)
+    await settle(hass)
+    assert len(meter.firmware.memory) == 2
+    await cloud.start()
+    # The failed upload's backoff runs on the event loop's clock: let it pass, then show that
+    # nothing runs the relay until Home Assistant's time reaches its next slot.
+    await asyncio.sleep(MIN_BACKOFF_S)
+    await settle(hass)
+    assert await cloud.stored() == 0
+
+    async_fire_time_changed(hass, dt_util.utcnow() + RELAY_INTERVAL)
+    await settle(hass)
+
+    assert await cloud.stored() == 2
+    assert meter.firmware.memory == {}
 
 
 async def test_the_outbox_survives_a_restart_while_the_cloud_is_down(
