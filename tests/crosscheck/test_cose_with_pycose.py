@@ -16,8 +16,19 @@ import os
 import cbor2
 import pytest
 
-from buildinghub.biometrics.consent import ConsentRecord, Purpose, sign_consent
-from buildinghub.biometrics.erase import EraseTemplate, sign_erase
+from buildinghub.biometrics.consent import (
+    ConsentRecord,
+    ConsentWithdrawal,
+    Purpose,
+    sign_consent,
+    sign_withdrawal,
+)
+from buildinghub.biometrics.erase import (
+    EraseConfirmation,
+    EraseTemplate,
+    sign_confirmation,
+    sign_erase,
+)
 from buildinghub.credentials import Grant, GrantKind, SigningKey, decode_grant, issue_grant
 from buildinghub.credentials.delegation import ShareTerms, issue_share
 from buildinghub.credentials.grant import ShareMode
@@ -29,7 +40,15 @@ from buildinghub.credentials.lock_command import (
     appoint_manager,
     sign_command,
 )
+from buildinghub.keylog.records import (
+    CheckMethod,
+    IdentityCheckRecord,
+    ListingRecord,
+    sign_identity_check,
+    sign_listing,
+)
 from buildinghub.tenancy.countersigned import countersigned, sign_document
+from buildinghub.tenancy.credit import CreditRequest, sign_credit_request
 from buildinghub.tenancy.rent import PaymentRecord, sign_payment
 
 from .pycose_check import (
@@ -204,7 +223,48 @@ def signed_records(landlord: SigningKey, tenant: SigningKey) -> list[tuple[str, 
     by_landlord, alone = cbor2.loads(sign_command(command, landlord))
     by_manager, carried = cbor2.loads(sign_command(command, manager, appointment))
     assert (alone, carried) == (b"", appointment)
+    withdrawal = ConsentWithdrawal(
+        consent=os.urandom(32), template_id=consent.template_id, withdrawn_at=NOW + DAY
+    )
+    confirmation = EraseConfirmation(
+        building="building-7",
+        lock=LOCK,
+        template_id=erase.template_id,
+        command=os.urandom(32),
+        held=True,
+        erased_at=NOW,
+    )
+    listing = ListingRecord(
+        listing_id="listing-12",
+        flat="Flat 12",
+        landlord="landlord-7",
+        details_digest=os.urandom(32),
+        listed_at=NOW,
+    )
+    identity_check = IdentityCheckRecord(
+        tenant=os.urandom(32),
+        tenant_key=os.urandom(32),
+        method=CheckMethod.PASSPORT,
+        checked_at=NOW,
+        checked_by="station-1",
+    )
+    credit_request = CreditRequest(
+        landlord="landlord-7",
+        landlord_key=landlord.public_key,
+        landlord_sealing_key=SigningKey.generate().public_key,
+        tenant="tenant-0042",
+        tenant_key=kid(tenant),
+        nonce=os.urandom(16),
+        issued_at=NOW,
+        expires=NOW + DAY,
+    )
+    lock_key = SigningKey.generate()
     return [
+        ("biometric-consent-withdrawal", sign_withdrawal(withdrawal, tenant), tenant),
+        ("erase-confirmation", sign_confirmation(confirmation, lock_key), lock_key),
+        ("listing", sign_listing(listing, landlord), landlord),
+        ("identity-check", sign_identity_check(identity_check, manager), manager),
+        ("credit-request", sign_credit_request(credit_request, landlord), landlord),
         ("lock-manager", appointment, landlord),
         ("lock-command", by_landlord, landlord),
         ("lock-command", by_manager, manager),
@@ -226,7 +286,7 @@ def test_signed_records_are_cose_sign1_by_their_signer_pycose_verifies(
         assert fields["type"] == record_type
         assert refused_by_another_key(record, COSE_SIGN1_TAG, point(SigningKey.generate()))
         checked.append(record_type)
-    assert len(checked) == 6
+    assert len(checked) == 11
 
 
 def test_an_installation_record_is_signed_by_the_landlord_it_names(
