@@ -1,10 +1,11 @@
 """HTTP requests signed by a person's key in the ledger (a landlord's or a tenant's).
 
 The same construction as a hub's signed request (telemetry.request_signing), under its own
-domain tag, so a person's signature is never a hub's: ``tag || method || path || time ||
-SHA-256(body)`` signed with the key, the key id (hex) in ``X-BuildingHub-Key``. The cloud looks
-the key id up in the key ledger and refuses a key that is unknown, revoked or of another role.
-Reads are bound to their path (which names what is read) and to a time within MAX_SKEW_S.
+domain tag, so a person's signature is never a hub's: ``tag || METHOD "\n" path "\n" time
+"\n" hex(SHA-256(body))`` signed with the key, the key id (hex) in ``X-BuildingHub-Key``.
+The cloud looks the key id up in the key ledger and refuses a key that is unknown, revoked or
+of another role. Reads are bound to their path (which names what is read) and to a time
+within MAX_SKEW_S.
 """
 
 from collections.abc import Mapping

@@ -1,10 +1,12 @@
 """How a hub signs its HTTP requests to the cloud connector, and how the cloud checks them.
 
-The hub signs ``tag || method || path || time || SHA-256(body)`` with its registered
-ES256 key and sends the hub id (its key id), the time and the signature in headers. The
-cloud refuses an unknown hub, a signature that does not verify, and a time more than
-:data:`MAX_SKEW_S` away from its own clock (so a captured request cannot be replayed
-later; within the window a replay is harmless, because ingest is idempotent).
+The hub signs ``tag || METHOD "\n" path "\n" time "\n" hex(SHA-256(body))`` (the tag
+ends in a NUL byte; METHOD is upper case, time is decimal Unix seconds, the digest lower-case
+hex, all UTF-8) with its registered ES256 key (raw r||s, 64 bytes, base64 in the header) and
+sends the hub id (its key id), the time and the signature in headers. The cloud refuses an
+unknown hub, a signature that does not verify, and a time more than :data:`MAX_SKEW_S` away
+from its own clock (so a captured request cannot be replayed later; within the window a
+replay is harmless, because ingest is idempotent).
 """
 
 from __future__ import annotations
