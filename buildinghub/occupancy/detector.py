@@ -1,30 +1,43 @@
-"""Unsupervised away detection: "as quiet as the household asleep, for long".
+"""Unsupervised away detection: "nothing a person switches, for long".
 
-The method, and why (details and numbers in the README):
+The method, and why (details, numbers and the households it was checked on in
+the README and ``python -m bench occupancy``):
 
-- A household asleep is at home and uses about as much power as a household
-  that is out: the refrigerator, the heating and standby loads run either
-  way, and nobody switches anything. So the hours of sleep are a reference
-  for "nobody active" that every dwelling provides for free, with no labels.
-- Which hours those are is learned, not assumed: the block of ``sleep_hours``
-  with the least variation of load, averaged over the days seen. Given the
-  dwelling's time zone (a hub always knows it), only blocks that start between
-  21:00 and 03:00 local time are candidates: on weekdays alone a long working
-  day is as quiet as a night, and only the clock tells them apart. Without a
-  time zone every block is a candidate, which needs a history that includes
-  days at home (a full week) to find the night.
-- Outside that block a window is "away" when the load, smoothed over
-  ``2 * smoothing_windows + 1`` windows, stays below the ``quiet_quantile``
-  of the smoothed load during sleep. Smoothing matters more than any single
-  feature: one quarter-hour of load separates home from away poorly (a
-  cycling appliance looks like a person), two hours of it separate them well.
+- What stays on when nobody is home is automatic: standby, the refrigerator,
+  heating or cooling that cycles on its own. What people switch on (lights, a
+  computer, the television, cooking) stays on for a while, so it lifts the
+  *floor* of the load: the lowest reading of a quarter-hour, and the lowest of
+  those over ``floor_span_windows`` neighbours either side. A cycling
+  appliance does not lift that floor: it switches off again within the span.
+- The always-on load is removed first: per window, the ``always_on_quantile``
+  of the floors of the day around it (``always_on_windows``). That makes the
+  method blind to the size of a household's loads (the same decisions at any
+  scale or constant offset) and lets it follow a base load that drifts with
+  the season, day by day.
+- The reference for "nobody active" is the household's own sleep, which
+  every dwelling provides with no labels: the block of ``sleep_hours`` with
+  the least variation of load, learned from the days seen. Given the dwelling's
+  time zone (a hub always knows it), only blocks that start between 21:00 and
+  03:00 local time are candidates: on weekdays a long working day is as quiet
+  as a night, and only the clock tells them apart. Without a time zone every
+  block is a candidate, which needs a history with days at home to find the night.
+- Outside the sleep block a window is "away" when its smoothed floor above
+  the always-on load is no higher than the ``floor_quantile`` of the same
+  during sleep, and its smoothed mean above the always-on load no higher than
+  the ``level_quantile`` of the same during sleep: the floor says nobody
+  switched anything on for long, the mean rules out a dwelling busy with
+  short loads (a kettle, a washing machine) whose floor happens to be low.
+  Both are relative to this household's own night, so there is no threshold
+  in kW anywhere.
 - Absences are hours long and people come and go in steps, so away runs
   shorter than ``min_away_windows`` are dropped and home blips shorter than
   ``max_home_gap_windows`` inside an absence are bridged.
 
 NIOM (Chen et al., BuildSys 2013) thresholds per-window statistics against
-the night-time base load; this detector keeps the night as the reference but
-compares smoothed levels and learns the night itself.
+the night-time base load; Kleiminger et al. found that features of appliance
+switching carry most of the occupancy signal. This detector keeps the night as
+the reference, compares what people switch (the floor) rather than the raw
+level, removes the always-on load per day, and learns the night itself.
 """
 
 from __future__ import annotations
@@ -46,7 +59,11 @@ class DetectorSettings:
 
     sleep_hours: int = 6
     smoothing_windows: int = 4
-    quiet_quantile: float = 0.75
+    floor_span_windows: int = 1
+    floor_quantile: float = 0.9
+    level_quantile: float = 0.97
+    always_on_quantile: float = 0.05
+    always_on_windows: int = SLOTS_PER_DAY
     min_away_windows: int = 4
     max_home_gap_windows: int = 2
     min_history_days: int = 2
@@ -54,12 +71,16 @@ class DetectorSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.sleep_hours <= 12:
             raise ValueError("sleep_hours must be between 1 and 12")
-        if not 0.0 < self.quiet_quantile < 1.0:
-            raise ValueError("quiet_quantile must be between 0 and 1")
-        if min(self.smoothing_windows, self.max_home_gap_windows) < 0:
+        for name in ("floor_quantile", "level_quantile", "always_on_quantile"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        counts = (self.smoothing_windows, self.floor_span_windows, self.max_home_gap_windows)
+        if min(counts) < 0:
             raise ValueError("window counts cannot be negative")
-        if self.min_away_windows < 1 or self.min_history_days < 1:
-            raise ValueError("min_away_windows and min_history_days must be at least 1")
+        if min(self.min_away_windows, self.min_history_days, self.always_on_windows) < 1:
+            raise ValueError(
+                "min_away_windows, min_history_days and always_on_windows must be at least 1"
+            )
 
 
 class AwayDetector:
@@ -75,6 +96,11 @@ class AwayDetector:
         """The window's quarter-hour of the dwelling's day (UTC without a time zone)."""
         local: datetime = window.start.astimezone(self.time_zone or UTC)
         return (local.hour * 60 + local.minute) // 15
+
+    @property
+    def settling_windows(self) -> int:
+        """How many later windows a window's decision depends on (decide it once they exist)."""
+        return self.settings.smoothing_windows + self.settings.floor_span_windows + 1
 
     def has_enough_history(self, windows: Sequence[LoadWindow]) -> bool:
         """Whether ``windows`` span enough days to learn the household's sleep."""
@@ -111,24 +137,33 @@ class AwayDetector:
             raise ValueError(
                 f"away detection needs at least {self.settings.min_history_days} days of readings"
             )
+        settings = self.settings
         asleep = self.sleep_slots(windows)
+        at_night = [self.local_slot(window) in asleep for window in windows]
+        always_on = _rolling_quantile(
+            [window.floor_kw for window in windows],
+            settings.always_on_quantile,
+            settings.always_on_windows,
+        )
+        floor = _centred_mean(
+            _rolling_min(
+                [max(0.0, w.floor_kw - base) for w, base in zip(windows, always_on, strict=True)],
+                settings.floor_span_windows,
+            ),
+            settings.smoothing_windows,
+        )
         level = _centred_mean(
-            [window.mean_kw for window in windows], self.settings.smoothing_windows
+            [max(0.0, w.mean_kw - base) for w, base in zip(windows, always_on, strict=True)],
+            settings.smoothing_windows,
         )
-        quiet = _quantile(
-            [
-                value
-                for value, window in zip(level, windows, strict=True)
-                if self.local_slot(window) in asleep
-            ],
-            self.settings.quiet_quantile,
-        )
+        floor_limit = _quantile(_at(floor, at_night), settings.floor_quantile)
+        level_limit = _quantile(_at(level, at_night), settings.level_quantile)
         away = [
-            self.local_slot(window) not in asleep and value < quiet
-            for value, window in zip(level, windows, strict=True)
+            not night and low <= floor_limit and mean <= level_limit
+            for low, mean, night in zip(floor, level, at_night, strict=True)
         ]
-        away = _bridge_short_runs(away, of=False, shorter_than=self.settings.max_home_gap_windows)
-        return _drop_short_runs(away, shorter_than=self.settings.min_away_windows)
+        away = _bridge_short_runs(away, of=False, shorter_than=settings.max_home_gap_windows)
+        return _drop_short_runs(away, shorter_than=settings.min_away_windows)
 
     def is_away_now(self, windows: Sequence[LoadWindow]) -> bool | None:
         """The decision for the latest window, ``None`` while history is too short."""
@@ -146,6 +181,33 @@ def _centred_mean(values: Sequence[float], half_width: int) -> list[float]:
         low, high = max(0, index - half_width), min(len(values), index + half_width + 1)
         smoothed.append((prefix[high] - prefix[low]) / (high - low))
     return smoothed
+
+
+def _at(values: Sequence[float], chosen: Sequence[bool]) -> list[float]:
+    return [value for value, keep in zip(values, chosen, strict=True) if keep]
+
+
+def _rolling_min(values: Sequence[float], half_width: int) -> list[float]:
+    return [
+        min(values[max(0, index - half_width) : index + half_width + 1])
+        for index in range(len(values))
+    ]
+
+
+def _rolling_quantile(values: Sequence[float], fraction: float, span: int) -> list[float]:
+    """Per value, the quantile of the ``span`` values around it (shifted inward at the ends).
+
+    Consecutive values share their span, so it is computed once per distinct span.
+    """
+    span = min(span, len(values))
+    result: list[float] = []
+    cached: tuple[int, float] | None = None
+    for index in range(len(values)):
+        first = min(max(0, index - span // 2), len(values) - span)
+        if cached is None or cached[0] != first:
+            cached = (first, _quantile(values[first : first + span], fraction))
+        result.append(cached[1])
+    return result
 
 
 def _quantile(values: Sequence[float], fraction: float) -> float:

@@ -16,15 +16,17 @@ SLOTS_PER_DAY: Final = int(timedelta(days=1) / WINDOW)
 class LoadWindow:
     """One 15-minute window of whole-dwelling load.
 
-    ``mean_kw`` and ``spread_kw`` (the standard deviation of the readings
-    inside the window) describe the load; ``samples`` says how many readings
-    the window had (0: the meter was silent and the values were carried over
-    from the window before).
+    ``mean_kw``, ``spread_kw`` (the standard deviation of the readings inside
+    the window) and ``floor_kw`` (the lowest reading: what stayed on all
+    window long) describe the load; ``samples`` says how many readings the
+    window had (0: the meter was silent and the values were carried over from
+    the window before).
     """
 
     start: datetime
     mean_kw: float
     spread_kw: float
+    floor_kw: float
     samples: int
 
 
@@ -44,7 +46,11 @@ def windows_from_minutes(readings: Iterable[tuple[datetime, float | None]]) -> l
     last = max(buckets, default=None)
     measured = {
         start: LoadWindow(
-            start=start, mean_kw=_mean(values), spread_kw=_spread(values), samples=len(values)
+            start=start,
+            mean_kw=_mean(values),
+            spread_kw=_spread(values),
+            floor_kw=min(values),
+            samples=len(values),
         )
         for start, values in buckets.items()
         if values
@@ -71,7 +77,11 @@ def contiguous(
         if window is None:
             before = windows[-1]
             window = LoadWindow(
-                start=start, mean_kw=before.mean_kw, spread_kw=before.spread_kw, samples=0
+                start=start,
+                mean_kw=before.mean_kw,
+                spread_kw=before.spread_kw,
+                floor_kw=before.floor_kw,
+                samples=0,
             )
         windows.append(window)
         start += WINDOW

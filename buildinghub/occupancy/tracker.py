@@ -37,17 +37,23 @@ class _Accumulator:
     count: int = 0
     total: float = 0.0
     squares: float = 0.0
+    floor: float = math.inf
 
     def add(self, value: float) -> None:
         self.count += 1
         self.total += value
         self.squares += value * value
+        self.floor = min(self.floor, value)
 
     def window(self, start: datetime) -> LoadWindow:
         mean = self.total / self.count
         variance = max(0.0, self.squares / self.count - mean * mean)
         return LoadWindow(
-            start=start, mean_kw=mean, spread_kw=math.sqrt(variance), samples=self.count
+            start=start,
+            mean_kw=mean,
+            spread_kw=math.sqrt(variance),
+            floor_kw=min(self.floor, mean),
+            samples=self.count,
         )
 
 
@@ -97,18 +103,17 @@ class AwayTracker:
         return contiguous({start: held.window(start) for start, held in self._windows.items()})
 
     def presence(self) -> Presence:
-        """The dwelling's state, settled an hour behind the latest reading.
+        """The dwelling's state, settled about 90 minutes behind the latest reading.
 
-        A window is decided once the smoothing has the windows after it too
-        (``smoothing_windows`` of them): deciding the newest window from half
-        a smoothing span flickers at every kettle.
+        A window is decided once the windows its decision depends on have all
+        been seen (:attr:`AwayDetector.settling_windows`): deciding the newest
+        window from half a smoothing span, or from a quarter-hour still
+        filling, flickers at every kettle.
         """
         windows = self.windows()
         if not self.detector.has_enough_history(windows):
             return Presence.LEARNING
-        away = self.detector.detect(windows)[
-            : len(windows) - self.detector.settings.smoothing_windows
-        ]
+        away = self.detector.detect(windows)[: len(windows) - self.detector.settling_windows]
         if not away[-1]:
             return Presence.HOME
         absence_started = windows[_run_start(away)].start
@@ -126,7 +131,7 @@ class AwayTracker:
         """What the hub stores so a restart keeps the learned history."""
         return {
             "windows": [
-                [start.isoformat(), held.count, held.total, held.squares]
+                [start.isoformat(), held.count, held.total, held.squares, held.floor]
                 for start, held in sorted(self._windows.items())
             ],
             "last_energy": (
@@ -142,13 +147,20 @@ class AwayTracker:
     def load_json(self, data: dict[str, Any]) -> None:
         """Restore what :meth:`to_json` stored."""
         self._windows = {
-            datetime.fromisoformat(start): _Accumulator(int(count), float(total), float(squares))
-            for start, count, total, squares in data["windows"]
+            datetime.fromisoformat(start): _restored(held) for start, *held in data["windows"]
         }
         last = data.get("last_energy")
         self._last_energy = (datetime.fromisoformat(last[0]), float(last[1])) if last else None
         confirmed = data.get("return_confirmed_at")
         self._return_confirmed_at = datetime.fromisoformat(confirmed) if confirmed else None
+
+
+def _restored(held: list[Any]) -> _Accumulator:
+    """A stored window; those stored before floors were kept have their mean as floor."""
+    count, total, squares, *floor = held
+    accumulator = _Accumulator(int(count), float(total), float(squares))
+    accumulator.floor = float(floor[0]) if floor else accumulator.total / accumulator.count
+    return accumulator
 
 
 def _run_start(flags: list[bool]) -> int:

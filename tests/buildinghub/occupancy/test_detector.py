@@ -35,10 +35,10 @@ def test_knowing_the_time_zone_finds_the_night_in_four_working_days(first: int, 
 
 
 def test_deciding_live_with_only_the_past_and_an_hour_of_lag() -> None:
-    """What the hub's sensor does: each window decided an hour after it ends."""
+    """What the hub's sensor does: each window decided once the windows it depends on exist."""
     windows, truth = read_ground_truth(WEEK)
     detector = AwayDetector(time_zone=AMHERST)
-    lag = detector.settings.smoothing_windows
+    lag = detector.settling_windows
 
     live = [detector.detect(windows[: index + lag + 1])[index] for index in range(192, 672 - lag)]
 
@@ -119,7 +119,7 @@ def test_a_silent_meter_keeps_the_last_load_for_its_windows() -> None:
     ("settings", "message"),
     [
         ({"sleep_hours": 0}, "sleep_hours"),
-        ({"quiet_quantile": 1.0}, "quiet_quantile"),
+        ({"floor_quantile": 1.5}, "floor_quantile"),
         ({"smoothing_windows": -1}, "negative"),
         ({"min_away_windows": 0}, "at least 1"),
     ],
