@@ -102,9 +102,14 @@ class AwayDetector:
         """How many later windows a window's decision depends on (decide it once they exist)."""
         return self.settings.smoothing_windows + self.settings.floor_span_windows + 1
 
+    @property
+    def min_history_windows(self) -> int:
+        """How many windows the detector needs to learn the household's sleep."""
+        return self.settings.min_history_days * SLOTS_PER_DAY
+
     def has_enough_history(self, windows: Sequence[LoadWindow]) -> bool:
         """Whether ``windows`` span enough days to learn the household's sleep."""
-        return len(windows) >= self.settings.min_history_days * SLOTS_PER_DAY
+        return len(windows) >= self.min_history_windows
 
     def sleep_slots(self, windows: Sequence[LoadWindow]) -> frozenset[int]:
         """The quarter-hours of the day the household is asleep (learned)."""

@@ -79,9 +79,15 @@ class AwayTracker:
         self._forget_before(moment - self.history)
 
     def add_energy(self, moment: datetime, kilowatt_hours: float) -> None:
-        """A reading of the cumulative energy register: adds the average power since the last."""
+        """A reading of the cumulative energy register: adds the average power since the last.
+
+        Readings come in the order they were taken; one taken no later than the
+        last one (a meter offering again what it already gave) adds nothing.
+        """
         if not math.isfinite(kilowatt_hours):
             raise ValueError("an energy reading must be a finite number of kWh")
+        if self._last_energy is not None and moment <= self._last_energy[0]:
+            return
         previous, self._last_energy = self._last_energy, (moment, kilowatt_hours)
         if previous is None:
             return
@@ -120,6 +126,11 @@ class AwayTracker:
         if self._return_confirmed_at is not None and absence_started <= self._return_confirmed_at:
             return Presence.HOME
         return Presence.AWAY
+
+    def learning_left(self) -> timedelta:
+        """How much more history the detector needs before it decides (zero once it does)."""
+        missing = self.detector.min_history_windows - len(self.windows())
+        return max(0, missing) * WINDOW
 
     def confirm_return(self, moment: datetime) -> None:
         """The resident says they are back: the current absence is over."""

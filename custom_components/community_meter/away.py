@@ -1,6 +1,7 @@
 """Away detection per dwelling (SPEC M6), fed by the dwellings' electricity meters.
 
-Each electricity reading's running total goes into the dwelling's
+Each electricity reading the hub collects goes, at the time the meter signed
+into it, into the dwelling's
 :class:`~buildinghub.occupancy.tracker.AwayTracker` (the detector and its
 method are in ``buildinghub.occupancy``); what the trackers learned is kept
 in Home Assistant's storage so a restart does not start the learning over.
@@ -9,8 +10,9 @@ Only the derived state leaves this module (M5): home, away, or still learning.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -20,10 +22,14 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util.dt import utcnow
 
 from buildinghub.occupancy import AwayDetector
+from buildinghub.occupancy.meter_readings import register_readings
 from buildinghub.occupancy.tracker import AwayTracker, Presence
+from buildinghub.telemetry.identity import MeterIdentity
+from buildinghub.telemetry.reading import ReadingPacket
 
 from .const import DOMAIN
 
+_LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = timedelta(minutes=5)
 
@@ -66,14 +72,29 @@ class DwellingPresence:
         """The dwellings tracked so far."""
         return sorted(self._trackers)
 
-    def add_reading(self, dwelling: str, total_kwh: Decimal) -> None:
-        """An electricity meter of ``dwelling`` reported its running total (in kWh)."""
-        self._tracker(dwelling).add_energy(utcnow(), float(total_kwh))
-        self._changed(dwelling)
+    def add_readings(self, meter: MeterIdentity, packets: Sequence[ReadingPacket]) -> None:
+        """Readings collected from an electricity meter, each counted when the meter took it."""
+        batch = register_readings(packets, meter.public_key, now=utcnow())
+        if batch.refused:
+            _LOGGER.warning(
+                "Away detection ignored %d readings of %s: not signed by its key, or from the "
+                "future",
+                batch.refused,
+                meter.meter_id,
+            )
+        tracker = self._tracker(meter.dwelling)
+        for reading in batch.readings:
+            tracker.add_energy(reading.taken_at, reading.kilowatt_hours)
+        if batch.readings:
+            self._changed(meter.dwelling)
 
     def presence(self, dwelling: str) -> Presence:
         """The dwelling's state now."""
         return self._tracker(dwelling).presence()
+
+    def learning_left(self, dwelling: str) -> timedelta:
+        """How much more history the dwelling's detector needs (zero once it decides)."""
+        return self._tracker(dwelling).learning_left()
 
     def confirm_return(self, dwelling: str) -> None:
         """The resident says they are back: the current absence ends here."""

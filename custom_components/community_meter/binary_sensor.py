@@ -7,13 +7,11 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.core import callback
 
 from buildinghub.occupancy.tracker import Presence
 from buildinghub_ha.entity import fleet_platform
 
-from .away import signal_presence
-from .entity import MeterEntity, dwelling_entity
+from .entity import DwellingPresenceEntity, dwelling_entity
 
 PARALLEL_UPDATES = 0
 HOUSEHOLD = BinarySensorEntityDescription(
@@ -21,22 +19,13 @@ HOUSEHOLD = BinarySensorEntityDescription(
 )
 
 
-class HouseholdPresence(MeterEntity, BinarySensorEntity):
+class HouseholdPresence(DwellingPresenceEntity, BinarySensorEntity):
     """On while the household is home; off once the dwelling has been empty a while.
 
     Unknown for the first two days: the detector learns the household's nights
-    before it calls anything an absence.
+    before it calls anything an absence (the Presence sensor says "learning",
+    and for how long still).
     """
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the dwelling's presence as readings come in."""
-        await super().async_added_to_hass()
-        self.async_follow(signal_presence(self.hub.entry.entry_id), self._changed)
-
-    @callback
-    def _changed(self, dwelling: str) -> None:
-        if dwelling == self.member.identity.dwelling:
-            self.async_write_ha_state()
 
     @property
     def is_on(self) -> bool | None:

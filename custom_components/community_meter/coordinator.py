@@ -52,7 +52,9 @@ class MeterCoordinator(DeviceCoordinator[MeterClient, MeterStatus]):
     async def async_read(self) -> MeterStatus:
         """Each poll is the meter's resend (SPEC M4): everything it still holds is offered."""
         hub = self.config_entry.runtime_data.hub
-        await hub.relay.collect(self.identity.meter_id, self.client, from_start=True)
+        context = hub.meters.get(self.identity.meter_id)
+        if context is not None:
+            await hub.async_collect(context, from_start=True)
         status = await self.client.read_status()
         await hub.async_note_forced_erasures(self.identity, status.forced_erasures)
         return status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -12,6 +13,7 @@ from buildinghub.telemetry.reading import Quantity
 from buildinghub_ha.const import MANUFACTURER
 from buildinghub_ha.entity import FleetEntity
 
+from .away import signal_presence
 from .const import CONF_BUILDING, DOMAIN
 from .coordinator import MeterCoordinator
 from .hub import MeterContext, MeterHub
@@ -21,6 +23,20 @@ class MeterEntity(FleetEntity[MeterHub, MeterContext]):
     """An entity of one meter."""
 
     coordinator: MeterCoordinator
+
+
+class DwellingPresenceEntity(MeterEntity):
+    """An entity showing its dwelling's presence, written again whenever that may change."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the dwelling's presence as readings come in."""
+        await super().async_added_to_hass()
+        self.async_follow(signal_presence(self.hub.entry.entry_id), self._changed)
+
+    @callback
+    def _changed(self, dwelling: str) -> None:
+        if dwelling == self.member.identity.dwelling:
+            self.async_write_ha_state()
 
 
 def dwelling_entity(

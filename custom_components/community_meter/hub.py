@@ -32,8 +32,9 @@ from buildinghub.telemetry.cloud_client import (
 )
 from buildinghub.telemetry.identity import MeterIdentity
 from buildinghub.telemetry.outbox import OutboxCounts
-from buildinghub.telemetry.reading import Quantity
-from buildinghub.telemetry.relay import Relay
+from buildinghub.telemetry.reading import Quantity, ReadingPacket
+from buildinghub.telemetry.receipt import StorageReceipt
+from buildinghub.telemetry.relay import MeterLink, Relay
 from buildinghub_ha.fleet import DeviceCard, ManagedDevice
 from buildinghub_ha.hub import DeviceHub
 from buildinghub_ha.residents import DwellingResidents
@@ -68,6 +69,22 @@ class MeterContext(ManagedDevice[MeterClient, MeterCoordinator]):
             serial_number=self.identity.meter_id,
             area=self.identity.dwelling,
         )
+
+
+class _HeardLink:
+    """A meter's link that remembers every packet the relay pulled through it."""
+
+    def __init__(self, link: MeterLink) -> None:
+        self.link = link
+        self.packets: list[ReadingPacket] = []
+
+    async def pull(self, after: int) -> list[ReadingPacket]:
+        packets = await self.link.pull(after)
+        self.packets.extend(packets)
+        return packets
+
+    async def erase(self, receipt: StorageReceipt) -> None:
+        await self.link.erase(receipt)
 
 
 @dataclass
@@ -175,10 +192,8 @@ class MeterHub(DeviceHub[MeterContext]):
         task.add_done_callback(self._tasks.discard)
 
     @callback
-    def _reported(self, identity: MeterIdentity, total: Decimal | None) -> None:
-        """A meter took a reading: feed away detection, collect it and relay."""
-        if identity.quantity is Quantity.ELECTRICITY and total is not None:
-            self.presence.add_reading(identity.dwelling, total)
+    def _reported(self, identity: MeterIdentity, _total: Decimal | None) -> None:
+        """A meter took a reading: collect it and relay."""
         self.schedule(self.async_collect_and_relay(identity.meter_id))
 
     async def async_collect_and_relay(self, meter_id: str) -> None:
@@ -186,10 +201,23 @@ class MeterHub(DeviceHub[MeterContext]):
         context = self.meters.get(meter_id)
         if context is not None:
             try:
-                await self.relay.collect(meter_id, context.client)
+                await self.async_collect(context)
             except (RadioError, MeterProtocolError) as err:
                 _LOGGER.debug("Could not collect from %s: %s", meter_id, err)
         await self.async_relay()
+
+    async def async_collect(self, context: MeterContext, *, from_start: bool = False) -> None:
+        """Collect what the meter holds; away detection hears each reading as the meter took it.
+
+        Readings held through a radio outage arrive late and together; they count
+        at their signed creation time, in the quarter-hours they were taken in.
+        """
+        heard = _HeardLink(context.client)
+        try:
+            await self.relay.collect(context.identity.meter_id, heard, from_start=from_start)
+        finally:
+            if context.identity.quantity is Quantity.ELECTRICITY and heard.packets:
+                self.presence.add_readings(context.identity, heard.packets)
 
     async def _async_scheduled_relay(self, _now: datetime) -> None:
         await self.async_relay()

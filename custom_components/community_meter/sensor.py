@@ -1,9 +1,12 @@
-"""Sensors: meter totals (Energy dashboard ready), readings held and lost, outbox, balances."""
+"""Sensors: meter totals (Energy dashboard ready), readings held and lost, outbox, balances,
+and each dwelling's presence (home, away, or still learning).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from homeassistant.components.sensor import (
@@ -19,10 +22,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from buildinghub.devices.meter import MeterStatus
 from buildinghub.devices.meter_scaling import MeterUnit
+from buildinghub.occupancy.tracker import Presence
 from buildinghub.telemetry.reading import Quantity
 
 from .coordinator import CommunityMeterConfigEntry
-from .entity import HubEntity, MeterEntity
+from .entity import DwellingPresenceEntity, HubEntity, MeterEntity, dwelling_entity
 from .hub import HubState, MeterHub
 
 PARALLEL_UPDATES = 0
@@ -123,9 +127,10 @@ async def async_setup_entry(
     hub = entry.runtime_data.hub
     hub.fleet.async_add_entities(
         async_add_entities,
-        lambda meter: MeterSensor.describing(TOTALS[meter.identity.quantity], *METER_SENSORS)(
-            hub, meter
-        ),
+        lambda meter: [
+            *MeterSensor.describing(TOTALS[meter.identity.quantity], *METER_SENSORS)(hub, meter),
+            *dwelling_entity(PresenceSensor.describing(PRESENCE))(hub, meter),
+        ],
     )
     async_add_entities([HubSensor(hub, OUTBOX)])
     known: set[str] = set()
@@ -168,6 +173,33 @@ class HubSensor(HubEntity, SensorEntity):
     def native_value(self) -> int | None:
         """The current value."""
         return self.entity_description.value_fn(self.hub.state)
+
+
+PRESENCE = SensorEntityDescription(
+    key="presence",
+    translation_key="presence",
+    device_class=SensorDeviceClass.ENUM,
+    options=[presence.value for presence in Presence],
+)
+
+
+class PresenceSensor(DwellingPresenceEntity, SensorEntity):
+    """Home, away, or learning (with how long it still needs), from the dwelling's electricity.
+
+    The household binary sensor is what automations use; it can only be
+    unknown while the detector learns. This one says so, and for how long.
+    """
+
+    @property
+    def native_value(self) -> str:
+        """home, away or learning."""
+        return self.hub.presence.presence(self.member.identity.dwelling).value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, float]:
+        """Hours of readings the detector still needs before it decides (0 once it does)."""
+        left = self.hub.presence.learning_left(self.member.identity.dwelling)
+        return {"learning_hours_left": round(left / timedelta(hours=1), 2)}
 
 
 BALANCE = SensorEntityDescription(

@@ -144,3 +144,28 @@ def test_a_restarted_hub_keeps_what_it_learned() -> None:
 
     assert restored.windows() == tracker.windows()
     assert restored.presence() is tracker.presence()
+
+
+def test_a_reading_offered_again_after_newer_ones_adds_nothing() -> None:
+    tracker = _tracker()
+    start = MINUTES[0][0]
+    for minutes, total in ((0, 10.0), (5, 10.1), (10, 10.5)):
+        tracker.add_energy(start + timedelta(minutes=minutes), total)
+
+    tracker.add_energy(start + timedelta(minutes=5), 10.1)  # the meter offers it again
+    tracker.add_energy(start + timedelta(minutes=15), 10.6)
+
+    # 0.1 kWh in the five minutes since the last new reading, not 0.5 kWh in ten.
+    assert [round(window.mean_kw, 3) for window in tracker.windows()] == [3.0, 1.2]
+
+
+def test_a_new_dwelling_says_how_much_history_it_still_needs() -> None:
+    tracker = _tracker()
+    assert tracker.learning_left() == timedelta(days=2)
+
+    _feed(tracker, 0, 100)
+
+    assert tracker.learning_left() == timedelta(minutes=15 * 92)
+    _feed(tracker, 100, 192)
+    assert tracker.learning_left() == timedelta(0)
+    assert tracker.presence() is not Presence.LEARNING

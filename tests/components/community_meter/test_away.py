@@ -28,7 +28,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from buildinghub.credentials import GrantKind, SigningKey
+from buildinghub.credentials import GrantKind, MonotonicClock, SigningKey
 from buildinghub.occupancy.tracker import AwayTracker
 from buildinghub.telemetry.reading import Quantity
 from buildinghub_ha.const import CONF_RADIO_PATH
@@ -43,6 +43,7 @@ from .conftest import Site, settle, start_hub
 
 SUPPLY = "switch.flat_1a_supply"
 HOUSEHOLD = "binary_sensor.1a_electricity_meter_household"
+PRESENCE = "sensor.1a_electricity_meter_presence"
 BACK_HOME = "button.1a_electricity_meter_back_home"
 TENANT_PIN = "482913"
 # The shared NIOM week: on its third day the household leaves at window 227 (13:00 local).
@@ -63,20 +64,22 @@ def _week() -> list[tuple[datetime, float | None]]:
 MINUTES = _week()
 
 
-def _learned_until(window: int) -> dict[str, Any]:
-    """What a hub that has watched Flat 1A until ``window`` has stored."""
+def _learned_until(window: int, since: int = 0) -> dict[str, Any]:
+    """What a hub that has watched Flat 1A from ``since`` until ``window`` has stored."""
     tracker = AwayTracker()
-    for moment, load in MINUTES[: window * 15]:
+    for moment, load in MINUTES[since * 15 : window * 15]:
         if load is not None:
             tracker.add_power(moment, load)
     return tracker.to_json()
 
 
 class MeterTime:
-    """The time the hub stamps the meters' readings with, moved by the test.
+    """The time in the NIOM week, moved by the test: the meters' and the hub's wall clock.
 
     Readings cross a real radio stack to a real cloud on loopback, which needs
-    the event loop's own clock to run; only the hub's reading clock is set.
+    the event loop's own clock to run; only the wall clocks are set: the one the
+    electricity meter signs into each reading, and the hub's, which tells a
+    resident's "back home" and a meter whose clock runs ahead.
     """
 
     def __init__(self) -> None:
@@ -85,12 +88,27 @@ class MeterTime:
     def __call__(self) -> datetime:
         return self.now
 
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
 
 @pytest.fixture
-def meter_time() -> Iterator[MeterTime]:
+def meter_time(site: Site) -> Iterator[MeterTime]:
     clock = MeterTime()
+    site.meter(Quantity.ELECTRICITY).firmware.clock = MonotonicClock(clock.timestamp)
     with patch("custom_components.community_meter.away.utcnow", clock):
         yield clock
+
+
+def _store_learned(
+    hass_storage: dict[str, Any], entry: MockConfigEntry, learned: dict[str, Any]
+) -> None:
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.presence"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.presence",
+        "data": {"dwellings": {"1A": learned}},
+    }
 
 
 @pytest.fixture
@@ -103,24 +121,23 @@ async def learned_hub(
 ) -> MockConfigEntry:
     """The hub restarts in Amherst at 13:00 on the third day, with what it learned stored."""
     await hass.config.async_update(time_zone=str(AMHERST))
-    hass_storage[f"{DOMAIN}.{config_entry.entry_id}.presence"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{config_entry.entry_id}.presence",
-        "data": {"dwellings": {"1A": _learned_until(LEAVES)}},
-    }
+    _store_learned(hass_storage, config_entry, _learned_until(LEAVES))
     await start_hub(hass, config_entry, site)
     return config_entry
 
 
+def _measure(meter_time: MeterTime, site: Site, minute: int) -> None:
+    """The electricity meter takes its reading of the five minutes from ``minute``."""
+    used_kwh = sum(load or 0.0 for _, load in MINUTES[minute : minute + 5]) / 60
+    meter_time.now = MINUTES[minute + 5][0]
+    site.meter(Quantity.ELECTRICITY).measure(round(used_kwh * 1000))
+
+
 async def _live(hass: HomeAssistant, meter_time: MeterTime, site: Site, windows: int) -> None:
     """The electricity meter reports every five minutes what the household used."""
-    meter = site.meter(Quantity.ELECTRICITY)
     first = LEAVES * 15
     for minute in range(first, first + windows * 15, 5):
-        used_kwh = sum(load or 0.0 for _, load in MINUTES[minute : minute + 5]) / 60
-        meter_time.now = MINUTES[minute + 5][0]
-        meter.measure(round(used_kwh * 1000))
+        _measure(meter_time, site, minute)
         await settle(hass)
 
 
@@ -134,13 +151,66 @@ async def test_the_household_is_home_then_seen_away(
     assert hass.states.get(HOUSEHOLD).state == STATE_OFF  # type: ignore[union-attr]
 
 
-async def test_a_new_dwelling_is_unknown_while_the_detector_learns(
+async def test_readings_held_through_a_radio_outage_count_when_they_were_taken(
+    hass: HomeAssistant, learned_hub: MockConfigEntry, meter_time: MeterTime, site: Site
+) -> None:
+    """The meter is out of range from the moment the household leaves until three hours later.
+
+    It keeps taking and signing readings; the hub collects them all at once when the
+    meter is back. Stamped with their arrival, they would say nothing about those three
+    hours (the household would still look home); stamped as signed, they show the absence.
+    """
+    meter = site.meter(Quantity.ELECTRICITY)
+    medium = site.building.medium
+    medium.set_online(meter.ieee, False)
+    first = LEAVES * 15
+    for minute in range(first, first + 12 * 15, 5):
+        _measure(meter_time, site, minute)
+        await settle(hass)
+    assert hass.states.get(HOUSEHOLD).state == STATE_ON  # type: ignore[union-attr]
+
+    medium.set_online(meter.ieee, True)
+    _measure(meter_time, site, first + 12 * 15)
+    await settle(hass)
+
+    assert hass.states.get(HOUSEHOLD).state == STATE_OFF  # type: ignore[union-attr]
+    assert hass.states.get(PRESENCE).state == "away"  # type: ignore[union-attr]
+
+
+async def test_a_new_dwelling_is_learning_and_says_for_how_long(
     hass: HomeAssistant, site: Site, config_entry: MockConfigEntry
 ) -> None:
     await start_hub(hass, config_entry, site)
 
+    presence = hass.states.get(PRESENCE)
+    assert presence is not None
+    assert presence.state == "learning"
+    assert presence.attributes["learning_hours_left"] == 48
     assert hass.states.get(HOUSEHOLD).state == STATE_UNKNOWN  # type: ignore[union-attr]
     assert hass.states.get(BACK_HOME) is not None
+
+
+async def test_a_dwelling_seen_for_a_day_needs_one_more(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    meter_time: MeterTime,
+    site: Site,
+    config_entry: MockConfigEntry,
+) -> None:
+    _store_learned(hass_storage, config_entry, _learned_until(LEAVES, since=LEAVES - 96))
+    await start_hub(hass, config_entry, site)
+    before = hass.states.get(PRESENCE)
+    assert before is not None
+    assert before.state == "learning"
+    assert before.attributes["learning_hours_left"] == 24
+
+    await _live(hass, meter_time, site, windows=4)
+
+    after = hass.states.get(PRESENCE)
+    assert after is not None
+    assert after.state == "learning"
+    # Readings taken from 11:50 to 12:45 fall in five more quarter-hours.
+    assert after.attributes["learning_hours_left"] == 24 - 5 / 4
 
 
 @pytest.fixture
