@@ -15,12 +15,13 @@ the README and ``python -m bench occupancy``):
   scale or constant offset) and lets it follow a base load that drifts with
   the season, day by day.
 - The reference for "nobody active" is the household's own sleep, which
-  every dwelling provides with no labels: the block of ``sleep_hours`` with
-  the least variation of load, learned from the days seen. Given the dwelling's
-  time zone (a hub always knows it), only blocks that start between 21:00 and
-  03:00 local time are candidates: on weekdays a long working day is as quiet
-  as a night, and only the clock tells them apart. Without a time zone every
-  block is a candidate, which needs a history with days at home to find the night.
+  every dwelling provides with no labels: the block of ``sleep_hours`` whose
+  load varies least on most days (the 0.75 quantile over days, not the mean:
+  sleep happens every day, a working day's absence does not, so the weekends
+  keep the absence out of the night). Given the dwelling's time zone (a hub
+  always knows it), only blocks that start between 20:00 and 06:00 local time
+  are candidates: a long working day can be as quiet as a night, and only the
+  clock tells them apart. Without a time zone every block is a candidate.
 - Outside the sleep block a window is "away" when its smoothed floor above
   the always-on load is no higher than the ``floor_quantile`` of the same
   during sleep, and its smoothed mean above the always-on load no higher than
@@ -49,8 +50,10 @@ from typing import Final
 
 from .series import SLOTS_PER_DAY, LoadWindow
 
-#: Local quarter-hours a night's sleep may start in (21:00 to 03:00).
-BEDTIME_SLOTS: Final = frozenset(range(21 * 4, 24 * 4)) | frozenset(range(3 * 4 + 1))
+#: Local quarter-hours a night's sleep may start in (20:00 to 06:00).
+BEDTIME_SLOTS: Final = frozenset(range(20 * 4, 24 * 4)) | frozenset(range(6 * 4 + 1))
+#: A slot is as quiet as it is on this share of days (the sleep block's profile).
+MOST_DAYS: Final = 0.75
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,23 +116,26 @@ class AwayDetector:
 
     def sleep_slots(self, windows: Sequence[LoadWindow]) -> frozenset[int]:
         """The quarter-hours of the day the household is asleep (learned)."""
-        totals = [0.0] * SLOTS_PER_DAY
-        counts = [0] * SLOTS_PER_DAY
+        spreads: list[list[float]] = [[] for _ in range(SLOTS_PER_DAY)]
+        levels: list[list[float]] = [[] for _ in range(SLOTS_PER_DAY)]
         for window in windows:
             slot = self.local_slot(window)
-            totals[slot] += window.spread_kw
-            counts[slot] += 1
-        profile = [
-            total / count if count else 0.0 for total, count in zip(totals, counts, strict=True)
-        ]
+            spreads[slot].append(window.spread_kw)
+            levels[slot].append(window.mean_kw)
+        # Quiet on most days, not on average: sleep happens every day, a working
+        # day's absence does not, so weekends keep the absence out of the night.
+        # Among equally steady blocks the lowest is the night (ties only in made-up
+        # days; rounded to a microwatt so that float sums in another order tie too).
+        steady = [_quantile(values, MOST_DAYS) if values else 0.0 for values in spreads]
+        low = [_quantile(values, MOST_DAYS) if values else 0.0 for values in levels]
         length = self.settings.sleep_hours * 4
         candidates = BEDTIME_SLOTS if self.time_zone is not None else range(SLOTS_PER_DAY)
-        quietest = min(
-            candidates,
-            key=lambda start: sum(
-                profile[(start + offset) % SLOTS_PER_DAY] for offset in range(length)
-            ),
-        )
+
+        def quietness(start: int) -> tuple[float, float]:
+            block = [(start + offset) % SLOTS_PER_DAY for offset in range(length)]
+            return round(sum(steady[s] for s in block), 9), sum(low[s] for s in block)
+
+        quietest = min(candidates, key=quietness)
         return frozenset((quietest + offset) % SLOTS_PER_DAY for offset in range(length))
 
     def detect(self, windows: Sequence[LoadWindow]) -> list[bool]:
