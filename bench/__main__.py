@@ -13,6 +13,7 @@ BENCHMARKS = {
     "unlock": "bench.unlock",
     "faults": "bench.faults",
     "telemetry": "bench.telemetry",
+    "occupancy": "bench.occupancy",
 }
 
 
