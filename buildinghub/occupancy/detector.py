@@ -16,20 +16,20 @@ the README and ``python -m bench occupancy``):
   the season, day by day.
 - The reference for "nobody active" is the household's own sleep, which
   every dwelling provides with no labels: the block of ``sleep_hours`` whose
-  load varies least on most days (the 0.75 quantile over days, not the mean:
+  floor is lowest on most days (the 0.75 quantile over days, not the mean:
   sleep happens every day, a working day's absence does not, so the weekends
   keep the absence out of the night). Given the dwelling's time zone (a hub
   always knows it), only blocks that start between 20:00 and 06:00 local time
   are candidates: a long working day can be as quiet as a night, and only the
   clock tells them apart. Without a time zone every block is a candidate.
-- Outside the sleep block a window is "away" when its smoothed floor above
-  the always-on load is no higher than the ``floor_quantile`` of the same
-  during sleep, and its smoothed mean above the always-on load no higher than
-  the ``level_quantile`` of the same during sleep: the floor says nobody
-  switched anything on for long, the mean rules out a dwelling busy with
-  short loads (a kettle, a washing machine) whose floor happens to be low.
-  Both are relative to this household's own night, so there is no threshold
-  in kW anywhere.
+- Outside the sleep block a window is "away" when its floor above the
+  always-on load, smoothed over ``2 * smoothing_windows + 1`` windows, is no
+  higher than the ``floor_quantile`` of the same during sleep. That is
+  relative to this household's own night: there is no threshold in kW. The
+  mean load is deliberately not a second condition: heating or cooling that
+  cycles while the household is out (a summer afternoon) lifts the mean far
+  above the night's, never the floor (a second condition on the mean took a
+  household with afternoon air conditioning from MCC 0.65 to 0).
 - Absences are hours long and people come and go in steps, so away runs
   shorter than ``min_away_windows`` are dropped and home blips shorter than
   ``max_home_gap_windows`` inside an absence are bridged.
@@ -64,7 +64,6 @@ class DetectorSettings:
     smoothing_windows: int = 4
     floor_span_windows: int = 1
     floor_quantile: float = 0.9
-    level_quantile: float = 0.97
     always_on_quantile: float = 0.05
     always_on_windows: int = SLOTS_PER_DAY
     min_away_windows: int = 4
@@ -74,7 +73,7 @@ class DetectorSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.sleep_hours <= 12:
             raise ValueError("sleep_hours must be between 1 and 12")
-        for name in ("floor_quantile", "level_quantile", "always_on_quantile"):
+        for name in ("floor_quantile", "always_on_quantile"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         counts = (self.smoothing_windows, self.floor_span_windows, self.max_home_gap_windows)
@@ -114,19 +113,29 @@ class AwayDetector:
         """Whether ``windows`` span enough days to learn the household's sleep."""
         return len(windows) >= self.min_history_windows
 
-    def sleep_slots(self, windows: Sequence[LoadWindow]) -> frozenset[int]:
-        """The quarter-hours of the day the household is asleep (learned)."""
-        spreads: list[list[float]] = [[] for _ in range(SLOTS_PER_DAY)]
+    def sleep_slots(
+        self, windows: Sequence[LoadWindow], lifted: Sequence[float] | None = None
+    ) -> frozenset[int]:
+        """The quarter-hours of the day the household is asleep (learned).
+
+        ``lifted`` is, per window, how far people's loads lift the floor above the
+        always-on load (computed from ``windows`` when not given).
+        """
+        if lifted is None:
+            lifted = self._lifted_floor(windows)
+        floors: list[list[float]] = [[] for _ in range(SLOTS_PER_DAY)]
         levels: list[list[float]] = [[] for _ in range(SLOTS_PER_DAY)]
-        for window in windows:
+        for window, floor in zip(windows, lifted, strict=True):
             slot = self.local_slot(window)
-            spreads[slot].append(window.spread_kw)
+            floors[slot].append(floor)
             levels[slot].append(window.mean_kw)
         # Quiet on most days, not on average: sleep happens every day, a working
         # day's absence does not, so weekends keep the absence out of the night.
-        # Among equally steady blocks the lowest is the night (ties only in made-up
-        # days; rounded to a microwatt so that float sums in another order tie too).
-        steady = [_quantile(values, MOST_DAYS) if values else 0.0 for values in spreads]
+        # The lifted floor, not the load's variation: heating that cycles at night
+        # makes the night vary, it does not lift its floor. Among equally quiet
+        # blocks the lowest load is the night (ties only in made-up days; rounded to
+        # a microwatt so that float sums in another order tie too).
+        steady = [_quantile(values, MOST_DAYS) if values else 0.0 for values in floors]
         low = [_quantile(values, MOST_DAYS) if values else 0.0 for values in levels]
         length = self.settings.sleep_hours * 4
         candidates = BEDTIME_SLOTS if self.time_zone is not None else range(SLOTS_PER_DAY)
@@ -149,32 +158,29 @@ class AwayDetector:
                 f"away detection needs at least {self.settings.min_history_days} days of readings"
             )
         settings = self.settings
-        asleep = self.sleep_slots(windows)
+        lifted = self._lifted_floor(windows)
+        floor = _centred_mean(lifted, settings.smoothing_windows)
+        asleep = self.sleep_slots(windows, lifted)
         at_night = [self.local_slot(window) in asleep for window in windows]
+        floor_limit = _quantile(_at(floor, at_night), settings.floor_quantile)
+        away = [
+            not night and low <= floor_limit for low, night in zip(floor, at_night, strict=True)
+        ]
+        away = _bridge_short_runs(away, of=False, shorter_than=settings.max_home_gap_windows)
+        return _drop_short_runs(away, shorter_than=settings.min_away_windows)
+
+    def _lifted_floor(self, windows: Sequence[LoadWindow]) -> list[float]:
+        """Per window, the floor above the always-on load, lowest over the floor span."""
+        settings = self.settings
         always_on = _rolling_quantile(
             [window.floor_kw for window in windows],
             settings.always_on_quantile,
             settings.always_on_windows,
         )
-        floor = _centred_mean(
-            _rolling_min(
-                [max(0.0, w.floor_kw - base) for w, base in zip(windows, always_on, strict=True)],
-                settings.floor_span_windows,
-            ),
-            settings.smoothing_windows,
+        return _rolling_min(
+            [max(0.0, w.floor_kw - base) for w, base in zip(windows, always_on, strict=True)],
+            settings.floor_span_windows,
         )
-        level = _centred_mean(
-            [max(0.0, w.mean_kw - base) for w, base in zip(windows, always_on, strict=True)],
-            settings.smoothing_windows,
-        )
-        floor_limit = _quantile(_at(floor, at_night), settings.floor_quantile)
-        level_limit = _quantile(_at(level, at_night), settings.level_quantile)
-        away = [
-            not night and low <= floor_limit and mean <= level_limit
-            for low, mean, night in zip(floor, level, at_night, strict=True)
-        ]
-        away = _bridge_short_runs(away, of=False, shorter_than=settings.max_home_gap_windows)
-        return _drop_short_runs(away, shorter_than=settings.min_away_windows)
 
     def is_away_now(self, windows: Sequence[LoadWindow]) -> bool | None:
         """The decision for the latest window, ``None`` while history is too short."""
