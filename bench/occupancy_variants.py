@@ -107,6 +107,7 @@ def variants(week: list[Minute] | None = None) -> list[Household]:
     noise = random.Random(16)
     gaps = random.Random(61)
     heater = _cycling(period=60, on=25, kilowatts=1.5, phase=7)
+    cooler = _cycling(period=30, on=12, kilowatts=2.0, phase=11)
     freezer = _cycling(period=47, on=14, kilowatts=0.12, phase=3)
     missing = {index for index in range(len(week)) if gaps.random() < 0.1}
     outage = range(2 * 1440 + 300, 2 * 1440 + 300 + 360)
@@ -138,6 +139,16 @@ def variants(week: list[Minute] | None = None) -> list[Household]:
                 week,
                 lambda index, moment, kw: (
                     kw + heater(index) if _local_hour(moment) in {23, 0, 1, 2, 3, 4, 5} else kw
+                ),
+            ),
+            AMHERST,
+        ),
+        Household(
+            "air conditioning cycling 12:00-19:00",
+            _loads(
+                week,
+                lambda index, moment, kw: (
+                    kw + cooler(index) if 12 <= _local_hour(moment) < 19 else kw
                 ),
             ),
             AMHERST,

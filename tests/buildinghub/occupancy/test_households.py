@@ -67,6 +67,8 @@ def test_without_a_time_zone_where_the_data_starts_does_not_matter() -> None:
         "1.5 kW heater cycling day and night",
         "second freezer",
         "night heating 23:00-06:00",
+        "air conditioning cycling 12:00-19:00",
+        "meter noise sd 0.1 kW",
         "quiet night routine removed (nights flat)",
         "always-on load rising 0.15 kW a day",
         "days 3 h later (late risers)",
