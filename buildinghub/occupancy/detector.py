@@ -30,6 +30,11 @@ the README and ``python -m bench occupancy``):
   cycles while the household is out (a summer afternoon) lifts the mean far
   above the night's, never the floor (a second condition on the mean took a
   household with afternoon air conditioning from MCC 0.65 to 0).
+- Where the dwelling also has a water meter, water drawn in a window (a flush,
+  a tap: more than a litre above the dwelling's leak, the low quantile of the
+  day around it) means somebody is there: that window and the smoothing span
+  around it are home whatever the electricity says (Schaffer et al. 2025 find
+  water use a strong occupancy signal). Without a water meter nothing changes.
 - Absences are hours long and people come and go in steps, so away runs
   shorter than ``min_away_windows`` are dropped and home blips shorter than
   ``max_home_gap_windows`` inside an absence are bridged.
@@ -54,6 +59,9 @@ from .series import SLOTS_PER_DAY, LoadWindow
 BEDTIME_SLOTS: Final = frozenset(range(20 * 4, 24 * 4)) | frozenset(range(6 * 4 + 1))
 #: A slot is as quiet as it is on this share of days (the sleep block's profile).
 MOST_DAYS: Final = 0.75
+#: Water drawn in a quarter-hour, above the dwelling's leak, that only a person draws
+#: (a flush is about 6 litres, a hand wash 2; an ice maker or a dripping tap far less).
+WATER_DRAWN_LITRES: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,12 +155,21 @@ class AwayDetector:
         quietest = min(candidates, key=quietness)
         return frozenset((quietest + offset) % SLOTS_PER_DAY for offset in range(length))
 
-    def detect(self, windows: Sequence[LoadWindow]) -> list[bool]:
+    def detect(
+        self, windows: Sequence[LoadWindow], *, water: Sequence[float] | None = None
+    ) -> list[bool]:
         """Away (True) or home (False) for every window.
+
+        ``water``, where the dwelling has a water meter, is the litres used in
+        each window: a window with water drawn (more than
+        :data:`WATER_DRAWN_LITRES` above the dwelling's leak) is home, and so are
+        the ``smoothing_windows`` either side of it.
 
         Raises ValueError when the history is too short to learn from; use
         :meth:`has_enough_history` first.
         """
+        if water is not None and len(water) != len(windows):
+            raise ValueError("water use must be given for every window")
         if not self.has_enough_history(windows):
             raise ValueError(
                 f"away detection needs at least {self.settings.min_history_days} days of readings"
@@ -166,8 +183,23 @@ class AwayDetector:
         away = [
             not night and low <= floor_limit for low, night in zip(floor, at_night, strict=True)
         ]
+        if water is not None:
+            away = [
+                flag and not drawn
+                for flag, drawn in zip(away, self._water_drawn(water), strict=True)
+            ]
         away = _bridge_short_runs(away, of=False, shorter_than=settings.max_home_gap_windows)
         return _drop_short_runs(away, shorter_than=settings.min_away_windows)
+
+    def _water_drawn(self, water: Sequence[float]) -> list[bool]:
+        """Per window, whether water was drawn in it or within the smoothing span around it."""
+        settings = self.settings
+        leak = _rolling_quantile(water, settings.always_on_quantile, settings.always_on_windows)
+        drawn = [
+            1.0 if litres - seeping > WATER_DRAWN_LITRES else 0.0
+            for litres, seeping in zip(water, leak, strict=True)
+        ]
+        return [bool(near) for near in _rolling_max(drawn, settings.smoothing_windows)]
 
     def _lifted_floor(self, windows: Sequence[LoadWindow]) -> list[float]:
         """Per window, the floor above the always-on load, lowest over the floor span."""
@@ -202,6 +234,10 @@ def _centred_mean(values: Sequence[float], half_width: int) -> list[float]:
 
 def _at(values: Sequence[float], chosen: Sequence[bool]) -> list[float]:
     return [value for value, keep in zip(values, chosen, strict=True) if keep]
+
+
+def _rolling_max(values: Sequence[float], half_width: int) -> list[float]:
+    return [-low for low in _rolling_min([-value for value in values], half_width)]
 
 
 def _rolling_min(values: Sequence[float], half_width: int) -> list[float]:

@@ -3,8 +3,9 @@
 A reading counts at the time the meter signed into it (``created_at``), not
 when the hub happened to receive it: readings a meter held through a radio
 outage and hands over later belong to the quarter-hours they were taken in.
-Only electricity readings carry the signal, and only those the meter's own key
-signed are believed (the time is part of what is signed).
+Electricity is the signal, water the second one (a tap or a flush is a person);
+gas is not used (heating burns it on its own). Only readings the meter's own
+key signed are believed (the time is part of what is signed).
 """
 
 from __future__ import annotations
@@ -22,12 +23,17 @@ WH_PER_KWH: Final = 1000
 CLOCK_TOLERANCE: Final = timedelta(minutes=5)
 
 
+#: Quantities away detection uses, and how many base units make its unit (kWh, litres).
+UNITS_PER: Final = {Quantity.ELECTRICITY: WH_PER_KWH, Quantity.WATER: 1}
+
+
 @dataclass(frozen=True, slots=True)
 class RegisterReading:
-    """The electricity register's total at the moment the meter took the reading."""
+    """A register's total (kWh of electricity, litres of water) when the meter took it."""
 
+    quantity: Quantity
     taken_at: datetime
-    kilowatt_hours: float
+    total: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,7 @@ class SortedReadings:
 def register_readings(
     packets: Iterable[ReadingPacket], meter_key: PublicKey, *, now: datetime
 ) -> SortedReadings:
-    """The electricity readings among ``packets`` that ``meter_key`` signed, by creation time.
+    """The electricity and water readings among ``packets`` that ``meter_key`` signed, by time.
 
     A reading from after ``now`` (plus :data:`CLOCK_TOLERANCE`) comes from a meter
     whose clock runs ahead; believing it would push the household's history out.
@@ -50,7 +56,8 @@ def register_readings(
     readings: list[RegisterReading] = []
     refused = 0
     for packet in packets:
-        if packet.reading.quantity is not Quantity.ELECTRICITY:
+        per_unit = UNITS_PER.get(packet.reading.quantity)
+        if per_unit is None:
             continue
         taken_at = datetime.fromtimestamp(packet.reading.created_at, UTC)
         if taken_at > now + CLOCK_TOLERANCE:
@@ -63,8 +70,9 @@ def register_readings(
             continue
         readings.append(
             RegisterReading(
+                quantity=packet.reading.quantity,
                 taken_at=taken_at,
-                kilowatt_hours=packet.reading.value / WH_PER_KWH,
+                total=packet.reading.value / per_unit,
             )
         )
     readings.sort(key=lambda reading: reading.taken_at)

@@ -1,9 +1,9 @@
 """A dwelling's away state, kept live from its meter readings.
 
-The hub feeds every electricity reading in as it arrives (instantaneous
-demand in kW, or the cumulative energy register in kWh, from which the
-average power between two readings is derived). The tracker keeps the last
-``history`` of 15-minute windows (enough for the detector to learn the
+The hub feeds every electricity reading in (instantaneous demand in kW, or
+the cumulative energy register in kWh, from which the average power between
+two readings is derived) and, where the dwelling has one, its water meter's.
+The tracker keeps the last ``history`` of 15-minute windows (enough for the detector to learn the
 household's night), asks the detector about the latest one, and remembers a
 resident's "I'm back": an absence the resident has confirmed the end of no
 longer counts, until the detector has seen the household home and then away
@@ -67,6 +67,8 @@ class AwayTracker:
         self.history = history
         self._windows: dict[datetime, _Accumulator] = {}
         self._last_energy: tuple[datetime, float] | None = None
+        self._water: dict[datetime, float] = {}
+        self._last_water: tuple[datetime, float] | None = None
         self._return_confirmed_at: datetime | None = None
 
     # -- readings ---------------------------------------------------------------------------
@@ -86,9 +88,10 @@ class AwayTracker:
         """
         if not math.isfinite(kilowatt_hours):
             raise ValueError("an energy reading must be a finite number of kWh")
-        if self._last_energy is not None and moment <= self._last_energy[0]:
+        previous = self._last_energy
+        if previous is not None and moment <= previous[0]:
             return
-        previous, self._last_energy = self._last_energy, (moment, kilowatt_hours)
+        self._last_energy = (moment, kilowatt_hours)
         if previous is None:
             return
         hours = (moment - previous[0]) / timedelta(hours=1)
@@ -98,15 +101,41 @@ class AwayTracker:
         if 0 < hours <= WINDOW / timedelta(hours=1) and used >= 0:
             self.add_power(moment, used / hours)
 
+    def add_water(self, moment: datetime, litres: float) -> None:
+        """A reading of the dwelling's water register (litres), as a second signal.
+
+        A water meter reads when water flows, so what was used since the last
+        reading counts in the window of this one. Same order rule as energy.
+        """
+        if not math.isfinite(litres):
+            raise ValueError("a water reading must be a finite number of litres")
+        previous = self._last_water
+        if previous is not None and moment <= previous[0]:
+            return
+        self._last_water = (moment, litres)
+        if previous is None or litres < previous[1]:
+            return
+        start = window_start(moment)
+        self._water[start] = self._water.get(start, 0.0) + litres - previous[1]
+        self._forget_before(moment - self.history)
+
     def _forget_before(self, oldest: datetime) -> None:
-        for start in [start for start in self._windows if start < window_start(oldest)]:
-            del self._windows[start]
+        first = window_start(oldest)
+        for held in (self._windows, self._water):
+            for start in [start for start in held if start < first]:
+                del held[start]
 
     # -- decisions --------------------------------------------------------------------------
 
     def windows(self) -> list[LoadWindow]:
         """The windows held, oldest first, with gaps carried over as the detector expects."""
         return contiguous({start: held.window(start) for start, held in self._windows.items()})
+
+    def water_use(self, windows: list[LoadWindow]) -> list[float] | None:
+        """Litres used in each of ``windows``; ``None`` while no water meter has read."""
+        if self._last_water is None:
+            return None
+        return [self._water.get(window.start, 0.0) for window in windows]
 
     def presence(self) -> Presence:
         """The dwelling's state, settled about 90 minutes behind the latest reading.
@@ -119,7 +148,9 @@ class AwayTracker:
         windows = self.windows()
         if not self.detector.has_enough_history(windows):
             return Presence.LEARNING
-        away = self.detector.detect(windows)[: len(windows) - self.detector.settling_windows]
+        away = self.detector.detect(windows, water=self.water_use(windows))[
+            : len(windows) - self.detector.settling_windows
+        ]
         if not away[-1]:
             return Presence.HOME
         absence_started = windows[_run_start(away)].start
@@ -150,6 +181,10 @@ class AwayTracker:
                 if self._last_energy
                 else None
             ),
+            "water": [[start.isoformat(), litres] for start, litres in sorted(self._water.items())],
+            "last_water": (
+                [self._last_water[0].isoformat(), self._last_water[1]] if self._last_water else None
+            ),
             "return_confirmed_at": (
                 self._return_confirmed_at.isoformat() if self._return_confirmed_at else None
             ),
@@ -160,10 +195,17 @@ class AwayTracker:
         self._windows = {
             datetime.fromisoformat(start): _restored(held) for start, *held in data["windows"]
         }
-        last = data.get("last_energy")
-        self._last_energy = (datetime.fromisoformat(last[0]), float(last[1])) if last else None
+        self._last_energy = _moment_and_total(data.get("last_energy"))
+        self._water = {
+            datetime.fromisoformat(start): float(litres) for start, litres in data.get("water", [])
+        }
+        self._last_water = _moment_and_total(data.get("last_water"))
         confirmed = data.get("return_confirmed_at")
         self._return_confirmed_at = datetime.fromisoformat(confirmed) if confirmed else None
+
+
+def _moment_and_total(stored: list[Any] | None) -> tuple[datetime, float] | None:
+    return (datetime.fromisoformat(stored[0]), float(stored[1])) if stored else None
 
 
 def _restored(held: list[Any]) -> _Accumulator:

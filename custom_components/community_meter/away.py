@@ -1,7 +1,7 @@
 """Away detection per dwelling (SPEC M6), fed by the dwellings' electricity meters.
 
-Each electricity reading the hub collects goes, at the time the meter signed
-into it, into the dwelling's
+Each electricity and water reading the hub collects goes, at the time the
+meter signed into it, into the dwelling's
 :class:`~buildinghub.occupancy.tracker.AwayTracker` (the detector and its
 method are in ``buildinghub.occupancy``); what the trackers learned is kept
 in Home Assistant's storage so a restart does not start the learning over.
@@ -25,7 +25,7 @@ from buildinghub.occupancy import AwayDetector
 from buildinghub.occupancy.meter_readings import register_readings
 from buildinghub.occupancy.tracker import AwayTracker, Presence
 from buildinghub.telemetry.identity import MeterIdentity
-from buildinghub.telemetry.reading import ReadingPacket
+from buildinghub.telemetry.reading import Quantity, ReadingPacket
 
 from .const import DOMAIN
 
@@ -73,7 +73,11 @@ class DwellingPresence:
         return sorted(self._trackers)
 
     def add_readings(self, meter: MeterIdentity, packets: Sequence[ReadingPacket]) -> None:
-        """Readings collected from an electricity meter, each counted when the meter took it."""
+        """Readings collected from a meter, each counted when the meter took it.
+
+        Electricity and water readings feed the dwelling's tracker; the library
+        leaves out the rest (gas).
+        """
         batch = register_readings(packets, meter.public_key, now=utcnow())
         if batch.refused:
             _LOGGER.warning(
@@ -84,7 +88,10 @@ class DwellingPresence:
             )
         tracker = self._tracker(meter.dwelling)
         for reading in batch.readings:
-            tracker.add_energy(reading.taken_at, reading.kilowatt_hours)
+            if reading.quantity is Quantity.WATER:
+                tracker.add_water(reading.taken_at, reading.total)
+            else:
+                tracker.add_energy(reading.taken_at, reading.total)
         if batch.readings:
             self._changed(meter.dwelling)
 

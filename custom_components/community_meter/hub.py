@@ -32,7 +32,7 @@ from buildinghub.telemetry.cloud_client import (
 )
 from buildinghub.telemetry.identity import MeterIdentity
 from buildinghub.telemetry.outbox import OutboxCounts
-from buildinghub.telemetry.reading import Quantity, ReadingPacket
+from buildinghub.telemetry.reading import ReadingPacket
 from buildinghub.telemetry.receipt import StorageReceipt
 from buildinghub.telemetry.relay import MeterLink, Relay
 from buildinghub_ha.fleet import DeviceCard, ManagedDevice
@@ -216,7 +216,7 @@ class MeterHub(DeviceHub[MeterContext]):
         try:
             await self.relay.collect(context.identity.meter_id, heard, from_start=from_start)
         finally:
-            if context.identity.quantity is Quantity.ELECTRICITY and heard.packets:
+            if heard.packets:
                 self.presence.add_readings(context.identity, heard.packets)
 
     async def _async_scheduled_relay(self, _now: datetime) -> None:

@@ -29,7 +29,7 @@ def test_readings_count_at_their_signed_time_in_the_order_they_were_taken() -> N
 
     batch = register_readings(late, METER.public_key, now=TAKEN + timedelta(hours=3))
 
-    assert [(r.taken_at, r.kilowatt_hours) for r in batch.readings] == [
+    assert [(r.taken_at, r.total) for r in batch.readings] == [
         (TAKEN, 1.0),
         (TAKEN + timedelta(minutes=5), 1.5),
     ]
@@ -54,10 +54,11 @@ def test_a_reading_from_the_future_is_not_believed() -> None:
     assert batch.refused == 1
 
 
-def test_water_and_gas_readings_are_not_electricity() -> None:
+def test_water_counts_in_litres_and_gas_not_at_all() -> None:
     water = _packet(1, TAKEN, 40, quantity=Quantity.WATER)
+    gas = _packet(2, TAKEN, 900, quantity=Quantity.GAS)
 
-    batch = register_readings([water], METER.public_key, now=TAKEN)
+    batch = register_readings([water, gas], METER.public_key, now=TAKEN)
 
-    assert batch.readings == []
+    assert [(r.quantity, r.total) for r in batch.readings] == [(Quantity.WATER, 40.0)]
     assert batch.refused == 0

@@ -95,7 +95,8 @@ class MeterTime:
 @pytest.fixture
 def meter_time(site: Site) -> Iterator[MeterTime]:
     clock = MeterTime()
-    site.meter(Quantity.ELECTRICITY).firmware.clock = MonotonicClock(clock.timestamp)
+    for quantity in (Quantity.ELECTRICITY, Quantity.WATER):
+        site.meter(quantity).firmware.clock = MonotonicClock(clock.timestamp)
     with patch("custom_components.community_meter.away.utcnow", clock):
         yield clock
 
@@ -175,6 +176,22 @@ async def test_readings_held_through_a_radio_outage_count_when_they_were_taken(
 
     assert hass.states.get(HOUSEHOLD).state == STATE_OFF  # type: ignore[union-attr]
     assert hass.states.get(PRESENCE).state == "away"  # type: ignore[union-attr]
+
+
+async def test_water_drawn_while_the_electricity_is_quiet_keeps_the_household_home(
+    hass: HomeAssistant, learned_hub: MockConfigEntry, meter_time: MeterTime, site: Site
+) -> None:
+    """The same quiet afternoon that reads as away, but somebody flushes every half hour."""
+    water = site.meter(Quantity.WATER)
+    first = LEAVES * 15
+    for minute in range(first, first + 12 * 15, 5):
+        _measure(meter_time, site, minute)
+        if minute % 30 == 0:
+            water.measure(6)
+        await settle(hass)
+
+    assert hass.states.get(HOUSEHOLD).state == STATE_ON  # type: ignore[union-attr]
+    assert hass.states.get(PRESENCE).state == "home"  # type: ignore[union-attr]
 
 
 async def test_a_new_dwelling_is_learning_and_says_for_how_long(
