@@ -133,7 +133,8 @@ class SimulatedDoorLock(VirtualDevice):
         purged = self.firmware.purge_expired()
         if purged:
             _LOGGER.debug("%s purged %d expired grants", self.firmware.lock_id, purged)
-        self._refresh_attributes()
+        # A real lock also reports its bolt at its reporting interval, moved or not.
+        self._report_bolt()
         self._schedule_purge()
 
     # -- a person at the door ------------------------------------------------------------

@@ -99,6 +99,7 @@ class DoorLockClient:
         self._power: Cluster | None = endpoint.in_clusters.get(PowerConfiguration.cluster_id)
         self._clock = clock
         self._counters: dict[bytes, int] = {}
+        self._locked: bool | None = None  # the bolt as last read or reported
 
     @property
     def ieee(self) -> str:
@@ -197,8 +198,9 @@ class DoorLockClient:
                 battery = None if raw is None else int(raw) // 2
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err
+        self._locked = door.get("lock_state") == LockState.Locked
         return LockStatus(
-            locked=door.get("lock_state") == LockState.Locked,
+            locked=self._locked,
             battery_percent=battery,
             device_time=int(ours.get("device_time", 0)),
             grant_count=int(ours.get("grant_count", 0)),
@@ -226,12 +228,20 @@ class DoorLockClient:
         return ClusterTransferLink(self._cluster)
 
     def add_bolt_listener(self, callback: Callable[[bool], None]) -> Callable[[], None]:
-        """Be told whenever the lock reports its bolt moved (True: locked)."""
-        return on_report(
-            self._door,
-            DoorLock.AttributeDefs.lock_state,
-            lambda value: callback(value == LockState.Locked),
-        )
+        """Be told whenever the bolt moves (True: locked).
+
+        A lock also reports its state when nothing moved (a periodic report, a report after
+        a command it ignored): only a state other than the last one read or reported is a
+        movement, so a resting lock tells nothing however often it reports.
+        """
+
+        def reported(value: Any) -> None:
+            locked = value == LockState.Locked
+            if locked != self._locked:
+                self._locked = locked
+                callback(locked)
+
+        return on_report(self._door, DoorLock.AttributeDefs.lock_state, reported)
 
     # -- internals -----------------------------------------------------------------------
 
