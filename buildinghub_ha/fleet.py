@@ -28,6 +28,17 @@ from buildinghub.radio.network import BuildingNetwork
 from .const import DISCOVERY_WAIT_S, MANUFACTURER
 
 
+def flat_area(dwelling: str) -> str:
+    """The area of a flat, as its door's installation record names it (``Flat 1A``).
+
+    A meter states its dwelling by code (``1A``), a door lock by the flat's name; both
+    must land in one area, or the flat's door and meters are split (and the lock-down
+    blueprint, which works per area, misses one of them).
+    """
+    name = dwelling.strip()
+    return name if name.casefold().startswith("flat ") else f"Flat {name}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceCard:
     """How a managed device shows in Home Assistant's device registry.

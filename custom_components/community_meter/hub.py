@@ -35,7 +35,7 @@ from buildinghub.telemetry.outbox import OutboxCounts
 from buildinghub.telemetry.reading import ReadingPacket
 from buildinghub.telemetry.receipt import StorageReceipt
 from buildinghub.telemetry.relay import MeterLink, Relay
-from buildinghub_ha.fleet import DeviceCard, ManagedDevice
+from buildinghub_ha.fleet import DeviceCard, ManagedDevice, flat_area
 from buildinghub_ha.hub import DeviceHub
 from buildinghub_ha.residents import DwellingResidents
 
@@ -67,7 +67,7 @@ class MeterContext(ManagedDevice[MeterClient, MeterCoordinator]):
             name=f"{quantity.capitalize()} meter",
             model=f"Community {quantity} meter",
             serial_number=self.identity.meter_id,
-            area=self.identity.dwelling,
+            area=flat_area(self.identity.dwelling),
         )
 
 

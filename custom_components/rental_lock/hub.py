@@ -43,7 +43,7 @@ from buildinghub.keylog.key_state import KeyStatus
 from buildinghub.keylog.landlord_trust import trusted_landlord
 from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
-from buildinghub_ha.fleet import DeviceCard, ManagedDevice
+from buildinghub_ha.fleet import DeviceCard, ManagedDevice, flat_area
 from buildinghub_ha.hub import DeviceHub
 
 from .biometrics import HubBiometrics
@@ -83,7 +83,7 @@ class LockContext(ManagedDevice[LockProvider, LockCoordinator]):
             name="Door",
             model="Standard Zigbee door lock" if standard else "Rental door lock",
             serial_number=self.address,
-            area=self.installation.flat,
+            area=flat_area(self.installation.flat),
         )
 
 

@@ -42,9 +42,9 @@ from tests.components.rental_lock.conftest import make_resident
 from .conftest import Site, settle, start_hub
 
 SUPPLY = "switch.flat_1a_supply"
-HOUSEHOLD = "binary_sensor.1a_electricity_meter_household"
-PRESENCE = "sensor.1a_electricity_meter_presence"
-BACK_HOME = "button.1a_electricity_meter_back_home"
+HOUSEHOLD = "binary_sensor.flat_1a_electricity_meter_household"
+PRESENCE = "sensor.flat_1a_electricity_meter_presence"
+BACK_HOME = "button.flat_1a_electricity_meter_back_home"
 TENANT_PIN = "482913"
 # The shared NIOM week: on its third day the household leaves at window 227 (13:00 local).
 LEAVES = 227
@@ -264,7 +264,7 @@ async def flat_1a(hass: HomeAssistant, site: Site, learned_hub: MockConfigEntry)
     # Identifiers are unique within a config entry only (Home Assistant 2026.8).
     meter = devices.async_get_device_by_identifier((DOMAIN, "meter-1a-e"), learned_hub.entry_id)
     assert meter is not None
-    devices.async_update_device(meter.id, area_id=area.id)
+    assert meter.area_id == area.id, "the meter of dwelling 1A is in its door's area, Flat 1A"
     er.async_get(hass).async_update_entity(SUPPLY, area_id=area.id)
     assert await async_setup_component(hass, "persistent_notification", {})
     return area.id
