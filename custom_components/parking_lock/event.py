@@ -5,10 +5,12 @@ from __future__ import annotations
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import callback
 
+from buildinghub.devices.access_line import access_line, locked_line
 from buildinghub.parking.presence import BookingEvent, BookingEventKind
+from buildinghub_ha.access_log import async_log_access
 from buildinghub_ha.entity import fleet_platform
 
-from .const import EVENT_LOCKED, EVENT_REFUSED, EVENT_UNLOCKED
+from .const import DOMAIN, EVENT_LOCKED, EVENT_REFUSED, EVENT_UNLOCKED
 from .entity import ParkingBayEntity
 from .hub import BayEvent
 
@@ -40,6 +42,25 @@ class BayAccessEvent(ParkingBayEntity, EventEntity):
             {"holder": event.holder, "reason": event.reason, "grant_id": event.grant_id},
         )
         self.async_write_ha_state()
+        bay = self.member.name
+        if event.kind == EVENT_LOCKED:
+            async_log_access(self.hass, DOMAIN, self.entity_id, lambda _who: locked_line(bay))
+            return
+        held = self.hub.book.get(bytes.fromhex(event.grant_id)) if event.grant_id else None
+        async_log_access(
+            self.hass,
+            DOMAIN,
+            self.entity_id,
+            lambda who: access_line(
+                bay,
+                granted=event.kind == EVENT_UNLOCKED,
+                method="remote",
+                reason=event.reason or "",
+                who=who,
+            ),
+            user_id=held.user if held else None,
+            subject=event.holder,
+        )
 
 
 class BayBookingEvent(ParkingBayEntity, EventEntity):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import callback
 
+from buildinghub.devices.access_line import access_line
 from buildinghub.devices.door_lock_protocol import AccessEvent
+from buildinghub_ha.access_log import async_log_access
 from buildinghub_ha.entity import fleet_platform
 
-from .const import EVENT_DENIED, EVENT_GRANTED
+from .const import DOMAIN, EVENT_DENIED, EVENT_GRANTED
 from .entity import RentalLockEntity
 from .tenancy_entities import RENT_EVENT, RentEventEntity
 
@@ -39,6 +41,22 @@ class AccessEventEntity(RentalLockEntity, EventEntity):
             },
         )
         self.async_write_ha_state()
+        held = self.hub.book.get(event.grant_id) if event.grant_id else None
+        flat = self.member.installation.flat
+        async_log_access(
+            self.hass,
+            DOMAIN,
+            self.entity_id,
+            lambda who: access_line(
+                flat,
+                granted=event.granted,
+                method=event.method.value,
+                reason=event.reason,
+                who=who,
+            ),
+            user_id=held.user if held else None,
+            subject=held.signed.grant.subject if held else None,
+        )
 
 
 async_setup_entry = fleet_platform(
