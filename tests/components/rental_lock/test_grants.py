@@ -25,7 +25,7 @@ from buildinghub.radio.cluster import CHUNK_SIZE
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 
-from .conftest import DAY, HOUR, START, AppointHub, IssueGrant, settle
+from .conftest import DAY, HOUR, START, AppointHub, IssueGrant, make_resident, settle
 
 EVENT = "event.flat_1a_door_access"
 PIN = "482913"
@@ -117,7 +117,7 @@ async def test_grant_shows_in_calendar_and_active_grants(
     calendar = hass.states.get("calendar.flat_1a_door_grants")
     assert calendar is not None
     assert calendar.state == "on"
-    assert calendar.attributes["message"] == f"Lease: {flat.tenant}"
+    assert calendar.attributes["message"] == "Lease: Tenant (flat-1a)"
     assert hass.states.get("sensor.flat_1a_door_active_grants").state == "1"  # type: ignore[union-attr]
 
 
@@ -237,7 +237,7 @@ async def test_lease_survives_a_restart_and_the_lock_purges_it_while_the_hub_is_
     await hass.async_block_till_done()
     calendar = hass.states.get("calendar.flat_1a_door_grants")
     assert calendar is not None
-    assert calendar.attributes["message"] == f"Lease: {flat.tenant}"
+    assert calendar.attributes["message"] == "Lease: Tenant (flat-1a)"
     assert (await try_pin(hass, flat, PIN))["event_type"] == "access_granted"
 
     assert await hass.config_entries.async_unload(init_integration.entry_id)
@@ -295,3 +295,30 @@ async def test_garbage_grant_text_is_refused_clearly(hass: HomeAssistant) -> Non
             DOMAIN, "install_grant", {"grant": "not base64 !!"}, blocking=True, return_response=True
         )
     assert caught.value.translation_key == "grant_not_base64"
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_the_calendar_titles_a_grant_with_its_holder_and_shows_a_lease_as_whole_days(
+    hass: HomeAssistant, flat: SimulatedFlat, issue: IssueGrant
+) -> None:
+    tess = await make_resident(hass, "Tess")
+    lease = issue(flat, kind=GrantKind.LEASE, end=180 * DAY, subject=flat.tenant)
+    await install(hass, lease, user_id=tess.id)
+    await install(hass, issue(flat, end=2 * HOUR))  # a viewing, no user
+    await hass.async_block_till_done()
+
+    state = hass.states.get("calendar.flat_1a_door_grants")
+    assert state is not None
+    assert state.attributes["message"] == "Lease: Tess"
+    answer = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": "calendar.flat_1a_door_grants", "duration": {"days": 31}},
+        blocking=True,
+        return_response=True,
+    )
+    assert answer is not None
+    events = {e["summary"]: e for e in answer["calendar.flat_1a_door_grants"]["events"]}  # type: ignore[index, union-attr]
+    assert set(events) == {"Lease: Tess", "Viewing: Viewer (flat-1a)"}
+    assert "T" not in events["Lease: Tess"]["start"], "a 180-day lease is an all-day event"
+    assert "T" in events["Viewing: Viewer (flat-1a)"]["start"], "a 2-hour viewing keeps its hours"
