@@ -64,6 +64,20 @@ class AccountView:
     threshold_cents: int
     low: bool
 
+    def low_balance_text(self) -> str:
+        """What the manager reads when it runs low: ``balance is low: 4.50 left (reminder
+        below 10.00)``; the dwelling is said by whoever shows it (a logbook's name)."""
+        return (
+            f"balance is low: {_units(self.balance_cents)} left"
+            f" (reminder below {_units(self.threshold_cents)})"
+        )
+
+
+def _units(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
 
 async def send(
     session: aiohttp.ClientSession,

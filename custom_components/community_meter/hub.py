@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import zigpy.device
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
@@ -254,8 +255,11 @@ class MeterHub(DeviceHub[MeterContext]):
             if account.low and (before is None or not before.low):
                 data = {
                     "dwelling": dwelling,
+                    "area": flat_area(dwelling),
                     "balance_cents": account.balance_cents,
                     "threshold_cents": account.threshold_cents,
+                    "message": account.low_balance_text(),
+                    ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
                 }
                 self.hass.bus.async_fire(BUS_EVENT_LOW_BALANCE, data)
                 async_dispatcher_send(self.hass, self.signal("low_balance"), data)

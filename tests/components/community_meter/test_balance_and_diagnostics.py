@@ -27,13 +27,20 @@ async def test_a_low_balance_fires_an_event_once_and_shows_on_the_balance_sensor
     await config_entry.runtime_data.hub.async_relay()
     await settle(hass)
 
-    assert [e.data for e in low] == [
-        {"dwelling": "1A", "balance_cents": 450, "threshold_cents": 1000}
-    ]
     balance = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{config_entry.entry_id}_balance_1A"
     )
     assert balance is not None
+    assert [e.data for e in low] == [
+        {
+            "dwelling": "1A",
+            "area": "Flat 1A",
+            "balance_cents": 450,
+            "threshold_cents": 1000,
+            "message": "balance is low: 4.50 left (reminder below 10.00)",
+            "config_entry_id": config_entry.entry_id,
+        }
+    ]
     state = hass.states.get(balance)
     assert state is not None
     assert (state.state, state.attributes["low"]) == ("4.5", True)
