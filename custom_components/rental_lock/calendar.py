@@ -62,16 +62,15 @@ class GrantCalendar(RentalLockEntity, CalendarEntity):
         self._holders: dict[bytes, str] = {}
 
     def _events(self, *, whole_days: bool = False) -> list[CalendarEvent]:
+        """One event per holder and window: a tenant's lease and their keypad PIN for the
+        same lease are one entry, not two."""
         guarantee = self.member.guarantee
-        return [
-            _event(
-                held,
-                self._holders.get(held.grant_id) or subject_text(held.signed.grant.subject),
-                guarantee,
-                whole_days=whole_days,
-            )
-            for held in self.hub.book.for_lock(self.member.address)
-        ]
+        events: dict[tuple[str, object, object], CalendarEvent] = {}
+        for held in self.hub.book.for_lock(self.member.address):
+            holder = self._holders.get(held.grant_id) or subject_text(held.signed.grant.subject)
+            event = _event(held, holder, guarantee, whole_days=whole_days)
+            events.setdefault((event.summary, event.start, event.end), event)
+        return list(events.values())
 
     @property
     def event(self) -> CalendarEvent | None:

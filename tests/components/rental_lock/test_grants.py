@@ -322,3 +322,25 @@ async def test_the_calendar_titles_a_grant_with_its_holder_and_shows_a_lease_as_
     assert set(events) == {"Lease: Tess", "Viewing: Viewer (flat-1a)"}
     assert "T" not in events["Lease: Tess"]["start"], "a 180-day lease is an all-day event"
     assert "T" in events["Viewing: Viewer (flat-1a)"]["start"], "a 2-hour viewing keeps its hours"
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_a_lease_and_its_keypad_pin_on_the_same_window_are_one_calendar_entry(
+    hass: HomeAssistant, flat: SimulatedFlat, issue: IssueGrant
+) -> None:
+    for pin in (None, PIN):
+        await install(
+            hass, issue(flat, kind=GrantKind.LEASE, end=30 * DAY, pin=pin, subject=flat.tenant)
+        )
+
+    answer = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": "calendar.flat_1a_door_grants", "duration": {"days": 31}},
+        blocking=True,
+        return_response=True,
+    )
+    assert answer is not None
+    events = answer["calendar.flat_1a_door_grants"]["events"]  # type: ignore[index]
+    assert [e["summary"] for e in events] == ["Lease: Tenant (flat-1a)"]  # type: ignore[union-attr]
+    assert hass.states.get("sensor.flat_1a_door_active_grants").state == "2"  # type: ignore[union-attr]
