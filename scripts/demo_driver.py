@@ -56,18 +56,28 @@ from buildinghub_sim.car_park import CAR_PARK_FILE, SimulatedCarPark
 from buildinghub_sim.meter_bank import METERS_FILE, MeterBank
 from buildinghub_sim.standard_doors import STANDARD_LOCKS_FILE, StandardDoors
 from scripts.building_entities import wait_for_bays, wait_for_locks, wait_for_meters
+from scripts.demo_people import (
+    Resident,
+    configure_energy,
+    ensure_residents,
+    install_leases,
+    resident_banner,
+    set_car_park_plan,
+)
 from scripts.hass_client import HassError, HomeAssistantApi, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 8123
+# The ports can be moved (DEMO_PORT, DEMO_CLOUD_PORT, DEMO_WITNESS_PORT), so that the browser
+# test runs a demo of its own beside one a person is running.
+PORT = int(os.environ.get("DEMO_PORT", "8123"))
 API = f"http://127.0.0.1:{PORT}"
 URL = f"http://localhost:{PORT}"
 USERNAME = "demo"
 PASSWORD = "demo-building"  # noqa: S105 - the demo's published login, printed for the user
 DEMO_USER_FLAT = "Flat 1A"
 DEMO_USER_BAY = "Bay P1"
-CLOUD_PORT = 8470
-WITNESS_PORT = 8481
+CLOUD_PORT = int(os.environ.get("DEMO_CLOUD_PORT", "8470"))
+WITNESS_PORT = int(os.environ.get("DEMO_WITNESS_PORT", "8481"))
 CLOUD = f"http://127.0.0.1:{CLOUD_PORT}"
 CLOUD_BUILDING = "Building Hub demo"
 # Opening balances (cents) and the reminder threshold: 1B is low from the start.
@@ -86,10 +96,12 @@ frontend:
 config:
 history:
 logbook:
+energy:
 
 http:
   # The login is published in the README: listen on this machine only.
   server_host: 127.0.0.1
+  server_port: {PORT}
 
 logger:
   default: warning
@@ -332,74 +344,26 @@ async def ensure_entry(
             raise DemoError(f"The {title} config flow did not create an entry: {result}")
 
 
-async def install_grants(
-    api: HomeAssistantApi, building: SimulatedBuilding, user_id: str
-) -> list[str]:
-    """What the landlords' apps send: a viewing and a lease for every flat."""
-    hub_key = await api.service("rental_lock", "hub_key", {})
-    encoded = hub_key["public_key"]
-    hub_public = PublicKey.from_bytes(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    now = int(time.time())
-    lines = []
-    for flat in building.flats:
-        ours = flat.name == DEMO_USER_FLAT
-        for kind, subject, pin, start, end, holder, user in (
-            (
-                GrantKind.VIEWING,
-                flat.viewer,
-                flat.viewer_pin,
-                now - 600,
-                now + 2 * 3600,
-                SigningKey.generate().public_key,  # the viewer's phone
-                None,
-            ),
-            (
-                GrantKind.LEASE,
-                flat.tenant,
-                flat.tenant_pin,
-                now - 86400,
-                now + 180 * 86400,
-                hub_public if ours else SigningKey.generate().public_key,
-                user_id if ours else None,
-            ),
-        ):
-            signed = building.issue_grant(
-                flat,
-                kind=kind,
-                subject=subject,
-                not_before=start,
-                expires=end,
-                holder_key=holder,
-                pin=pin,
-            )
-            data: dict[str, Any] = {"grant": base64.urlsafe_b64encode(signed).decode().rstrip("=")}
-            if user is not None:
-                data["user_id"] = user
-            await api.service("rental_lock", "install_grant", data)
-        lines.append(
-            f"   {flat.name}  tenant PIN {flat.tenant_pin} (lease, 180 days)"
-            f"   viewer PIN {flat.viewer_pin} (viewing, until {_clock(now + 2 * 3600)})"
-        )
-    return lines
-
-
-async def lend_bay(api: HomeAssistantApi, car_park: SimulatedCarPark, user_id: str) -> str:
-    """What the bay owner's app sends: an e-key for the demo user, bound to their holder key."""
-    holder = await api.service("parking_lock", "holder_key", {})
+async def lend_bay(api: HomeAssistantApi, car_park: SimulatedCarPark, resident: Resident) -> str:
+    """What the bay owner's app sends: an e-key for a resident, bound to their holder key."""
+    # The resident's app asks for their own holder key, logged in as them.
+    app = HomeAssistantApi(api.session, api.base_url, log_hint=api.log_hint)
+    await app.log_in(resident.username, resident.password)
+    holder = await app.service("parking_lock", "holder_key", {})
     encoded = holder["public_key"]
     holder_key = PublicKey.from_bytes(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
     now = int(time.time())
     bay = car_park.bay(DEMO_USER_BAY)
     ekey = car_park.issue_ekey(
         bay,
-        subject="demo",
+        subject=f"driver:{resident.username}",
         holder_key=holder_key,
         not_before=now - 600,
         expires=now + EKEY_DAYS * 86400,
     )
     link = base64.urlsafe_b64encode(ekey).decode().rstrip("=")
-    await api.service("parking_lock", "add_key", {"links": [link], "user_id": user_id})
-    return f"   {bay.name}: your e-key from {bay.owner} ({EKEY_DAYS} days, may share)"
+    await api.service("parking_lock", "add_key", {"links": [link], "user_id": resident.user_id})
+    return f"   {bay.name}: {resident.name}'s e-key from {bay.owner} ({EKEY_DAYS} days)"
 
 
 async def cloud_key(cloud_pid: int | None) -> str:
@@ -490,22 +454,40 @@ async def setup(config: Path, hass_pid: int | None, cloud_db: str) -> None:
         demo = await onboard(api, config.parent / STATE_NAME, onboarded=front_page == 200)
 
         await wait_until("Home Assistant to finish starting", api.running, hass_pid)
+        residents = await ensure_residents(api)
         await ensure_entry(api, "rental_lock", "Rental Lock", {"radio_type": "simulated"})
         counters = await wait_for_locks(api, len(building.flats), hass_pid)
         held = sum(int(float(s["state"])) for s in counters.values())
         if held == 0:
-            print("==> the landlords send grants: a viewing and a lease for every flat")
-            flats = await install_grants(api, building, demo.user_id)
+            print("==> landlords and tenants sign a lease for every flat; the hub installs them")
+            flats = await install_leases(api, building, residents)
         else:
             print(f"==> the hub already holds {held} active grants: not issuing new ones")
-            flats = [
-                f"   {f.name}  tenant PIN {f.tenant_pin}   viewer PIN {f.viewer_pin}"
-                for f in building.flats
-            ]
+            flats = [f"   {f.name}  tenant PIN {f.tenant_pin}" for f in building.flats]
         flats += await set_up_standard_lock(api, config, building, hass_pid)
-        bays = await set_up_car_park(api, config, building.path, demo, hass_pid)
+        bays = await set_up_car_park(
+            api,
+            config=config,
+            path=building.path,
+            demo=demo,
+            residents=residents,
+            hass_pid=hass_pid,
+        )
         meters = await set_up_meters(api, config, building.path, cloud_db, hass_pid)
-    print(_banner(len(building.flats), flats, bays, meters, time.monotonic() - started))
+        if meters:
+            issues = await configure_energy(api)
+            if issues:
+                raise DemoError(f"Home Assistant finds the Energy dashboard wrong: {issues}")
+    print(
+        _banner(
+            flats=len(building.flats),
+            lines=flats,
+            bays=bays,
+            meters=meters,
+            logins=resident_banner(residents),
+            seconds=time.monotonic() - started,
+        )
+    )
 
 
 async def set_up_standard_lock(
@@ -573,9 +555,16 @@ def _b64(data: bytes) -> str:
 
 
 async def set_up_car_park(
-    api: HomeAssistantApi, config: Path, path: str, demo: DemoState, hass_pid: int | None
+    api: HomeAssistantApi,
+    *,
+    config: Path,
+    path: str,
+    demo: DemoState,
+    residents: list[Resident],
+    hass_pid: int | None,
 ) -> list[str]:
-    """Parking Lock on the same radio, and the demo user's e-key to one bay (lent once)."""
+    """Parking Lock on the same radio with the car park's plan, and a resident's e-key to
+    one bay (lent once)."""
     directory = config / "buildinghub_sim"
     if not (directory / CAR_PARK_FILE).exists():
         return []
@@ -583,17 +572,25 @@ async def set_up_car_park(
     # The car park is on the simulated building's radio, as the doors are.
     await ensure_entry(api, "parking_lock", "Parking Lock", {"radio_type": "simulated"})
     await wait_for_bays(api, len(car_park.bays), hass_pid)
+    await set_car_park_plan(api, car_park)
+    driver = next(r for r in residents if r.bay == DEMO_USER_BAY)
     if demo.lent_bay:
-        return [f"   {DEMO_USER_BAY}: you hold an e-key lent by its owner"]
-    print(f"==> the owner of {DEMO_USER_BAY} lends it to you: an e-key bound to your holder key")
-    line = await lend_bay(api, car_park, demo.user_id)
+        return [f"   {DEMO_USER_BAY}: {driver.name} holds an e-key lent by its owner"]
+    print(f"==> the owner of {DEMO_USER_BAY} lends it to {driver.name}: an e-key")
+    line = await lend_bay(api, car_park, driver)
     demo.lent_bay = True
     demo.save(config.parent / STATE_NAME)
     return [line]
 
 
 def _banner(
-    flats: int, lines: list[str], bays: list[str], meters: list[str], seconds: float
+    *,
+    flats: int,
+    lines: list[str],
+    bays: list[str],
+    meters: list[str],
+    logins: list[str],
+    seconds: float,
 ) -> str:
     rule = "=" * 78
     return "\n".join(
@@ -604,16 +601,18 @@ def _banner(
             f" (ready in {seconds:.0f} s)",
             "",
             f"   Open    {URL}",
-            f"   Log in  {USERNAME} / {PASSWORD}",
+            f"   Log in  {USERNAME} / {PASSWORD}   the property manager (administrator)",
+            *logins,
             "",
             " What to look at",
             f"   Settings > Devices & services > Rental Lock: {flats} devices, one per flat door",
             "     (lock, access events, grant calendar, active grants, battery).",
-            "   Calendar (sidebar): every door's grants, a 2-hour viewing and a 180-day lease.",
-            "   Each door's Access event entity, and the Logbook: simulated tenants and viewers",
-            "     type PINs at a random door every 20 s or so, sometimes a wrong one.",
-            f"   {DEMO_USER_FLAT} door: you (demo) hold its lease. Press Unlock: it opens and",
-            "     relocks after 5 s. Every other door refuses you: you hold no grant there.",
+            "   Calendar (sidebar): every door's grants, a year's lease from a signed contract",
+            "     and, at one flat, a 2-hour viewing; every flat's next rent due.",
+            "   The Logbook: simulated tenants type PINs at a random door every 20 s or so,",
+            "     sometimes a wrong one ('Tess opened Flat 1A with a PIN').",
+            f"   {DEMO_USER_FLAT} door: its resident (tess) presses Unlock: it opens and relocks",
+            "     after 5 s.",
             "",
             *(
                 [
