@@ -17,6 +17,7 @@ from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.outbox import Outbox
 from buildinghub.telemetry.relay import Relay
 from buildinghub_ha.actions import async_register_actions
+from buildinghub_ha.dashboards import async_show_on_pages
 from buildinghub_ha.network import async_start_hub
 
 from .const import CONF_CLOUD_KEY, CONF_CLOUD_URL, CONF_HUB_KEY, DOMAIN, OUTBOX_FILE
@@ -52,6 +53,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntr
 
     hub = await async_start_hub(hass, entry, make_hub)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_show_on_pages(hass, entry, hub)
     hub.entities_ready = True
     hub.schedule(hub.async_relay())
     return True

@@ -129,6 +129,22 @@ class MeterHub(DeviceHub[MeterContext]):
         """The meters the hub manages, by meter id (the relay's and the cloud's name for them)."""
         return {context.identity.meter_id: context for context in self.fleet.members.values()}
 
+    def devices_of(self, user_id: str) -> list[str]:
+        """The meters of the dwellings ``user_id`` is a resident of."""
+        return sorted(
+            meter_id
+            for meter_id, context in self.meters.items()
+            if user_id in self.residents.of(context.identity.dwelling)
+        )
+
+    def area_entities(self, areas: set[str]) -> list[str]:
+        """The balance sensors of the dwellings whose flats are ``areas``."""
+        return [
+            f"{self.entry.entry_id}_balance_{dwelling}"
+            for dwelling in self.state.accounts
+            if flat_area(dwelling) in areas
+        ]
+
     # -- lifecycle -------------------------------------------------------------------------
 
     async def async_start(self) -> None:

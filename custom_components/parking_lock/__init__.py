@@ -9,6 +9,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from buildinghub.radio.network import BuildingNetwork
 from buildinghub_ha.actions import async_register_actions
+from buildinghub_ha.dashboards import async_show_on_pages
 from buildinghub_ha.network import async_start_hub
 
 from .ble import async_setup_ble
@@ -42,8 +43,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ParkingLockConfigEntry) 
         entry.runtime_data = ParkingLockRuntimeData(hub=hub)
         return hub
 
-    await async_start_hub(hass, entry, make_hub)
+    hub = await async_start_hub(hass, entry, make_hub)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_show_on_pages(hass, entry, hub)
     await async_setup_ble(hass, entry)
     return True
 

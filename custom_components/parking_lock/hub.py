@@ -438,6 +438,22 @@ class ParkingHub(DeviceHub[BayContext]):
 
     # -- events ----------------------------------------------------------------------------
 
+    def devices_of(self, user_id: str) -> list[str]:
+        """The bays (lock ids) on which ``user_id`` holds an unexpired e-key."""
+        now = self.clock.now()
+        return sorted(
+            context.installation.lock_id
+            for ieee, context in self.bays.items()
+            if any(
+                held.user == user_id and held.chain.leaf.grant.expires > now
+                for held in self.book.for_bay(ieee)
+            )
+        )
+
+    def area_entities(self, areas: set[str]) -> list[str]:
+        """No entity of Parking Lock belongs to a flat."""
+        return []
+
     def holder_of(self, grant_id: bytes | None) -> str | None:
         """Who holds a key, if the hub holds it."""
         held = self.book.get(grant_id) if grant_id else None

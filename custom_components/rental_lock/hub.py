@@ -391,6 +391,21 @@ class RentalHub(DeviceHub[LockContext]):
         context = self.locks.get(address)
         return address if context is None else context.installation.flat
 
+    def devices_of(self, user_id: str) -> list[str]:
+        """The doors (lock ids) whose current grants were installed for ``user_id``."""
+        now = self.clock.now()
+        return sorted(
+            {
+                held.signed.grant.audience
+                for held in self.book
+                if held.user == user_id and held.signed.grant.expires > now
+            }
+        )
+
+    def area_entities(self, areas: set[str]) -> list[str]:
+        """No hub-wide entity of Rental Lock belongs to a flat."""
+        return []
+
     def holder_of(self, grant_id: bytes | None) -> str | None:
         """Who a grant was issued to, if the hub holds it."""
         held = self.book.get(grant_id) if grant_id else None

@@ -1,0 +1,330 @@
+"""Each role's page (SPEC H8): "My home" for residents, "Building" for the property manager.
+
+Home Assistant's dashboards are not per user, so neither is a stored one: both are
+dashboards this module registers with the lovelace component and builds afresh each time a
+browser asks for them, from what the hubs hold now (they are read-only in the UI, as YAML
+dashboards are). "My home" is built for the user who asks (the websocket connection's
+user): the devices their leases, e-keys and dwellings give them, and the flat's area that
+holds them. "Building" needs an administrator and shows derived data only (SPEC M5): locks,
+the households' presence, whether a balance is low (not the balance), bay occupancy, the
+open repairs; never a meter's reading. What a user may see of an entity is still decided by
+the permission policies (H7); a page only chooses what to lay out.
+
+The adapter touches three lovelace internals of the release we run (``LOVELACE_DATA``,
+``LovelaceConfig``, the panel registration); :func:`async_register_dashboards` checks
+them and raises a repair instead of failing the integration when a release changes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from homeassistant.auth.models import User
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import Unauthorized
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.json import json_bytes, json_fragment
+from homeassistant.util.hass_dict import HassKey
+
+_LOGGER = logging.getLogger(__name__)
+
+HOME_URL: Final = "building-home"
+MANAGER_URL: Final = "building-manager"
+DOMAINS: Final = ("rental_lock", "parking_lock", "community_meter")
+MANAGER_DOMAINS: Final = frozenset({"lock", "binary_sensor"})
+"""What the manager sees of a device: derived states only, never a sensor's reading."""
+_REGISTERED: HassKey[dict[str, Any]] = HassKey("buildinghub_dashboards")
+_FLOOR: Final = re.compile(r"(\d+)")
+
+
+class DashboardSource(Protocol):
+    """What a hub tells the pages: which of its devices and entities are a user's."""
+
+    def devices_of(self, user_id: str) -> Iterable[str]:
+        """The ids (``DeviceCard.device_id``) of the user's devices on this hub."""
+
+    def area_entities(self, areas: set[str]) -> Iterable[str]:
+        """Unique ids of hub-wide entities that belong to these areas' dwellings."""
+
+
+@dataclass
+class _Sources:
+    by_entry: dict[str, DashboardSource] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One area's entities, laid out as a card."""
+
+    title: str
+    entities: list[dict[str, Any]]
+
+
+def _sources(hass: HomeAssistant) -> _Sources:
+    data = hass.data.setdefault(_REGISTERED, {})
+    sources: _Sources = data.setdefault("sources", _Sources())
+    return sources
+
+
+# -- what goes on a page --------------------------------------------------------------------
+
+
+def _our_devices(hass: HomeAssistant) -> list[dr.DeviceEntry]:
+    return [
+        device
+        for device in dr.async_get(hass).devices
+        if any(domain in DOMAINS for domain, _ in device.identifiers)
+    ]
+
+
+def _area_name(hass: HomeAssistant, area_id: str | None) -> str | None:
+    area = ar.async_get(hass).async_get_area(area_id) if area_id else None
+    return area.name if area else None
+
+
+def _entities(hass: HomeAssistant, device_ids: set[str]) -> list[er.RegistryEntry]:
+    registry = er.async_get(hass)
+    return sorted(
+        (
+            entry
+            for entry in registry.entities.values()
+            if entry.device_id in device_ids and not entry.disabled and not entry.hidden
+        ),
+        key=lambda entry: entry.entity_id,
+    )
+
+
+def home_places(hass: HomeAssistant, user_id: str) -> list[Place]:
+    """The user's flat (door, meters, rent, balance) and bays, one card per place."""
+    sources = list(_sources(hass).by_entry.values())
+    mine = {device_id for source in sources for device_id in source.devices_of(user_id)}
+    devices = _our_devices(hass)
+    chosen = [d for d in devices if any(i in mine for _, i in d.identifiers)]
+    areas = {name for d in chosen if (name := _area_name(hass, d.area_id))}
+    # A flat's meters are the user's through the flat's area.
+    chosen += [d for d in devices if d not in chosen and _area_name(hass, d.area_id) in areas]
+    registry = er.async_get(hass)
+    by_place: dict[str, list[dict[str, Any]]] = {}
+    for device in chosen:
+        place = _area_name(hass, device.area_id) or device.name_by_user or device.name or ""
+        by_place.setdefault(place, []).extend(
+            {"entity": entry.entity_id} for entry in _entities(hass, {device.id})
+        )
+    hub_wide = {unique for source in sources for unique in source.area_entities(areas)}
+    for entry in registry.entities.values():
+        if entry.platform in DOMAINS and entry.unique_id in hub_wide:
+            area = next(
+                (a for a in sorted(areas) if entry.unique_id.lower().endswith(_code(a))), ""
+            )
+            by_place.setdefault(area, []).append({"entity": entry.entity_id})
+    return [Place(title, entities) for title, entities in sorted(by_place.items()) if entities]
+
+
+def _code(area: str) -> str:
+    return area.lower().removeprefix("flat ").strip()
+
+
+def manager_places(hass: HomeAssistant) -> dict[str, list[Place]]:
+    """Every flat and bay by floor, derived states only."""
+    floors: dict[str, list[Place]] = {}
+    by_place: dict[str, list[dict[str, Any]]] = {}
+    for device in _our_devices(hass):
+        place = _area_name(hass, device.area_id) or device.name or ""
+        by_place.setdefault(place, []).extend(
+            {"entity": entry.entity_id}
+            for entry in _entities(hass, {device.id})
+            if entry.domain in MANAGER_DOMAINS
+        )
+    registry = er.async_get(hass)
+    for entry in registry.entities.values():
+        # A dwelling's balance: only whether it is low.
+        if entry.platform == "community_meter" and "_balance_" in entry.unique_id:
+            code = entry.unique_id.rsplit("_balance_", 1)[1]
+            area = next((p for p in by_place if _code(p) == code.lower()), f"Flat {code}")
+            by_place.setdefault(area, []).append(
+                {
+                    "type": "attribute",
+                    "entity": entry.entity_id,
+                    "attribute": "low",
+                    "name": "Low balance",
+                }
+            )
+    for place, entities in sorted(by_place.items()):
+        if entities:
+            floors.setdefault(floor_of(hass, place), []).append(Place(place, entities))
+    return floors
+
+
+def floor_of(hass: HomeAssistant, place: str) -> str:
+    """The floor an area is on: Home Assistant's floor if set, else the flat's number."""
+    area = ar.async_get(hass).async_get_area_by_name(place)
+    if area is not None and area.floor_id is not None:
+        from homeassistant.helpers import floor_registry as fr  # noqa: PLC0415
+
+        floor = fr.async_get(hass).async_get_floor(area.floor_id)
+        if floor is not None:
+            return floor.name
+    if place.lower().startswith("flat ") and (number := _FLOOR.search(place)):
+        return f"Floor {number.group(1)}"
+    return "Car park and shared"
+
+
+def _card(place: Place) -> dict[str, Any]:
+    return {"type": "entities", "title": place.title, "entities": place.entities}
+
+
+async def home_config(hass: HomeAssistant, user: User | None) -> dict[str, Any]:
+    """The "My home" page of ``user``."""
+    places = home_places(hass, user.id) if user is not None else []
+    cards: list[dict[str, Any]] = [_card(p) for p in places] or [
+        {
+            "type": "markdown",
+            "content": "Nothing here is yours yet: your landlord or the property manager "
+            "links your lease, e-key or dwelling to your login.",
+        }
+    ]
+    return {"title": "My home", "views": [{"title": "My home", "path": "home", "cards": cards}]}
+
+
+async def manager_config(hass: HomeAssistant, _user: User | None) -> dict[str, Any]:
+    """The property manager's "Building" page: one view per floor, then repairs."""
+    views = [
+        {"title": floor, "path": _path(floor), "cards": [_card(p) for p in places]}
+        for floor, places in sorted(manager_places(hass).items())
+    ]
+    issues = [
+        issue
+        for (domain, _), issue in ir.async_get(hass).issues.items()
+        if domain in DOMAINS and issue.active and not issue.dismissed_version
+    ]
+    repairs = "\n".join(f"- {i.domain}: {i.translation_key}" for i in issues) or "None open."
+    views.append(
+        {
+            "title": "Repairs",
+            "path": "repairs",
+            "cards": [
+                {
+                    "type": "markdown",
+                    "title": f"Repairs ({len(issues)})",
+                    "content": f"{repairs}\n\n[Open Settings > Repairs](/config/repairs)",
+                }
+            ],
+        }
+    )
+    return {"title": "Building", "views": views}
+
+
+def _path(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "view"
+
+
+# -- the lovelace adapter -------------------------------------------------------------------
+
+type Builder = Callable[[HomeAssistant, User | None], Awaitable[dict[str, Any]]]
+
+
+def _lovelace() -> tuple[Any, Any, Any, Any] | None:
+    """lovelace's dashboards table key, its config base class, the current websocket
+    connection and the panel registration, or None if this release moved them."""
+    try:
+        from homeassistant.components import frontend  # noqa: PLC0415
+        from homeassistant.components.lovelace.const import LOVELACE_DATA  # noqa: PLC0415
+        from homeassistant.components.lovelace.dashboard import LovelaceConfig  # noqa: PLC0415
+        from homeassistant.components.websocket_api.connection import (  # noqa: PLC0415
+            current_connection,
+        )
+    except ImportError:
+        return None
+    if not hasattr(frontend, "async_register_built_in_panel"):
+        return None
+    return LOVELACE_DATA, LovelaceConfig, current_connection, frontend
+
+
+def async_register_dashboards(hass: HomeAssistant, domain: str, source: DashboardSource) -> None:
+    """Add ``source`` (one config entry's hub) to the pages, registering them once."""
+    data = hass.data.setdefault(_REGISTERED, {})
+    _sources(hass).by_entry[f"{domain}:{id(source)}"] = source
+    if data.get("registered") or "lovelace" not in hass.config.components:
+        return
+    parts = _lovelace()
+    if parts is None or parts[0] not in hass.data:
+        ir.async_create_issue(
+            hass,
+            domain,
+            "dashboards_unavailable",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="dashboards_unavailable",
+        )
+        return
+    lovelace_data, config_base, current_connection, frontend = parts
+
+    class GeneratedDashboard(config_base):  # type: ignore[misc, valid-type]
+        """A dashboard built for whoever asks, each time they ask (read-only in the UI)."""
+
+        def __init__(self, url_path: str, title: str, build: Builder, *, admin: bool) -> None:
+            super().__init__(hass, url_path, {"title": title, "mode": "yaml"})
+            self._build = build
+            self._admin = admin
+
+        @property
+        def mode(self) -> str:
+            return "yaml"
+
+        async def async_get_info(self) -> dict[str, Any]:
+            config = await self.async_load(False)
+            return {"mode": self.mode, "views": len(config.get("views", []))}
+
+        async def async_load(self, force: bool) -> dict[str, Any]:
+            connection = current_connection.get()
+            user = connection.user if connection is not None else None
+            # The panel's require_admin only hides it from the sidebar; the config itself
+            # is asked for by url_path, so the manager's page refuses anyone else here.
+            if self._admin and (user is None or not user.is_admin):
+                raise Unauthorized(user_id=user.id if user else None)
+            return await self._build(hass, user)
+
+        async def async_json(self, force: bool) -> json_fragment:
+            return json_fragment(json_bytes(await self.async_load(force)))
+
+    dashboards = hass.data[lovelace_data].dashboards
+    for url_path, title, icon, admin, build in (
+        (HOME_URL, "My home", "mdi:home-account", False, home_config),
+        (MANAGER_URL, "Building", "mdi:office-building", True, manager_config),
+    ):
+        if url_path in dashboards:
+            _LOGGER.warning("A dashboard already answers at /%s: not replacing it", url_path)
+            continue
+        dashboards[url_path] = GeneratedDashboard(url_path, title, build, admin=admin)
+        frontend.async_register_built_in_panel(
+            hass,
+            "lovelace",
+            frontend_url_path=url_path,
+            require_admin=admin,
+            show_in_sidebar=True,
+            sidebar_title=title,
+            sidebar_icon=icon,
+            config={"mode": "yaml"},
+        )
+    data["registered"] = True
+
+
+def async_show_on_pages(
+    hass: HomeAssistant, entry: ConfigEntry[Any], source: DashboardSource
+) -> None:
+    """Feed the pages from ``entry``'s hub while the entry is loaded."""
+    key = f"{entry.domain}:{id(source)}"
+    async_register_dashboards(hass, entry.domain, source)
+
+    def forget() -> None:
+        _sources(hass).by_entry.pop(key, None)
+
+    entry.async_on_unload(forget)
