@@ -59,6 +59,7 @@ from scripts.building_entities import wait_for_bays, wait_for_locks, wait_for_me
 from scripts.demo_people import (
     Resident,
     configure_energy,
+    confirm_http_settings,
     ensure_residents,
     install_leases,
     resident_banner,
@@ -454,6 +455,7 @@ async def setup(config: Path, hass_pid: int | None, cloud_db: str) -> None:
         demo = await onboard(api, config.parent / STATE_NAME, onboarded=front_page == 200)
 
         await wait_until("Home Assistant to finish starting", api.running, hass_pid)
+        await confirm_http_settings(api)
         residents = await ensure_residents(api)
         await ensure_entry(api, "rental_lock", "Rental Lock", {"radio_type": "simulated"})
         counters = await wait_for_locks(api, len(building.flats), hass_pid)

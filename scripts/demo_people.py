@@ -53,6 +53,19 @@ RESIDENTS: Final = (
 )
 
 
+async def confirm_http_settings(api: HomeAssistantApi) -> None:
+    """Keep the demo's HTTP settings (loopback, its port), as the manager's "Confirm" does.
+
+    Since 2026.10 Home Assistant takes configuration.yaml's ``http:`` as pending settings
+    that revert within minutes unless an administrator confirms them; unconfirmed, the
+    demo would move to port 8123 on every interface while a person is looking at it.
+    """
+    (config,) = await api.websocket({"type": "http/config"})
+    if config.get("pending") and not config["pending"].get("error"):
+        print("==> confirming the HTTP settings (loopback only, the demo's port)")
+        await api.websocket({"type": "http/config/promote"})
+
+
 async def ensure_residents(api: HomeAssistantApi) -> list[Resident]:
     """Each demo resident as a non-administrator user with a password login (made once)."""
     (users,) = await api.websocket({"type": "config/auth/list"})
