@@ -17,11 +17,13 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
     get_start_time,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub.devices.meter_scaling import MeterUnit
 from buildinghub.telemetry.reading import Quantity
 from buildinghub_sim.meter_register import MeterRegister
 from custom_components.community_meter.const import DOMAIN
+from scripts.demo_people import energy_preferences
 
 from .conftest import Cloud, Site, settle, start_hub
 
@@ -130,3 +132,49 @@ async def test_meters_with_their_own_scaling_show_their_own_values_and_units(
     # Home Assistant shows gas in the metric unit system's m³: the meter's 1.41 ft³.
     assert gas_unit == "m³"
     assert float(gas_state) == pytest.approx(1.41 * 0.028316846592)
+
+
+async def test_the_demos_energy_dashboard_saves_and_validates_through_the_websocket(
+    recorder_mock: object,
+    hass: HomeAssistant,
+    cloud: Cloud,
+    site: Site,
+    config_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """What scripts/demo does: the meters' sensors saved as the dashboard's sources with
+    energy/save_prefs, then energy/validate finds nothing wrong."""
+    assert await async_setup_component(hass, "energy", {})
+    for quantity, amount in ((Quantity.ELECTRICITY, 800), (Quantity.WATER, 90), (Quantity.GAS, 7)):
+        site.meter(quantity).measure(amount)
+    await start_hub(hass, config_entry, site)
+    registry = er.async_get(hass)
+    sensors = {"energy": [], "water": [], "gas": []}
+    for entry in er.async_entries_for_config_entry(registry, config_entry.entry_id):
+        for quantity, found in sensors.items():
+            if entry.unique_id.endswith(f"_{quantity}"):
+                found.append(entry.entity_id)
+    assert all(sensors.values()), sensors
+    client = await hass_ws_client(hass)
+
+    await client.send_json_auto_id({"type": "energy/save_prefs", **energy_preferences(sensors)})
+    saved = await client.receive_json()
+    await async_wait_recording_done(hass)
+    do_adhoc_statistics(hass, start=get_start_time(dt_util.utcnow() - timedelta(minutes=5)))
+    do_adhoc_statistics(hass, start=get_start_time(dt_util.utcnow()))
+    await async_wait_recording_done(hass)
+    await settle(hass)
+    await client.send_json_auto_id({"type": "energy/validate"})
+    validation = await client.receive_json()
+
+    assert saved["success"], saved
+    assert validation["success"], validation
+    issues = [
+        issue
+        for group in (
+            *validation["result"]["energy_sources"],
+            *validation["result"]["device_consumption"],
+        )
+        for issue in group
+    ]
+    assert issues == []

@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from custom_components.parking_lock.const import DOMAIN
+from scripts.demo_people import car_park_plan
 from tests.buildinghub.parking.test_car_park_map import PLAN
 
 from .conftest import START, settle
@@ -235,3 +236,28 @@ async def test_the_bays_state_is_held_then_booked_then_available(
     assert hass.states.get(STATE).state == "booked"  # type: ignore[union-attr]
     await move_to(hass, freezer, timedelta(minutes=61))
     assert hass.states.get(STATE).state == "available"  # type: ignore[union-attr]
+
+
+async def test_the_demos_car_park_plan_draws_every_bay(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    car_park: SimulatedCarPark,
+    hass_admin_user: MockUser,
+) -> None:
+    """What scripts/demo gives its car park: the map is an image, not a broken one."""
+    await hass.services.async_call(
+        DOMAIN,
+        "set_layout",
+        {"layout": car_park_plan(car_park)},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+
+    assert hass.states.get(MAP).state != "unavailable"  # type: ignore[union-attr]
+    entity = hass.data[IMAGE_COMPONENT].get_entity(MAP)
+    assert entity is not None
+    image = await entity.async_image()
+    assert image is not None
+    assert image.startswith(b"<svg")
+    for bay in car_park.bays:
+        assert f'id="bay-{bay.lock_id}"'.encode() in image
