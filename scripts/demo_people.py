@@ -1,7 +1,8 @@
 """The demo's people and what makes each role's page worth looking at (SPEC H9).
 
-Residents' logins, a lease from a signed contract for every flat (with the tenants' keypad
-PINs on the same window), one viewing, the car park's plan and the Energy dashboard. Each
+Residents' logins, a lease from a signed contract for every let flat (with the tenants'
+keypad PINs on the same window), the flat to let with a viewing (the README's walk-through
+lets it), the car park's plan and the Energy dashboard. Each
 step talks to the running Home Assistant through its HTTP and websocket APIs only, as the
 manager's browser and the landlords' apps do, and each is safe to repeat.
 """
@@ -31,7 +32,7 @@ from scripts.hass_client import HassError, HomeAssistantApi
 RENT_CENTS: Final = 95_000
 DEPOSIT_CENTS: Final = 190_000
 RENT_DUE_DAY: Final = 28
-VIEWING_FLATS: Final = ("Flat 1C",)
+TO_LET: Final = "Flat 1C"  # the README's walk-through lets it, from a contract of its own
 USERS_GROUP: Final = "system-users"  # Home Assistant's non-administrator group
 
 
@@ -48,7 +49,7 @@ class Resident:
 
 
 RESIDENTS: Final = (
-    Resident("Tess", "tess", "flat-1a-demo", "Flat 1A", bay="Bay P1"),
+    Resident("Nora", "nora", "flat-1a-demo", "Flat 1A", bay="Bay P1"),
     Resident("Ravi", "ravi", "flat-1b-demo", "Flat 1B"),
 )
 
@@ -135,13 +136,16 @@ async def _hub_key(api: HomeAssistantApi) -> PublicKey:
 async def install_leases(
     api: HomeAssistantApi, building: SimulatedBuilding, residents: list[Resident]
 ) -> list[str]:
-    """Every flat's lease from a contract its landlord and tenant signed, the tenant's keypad
-    PIN on the same window, and one viewing. A resident's PIN grant is bound to the hub's
-    key, so they can also open their door from Home Assistant."""
+    """Every let flat's lease from a contract its landlord and tenant signed, with the tenant's
+    keypad PIN on the same window; a viewing of the flat to let. A resident's PIN grant is
+    bound to the hub's key, so they can also open their door from Home Assistant."""
     hub_key = await _hub_key(api)
     users = {r.flat: r.user_id for r in residents}
     lines = []
     for flat in building.flats:
+        if flat.name == TO_LET:
+            lines.append(await _install_viewing(api, building, flat))
+            continue
         tenant_phone = SigningKey.generate()
         terms = lease_terms(building, flat, tenant_phone.public_key)
         document = contract_document(terms)
@@ -172,22 +176,28 @@ async def install_leases(
         if user:
             pin_data["user_id"] = user
         await api.service("rental_lock", "install_grant", pin_data)
-        line = f"   {flat.name}  tenant PIN {flat.tenant_pin}, rent due {answer['next_due']}"
-        if flat.name in VIEWING_FLATS:
-            now = int(time.time())
-            viewing = building.issue_grant(
-                flat,
-                kind=GrantKind.VIEWING,
-                subject=flat.viewer,
-                not_before=now - 600,
-                expires=now + 2 * 3600,
-                holder_key=SigningKey.generate().public_key,
-                pin=flat.viewer_pin,
-            )
-            await api.service("rental_lock", "install_grant", {"grant": _b64(viewing)})
-            line += f", viewer PIN {flat.viewer_pin} (2 hours)"
-        lines.append(line)
+        lines.append(f"   {flat.name}  tenant PIN {flat.tenant_pin}, rent due {answer['next_due']}")
     return lines
+
+
+async def _install_viewing(
+    api: HomeAssistantApi, building: SimulatedBuilding, flat: SimulatedFlat
+) -> str:
+    now = int(time.time())
+    viewing = building.issue_grant(
+        flat,
+        kind=GrantKind.VIEWING,
+        subject=flat.viewer,
+        not_before=now - 600,
+        expires=now + 2 * 3600,
+        holder_key=SigningKey.generate().public_key,
+        pin=flat.viewer_pin,
+    )
+    await api.service("rental_lock", "install_grant", {"grant": _b64(viewing)})
+    return (
+        f"   {flat.name}  to let: viewer PIN {flat.viewer_pin} (2 hours);"
+        " the README's walk-through lets it"
+    )
 
 
 def car_park_plan(car_park: SimulatedCarPark) -> dict[str, Any]:

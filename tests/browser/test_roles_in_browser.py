@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 MANAGER = ("demo", "demo-building")
-TESS = ("tess", "flat-1a-demo")  # Flat 1A and Bay P1
+NORA = ("nora", "flat-1a-demo")  # Flat 1A and Bay P1
 RAVI = ("ravi", "flat-1b-demo")  # Flat 1B
 READY_S = 600  # a first run makes the building, the venv check and onboarding
 BANNER_END = "Stop: Ctrl-C"
@@ -170,7 +170,7 @@ async def test_the_manager_and_two_residents_each_see_their_own_building(
     demo: Demo, browser: Browser
 ) -> None:
     started = time.monotonic()
-    assert "tess / flat-1a-demo" in demo.banner
+    assert "nora / flat-1a-demo" in demo.banner
     assert "ravi / flat-1b-demo" in demo.banner
 
     manager = await log_in(browser, demo, MANAGER)
@@ -190,21 +190,21 @@ async def test_the_manager_and_two_residents_each_see_their_own_building(
     assert "not configured" not in energy.lower()
     await manager.context.close()
 
-    tess = await log_in(browser, demo, TESS)
-    home = await look_at(tess, demo, "building-home/home", "tess-my-home", "Flat 1A")
+    nora = await log_in(browser, demo, NORA)
+    home = await look_at(nora, demo, "building-home/home", "nora-my-home", "Flat 1A")
     assert "Bay P1" in home
     assert "Next rent due" in home
     for other in ("Flat 1B", "Flat 1C", "Bay P2"):
         assert other not in home
-    assert "Building" not in await sidebar(tess), "the manager's page is not in her sidebar"
+    assert "Building" not in await sidebar(nora), "the manager's page is not in her sidebar"
     denied = await look_at(
-        tess, demo, "building-manager/floor-1", "tess-building-refused", "Home Assistant"
+        nora, demo, "building-manager/floor-1", "nora-building-refused", "Home Assistant"
     )
     # The page itself refuses her (the panel is only hidden): the frontend shows her
     # something else, never the manager's cards.
     assert "Low balance" not in denied
     assert "Repairs" not in denied
-    await tess.context.close()
+    await nora.context.close()
 
     ravi = await log_in(browser, demo, RAVI)
     his = await look_at(ravi, demo, "building-home/home", "ravi-my-home", "Flat 1B")
