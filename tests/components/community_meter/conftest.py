@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from buildinghub_sim.medium import drop_medium, get_medium
 from buildinghub_sim.meter import SimulatedMeter
 from buildinghub_sim.meter_firmware import MeterFirmware
 from buildinghub_sim.meter_register import MeterRegister
+from cloud_connector import accounts
 from cloud_connector.app import Settings
 from cloud_connector.hubs import create_enrolment
 from cloud_connector.local import LocalCloud, serve_locally
@@ -189,3 +191,23 @@ async def start_hub(hass: HomeAssistant, entry: MockConfigEntry, site: Site) -> 
     site.rejoin()
     await settle(hass)
     assert len(entry.runtime_data.hub.meters) == 3
+
+
+async def start_with_low_balance(
+    hass: HomeAssistant, cloud: Cloud, site: Site, entry: MockConfigEntry
+) -> str:
+    """Dwelling 1A's account is below its reminder (4.50 of 10.00); the hub has run and
+    read it. The balance sensor's entity id."""
+    assert cloud.running is not None
+    await accounts.open_account(
+        cloud.running.engine, BUILDING, "1A", threshold_cents=1000, balance_cents=450
+    )
+    await start_hub(hass, entry, site)
+    await entry.runtime_data.hub.async_relay()
+    await entry.runtime_data.hub.async_relay()
+    await settle(hass)
+    balance = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.entry_id}_balance_1A"
+    )
+    assert balance is not None
+    return balance

@@ -10,11 +10,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub_ha.dashboards import HOME_URL, MANAGER_URL
-from cloud_connector import accounts
 from custom_components.community_meter.const import DOMAIN
 from tests.components.rental_lock.test_dashboards import entities, page
 
-from .conftest import BUILDING, Cloud, Site, settle, start_hub
+from .conftest import Cloud, Site, start_with_low_balance
 
 
 async def test_residents_see_their_meters_and_the_manager_only_the_low_flag(
@@ -25,13 +24,7 @@ async def test_residents_see_their_meters_and_the_manager_only_the_low_flag(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     assert await async_setup_component(hass, "lovelace", {})
-    assert cloud.running is not None
-    await accounts.open_account(
-        cloud.running.engine, BUILDING, "1A", threshold_cents=1000, balance_cents=450
-    )
-    await start_hub(hass, config_entry, site)
-    await config_entry.runtime_data.hub.async_relay()
-    await settle(hass)
+    await start_with_low_balance(hass, cloud, site, config_entry)
     group = await hass.auth.async_get_group(GROUP_ID_USER)
     tess = MockUser(name="Tess", groups=[group]).add_to_hass(hass)
     await hass.services.async_call(

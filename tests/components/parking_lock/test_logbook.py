@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
+from tests.components.logbook_lines import lines, logbook_entries
 
 from .conftest import settle
 from .test_keys import EVENT, LOCK, give_ekey, unlock_as
@@ -45,18 +40,5 @@ async def test_the_logbook_says_who_opened_the_bay_and_that_it_locked(
     await hass.services.async_call(LOCK_DOMAIN, "lock", {ATTR_ENTITY_ID: LOCK}, blocking=True)
     await settle(hass)
 
-    await async_wait_recording_done(hass)
-    client = await hass_ws_client(hass)
-    now = dt_util.utcnow()
-    await client.send_json_auto_id(
-        {
-            "type": "logbook/get_events",
-            "start_time": (now - timedelta(hours=1)).isoformat(),
-            "end_time": (now + timedelta(hours=1)).isoformat(),
-            "entity_ids": [EVENT],
-        }
-    )
-    answer = await client.receive_json()
-    assert answer["success"], answer
-    lines = [f"{e['name']} {e['message']}" for e in answer["result"] if "message" in e]
-    assert lines == ["Dana opened Bay P1 from the app", "Bay P1 locked"]
+    entries = await logbook_entries(hass, hass_ws_client, [EVENT])
+    assert lines(entries) == ["Dana opened Bay P1 from the app", "Bay P1 locked"]

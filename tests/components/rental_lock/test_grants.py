@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -119,6 +120,20 @@ async def test_grant_shows_in_calendar_and_active_grants(
     assert calendar.state == "on"
     assert calendar.attributes["message"] == "Lease: Tenant (flat-1a)"
     assert hass.states.get("sensor.flat_1a_door_active_grants").state == "1"  # type: ignore[union-attr]
+
+
+async def month_of_grants(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """Flat 1A's grant calendar for the coming month, as the calendar page asks for it."""
+    answer = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {"entity_id": "calendar.flat_1a_door_grants", "duration": {"days": 31}},
+        blocking=True,
+        return_response=True,
+    )
+    assert answer is not None
+    events: list[dict[str, Any]] = answer["calendar.flat_1a_door_grants"]["events"]  # type: ignore[index, assignment]
+    return events
 
 
 def _forged(grant: bytes) -> bytes:
@@ -310,15 +325,7 @@ async def test_the_calendar_titles_a_grant_with_its_holder_and_shows_a_lease_as_
     state = hass.states.get("calendar.flat_1a_door_grants")
     assert state is not None
     assert state.attributes["message"] == "Lease: Tess"
-    answer = await hass.services.async_call(
-        "calendar",
-        "get_events",
-        {"entity_id": "calendar.flat_1a_door_grants", "duration": {"days": 31}},
-        blocking=True,
-        return_response=True,
-    )
-    assert answer is not None
-    events = {e["summary"]: e for e in answer["calendar.flat_1a_door_grants"]["events"]}  # type: ignore[index, union-attr]
+    events = {e["summary"]: e for e in await month_of_grants(hass)}
     assert set(events) == {"Lease: Tess", "Viewing: Viewer (flat-1a)"}
     assert "T" not in events["Lease: Tess"]["start"], "a 180-day lease is an all-day event"
     assert "T" in events["Viewing: Viewer (flat-1a)"]["start"], "a 2-hour viewing keeps its hours"
@@ -333,14 +340,6 @@ async def test_a_lease_and_its_keypad_pin_on_the_same_window_are_one_calendar_en
             hass, issue(flat, kind=GrantKind.LEASE, end=30 * DAY, pin=pin, subject=flat.tenant)
         )
 
-    answer = await hass.services.async_call(
-        "calendar",
-        "get_events",
-        {"entity_id": "calendar.flat_1a_door_grants", "duration": {"days": 31}},
-        blocking=True,
-        return_response=True,
-    )
-    assert answer is not None
-    events = answer["calendar.flat_1a_door_grants"]["events"]  # type: ignore[index]
-    assert [e["summary"] for e in events] == ["Lease: Tenant (flat-1a)"]  # type: ignore[union-attr]
+    events = await month_of_grants(hass)
+    assert [e["summary"] for e in events] == ["Lease: Tenant (flat-1a)"]
     assert hass.states.get("sensor.flat_1a_door_active_grants").state == "2"  # type: ignore[union-attr]

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub.credentials import GrantKind
 from buildinghub_sim.building import SimulatedFlat
+from tests.components.logbook_lines import lines, logbook_entries
 
 from .conftest import IssueGrant, make_resident, settle
 from .test_grants import EVENT, PIN, install
@@ -29,20 +24,8 @@ def auto_enable_custom_integrations(
 
 
 async def logbook_lines(hass: HomeAssistant, ws: WebSocketGenerator) -> list[str]:
-    """What the logbook page shows for the door's access events: name, then message."""
-    await async_wait_recording_done(hass)
-    client = await ws(hass)
-    await client.send_json_auto_id(
-        {
-            "type": "logbook/get_events",
-            "start_time": (dt_util.utcnow() - timedelta(hours=1)).isoformat(),
-            "end_time": (dt_util.utcnow() + timedelta(hours=1)).isoformat(),
-            "entity_ids": [EVENT],
-        }
-    )
-    answer = await client.receive_json()
-    assert answer["success"], answer
-    return [f"{e['name']} {e['message']}" for e in answer["result"] if "message" in e]
+    """What the logbook page shows for the door's access events."""
+    return lines(await logbook_entries(hass, ws, [EVENT]))
 
 
 async def test_the_logbook_names_the_holder_the_flat_and_the_method(
