@@ -52,7 +52,7 @@ async def test_each_meter_is_a_device_with_its_total_in_energy_dashboard_units(
     assert {
         (area.name if (area := areas.async_get_area(d.area_id or "")) else None, d.name)
         for d in devices
-    } >= {("1A", "Electricity meter"), ("1A", "Water meter"), ("2B", "Gas meter")}
+    } >= {("Flat 1A", "Electricity meter"), ("Flat 1A", "Water meter"), ("Flat 2B", "Gas meter")}
     energy = hass.states.get(entity_id(hass, "meter-1a-e", "energy"))
     water = hass.states.get(entity_id(hass, "meter-1a-w", "water"))
     gas = hass.states.get(entity_id(hass, "meter-2b-g", "gas"))

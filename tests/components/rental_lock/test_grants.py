@@ -319,7 +319,7 @@ async def test_the_calendar_titles_a_grant_with_its_holder_and_shows_a_lease_as_
     tess = await make_resident(hass, "Tess")
     lease = issue(flat, kind=GrantKind.LEASE, end=180 * DAY, subject=flat.tenant)
     await install(hass, lease, user_id=tess.id)
-    await install(hass, issue(flat, end=2 * HOUR))  # a viewing, no user
+    await install(hass, issue(flat, start=HOUR, end=3 * HOUR))  # a viewing later, no user
     await hass.async_block_till_done()
 
     state = hass.states.get("calendar.flat_1a_door_grants")
