@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from homeassistant.components.lovelace.const import LOVELACE_DATA
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
@@ -15,6 +17,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from buildinghub.credentials import GrantKind
 from buildinghub_ha.dashboards import HOME_URL, MANAGER_URL
 from buildinghub_sim.building import SimulatedBuilding
+from custom_components.rental_lock.const import DOMAIN
 
 from .conftest import DAY, IssueGrant, make_resident
 from .test_grants import install
@@ -116,3 +119,18 @@ async def test_the_building_page_is_the_managers_by_floor_with_derived_states_on
     assert {entity_id.split(".")[0] for entity_id in shown} <= {"lock", "binary_sensor"}
     assert not refused["success"]
     assert refused["error"]["code"] == "error"
+
+
+async def test_a_release_without_the_lovelace_internals_gets_a_repair_not_a_failure(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    assert await async_setup_component(hass, "lovelace", {})
+    # What a Home Assistant release that moved lovelace's dashboards table looks like to us.
+    hass.data.pop(LOVELACE_DATA)
+    config_entry.add_to_hass(hass)
+
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "dashboards_unavailable") is not None
