@@ -26,7 +26,7 @@ from buildinghub.telemetry.cloud_client import CloudClient, CloudUnavailable
 from buildinghub.telemetry.errors import EraseRefused
 from buildinghub.telemetry.outbox import Outbox
 from buildinghub.telemetry.reading import ReadingPacket, decode_packet
-from buildinghub.telemetry.receipt import StorageReceipt
+from buildinghub.telemetry.receipt import EraseCommand
 from buildinghub.telemetry.relay import Backoff, Relay
 
 RPC_TIMEOUT_S = 2.0
@@ -63,12 +63,12 @@ class SocketMeterLink:
             raise DeviceUnreachable(self.meter_id)
         return [decode_packet(base64.b64decode(item)) for item in items]
 
-    async def erase(self, receipt: StorageReceipt) -> None:
+    async def erase(self, command: EraseCommand) -> None:
         answer = await self._call(
             {
                 "op": "erase",
                 "meter": self.meter_id,
-                "receipt": base64.b64encode(receipt.encoded).decode(),
+                "receipt": base64.b64encode(command.encoded).decode(),
             }
         )
         if answer.get("ok"):

@@ -31,6 +31,7 @@ from buildinghub.radio.cluster import (
 from buildinghub.radio.transfer import StatusReply, TransferReceiver
 from buildinghub.telemetry.errors import TelemetryError
 from buildinghub.telemetry.reading import Quantity, ReadingPacket
+from buildinghub.telemetry.receipt import MAX_ERASE_COMMAND_SIZE
 
 from .device import CommandRefused, VirtualDevice, VirtualEndpoint
 from .meter_firmware import MeterFirmware
@@ -39,7 +40,6 @@ from .meter_register import DEFAULT_REGISTERS, MeterRegister
 _LOGGER = logging.getLogger(__name__)
 ENDPOINT_ID: Final = 1
 METER_DEVICE_TYPE: Final = 0x0501  # Zigbee HA "Metering Device"
-MAX_OBJECT_SIZE: Final = 256
 RETRY_PERIOD_S: Final = 900.0
 DEVICE_TYPE: Final = {Quantity.ELECTRICITY: 0, Quantity.GAS: 1, Quantity.WATER: 2}
 
@@ -94,7 +94,7 @@ class SimulatedMeter(VirtualDevice):
             },
         )
         self.firmware = firmware
-        self.receiver = TransferReceiver(MAX_OBJECT_SIZE)
+        self.receiver = TransferReceiver(MAX_ERASE_COMMAND_SIZE)
         self.retry_period_s = retry_period_s
         self._retry_handle: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()

@@ -1,13 +1,13 @@
 """Reference firmware of a community meter (SPEC M1-M4).
 
 The meter keeps every signed reading in its memory until an erase command arrives
-that is a storage receipt signed by the cloud, for this meter, naming the storage
-unit (sequence) *and* the digest of the packet stored there; then it erases exactly
-that unit. Anything else (a forged, replayed or mismatched command) changes nothing.
-Each retry period without an erase counts one failure per held reading and the
-reading is offered again; above the retry limit the meter erases it anyway (privacy
-over completeness) and counts the loss in ``forced_erasures``, which the hub reads
-and reports. When memory is full the oldest reading goes the same, counted, way.
+whose one batch receipt the cloud signed and whose proof shows, for this meter, the
+storage units (sequences) *and* the digests of the packets stored there; then it
+erases exactly those units. Anything else (a forged, replayed or mismatched command)
+changes nothing. Each retry period without an erase counts one failure per held
+reading and the reading is offered again; above the retry limit the meter erases it
+anyway (privacy over completeness) and counts the loss in ``forced_erasures``, which
+the hub reads and reports. When memory is full the oldest reading goes the same, counted, way.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from buildinghub.credentials import Clock, PublicKey, SigningKey
 from buildinghub.telemetry.errors import ReadingMismatch, UnknownReading
 from buildinghub.telemetry.identity import MeterIdentity
 from buildinghub.telemetry.reading import Quantity, Reading, ReadingPacket, sign_reading
-from buildinghub.telemetry.receipt import StorageReceipt, verify_erase_command
+from buildinghub.telemetry.receipt import EraseCommand, verify_erase_command
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_CAPACITY: Final = 512
@@ -116,20 +116,35 @@ class MeterFirmware:
 
     # -- erasing -----------------------------------------------------------------------------
 
-    def erase(self, command: bytes) -> StorageReceipt:
-        """Apply an erase command; raises a TelemetryError (nothing changes) unless it is valid."""
-        receipt = verify_erase_command(command, self._cloud_key, self.meter_id)
-        unit = self.memory.get(receipt.sequence)
-        if unit is None:
-            raise UnknownReading(f"{self.meter_id} holds no reading {receipt.sequence}")
-        if not receipt.covers(unit.packet):
-            raise ReadingMismatch(
-                f"the receipt for reading {receipt.sequence} names other content than the "
-                f"meter holds"
+    def erase(self, command: bytes) -> EraseCommand:
+        """Apply an erase command; raises a TelemetryError (nothing changes) unless it is valid.
+
+        The command's one receipt signature and its proof are checked first; then every
+        named reading the meter still holds must be exactly the stored one, or nothing is
+        erased. Readings it names that are already gone are skipped (an erase repeated after
+        a lost answer); when it names none the meter holds, it is refused as unknown.
+        """
+        verified = verify_erase_command(command, self._cloud_key, self.meter_id)
+        held = [
+            (entry, unit)
+            for entry in verified.entries
+            if (unit := self.memory.get(entry.sequence)) is not None
+        ]
+        if not held:
+            raise UnknownReading(
+                f"{self.meter_id} holds none of readings {verified.entries[0].sequence} to "
+                f"{verified.entries[-1].sequence}"
             )
-        del self.memory[receipt.sequence]
-        self._forget(unit.packet, forced=False)
-        return receipt
+        for entry, unit in held:
+            if not entry.covers(unit.packet):
+                raise ReadingMismatch(
+                    f"the receipt for reading {entry.sequence} names other content than the "
+                    "meter holds"
+                )
+        for entry, unit in held:
+            del self.memory[entry.sequence]
+            self._forget(unit.packet, forced=False)
+        return verified
 
     def retry_tick(self) -> list[int]:
         """One retry period passed: count a failure per held reading, drop those over the limit."""

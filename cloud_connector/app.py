@@ -102,23 +102,37 @@ async def add_meter(request: web.Request) -> web.Response:
 
 
 async def post_readings(request: web.Request) -> web.Response:
-    """Ingest a batch; answer only after the commit, with a signed receipt per reading held."""
+    """Ingest a batch; answer only after the commit, with one signed receipt for the batch."""
     hub, body = await signed_by_hub(request)
     data = json_object(body)
     packets = data.get("packets")
-    if not isinstance(packets, list) or not 0 < len(packets) <= MAX_BATCH:
+    if not isinstance(packets, list) or not packets:
         raise Malformed(f"packets is a list of 1 to {MAX_BATCH} base64 reading packets")
+    if len(packets) > MAX_BATCH:
+        raise RequestRefused(
+            f"a batch holds at most {MAX_BATCH} readings, not {len(packets)}: send it in parts",
+            reason="batch_too_large",
+            status=413,
+        )
     raw = [b64(item, f"packets[{index}]") for index, item in enumerate(packets)]
     settings = request.app[SETTINGS]
     result = await ingest(request.app[ENGINE], hub, raw, settings.cloud_key, settings.now())
+    receipted = result.receipted
     return web.json_response(
         {
-            "receipts": [base64.b64encode(r.encoded).decode() for r in result.receipts],
+            "receipt": None if receipted is None else _b64(receipted.receipt.encoded),
+            "erase_commands": []
+            if receipted is None
+            else [_b64(command.encoded) for command in receipted.commands],
             "refused": [
                 {"index": r.index, "reason": r.reason, "message": r.message} for r in result.refused
             ],
         }
     )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 async def hub_accounts(request: web.Request) -> web.Response:

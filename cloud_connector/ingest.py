@@ -1,11 +1,14 @@
-"""Ingest: store a batch of readings once, then sign a receipt for each reading held.
+"""Ingest: store a batch of readings once, then sign one receipt for every reading held.
 
-Idempotent on (meter, sequence): a reading already stored with the same digest is
-acknowledged again with a fresh receipt; a different packet under a stored key is
-refused and flagged in ``conflicts``, and the stored reading stays as it was. A reading has one
-conflict row however often it is sent again (the first other packet, a count and when last), so
-the table grows at most as the readings do (SPEC S6). Receipts are signed only after the
-transaction that holds the readings has committed.
+A batch's writes (its readings, conflict flags and charges) are one database transaction on
+SQLite and PostgreSQL alike: a failure stores nothing of the batch and touches nothing stored
+before. Only after that commit does the connector sign ONE storage receipt for the batch, a
+Merkle root over an entry per reading held (SPEC C1), and cut it into each meter's erase
+commands. Idempotent on (meter, sequence): a reading already stored with the same digest is
+acknowledged again (its entry keeps its first ``stored_at``); a different packet under a
+stored key is refused and flagged in ``conflicts``, and the stored reading stays as it was. A
+reading has one conflict row however often it is sent again (the first other packet, a count
+and when last), so the table grows at most as the readings do (SPEC S6).
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from buildinghub.credentials import SigningKey
 from buildinghub.telemetry.errors import TelemetryError
 from buildinghub.telemetry.reading import ReadingPacket, check_signature, decode_packet
-from buildinghub.telemetry.receipt import StorageReceipt, issue_receipt
+from buildinghub.telemetry.receipt import MAX_BATCH, ReceiptedBatch, ReceiptEntry, issue_receipt
 
 from .accounts import charge_readings
 from .hubs import Hub, meters_of
 from .schema import conflicts, readings
 
-MAX_BATCH = 500
+__all__ = ["MAX_BATCH", "IngestResult", "Refusal", "ingest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +44,9 @@ class Refusal:
 
 @dataclass(slots=True)
 class IngestResult:
-    """What one batch did: receipts for every reading held, refusals for the rest."""
+    """What one batch did: one receipt for every reading held, refusals for the rest."""
 
-    receipts: list[StorageReceipt] = field(default_factory=list)
+    receipted: ReceiptedBatch | None = None
     refused: list[Refusal] = field(default_factory=list)
     newly_stored: int = 0
 
@@ -105,9 +108,8 @@ async def ingest(
     if accepted:
         held = await _store(engine, hub, list(accepted.values()), now, result)
         # The transaction has committed: only now does the connector vouch for the readings.
-        result.receipts = [
-            issue_receipt(packet, stored_at, cloud_key) for packet, stored_at in held
-        ]
+        if held:
+            result.receipted = issue_receipt(held, cloud_key)
     return result
 
 
@@ -117,7 +119,7 @@ async def _store(
     indexed: list[tuple[int, ReadingPacket]],
     now: int,
     result: IngestResult,
-) -> list[tuple[ReadingPacket, int]]:
+) -> list[ReceiptEntry]:
     packets = [packet for _, packet in indexed]
     rows = [
         {
@@ -134,32 +136,45 @@ async def _store(
         }
         for packet in packets
     ]
-    keys = [packet.key for packet in packets]
+    held: list[ReceiptEntry] = []
+    refused: list[tuple[int, ReadingPacket]] = []
     async with engine.begin() as connection:
-        before = await _stored_digests(connection, keys)
-        await connection.execute(_insert_ignoring_duplicates(connection), rows)
-        stored = await _stored_digests(connection, keys)
-        held: list[tuple[ReadingPacket, int]] = []
+        # One statement inserts what is new and names it; only a resent or conflicting
+        # reading costs a look at what is stored.
+        inserted = {
+            (row.meter_id, row.sequence)
+            for row in await connection.execute(
+                _insert_ignoring_duplicates(connection).returning(
+                    readings.c.meter_id, readings.c.sequence
+                ),
+                rows,
+            )
+        }
+        stored = await _stored_digests(
+            connection, [p.key for p in packets if p.key not in inserted]
+        )
         new: list[ReadingPacket] = []
-        for packet in packets:
+        for index, packet in indexed:
+            if packet.key in inserted:
+                new.append(packet)
+                held.append(ReceiptEntry.of(packet, now))
+                continue
             digest, stored_at = stored[packet.key]
             if digest == packet.digest:
-                held.append((packet, stored_at))
-                if packet.key not in before:
-                    new.append(packet)
+                held.append(ReceiptEntry.of(packet, stored_at))
                 continue
             await connection.execute(_flag_conflict(connection, hub, packet, now))
+            refused.append((index, packet))
         await charge_readings(connection, new, now)
-    for index, packet in indexed:
-        if stored[packet.key][0] != packet.digest:
-            result.refused.append(
-                Refusal(
-                    index,
-                    "conflict",
-                    f"reading {packet.reading.sequence} of {packet.reading.meter_id} is stored "
-                    "with different content; this one was flagged",
-                )
+    for index, packet in refused:
+        result.refused.append(
+            Refusal(
+                index,
+                "conflict",
+                f"reading {packet.reading.sequence} of {packet.reading.meter_id} is stored "
+                "with different content; this one was flagged",
             )
+        )
     result.newly_stored = len(new)
     return held
 

@@ -30,7 +30,7 @@ from buildinghub.radio.transfer import TransferRefused, send_object
 from buildinghub.telemetry.errors import EraseRefused, TelemetryError
 from buildinghub.telemetry.identity import MeterIdentity, decode_identity
 from buildinghub.telemetry.reading import MAX_PACKET_SIZE, Quantity, ReadingPacket, decode_packet
-from buildinghub.telemetry.receipt import StorageReceipt
+from buildinghub.telemetry.receipt import EraseCommand
 
 from .meter_scaling import MeterScaling, MeterScalingError
 
@@ -184,8 +184,8 @@ class MeterClient:
             after = packet.reading.sequence
         return packets
 
-    async def erase(self, receipt: StorageReceipt) -> None:
-        """Deliver the erase command built from a storage receipt."""
+    async def erase(self, command: EraseCommand) -> None:
+        """Deliver an erase command (a run of a batch receipt, with its proof)."""
         self._transfer_id = (self._transfer_id + 1) % 256
         try:
             await send_object(
@@ -193,7 +193,7 @@ class MeterClient:
                 device=self.ieee,
                 transfer_id=self._transfer_id,
                 kind=ObjectKind.erase_command,
-                payload=receipt.encoded,
+                payload=command.encoded,
             )
         except TransferRefused as err:
             raise EraseRefused(err.reason.name) from None

@@ -99,6 +99,14 @@ class MerkleTree:
         proof.reverse()
         return proof
 
+    def subtree_hash(self, start: int, end: int) -> bytes:
+        """MTH of leaves [start, end) for a subtree of RFC 9162's split (as range proofs need)."""
+        self._check_size(end)
+        width = end - start
+        if not 0 <= start < end or start % (1 << (width.bit_length() - 1)):
+            raise ValueError(f"leaves [{start}, {end}) are not a subtree of the tree")
+        return self._range_hash(start, end)
+
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """The proof that the tree of size1 is a prefix of the tree of size2 (RFC 9162 §2.1.4.1)."""
         size2 = self._size if size2 is None else size2

@@ -17,9 +17,9 @@ import aiohttp
 
 from buildinghub.credentials import PublicKey, SigningKey
 
-from .errors import TelemetryError
+from .errors import MalformedMessage, TelemetryError
 from .reading import Quantity
-from .receipt import StorageReceipt, verify_receipt
+from .receipt import EraseCommand, StorageReceipt, check_proof, decode_erase_command, verify_receipt
 from .request_signing import sign_request
 
 REQUEST_TIMEOUT_S: Final = 30.0
@@ -49,9 +49,10 @@ class RefusedReading:
 
 @dataclass(frozen=True, slots=True)
 class IngestAnswer:
-    """The cloud's answer to one batch."""
+    """The cloud's answer to one batch: its one receipt, the meters' erase commands, refusals."""
 
-    receipts: list[StorageReceipt]
+    receipt: StorageReceipt | None
+    erase_commands: list[EraseCommand]
     refused: list[RefusedReading]
 
 
@@ -173,7 +174,7 @@ class CloudClient:
         )
 
     async def send_readings(self, packets: Sequence[bytes]) -> IngestAnswer:
-        """Send one batch; every receipt in the answer is checked against the pinned key."""
+        """Send one batch; its receipt is checked against the pinned key, each proof against it."""
         if self.cloud_key is None:
             raise CloudRefused(0, "not_enrolled", "the hub has not pinned the cloud's key")
         data = await self._call(
@@ -181,17 +182,25 @@ class CloudClient:
             "/v1/readings",
             {"packets": [base64.b64encode(packet).decode() for packet in packets]},
         )
-        receipts: list[StorageReceipt] = []
-        for item in data.get("receipts", []):
-            try:
-                receipts.append(verify_receipt(base64.b64decode(item), self.cloud_key))
-            except (TelemetryError, ValueError) as err:
-                raise CloudUnavailable(f"the cloud sent an invalid receipt: {err}") from None
+        receipt: StorageReceipt | None = None
+        commands: list[EraseCommand] = []
+        try:
+            if data.get("receipt") is not None:
+                receipt = verify_receipt(base64.b64decode(data["receipt"]), self.cloud_key)
+            for item in data.get("erase_commands", []):
+                command = decode_erase_command(base64.b64decode(item))
+                # One signature per batch: each command must carry the receipt just verified.
+                if receipt is None or command.receipt.encoded != receipt.encoded:
+                    raise MalformedMessage("an erase command carries another receipt")
+                check_proof(command)
+                commands.append(command)
+        except (TelemetryError, ValueError) as err:
+            raise CloudUnavailable(f"the cloud sent an invalid receipt: {err}") from None
         refused = [
             RefusedReading(int(r["index"]), str(r["reason"]), str(r["message"]))
             for r in data.get("refused", [])
         ]
-        return IngestAnswer(receipts, refused)
+        return IngestAnswer(receipt, commands, refused)
 
     async def accounts(self) -> list[AccountView]:
         """Balances of the hub's building."""

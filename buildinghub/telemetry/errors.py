@@ -32,8 +32,14 @@ class WrongMeter(TelemetryError):
     reason = "wrong_meter"
 
 
+class NotInReceipt(TelemetryError):
+    """An erase command's readings are not proven to be in its signed batch receipt."""
+
+    reason = "proof_mismatch"
+
+
 class UnknownReading(TelemetryError):
-    """An erase command names a reading the meter does not hold (erased, or never taken)."""
+    """An erase command names no reading the meter holds (erased, or never taken)."""
 
     reason = "unknown_reading"
 

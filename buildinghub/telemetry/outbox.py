@@ -6,10 +6,11 @@ loses nothing. Writes are group-committed: every write queued while a commit run
 goes into the next single transaction, and each writer is answered only after the
 commit that holds its write. All SQLite work runs on one thread of its own.
 
-A row is ``pending`` until the cloud's receipt arrives, then ``receipted`` until the
-meter confirms the erase, then deleted; ``refused`` rows are readings the cloud would
-not store (kept for the property manager to see). A per-meter cursor remembers the
-highest sequence collected, in the same transaction as the readings.
+A row is ``pending`` until the cloud's receipt arrives, then ``receipted`` (holding the
+erase command that names it) until the meter confirms the erase, then deleted;
+``refused`` rows are readings the cloud would not store (kept for the property manager
+to see). A per-meter cursor remembers the highest sequence collected, in the same
+transaction as the readings.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from pathlib import Path
 from typing import Final, cast
 
 from .reading import ReadingPacket, decode_packet
-from .receipt import StorageReceipt
+from .receipt import EraseCommand, decode_erase_command
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 _SCHEMA: Final = (
     """CREATE TABLE IF NOT EXISTS readings (
         meter_id TEXT NOT NULL, sequence INTEGER NOT NULL, packet BLOB NOT NULL,
@@ -87,6 +88,14 @@ class Outbox:
         connection.execute("PRAGMA synchronous=FULL")
         for statement in _SCHEMA:
             connection.execute(statement)
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if 0 < version < SCHEMA_VERSION:
+            # Version 1 kept one per-reading receipt per row, which no meter takes now: those
+            # readings go back to pending, the cloud (idempotent) receipts them in a batch.
+            connection.execute(
+                "UPDATE readings SET state = ?, receipt = NULL WHERE state = ?",
+                (State.PENDING, State.RECEIPTED),
+            )
         connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._connection = connection
 
@@ -195,9 +204,16 @@ class Outbox:
         )
         return [decode_packet(bytes(row[0])) for row in rows]
 
-    async def record_receipts(self, receipts: Iterable[StorageReceipt]) -> int:
-        """Keep verified receipts for readings held here; returns how many matched."""
-        items = [(r.encoded, r.meter_id, r.sequence, r.packet_digest) for r in receipts]
+    async def record_receipts(self, commands: Iterable[EraseCommand]) -> int:
+        """Keep verified erase commands for readings held here; returns how many matched.
+
+        Each reading's row keeps the command that names it (a meter's run of a batch).
+        """
+        items = [
+            (command.encoded, entry.meter_id, entry.sequence, entry.packet_digest)
+            for command in commands
+            for entry in command.entries
+        ]
 
         def write(db: sqlite3.Connection) -> int:
             matched = 0
@@ -225,22 +241,22 @@ class Outbox:
 
         await self._write(write)
 
-    async def to_erase(self, limit: int) -> list[StorageReceipt]:
-        """Receipts whose erase command the meter has not confirmed yet."""
+    async def to_erase(self, limit: int) -> list[EraseCommand]:
+        """Erase commands for up to ``limit`` readings the meters have not erased yet."""
         rows = await self._run(
             lambda: (
                 self._db()
                 .execute(
-                    "SELECT meter_id, sequence, digest, receipt FROM readings WHERE state = ? "
+                    "SELECT receipt FROM readings WHERE state = ? "
                     "ORDER BY meter_id, sequence LIMIT ?",
                     (State.RECEIPTED, limit),
                 )
                 .fetchall()
             )
         )
-        # The receipts were verified against the pinned cloud key before they were stored.
+        # The commands were verified against the pinned cloud key before they were stored.
         return [
-            StorageReceipt(row[0], int(row[1]), bytes(row[2]), 0, bytes(row[3])) for row in rows
+            decode_erase_command(bytes(encoded)) for encoded in dict.fromkeys(r[0] for r in rows)
         ]
 
     async def erased(self, keys: Iterable[tuple[str, int]]) -> None:

@@ -2,11 +2,12 @@
 
 Each step only moves a reading forward once the previous one is durable: the hub
 asks a meter for readings above the outbox's cursor and commits them before anything
-else; it uploads pending readings in batches and keeps the receipts that verify with
-the pinned cloud key; it sends each meter the erase commands built from those receipts
-and forgets a reading only when the meter has erased it (or says it no longer holds
-it). While the cloud is unreachable, uploads back off exponentially (with jitter, up
-to :data:`MAX_BACKOFF_S`) and readings keep accumulating in the outbox.
+else; it uploads pending readings in batches and keeps the erase commands (one signed batch
+receipt, each meter's run of it with its proof) that verify with the pinned cloud key;
+it sends each meter its erase commands and forgets a reading only when the meter has
+erased it (or says it no longer holds it). While the cloud is unreachable, uploads back
+off exponentially (with jitter, up to :data:`MAX_BACKOFF_S`) and readings keep
+accumulating in the outbox.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .cloud_client import CloudRefused, CloudUnavailable, IngestAnswer
 from .errors import EraseRefused
 from .outbox import Outbox
 from .reading import ReadingPacket
-from .receipt import StorageReceipt
+from .receipt import EraseCommand
 
 _LOGGER = logging.getLogger(__name__)
 BATCH_SIZE: Final = 500
@@ -40,7 +41,7 @@ class MeterLink(Protocol):
 
     async def pull(self, after: int) -> list[ReadingPacket]: ...
 
-    async def erase(self, receipt: StorageReceipt) -> None: ...
+    async def erase(self, command: EraseCommand) -> None: ...
 
 
 class Uploader(Protocol):
@@ -149,25 +150,25 @@ class Relay:
             self.backoff.succeeded()
             self.cloud_reachable = True
             sent += len(batch)
-            receipted += await self.outbox.record_receipts(answer.receipts)
+            receipted += await self.outbox.record_receipts(answer.erase_commands)
             rejected = [
                 (batch[r.index], r.reason) for r in answer.refused if 0 <= r.index < len(batch)
             ]
             if rejected:
                 await self.outbox.record_refused(rejected)
             refused += len(rejected)
-            if not answer.receipts and not rejected:
+            if not answer.erase_commands and not rejected:
                 break  # the cloud answered nothing useful: do not spin on the same batch
         return UploadResult(sent, receipted, refused)
 
     async def erase(self, links: Mapping[str, MeterLink]) -> int:
         """Deliver erase commands, meters in parallel; returns how many readings were erased."""
-        by_meter: dict[str, list[StorageReceipt]] = {}
-        for receipt in await self.outbox.to_erase(ERASE_BATCH):
-            if receipt.meter_id in links:
-                by_meter.setdefault(receipt.meter_id, []).append(receipt)
+        by_meter: dict[str, list[EraseCommand]] = {}
+        for command in await self.outbox.to_erase(ERASE_BATCH):
+            if command.meter_id in links:
+                by_meter.setdefault(command.meter_id, []).append(command)
         erased = await asyncio.gather(
-            *(self._erase_on(links[meter_id], receipts) for meter_id, receipts in by_meter.items())
+            *(self._erase_on(links[meter_id], commands) for meter_id, commands in by_meter.items())
         )
         done = [key for keys in erased for key in keys]
         if done:
@@ -175,22 +176,23 @@ class Relay:
         return len(done)
 
     async def _erase_on(
-        self, link: MeterLink, receipts: list[StorageReceipt]
+        self, link: MeterLink, commands: list[EraseCommand]
     ) -> list[tuple[str, int]]:
         done: list[tuple[str, int]] = []
-        for receipt in receipts:
+        for command in commands:
             try:
-                await link.erase(receipt)
+                await link.erase(command)
             except EraseRefused as err:
                 if err.code not in GONE:
                     _LOGGER.warning(
-                        "Meter %s refused to erase reading %d: %s",
-                        receipt.meter_id,
-                        receipt.sequence,
+                        "Meter %s refused to erase readings %d to %d: %s",
+                        command.meter_id,
+                        command.entries[0].sequence,
+                        command.entries[-1].sequence,
                         err.code,
                     )
                     continue
             except RadioError:
                 break  # unreachable now: the rest waits for the next round
-            done.append(receipt.key)
+            done += command.keys
         return done

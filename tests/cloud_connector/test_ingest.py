@@ -1,4 +1,4 @@
-"""Ingest through the HTTP API, on SQLite and on PostgreSQL: receipts only for what is held."""
+"""Ingest through the HTTP API, on SQLite and on PostgreSQL: one receipt, for what is held."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from buildinghub.credentials import SigningKey
-from buildinghub.telemetry.receipt import verify_receipt
+from buildinghub.telemetry.cloud_client import CloudUnavailable, IngestAnswer
+from buildinghub.telemetry.receipt import MAX_BATCH, verify_erase_command, verify_receipt
 from buildinghub.telemetry.request_signing import sign_request
 from cloud_connector.migrations import LATEST, migrate
 from cloud_connector.schema import conflicts, readings, schema_version
@@ -41,17 +42,29 @@ async def post_raw(
         return r.status, await r.json()
 
 
-async def test_each_stored_reading_gets_a_receipt_signed_by_the_cloud(site: CloudSite) -> None:
-    packets = [site.meters[0].packet(seq, 1000 + seq) for seq in range(1, 6)]
+def receipted_keys(answer: IngestAnswer) -> list[tuple[str, int]]:
+    return [key for command in answer.erase_commands for key in command.keys]
+
+
+async def test_one_receipt_signed_by_the_cloud_covers_every_stored_reading(
+    site: CloudSite,
+) -> None:
+    packets = [m.packet(seq, 1000 + seq) for seq in range(1, 6) for m in site.meters]
 
     answer = await site.client.send_readings([p.encoded for p in packets])
 
     assert answer.refused == []
-    assert [r.key for r in answer.receipts] == [p.key for p in packets]
-    for packet, receipt in zip(packets, answer.receipts, strict=True):
-        assert receipt.covers(packet)
-        assert verify_receipt(receipt.encoded, site.cloud_key.public_key) == receipt
-    assert await stored_rows(site) == 5
+    assert answer.receipt is not None
+    assert answer.receipt.size == len(packets)
+    assert verify_receipt(answer.receipt.encoded, site.cloud_key.public_key) == answer.receipt
+    assert sorted(receipted_keys(answer)) == sorted(p.key for p in packets)
+    by_key = {p.key: p for p in packets}
+    for command in answer.erase_commands:
+        assert command.receipt == answer.receipt
+        verify_erase_command(command.encoded, site.cloud_key.public_key, command.meter_id)
+        assert all(entry.covers(by_key[entry.key]) for entry in command.entries)
+    assert len(answer.erase_commands) == len(site.meters)
+    assert await stored_rows(site) == len(packets)
 
 
 async def test_an_exact_duplicate_is_acknowledged_again_and_stored_once(site: CloudSite) -> None:
@@ -61,10 +74,38 @@ async def test_an_exact_duplicate_is_acknowledged_again_and_stored_once(site: Cl
     again = await site.client.send_readings([packet.encoded, packet.encoded])
 
     assert again.refused == []
-    assert [r.key for r in again.receipts] == [packet.key]
-    assert again.receipts[0].packet_digest == first.receipts[0].packet_digest
-    assert again.receipts[0].stored_at == first.receipts[0].stored_at
+    assert receipted_keys(again) == [packet.key]
+    assert again.erase_commands[0].entries == first.erase_commands[0].entries
     assert await stored_rows(site) == 1
+
+
+async def test_a_batch_over_the_limit_gets_413_and_nothing_is_written(site: CloudSite) -> None:
+    packet = base64.b64encode(site.meters[0].packet(1, 1).encoded).decode()
+    body = json.dumps({"packets": [packet] * (MAX_BATCH + 1)}).encode()
+
+    status, answer = await post_raw(site, body)
+
+    assert (status, answer["error"]) == (413, "batch_too_large")
+    assert f"at most {MAX_BATCH} readings" in str(answer["message"])
+    assert await stored_rows(site) == 0
+
+
+async def test_a_batch_that_fails_inside_its_transaction_stores_nothing_and_loses_nothing(
+    site: CloudSite,
+) -> None:
+    before = [site.meters[0].packet(seq, seq) for seq in (1, 2)]
+    await site.client.send_readings([p.encoded for p in before])
+    async with site.cloud.engine.begin() as connection:
+        # The charge step, after the readings' insert in the same transaction, now fails.
+        await connection.execute(text("DROP TABLE meter_totals"))
+    batch = [*before, *(site.meters[0].packet(seq, seq) for seq in (3, 4))]
+
+    with pytest.raises(CloudUnavailable):
+        await site.client.send_readings([p.encoded for p in batch])
+
+    async with site.cloud.engine.connect() as connection:
+        kept = (await connection.execute(select(readings.c.sequence))).scalars().all()
+    assert sorted(kept) == [1, 2]
 
 
 async def test_a_different_reading_under_a_stored_key_is_refused_and_flagged(
@@ -76,7 +117,8 @@ async def test_a_different_reading_under_a_stored_key_is_refused_and_flagged(
 
     answer = await site.client.send_readings([forged.encoded])
 
-    assert answer.receipts == []
+    assert answer.receipt is None
+    assert answer.erase_commands == []
     assert [(r.index, r.reason) for r in answer.refused] == [(0, "conflict")]
     async with site.cloud.engine.connect() as connection:
         kept = (await connection.execute(select(readings.c.value))).scalars().all()
@@ -118,12 +160,12 @@ async def test_readings_of_unregistered_meters_or_forged_signatures_are_refused_
         [good.encoded, forged_meter.packet(1, 5).encoded, impostor.packet(2, 11).encoded]
     )
 
-    assert [r.key for r in answer.receipts] == [good.key]
+    assert receipted_keys(answer) == [good.key]
     assert sorted((r.index, r.reason) for r in answer.refused) == [
         (1, "unknown_meter"),
         (2, "bad_signature"),
     ]
-    assert stranger.key not in {r.key for r in answer.receipts}
+    assert stranger.key not in receipted_keys(answer)
     assert await stored_rows(site) == 1
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from buildinghub.credentials import SigningKey
 from buildinghub.telemetry.reading import Quantity, ReadingPacket
-from buildinghub.telemetry.receipt import StorageReceipt, issue_receipt
+from buildinghub.telemetry.receipt import EraseCommand, ReceiptedBatch, ReceiptEntry, issue_receipt
 from buildinghub_sim.meter_firmware import MeterFirmware
 
 NOW = 1_767_225_600
@@ -28,8 +28,20 @@ class Bench:
     meter_key: SigningKey
     cloud_key: SigningKey
 
-    def receipt(self, packet: ReadingPacket, key: SigningKey | None = None) -> StorageReceipt:
-        return issue_receipt(packet, NOW, key or self.cloud_key)
+    def batch(self, *packets: ReadingPacket, key: SigningKey | None = None) -> ReceiptedBatch:
+        """A batch receipt as the cloud signs it: these readings among other meters' readings."""
+        others = [ReceiptEntry(f"meter-{n}", 1, bytes([n]) * 32, NOW) for n in range(5)]
+        ours = [ReceiptEntry.of(p, NOW) for p in packets]
+        return issue_receipt([*others, *ours], key or self.cloud_key)
+
+    def erase_command(self, *packets: ReadingPacket, key: SigningKey | None = None) -> EraseCommand:
+        """The erase command for ``packets`` (all of one meter) out of a batch receipt."""
+        (command,) = [
+            c
+            for c in self.batch(*packets, key=key).commands
+            if c.meter_id == packets[0].reading.meter_id
+        ]
+        return command
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 from buildinghub.credentials import SigningKey
 from buildinghub.telemetry.outbox import Outbox, OutboxCounts
 from buildinghub.telemetry.reading import Quantity, Reading, ReadingPacket, sign_reading
-from buildinghub.telemetry.receipt import issue_receipt
+from buildinghub.telemetry.receipt import ReceiptEntry, issue_receipt
 
 KEY = SigningKey.generate()
 
@@ -61,9 +61,9 @@ async def test_a_reading_moves_from_pending_to_receipted_to_gone(tmp_path: Path)
     try:
         first, second = packet("m1", 1), packet("m1", 2)
         await outbox.add([first, second])
-        await outbox.record_receipts([issue_receipt(first, 0, cloud)])
+        await outbox.record_receipts(issue_receipt([ReceiptEntry.of(first, 0)], cloud).commands)
         assert await outbox.counts() == OutboxCounts(pending=1, receipted=1, refused=0)
-        assert [r.key for r in await outbox.to_erase(10)] == [first.key]
+        assert [c.keys for c in await outbox.to_erase(10)] == [[first.key]]
 
         await outbox.erased([first.key])
 
@@ -80,7 +80,10 @@ async def test_a_receipt_for_other_content_does_not_match(tmp_path: Path) -> Non
         await outbox.add([packet("m1", 1)])
         other = sign_reading(Reading("m1", 1, Quantity.GAS, 999, 0, "2B"), KEY)
 
-        assert await outbox.record_receipts([issue_receipt(other, 0, cloud)]) == 0
+        assert (
+            await outbox.record_receipts(issue_receipt([ReceiptEntry.of(other, 0)], cloud).commands)
+            == 0
+        )
         assert (await outbox.counts()).pending == 1
     finally:
         await outbox.close()

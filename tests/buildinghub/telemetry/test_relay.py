@@ -17,7 +17,8 @@ from buildinghub.radio.network import BuildingNetwork
 from buildinghub.telemetry.cloud_client import CloudClient, CloudUnavailable
 from buildinghub.telemetry.errors import EraseRefused
 from buildinghub.telemetry.outbox import Outbox, OutboxCounts
-from buildinghub.telemetry.receipt import issue_receipt
+from buildinghub.telemetry.reading import ReadingPacket
+from buildinghub.telemetry.receipt import EraseCommand, ReceiptEntry, issue_receipt
 from buildinghub.telemetry.relay import Backoff, Relay
 from buildinghub_sim.medium import drop_medium, get_medium
 from buildinghub_sim.meter import SimulatedMeter
@@ -25,6 +26,11 @@ from buildinghub_sim.meter_firmware import MeterFirmware
 from cloud_connector.schema import readings
 from tests.buildinghub.zigbee import Initialized
 from tests.cloud_site import CloudSite, cloud_site
+
+
+def _erase_command(packet: ReadingPacket, cloud_key: SigningKey) -> EraseCommand:
+    (command,) = issue_receipt([ReceiptEntry.of(packet, 0)], cloud_key).commands
+    return command
 
 
 @dataclass
@@ -135,7 +141,7 @@ async def test_a_forged_erase_command_over_the_radio_changes_nothing(chain: Chai
     packet = chain.meter.measure(10)
 
     with pytest.raises(EraseRefused) as refused:
-        await chain.client.erase(issue_receipt(packet, 0, SigningKey.generate()))
+        await chain.client.erase(_erase_command(packet, SigningKey.generate()))
 
     assert refused.value.code == "bad_signature"
     assert list(chain.meter.firmware.memory) == [1]
@@ -144,11 +150,11 @@ async def test_a_forged_erase_command_over_the_radio_changes_nothing(chain: Chai
 async def test_a_replayed_erase_command_over_the_radio_changes_nothing(chain: Chain) -> None:
     first = chain.meter.measure(10)
     chain.meter.measure(10)
-    receipt = issue_receipt(first, 0, chain.site.cloud_key)
-    await chain.client.erase(receipt)
+    command = _erase_command(first, chain.site.cloud_key)
+    await chain.client.erase(command)
 
     with pytest.raises(EraseRefused) as refused:
-        await chain.client.erase(receipt)
+        await chain.client.erase(command)
 
     assert refused.value.code == "unknown_reading"
     assert list(chain.meter.firmware.memory) == [2]
