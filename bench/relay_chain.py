@@ -1,9 +1,16 @@
-"""The hub's relay end to end over the simulated radio, timed (used by bench telemetry)."""
+"""The hub's relay end to end over the simulated radio, timed and its air counted.
+
+Used by bench telemetry. The air is every frame of our cluster both ways as the simulated
+medium counts it (APS payload bytes: the whole ZCL frame, header included; the MAC, NWK
+and APS headers below it are not counted). The payload is what the relay must move at
+least: each reading packet once and each erase command the meters accepted once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -11,10 +18,12 @@ import zigpy.device
 
 from buildinghub.credentials import MonotonicClock, SigningKey
 from buildinghub.devices.meter import MeterClient
+from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.network import BuildingNetwork
 from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.outbox import Outbox
-from buildinghub.telemetry.reading import Quantity
+from buildinghub.telemetry.reading import Quantity, ReadingPacket
+from buildinghub.telemetry.receipt import EraseCommand
 from buildinghub.telemetry.relay import Relay
 from buildinghub_sim.medium import drop_medium, get_medium
 from buildinghub_sim.meter import SimulatedMeter
@@ -40,8 +49,34 @@ class _Joined:
                 self.done.set_result(None)
 
 
-async def relay_chain(folder: Path, count: int) -> float:
-    """Readings per second from measure to erased, ``count`` readings over three meters."""
+@dataclass(frozen=True, slots=True)
+class RelayFigures:
+    """What relaying ``readings`` cost: time, air and payload."""
+
+    readings: int
+    seconds: float
+    air_frames: int
+    air_bytes: int
+    payload_bytes: int
+
+
+class _CountingLink:
+    """A meter's link that adds up the erase commands the meter took."""
+
+    def __init__(self, link: MeterClient) -> None:
+        self._link = link
+        self.erase_bytes = 0
+
+    async def pull(self, after: int) -> list[ReadingPacket]:
+        return await self._link.pull(after)
+
+    async def erase(self, command: EraseCommand) -> None:
+        await self._link.erase(command)
+        self.erase_bytes += len(command.encoded)
+
+
+async def relay_chain(folder: Path, count: int) -> RelayFigures:
+    """Relay ``count`` readings over three meters from measure to erased."""
     settings = Settings(SigningKey.generate())
     firmwares = [
         MeterFirmware(
@@ -77,19 +112,28 @@ async def relay_chain(folder: Path, count: int) -> float:
             for meter in meters:
                 get_medium(PATH).join(meter)
             await asyncio.wait_for(joined.done, 30)
-            links = {str(d.ieee): MeterClient(d) for d in joined.devices}
+            links = {str(d.ieee): _CountingLink(MeterClient(d)) for d in joined.devices}
             by_meter = {m.firmware.meter_id: links[str(m.ieee)] for m in meters}
             relay = Relay(outbox, client, clock=time.monotonic)
+            air_before = get_medium(PATH).stats.of_cluster(CLUSTER_ID)
             started = time.perf_counter()
-            for n in range(count):
-                meters[n % METERS].firmware.measure(3)
+            packets = [meters[n % METERS].firmware.measure(3) for n in range(count)]
             while any(f.memory for f in firmwares):
                 await asyncio.gather(
                     *(relay.collect(meter_id, link) for meter_id, link in by_meter.items())
                 )
                 await relay.upload()
                 await relay.erase(by_meter)
-            return count / (time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            air = get_medium(PATH).stats.of_cluster(CLUSTER_ID)
+            return RelayFigures(
+                readings=count,
+                seconds=seconds,
+                air_frames=air.frames - air_before.frames,
+                air_bytes=air.bytes - air_before.bytes,
+                payload_bytes=sum(len(p.encoded) for p in packets)
+                + sum(link.erase_bytes for link in links.values()),
+            )
         finally:
             await outbox.close()
             await network.stop()

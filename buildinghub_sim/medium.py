@@ -49,6 +49,14 @@ class Coordinator(Protocol):
 
 
 @dataclass
+class Traffic:
+    """Frames and APS payload bytes that crossed the air."""
+
+    frames: int = 0
+    bytes: int = 0
+
+
+@dataclass
 class LinkStats:
     """What happened to the frames sent in one direction."""
 
@@ -56,6 +64,8 @@ class LinkStats:
     """Frames that crossed the air (a broadcast counts once)."""
     bytes: int = 0
     """APS payload bytes of the frames that crossed."""
+    by_cluster: dict[int, Traffic] = field(default_factory=dict)
+    """The same, per cluster id (ZDO frames under their ZDO cluster ids)."""
     dropped: int = 0
     """Frames lost to :meth:`Medium.drop_next`."""
     refused: int = 0
@@ -68,6 +78,12 @@ class MediumStats:
 
     to_device: LinkStats = field(default_factory=LinkStats)
     to_hub: LinkStats = field(default_factory=LinkStats)
+
+    def of_cluster(self, cluster_id: int) -> Traffic:
+        """Every frame and byte of one cluster, both ways."""
+        out = self.to_device.by_cluster.get(cluster_id, Traffic())
+        back = self.to_hub.by_cluster.get(cluster_id, Traffic())
+        return Traffic(out.frames + back.frames, out.bytes + back.bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,14 +212,14 @@ class Medium:
                 status=t.NWKStatus.NWK_ROUTE_DISCOVERY_FAILED,
             )
         if address.addr_mode == t.AddrMode.Broadcast:
-            self._count(stats, data)
+            self._count(stats, packet.cluster_id, data)
             for listener in self.devices:
                 if listener.ieee not in self._offline:
                     self._deliver(listener, packet)
             return
         if address.addr_mode == t.AddrMode.Group:
             # Virtual devices are members of no group: the frame reaches nobody.
-            self._count(stats, data)
+            self._count(stats, packet.cluster_id, data)
             return
         device = self._device_at(address)
         if device is None:
@@ -220,7 +236,7 @@ class Medium:
         arriving = self._apply_faults(self._faults["to_device"], stats, data)
         if arriving is None:
             return
-        self._count(stats, arriving)
+        self._count(stats, packet.cluster_id, arriving)
         self._deliver(device, packet.replace(data=t.SerializableBytes(arriving)))
 
     async def to_hub(self, packet: t.ZigbeePacket) -> None:
@@ -247,7 +263,7 @@ class Medium:
         arriving = self._apply_faults(self._faults["to_hub"], stats, data)
         if arriving is None:
             return
-        self._count(stats, arriving)
+        self._count(stats, packet.cluster_id, arriving)
         # The hub handles the frame on its own turn of the loop, as a radio's
         # receive callback would: the device's send never runs hub code.
         asyncio.get_running_loop().call_soon(
@@ -272,7 +288,7 @@ class Medium:
                     status=t.APSStatus.APS_NO_ACK,
                 )
         assert target is not None
-        self._count(stats, data)
+        self._count(stats, packet.cluster_id, data)
         self._deliver(target, packet)
 
     async def close(self) -> None:
@@ -318,9 +334,12 @@ class Medium:
             return faults.tampers.popleft()(data)
         return data
 
-    def _count(self, stats: LinkStats, data: bytes) -> None:
+    def _count(self, stats: LinkStats, cluster_id: int, data: bytes) -> None:
         stats.frames += 1
         stats.bytes += len(data)
+        traffic = stats.by_cluster.setdefault(int(cluster_id), Traffic())
+        traffic.frames += 1
+        traffic.bytes += len(data)
         direction: LinkDirection = "to_device" if stats is self.stats.to_device else "to_hub"
         for tap in tuple(self._taps):
             tap(direction, data)

@@ -3,8 +3,9 @@
 The standard Metering cluster (0x0702) carries the running total as the meter's
 register counts it, with the register's unit, multiplier and divisor
 (:mod:`.meter_register`), and reports it as it changes, as real meters do; our
-cluster carries the signed readings the hub pulls with ``read_reading`` and the erase
-commands it delivers as chunked transfers. The meter's own retry timer counts
+cluster carries the signed readings the hub pulls with ``read_readings`` (every
+reading held above a sequence, as one bundle in full frames) and the erase commands it
+delivers as chunked transfers (in full-frame chunks). The meter's own retry timer counts
 unacknowledged readings and erases over-limit ones.
 """
 
@@ -24,11 +25,14 @@ from buildinghub.radio.cluster import (
     CHUNK_SIZE,
     CLUSTER_ID,
     MANUFACTURER_CODE,
+    MAX_CHUNK_SIZE,
+    READINGS_CHUNK_SIZE,
     ObjectKind,
     Reason,
     TransferStatus,
 )
 from buildinghub.radio.transfer import StatusReply, TransferReceiver
+from buildinghub.telemetry.bundle import MAX_BUNDLE_READINGS, encode_bundle
 from buildinghub.telemetry.errors import TelemetryError
 from buildinghub.telemetry.reading import Quantity, ReadingPacket
 from buildinghub.telemetry.receipt import MAX_ERASE_COMMAND_SIZE
@@ -94,7 +98,8 @@ class SimulatedMeter(VirtualDevice):
             },
         )
         self.firmware = firmware
-        self.receiver = TransferReceiver(MAX_ERASE_COMMAND_SIZE)
+        self.receiver = TransferReceiver(MAX_ERASE_COMMAND_SIZE, chunk_size=MAX_CHUNK_SIZE)
+        self._bundle: tuple[int, bytes] | None = None
         self.retry_period_s = retry_period_s
         self._retry_handle: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -184,8 +189,8 @@ class SimulatedMeter(VirtualDevice):
         self._refresh_attributes()
 
     def _handle_ours(self, name: str, args: Any) -> tuple[str, dict[str, Any]]:
-        if name == "read_reading":
-            return "reading_chunk", self._reading_chunk(args.after, args.offset)
+        if name == "read_readings":
+            return "readings_chunk", self._readings_chunk(args.after, args.offset)
         if name == "read_object":
             return "object_chunk", self._read_object(args.kind, args.offset)
         if name == "transfer_begin":
@@ -203,16 +208,20 @@ class SimulatedMeter(VirtualDevice):
             "reason": reply.reason,
         }
 
-    def _reading_chunk(self, after: int, offset: int) -> dict[str, Any]:
-        packet = self.firmware.held_after(after)
-        if packet is None:
-            return {"sequence": 0, "size": 0, "offset": offset, "data": b""}
-        data = packet.encoded
+    def _readings_chunk(self, after: int, offset: int) -> dict[str, Any]:
+        # The bundle is cut when the hub asks for its start and served unchanged after
+        # that, so a reading taken or erased meanwhile never shifts the bytes under a
+        # pull; a chunk of a bundle the meter no longer has is answered with size 0.
+        if offset == 0:
+            packets = self.firmware.held_above(after, MAX_BUNDLE_READINGS)
+            self._bundle = (after, encode_bundle(packets)) if packets else None
+        if self._bundle is None or self._bundle[0] != after:
+            return {"size": 0, "offset": offset, "data": b""}
+        data = self._bundle[1]
         return {
-            "sequence": packet.reading.sequence,
             "size": len(data),
             "offset": offset,
-            "data": data[offset : offset + CHUNK_SIZE],
+            "data": data[offset : offset + READINGS_CHUNK_SIZE],
         }
 
     def _read_object(self, kind: ObjectKind, offset: int) -> dict[str, Any]:

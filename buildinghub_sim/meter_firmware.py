@@ -114,6 +114,16 @@ class MeterFirmware:
                 return unit.packet
         return None
 
+    def held_above(self, after: int, limit: int) -> list[ReadingPacket]:
+        """Up to ``limit`` held readings with a sequence above ``after``, oldest first."""
+        found: list[ReadingPacket] = []
+        for sequence, unit in self.memory.items():
+            if sequence > after:
+                found.append(unit.packet)
+                if len(found) == limit:
+                    break
+        return found
+
     # -- erasing -----------------------------------------------------------------------------
 
     def erase(self, command: bytes) -> EraseCommand:

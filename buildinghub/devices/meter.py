@@ -1,9 +1,9 @@
 """The hub's client for one community meter on the building network.
 
-Readings are pulled with our cluster's ``read_reading`` (chunked, each chunk names
-the reading it belongs to); erase commands travel as chunked transfers; the running
-total, the count of held readings and of forced erasures are attributes. The total is
-the meter's raw count: its own multiplier, divisor and unit (:mod:`.meter_scaling`),
+Readings are pulled with our cluster's ``read_readings``: everything the meter holds
+above the hub's cursor as one bundle, in full frames; erase commands travel as chunked
+transfers in full-frame chunks; the running total, the count of held readings and of
+forced erasures are attributes. The total is the meter's raw count: its own multiplier, divisor and unit (:mod:`.meter_scaling`),
 read with it, say what it amounts to.
 """
 
@@ -21,15 +21,23 @@ from zigpy.zcl import Cluster
 from zigpy.zcl.clusters.smartenergy import Metering
 from zigpy.zcl.foundation import ZCLAttributeDef
 
-from buildinghub.radio.cluster import CLUSTER_ID, MANUFACTURER_CODE, BuildingHubCluster, ObjectKind
+from buildinghub.radio.cluster import (
+    CLUSTER_ID,
+    MANUFACTURER_CODE,
+    MAX_CHUNK_SIZE,
+    READINGS_CHUNK_SIZE,
+    BuildingHubCluster,
+    ObjectKind,
+)
 from buildinghub.radio.cluster_link import ClusterTransferLink
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub.radio.reports import on_report
 from buildinghub.radio.request_policy import RETRIES
 from buildinghub.radio.transfer import TransferRefused, send_object
+from buildinghub.telemetry.bundle import MAX_BUNDLE_SIZE, decode_bundle
 from buildinghub.telemetry.errors import EraseRefused, TelemetryError
 from buildinghub.telemetry.identity import MeterIdentity, decode_identity
-from buildinghub.telemetry.reading import MAX_PACKET_SIZE, Quantity, ReadingPacket, decode_packet
+from buildinghub.telemetry.reading import Quantity, ReadingPacket
 from buildinghub.telemetry.receipt import EraseCommand
 
 from .meter_scaling import MeterScaling, MeterScalingError
@@ -37,7 +45,7 @@ from .meter_scaling import MeterScaling, MeterScalingError
 _LOGGER = logging.getLogger(__name__)
 ENDPOINT_ID: Final = 1
 REQUEST_TIMEOUT_S: Final = 5.0
-MAX_PULL: Final = 64
+MAX_PULL_STEPS: Final = 2 * (MAX_BUNDLE_SIZE // READINGS_CHUNK_SIZE + 2)
 MAX_IDENTITY_SIZE: Final = 256
 _QUANTITY_OF_DEVICE_TYPE: Final = {0: Quantity.ELECTRICITY, 1: Quantity.GAS, 2: Quantity.WATER}
 _SCALING: Final = ("unit_of_measure", "multiplier", "divisor")
@@ -144,45 +152,36 @@ class MeterClient:
         self._scaling, self._scaling_problem = scaling, None
         return scaling, None
 
-    async def read_reading(self, after: int) -> ReadingPacket | None:
-        """The first reading the meter holds with a sequence above ``after``, if any."""
+    async def pull(self, after: int) -> list[ReadingPacket]:
+        """The readings the meter holds above ``after`` (at most a bundle's), oldest first.
+
+        One bundle in full frames: a request per 72 bytes, no per-reading round trip.
+        """
         data = bytearray()
-        sequence: int | None = None
-        for _ in range(2 * MAX_PACKET_SIZE):
-            reply = await self._request("read_reading", after=after, offset=len(data))
+        size = 0
+        for _ in range(MAX_PULL_STEPS):
+            reply = await self._request("read_readings", after=after, offset=len(data))
             if reply.size == 0:
-                return None
-            if sequence is not None and reply.sequence != sequence:
-                # The reading was erased between chunks: start again on the next one.
-                data.clear()
-                sequence = None
+                if not data:
+                    return []
+                data.clear()  # the meter cut a new bundle meanwhile: start again
                 continue
-            if reply.offset != len(data) or not reply.data or reply.size > MAX_PACKET_SIZE:
-                raise MeterProtocolError(f"{self.ieee} sent a reading chunk out of order")
-            sequence = int(reply.sequence)
+            if data and reply.size != size:
+                data.clear()
+                continue
+            size = int(reply.size)
+            if reply.offset != len(data) or not reply.data or size > MAX_BUNDLE_SIZE:
+                raise MeterProtocolError(f"{self.ieee} sent a readings chunk out of order")
             data += reply.data
-            if len(data) >= reply.size:
+            if len(data) >= size:
                 try:
-                    packet = decode_packet(bytes(data[: reply.size]))
+                    packets = decode_bundle(bytes(data[:size]), after)
                 except TelemetryError as err:
                     raise MeterProtocolError(
-                        f"{self.ieee} sent a malformed reading: {err}"
+                        f"{self.ieee} sent malformed readings: {err}"
                     ) from None
-                if packet.reading.sequence != sequence:
-                    raise MeterProtocolError(f"{self.ieee} mislabelled reading {sequence}")
-                return packet
+                return packets
         raise MeterProtocolError(f"{self.ieee} kept changing its readings")
-
-    async def pull(self, after: int, limit: int = MAX_PULL) -> list[ReadingPacket]:
-        """Every reading held above ``after`` (at most ``limit``), oldest first."""
-        packets: list[ReadingPacket] = []
-        while len(packets) < limit:
-            packet = await self.read_reading(after)
-            if packet is None:
-                break
-            packets.append(packet)
-            after = packet.reading.sequence
-        return packets
 
     async def erase(self, command: EraseCommand) -> None:
         """Deliver an erase command (a run of a batch receipt, with its proof)."""
@@ -194,6 +193,7 @@ class MeterClient:
                 transfer_id=self._transfer_id,
                 kind=ObjectKind.erase_command,
                 payload=command.encoded,
+                chunk_size=MAX_CHUNK_SIZE,
             )
         except TransferRefused as err:
             raise EraseRefused(err.reason.name) from None

@@ -40,6 +40,12 @@ else:
 CLUSTER_ID: Final = 0xFCB1
 MANUFACTURER_CODE: Final = 0x1BB0
 CHUNK_SIZE: Final = 48
+MAX_CHUNK_SIZE: Final = 73
+"""The most data one ``transfer_chunk`` frame carries in an 82-byte APS payload (the
+manufacturer-specific ZCL header, transfer id, offset and length take 9); devices that
+take it (meters) are sent erase commands in chunks this large."""
+READINGS_CHUNK_SIZE: Final = 72
+"""The most data one ``readings_chunk`` frame carries (header, size, offset and length: 10)."""
 
 
 class ObjectKind(_Enum8):
@@ -206,7 +212,7 @@ class BuildingHubCluster(Cluster):
             schema={},
             manufacturer_code=MANUFACTURER_CODE,
         )
-        read_reading: Final = ZCLCommandDef(
+        read_readings: Final = ZCLCommandDef(
             id=0x10,
             schema={"after": t.uint32_t, "offset": t.uint16_t},
             manufacturer_code=MANUFACTURER_CODE,
@@ -245,10 +251,9 @@ class BuildingHubCluster(Cluster):
             schema={"count": t.uint16_t},
             manufacturer_code=MANUFACTURER_CODE,
         )
-        reading_chunk: Final = ZCLCommandDef(
+        readings_chunk: Final = ZCLCommandDef(
             id=0x10,
             schema={
-                "sequence": t.uint32_t,
                 "size": t.uint16_t,
                 "offset": t.uint16_t,
                 "data": t.LVBytes,

@@ -7,7 +7,7 @@ from typing import Any, Final
 from zigpy.exceptions import DeliveryError
 from zigpy.zcl import Cluster
 
-from .cluster import CHUNK_SIZE, MANUFACTURER_CODE, ObjectKind, Reason, TransferStatus
+from .cluster import MANUFACTURER_CODE, MAX_CHUNK_SIZE, ObjectKind, Reason, TransferStatus
 from .request_policy import RETRIES
 from .transfer import StatusReply
 
@@ -44,7 +44,7 @@ class ClusterTransferLink:
         )
 
     async def chunk(self, transfer_id: int, offset: int, data: bytes) -> StatusReply:
-        assert len(data) <= CHUNK_SIZE
+        assert len(data) <= MAX_CHUNK_SIZE
         return await self._status(
             "transfer_chunk", transfer_id=transfer_id, offset=offset, data=data
         )

@@ -1,7 +1,8 @@
 """Chunked, resumable transfer of objects larger than one APS frame.
 
 zigpy does not fragment and an APS payload holds about 82 bytes, so grants,
-proofs and records are cut into chunks of at most :data:`CHUNK_SIZE` bytes.
+proofs and records are cut into chunks of at most :data:`CHUNK_SIZE` bytes
+(:data:`MAX_CHUNK_SIZE`, a full frame, for devices that take it: meters).
 The receiver accepts chunks strictly in order and always says which offset it
 wants next, so a lost chunk or a lost answer is recovered by resending from
 that offset (resume), and a tampered chunk is caught by the SHA-256 announced
@@ -58,7 +59,8 @@ class _Session:
 class TransferReceiver:
     """The device side: collects chunks in order and checks the digest on commit.
 
-    ``max_size`` bounds every object (a device has little memory); at most
+    ``max_size`` bounds every object (a device has little memory) and ``chunk_size``
+    every chunk; at most
     ``max_sessions`` transfers are open at once. A new one takes the place of a
     transfer that has been idle for ``idle_s`` seconds, never of one in progress:
     when none is idle it is refused as ``busy`` and its sender tries again later,
@@ -74,8 +76,10 @@ class TransferReceiver:
         *,
         idle_s: float = IDLE_S,
         clock: Callable[[], float] = time.monotonic,
+        chunk_size: int = CHUNK_SIZE,
     ) -> None:
         self._max_size = max_size
+        self._chunk_size = chunk_size
         self._max_sessions = max_sessions
         self._idle_s = idle_s
         self._clock = clock
@@ -120,7 +124,7 @@ class TransferReceiver:
         received = len(session.data)
         if offset != received or not data:
             return StatusReply(transfer_id, TransferStatus.resume, received)
-        if len(data) > CHUNK_SIZE or received + len(data) > session.size:
+        if len(data) > self._chunk_size or received + len(data) > session.size:
             del self._sessions[transfer_id]
             return StatusReply(transfer_id, TransferStatus.rejected, 0, Reason.oversized)
         session.seen = self._clock()
@@ -207,8 +211,9 @@ async def send_object(
     kind: ObjectKind,
     payload: bytes,
     attempts: int = 3,
+    chunk_size: int = CHUNK_SIZE,
 ) -> StatusReply:
-    """Deliver ``payload`` and return the device's final ``accepted`` answer.
+    """Deliver ``payload`` in chunks of ``chunk_size``; return the device's ``accepted`` answer.
 
     Raises :class:`TransferRefused` when the device rejects the object and
     :class:`DeviceUnreachable` when a step fails ``attempts`` times in a row.
@@ -234,14 +239,14 @@ async def send_object(
     offset = reply.next_offset
     # Every answer names the next offset the device wants; a bounded number of
     # steps keeps a confused device from holding the hub forever.
-    for _ in range(4 * (size // CHUNK_SIZE + 2) + attempts):
+    for _ in range(4 * (size // chunk_size + 2) + attempts):
         if offset >= size:
             reply = checked(await _with_retries(device, attempts, lambda: link.commit(transfer_id)))
             if reply.status is TransferStatus.accepted:
                 return reply
             offset = reply.next_offset
             continue
-        step = partial(link.chunk, transfer_id, offset, payload[offset : offset + CHUNK_SIZE])
+        step = partial(link.chunk, transfer_id, offset, payload[offset : offset + chunk_size])
         reply = checked(await _with_retries(device, attempts, step))
         offset = reply.next_offset
     raise DeviceUnreachable(device)

@@ -216,6 +216,22 @@ async def test_stats_count_the_frames_and_bytes_that_crossed(
     assert len(crossed[0]) == 5
 
 
+async def test_stats_count_each_clusters_frames_and_bytes_both_ways(
+    app: SimulatedApplication, on_off: Any
+) -> None:
+    before = app.medium.stats.of_cluster(OnOff.cluster_id)
+    crossed: list[bytes] = []
+    stop = app.medium.add_tap(lambda _direction, data: crossed.append(data))
+
+    await on_off.read_attributes(["on_off"])
+    stop()
+
+    after = app.medium.stats.of_cluster(OnOff.cluster_id)
+    assert after.frames - before.frames == 2
+    assert after.bytes - before.bytes == sum(map(len, crossed))
+    assert app.medium.stats.to_hub.by_cluster[OnOff.cluster_id].frames >= 1
+
+
 def test_joining_a_second_device_with_a_taken_nwk_address_is_refused() -> None:
     medium = Medium("sim://without-hub")
     medium.join(make_device(nwk=0x2A01))

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from buildinghub.credentials import MonotonicClock, SigningKey
 from buildinghub.devices.meter import MeterClient
+from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.network import BuildingNetwork
 from buildinghub.telemetry.cloud_client import CloudClient, CloudUnavailable
 from buildinghub.telemetry.errors import EraseRefused
@@ -102,6 +103,25 @@ async def test_readings_reach_the_cloud_and_only_then_leave_the_meter(chain: Cha
     assert chain.meter.firmware.memory == {}
     assert await chain.outbox.counts() == OutboxCounts(0, 0, 0)
     assert chain.meter.firmware.forced_erasures == 0
+
+
+async def test_relaying_a_backlog_puts_at_most_one_and_a_half_times_its_payload_on_the_air(
+    chain: Chain,
+) -> None:
+    medium = chain.meter.medium
+    packets = [chain.meter.measure(250) for _ in range(40)]
+    before = medium.stats.of_cluster(CLUSTER_ID)
+
+    await chain.relay.collect(chain.meter_id, chain.client)
+    await chain.relay.upload()
+    commands = await chain.outbox.to_erase(100)
+    await chain.relay.erase({chain.meter_id: chain.client})
+
+    assert chain.meter.firmware.memory == {}
+    payload = sum(len(p.encoded) for p in packets) + sum(len(c.encoded) for c in commands)
+    air = medium.stats.of_cluster(CLUSTER_ID).bytes - before.bytes
+    assert len(commands) == 2  # 40 readings of one meter: erase commands of 32 and 8
+    assert payload < air <= 1.5 * payload
 
 
 async def test_while_the_cloud_is_down_readings_stay_on_the_meter_and_in_the_outbox(
