@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from buildinghub.telemetry.reading import Quantity, ReadingPacket
@@ -117,44 +117,14 @@ async def _adjust(
         )
 
 
-async def _rise(
-    connection: AsyncConnection, meter_id: str, batch: Sequence[ReadingPacket], before: int | None
-) -> int:
-    """How far the meter's highest total rises with batch; stores the new highest."""
-    highest = max(p.reading.value for p in batch)
-    if before is None:
-        baseline = min(batch, key=lambda p: p.reading.sequence).reading.value
-        if await insert_once(
-            connection, meter_totals, key="meter_id", meter_id=meter_id, highest_value=highest
-        ):
-            return highest - baseline
-        # Another replica stored this meter's first readings at the same moment: theirs count.
-        before = int(
-            (
-                await connection.execute(
-                    select(meter_totals.c.highest_value)
-                    .where(meter_totals.c.meter_id == meter_id)
-                    .with_for_update()
-                )
-            ).scalar_one()
-        )
-    rise = max(0, highest - before)
-    if rise:
-        await connection.execute(
-            update(meter_totals)
-            .where(meter_totals.c.meter_id == meter_id)
-            .values(highest_value=highest)
-        )
-    return rise
-
-
 async def charge_readings(
     connection: AsyncConnection, packets: Sequence[ReadingPacket], now: int
 ) -> None:
     """Charge newly stored readings, inside the transaction that stores them.
 
     One pass per meter, not per reading: a meter's charge is the rise of its highest
-    total; the first reading a meter ever sends is its baseline.
+    total; the first reading a meter ever sends is its baseline. The meters' totals and
+    prices are read and written in one statement each, whatever the number of meters.
     """
     by_meter: dict[str, list[ReadingPacket]] = {}
     for packet in packets:
@@ -172,20 +142,43 @@ async def charge_readings(
             select(meter_totals).where(meter_totals.c.meter_id.in_(ids)).with_for_update()
         )
     }
+    first: list[dict[str, object]] = []
+    raised: list[dict[str, object]] = []
+    rises: dict[str, int] = {}
     for meter_id in ids:
-        rise = await _rise(connection, meter_id, by_meter[meter_id], totals.get(meter_id))
-        if rise <= 0:
-            continue
+        batch = by_meter[meter_id]
+        highest = max(p.reading.value for p in batch)
+        before = totals.get(meter_id)
+        if before is None:
+            baseline = min(batch, key=lambda p: p.reading.sequence).reading.value
+            first.append({"meter_id": meter_id, "highest_value": highest})
+            rises[meter_id] = highest - baseline
+        elif highest > before:
+            raised.append({"meter": meter_id, "highest": highest})
+            rises[meter_id] = highest - before
+    if first:
+        await connection.execute(insert(meter_totals), first)
+    if raised:
+        await connection.execute(
+            update(meter_totals)
+            .where(meter_totals.c.meter_id == bindparam("meter"))
+            .values(highest_value=bindparam("highest")),
+            raised,
+        )
+    charged = [meter_id for meter_id in ids if rises.get(meter_id, 0) > 0]
+    if not charged:
+        return
+    prices = {
+        (row.building, row.quantity): row.millicents_per_unit
+        for row in await connection.execute(
+            select(tariffs).where(tariffs.c.building.in_({registered[m].building for m in charged}))
+        )
+    }
+    for meter_id in charged:
         meter = registered[meter_id]
-        price = (
-            await connection.execute(
-                select(tariffs.c.millicents_per_unit).where(
-                    tariffs.c.building == meter.building, tariffs.c.quantity == meter.quantity
-                )
-            )
-        ).scalar_one_or_none()
+        price = prices.get((meter.building, meter.quantity))
         if price:
-            await _adjust(connection, meter.building, meter.dwelling, -rise * price, now)
+            await _adjust(connection, meter.building, meter.dwelling, -rises[meter_id] * price, now)
 
 
 async def record_payment(

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -51,11 +51,47 @@ class IngestResult:
     newly_stored: int = 0
 
 
-def _insert_ignoring_duplicates(connection: AsyncConnection) -> Any:
-    # One statement, many parameter sets: SQLAlchemy batches them ("insertmanyvalues").
+_UNNEST_INSERT = text(
+    "INSERT INTO readings (meter_id, sequence, digest, packet, building, dwelling, quantity,"
+    " value, created_at, stored_at)"
+    " SELECT m, s, d, p, :building, w, q, v, c, :now FROM unnest("
+    "CAST(:meter_id AS varchar[]), CAST(:sequence AS bigint[]), CAST(:digest AS bytea[]),"
+    " CAST(:packet AS bytea[]), CAST(:dwelling AS varchar[]), CAST(:quantity AS integer[]),"
+    " CAST(:value AS bigint[]), CAST(:created_at AS bigint[])) AS t(m, s, d, p, w, q, v, c)"
+    " ON CONFLICT DO NOTHING RETURNING meter_id, sequence"
+)
+
+
+async def _insert_new(
+    connection: AsyncConnection, hub: Hub, packets: list[ReadingPacket], now: int
+) -> set[tuple[str, int]]:
+    """Insert the readings not stored yet, in one statement; returns the keys it inserted."""
+    columns: dict[str, list[Any]] = {
+        "meter_id": [p.reading.meter_id for p in packets],
+        "sequence": [p.reading.sequence for p in packets],
+        "digest": [p.digest for p in packets],
+        "packet": [p.encoded for p in packets],
+        "dwelling": [p.reading.dwelling for p in packets],
+        "quantity": [int(p.reading.quantity) for p in packets],
+        "value": [p.reading.value for p in packets],
+        "created_at": [p.reading.created_at for p in packets],
+    }
     if connection.dialect.name == "postgresql":
-        return postgresql.insert(readings).on_conflict_do_nothing()
-    return sqlite.insert(readings).on_conflict_do_nothing()
+        # The batch as eight arrays: asyncpg encodes them natively, a row costs no bind
+        # parameters of its own.
+        result = await connection.execute(
+            _UNNEST_INSERT, {**columns, "building": hub.building, "now": now}
+        )
+    else:
+        rows = [
+            dict(zip(columns, values, strict=True), building=hub.building, stored_at=now)
+            for values in zip(*columns.values(), strict=True)
+        ]
+        statement = sqlite.insert(readings).on_conflict_do_nothing()
+        result = await connection.execute(
+            statement.returning(readings.c.meter_id, readings.c.sequence), rows
+        )
+    return {(row.meter_id, row.sequence) for row in result}
 
 
 async def ingest(
@@ -121,35 +157,12 @@ async def _store(
     result: IngestResult,
 ) -> list[ReceiptEntry]:
     packets = [packet for _, packet in indexed]
-    rows = [
-        {
-            "meter_id": packet.reading.meter_id,
-            "sequence": packet.reading.sequence,
-            "digest": packet.digest,
-            "packet": packet.encoded,
-            "building": hub.building,
-            "dwelling": packet.reading.dwelling,
-            "quantity": int(packet.reading.quantity),
-            "value": packet.reading.value,
-            "created_at": packet.reading.created_at,
-            "stored_at": now,
-        }
-        for packet in packets
-    ]
     held: list[ReceiptEntry] = []
     refused: list[tuple[int, ReadingPacket]] = []
     async with engine.begin() as connection:
         # One statement inserts what is new and names it; only a resent or conflicting
         # reading costs a look at what is stored.
-        inserted = {
-            (row.meter_id, row.sequence)
-            for row in await connection.execute(
-                _insert_ignoring_duplicates(connection).returning(
-                    readings.c.meter_id, readings.c.sequence
-                ),
-                rows,
-            )
-        }
+        inserted = await _insert_new(connection, hub, packets, now)
         stored = await _stored_digests(
             connection, [p.key for p in packets if p.key not in inserted]
         )
