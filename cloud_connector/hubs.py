@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from buildinghub.credentials import PublicKey
 from buildinghub.credentials.errors import MalformedKey
@@ -155,18 +155,17 @@ async def register_meter(
     return meter
 
 
-async def meters_of(engine: AsyncEngine, hub: Hub, meter_ids: set[str]) -> dict[str, Meter]:
-    """The hub's registered meters among ``meter_ids``."""
+async def meters_of(connection: AsyncConnection, hub: Hub, meter_ids: set[str]) -> dict[str, Meter]:
+    """The hub's registered meters among ``meter_ids`` (read in the caller's transaction)."""
     if not meter_ids:
         return {}
-    async with engine.connect() as connection:
-        rows = (
-            await connection.execute(
-                select(meters).where(
-                    meters.c.meter_id.in_(sorted(meter_ids)), meters.c.hub_id == hub.hub_id
-                )
+    rows = (
+        await connection.execute(
+            select(meters).where(
+                meters.c.meter_id.in_(sorted(meter_ids)), meters.c.hub_id == hub.hub_id
             )
-        ).all()
+        )
+    ).all()
     return {
         row.meter_id: Meter(
             row.meter_id,

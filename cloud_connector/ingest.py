@@ -27,7 +27,7 @@ from buildinghub.telemetry.reading import ReadingPacket, check_signature, decode
 from buildinghub.telemetry.receipt import MAX_BATCH, ReceiptedBatch, ReceiptEntry, issue_receipt
 
 from .accounts import charge_readings
-from .hubs import Hub, meters_of
+from .hubs import Hub, Meter, meters_of
 from .schema import conflicts, readings
 
 __all__ = ["MAX_BATCH", "IngestResult", "Refusal", "ingest"]
@@ -109,7 +109,22 @@ async def ingest(
             parsed.append((index, decode_packet(data)))
         except TelemetryError as err:
             result.refused.append(Refusal(index, err.reason, str(err)))
-    registered = await meters_of(engine, hub, {packet.reading.meter_id for _, packet in parsed})
+    async with engine.begin() as connection:
+        registered = await meters_of(
+            connection, hub, {packet.reading.meter_id for _, packet in parsed}
+        )
+        accepted = _verified(parsed, registered, result)
+        held = await _store(connection, hub, accepted, now, result) if accepted else []
+    # The transaction has committed: only now does the connector vouch for the readings.
+    if held:
+        result.receipted = issue_receipt(held, cloud_key)
+    return result
+
+
+def _verified(
+    parsed: list[tuple[int, ReadingPacket]], registered: dict[str, Meter], result: IngestResult
+) -> list[tuple[int, ReadingPacket]]:
+    """The packets signed by their registered meter, once each; the rest are refused."""
     accepted: dict[tuple[str, int], tuple[int, ReadingPacket]] = {}
     for index, packet in parsed:
         meter = registered.get(packet.reading.meter_id)
@@ -141,16 +156,11 @@ async def ingest(
             )
             continue
         accepted[packet.key] = (index, packet)
-    if accepted:
-        held = await _store(engine, hub, list(accepted.values()), now, result)
-        # The transaction has committed: only now does the connector vouch for the readings.
-        if held:
-            result.receipted = issue_receipt(held, cloud_key)
-    return result
+    return list(accepted.values())
 
 
 async def _store(
-    engine: AsyncEngine,
+    connection: AsyncConnection,
     hub: Hub,
     indexed: list[tuple[int, ReadingPacket]],
     now: int,
@@ -159,26 +169,23 @@ async def _store(
     packets = [packet for _, packet in indexed]
     held: list[ReceiptEntry] = []
     refused: list[tuple[int, ReadingPacket]] = []
-    async with engine.begin() as connection:
-        # One statement inserts what is new and names it; only a resent or conflicting
-        # reading costs a look at what is stored.
-        inserted = await _insert_new(connection, hub, packets, now)
-        stored = await _stored_digests(
-            connection, [p.key for p in packets if p.key not in inserted]
-        )
-        new: list[ReadingPacket] = []
-        for index, packet in indexed:
-            if packet.key in inserted:
-                new.append(packet)
-                held.append(ReceiptEntry.of(packet, now))
-                continue
-            digest, stored_at = stored[packet.key]
-            if digest == packet.digest:
-                held.append(ReceiptEntry.of(packet, stored_at))
-                continue
-            await connection.execute(_flag_conflict(connection, hub, packet, now))
-            refused.append((index, packet))
-        await charge_readings(connection, new, now)
+    # One statement inserts what is new and names it; only a resent or conflicting
+    # reading costs a look at what is stored.
+    inserted = await _insert_new(connection, hub, packets, now)
+    stored = await _stored_digests(connection, [p.key for p in packets if p.key not in inserted])
+    new: list[ReadingPacket] = []
+    for index, packet in indexed:
+        if packet.key in inserted:
+            new.append(packet)
+            held.append(ReceiptEntry.of(packet, now))
+            continue
+        digest, stored_at = stored[packet.key]
+        if digest == packet.digest:
+            held.append(ReceiptEntry.of(packet, stored_at))
+            continue
+        await connection.execute(_flag_conflict(connection, hub, packet, now))
+        refused.append((index, packet))
+    await charge_readings(connection, new, now)
     for index, packet in refused:
         result.refused.append(
             Refusal(
