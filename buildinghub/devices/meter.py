@@ -3,8 +3,8 @@
 Readings are pulled with our cluster's ``read_readings``: everything the meter holds
 above the hub's cursor as one bundle, in full frames; erase commands travel as chunked
 transfers in full-frame chunks; the running total, the count of held readings and of
-forced erasures are attributes. The total is the meter's raw count: its own multiplier, divisor and unit (:mod:`.meter_scaling`),
-read with it, say what it amounts to.
+forced erasures are attributes. The total is the meter's raw count: its own multiplier,
+divisor and unit (:mod:`.meter_scaling`), read with it, say what it amounts to.
 """
 
 from __future__ import annotations
