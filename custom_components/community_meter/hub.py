@@ -34,7 +34,7 @@ from buildinghub.telemetry.cloud_client import (
 from buildinghub.telemetry.identity import MeterIdentity
 from buildinghub.telemetry.outbox import OutboxCounts
 from buildinghub.telemetry.reading import ReadingPacket
-from buildinghub.telemetry.receipt import StorageReceipt
+from buildinghub.telemetry.receipt import EraseCommand
 from buildinghub.telemetry.relay import MeterLink, Relay
 from buildinghub_ha.fleet import DeviceCard, ManagedDevice, flat_area
 from buildinghub_ha.hub import DeviceHub
@@ -84,8 +84,8 @@ class _HeardLink:
         self.packets.extend(packets)
         return packets
 
-    async def erase(self, receipt: StorageReceipt) -> None:
-        await self.link.erase(receipt)
+    async def erase(self, command: EraseCommand) -> None:
+        await self.link.erase(command)
 
 
 @dataclass
@@ -210,18 +210,27 @@ class MeterHub(DeviceHub[MeterContext]):
 
     @callback
     def _reported(self, identity: MeterIdentity, _total: Decimal | None) -> None:
-        """A meter took a reading: collect it and relay."""
-        self.schedule(self.async_collect_and_relay(identity.meter_id))
+        """A meter took a reading: collect it into the outbox.
 
-    async def async_collect_and_relay(self, meter_id: str) -> None:
-        """A meter took a reading: collect it, then run the relay."""
+        The upload and the erase commands wait for the relay's next round, so one batch
+        (one receipt) carries every meter's readings since the last round and each meter
+        gets one erase command for all of its own.
+        """
+        self.schedule(self.async_collect_reported(identity.meter_id))
+
+    async def async_collect_reported(self, meter_id: str) -> None:
+        """Bring a meter's new readings into the durable outbox (the relay's round sends them)."""
         context = self.meters.get(meter_id)
-        if context is not None:
+        if context is None:
+            return
+        async with self._relaying:
             try:
                 await self.async_collect(context)
             except (RadioError, MeterProtocolError) as err:
                 _LOGGER.debug("Could not collect from %s: %s", meter_id, err)
-        await self.async_relay()
+                return
+            self.state.outbox = await self.relay.outbox.counts()
+        async_dispatcher_send(self.hass, self.signal("hub"))
 
     async def async_collect(self, context: MeterContext, *, from_start: bool = False) -> None:
         """Collect what the meter holds; away detection hears each reading as the meter took it.

@@ -153,6 +153,30 @@ async def test_the_relay_runs_on_its_schedule_when_nothing_else_wakes_it(
     assert meter.firmware.memory == {}
 
 
+async def test_readings_reported_between_rounds_are_held_then_relayed_together_on_schedule(
+    hass: HomeAssistant, cloud: Cloud, site: Site, config_entry: MockConfigEntry
+) -> None:
+    await start_hub(hass, config_entry, site)
+    meters = [site.meter(quantity) for quantity in Quantity]
+    for meter in meters:
+        meter.measure(10)
+        meter.measure(10)
+    await settle(hass)
+    outbox = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{config_entry.entry_id}_outbox_pending"
+    )
+    assert outbox is not None
+    assert hass.states.get(outbox).state == "6"  # type: ignore[union-attr]
+    assert await cloud.stored() == 0
+
+    async_fire_time_changed(hass, dt_util.utcnow() + RELAY_INTERVAL)
+    await settle(hass)
+
+    assert await cloud.stored() == 6
+    assert all(meter.firmware.memory == {} for meter in meters)
+    assert hass.states.get(outbox).state == "0"  # type: ignore[union-attr]
+
+
 async def test_the_outbox_survives_a_restart_while_the_cloud_is_down(
     hass: HomeAssistant, cloud: Cloud, site: Site, config_entry: MockConfigEntry
 ) -> None:
