@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -31,6 +32,25 @@ async def test_collected_readings_survive_a_restart(tmp_path: Path) -> None:
         assert await reopened.cursor("m1") == 2
     finally:
         await reopened.close()
+
+
+async def test_an_outbox_of_per_reading_receipts_sends_those_readings_again(
+    tmp_path: Path,
+) -> None:
+    # A version-1 outbox: a reading receipted with a per-reading receipt no meter takes now.
+    outbox = await Outbox.open(tmp_path / "outbox.db")
+    await outbox.add([packet("m1", 1), packet("m1", 2)])
+    await outbox.close()
+    with sqlite3.connect(tmp_path / "outbox.db") as db:
+        db.execute("UPDATE readings SET state = 1, receipt = x'00' WHERE sequence = 1")
+        db.execute("PRAGMA user_version=1")
+
+    upgraded = await Outbox.open(tmp_path / "outbox.db")
+    try:
+        assert await upgraded.counts() == OutboxCounts(pending=2, receipted=0, refused=0)
+        assert await upgraded.to_erase(10) == []
+    finally:
+        await upgraded.close()
 
 
 async def test_concurrent_writes_share_commits(tmp_path: Path) -> None:
