@@ -75,8 +75,13 @@ class _CountingLink:
         self.erase_bytes += len(command.encoded)
 
 
-async def relay_chain(folder: Path, count: int) -> RelayFigures:
-    """Relay ``count`` readings over three meters from measure to erased."""
+async def relay_chain(folder: Path, count: int, *, per_round: int | None = None) -> RelayFigures:
+    """Relay ``count`` readings over three meters from measure to erased.
+
+    By default every reading is taken first and the relay drains the backlog; with
+    ``per_round`` each meter takes that many readings before each relay round (1: meters
+    that read less often than the hub relays).
+    """
     settings = Settings(SigningKey.generate())
     firmwares = [
         MeterFirmware(
@@ -117,8 +122,13 @@ async def relay_chain(folder: Path, count: int) -> RelayFigures:
             relay = Relay(outbox, client, clock=time.monotonic)
             air_before = get_medium(PATH).stats.of_cluster(CLUSTER_ID)
             started = time.perf_counter()
-            packets = [meters[n % METERS].firmware.measure(3) for n in range(count)]
-            while any(f.memory for f in firmwares):
+            packets: list[ReadingPacket] = []
+            batch = count if per_round is None else per_round * METERS
+            while len(packets) < count or any(f.memory for f in firmwares):
+                packets += [
+                    meters[n % METERS].firmware.measure(3)
+                    for n in range(min(batch, count - len(packets)))
+                ]
                 await asyncio.gather(
                     *(relay.collect(meter_id, link) for meter_id, link in by_meter.items())
                 )
