@@ -142,8 +142,8 @@ async def charge_readings(
             select(meter_totals).where(meter_totals.c.meter_id.in_(ids)).with_for_update()
         )
     }
-    first: list[dict[str, object]] = []
-    raised: list[dict[str, object]] = []
+    first: list[dict[str, int | str]] = []
+    raised: list[dict[str, int | str]] = []
     rises: dict[str, int] = {}
     for meter_id in ids:
         batch = by_meter[meter_id]
@@ -156,8 +156,13 @@ async def charge_readings(
         elif highest > before:
             raised.append({"meter": meter_id, "highest": highest})
             rises[meter_id] = highest - before
-    if first:
-        await connection.execute(insert(meter_totals), first)
+    for meter_id, theirs in (await _first_totals(connection, first)).items():
+        # Another replica stored this meter's first readings at the same moment: theirs
+        # are its baseline, ours charge only what rises above them.
+        highest = max(p.reading.value for p in by_meter[meter_id])
+        rises[meter_id] = max(0, highest - theirs)
+        if rises[meter_id]:
+            raised.append({"meter": meter_id, "highest": highest})
     if raised:
         await connection.execute(
             update(meter_totals)
@@ -179,6 +184,28 @@ async def charge_readings(
         price = prices.get((meter.building, meter.quantity))
         if price:
             await _adjust(connection, meter.building, meter.dwelling, -rises[meter_id] * price, now)
+
+
+async def _first_totals(
+    connection: AsyncConnection, first: list[dict[str, int | str]]
+) -> dict[str, int]:
+    """Store the first totals of meters; returns the totals another transaction stored first.
+
+    A meter's first readings are rare (once per meter), so one insert-once each costs little.
+    """
+    lost = [
+        str(row["meter_id"])
+        for row in first
+        if not await insert_once(connection, meter_totals, key="meter_id", **row)
+    ]
+    if not lost:
+        return {}
+    return {
+        row.meter_id: int(row.highest_value)
+        for row in await connection.execute(
+            select(meter_totals).where(meter_totals.c.meter_id.in_(lost)).with_for_update()
+        )
+    }
 
 
 async def record_payment(
