@@ -6,6 +6,7 @@ the same statement under other bytes. Only the low-s form verifies and our signe
 it, so a signed record has exactly one valid encoding per signature.
 """
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,11 +56,14 @@ class PublicKey:
 
     The point is validated on construction (SEC1 §3.2.2.1; P-256 has cofactor 1, so a
     point on the curve is in the group). The cryptography key object is built on first use
-    and kept, so a key held by a trust store is parsed once.
+    and kept, so a key held by a trust store is parsed once. Keys read with from_bytes,
+    from_coordinates or from_cose_key are shared by point among the last few thousand read
+    (see _known_key): the holder keys of grants a lock sees again are checked and parsed once.
     """
 
     point: bytes
     _verifier: ec.EllipticCurvePublicKey | None = field(default=None, init=False, compare=False)
+    _kid: bytes | None = field(default=None, init=False, compare=False)
 
     def __post_init__(self) -> None:
         point = self.point
@@ -71,30 +75,26 @@ class PublicKey:
         _check_on_curve(point)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
+    def from_bytes(cls, data: bytes) -> PublicKey:
         """Read the 65-byte uncompressed SEC1 encoding."""
-        return cls(bytes(data))
+        point = bytes(data)
+        if len(point) != _POINT_LENGTH or point[0] != _UNCOMPRESSED:
+            return cls(point)  # refused, saying why
+        return _known_key(point)
 
     def to_bytes(self) -> bytes:
         """The 65-byte uncompressed SEC1 encoding."""
         return self.point
 
     @classmethod
-    def from_coordinates(cls, x: bytes, y: bytes) -> Self:
+    def from_coordinates(cls, x: bytes, y: bytes) -> PublicKey:
         """The key whose point is (x, y), each 32 bytes big-endian; checked as on construction."""
         if len(x) != _COORDINATE_LENGTH or len(y) != _COORDINATE_LENGTH:
             raise MalformedKey(f"P-256 coordinates are 32 bytes each, got {len(x)} and {len(y)}")
-        point = _UNCOMPRESSED_PREFIX + x + y
-        _check_on_curve(point)
-        # PublicKey(point) would set each frozen field with object.__setattr__; the slots' own
-        # descriptors do the same for less, on the hot path of every grant verification.
-        key = object.__new__(cls)
-        _set_point(key, point)
-        _set_verifier(key, None)
-        return key
+        return _known_key(_UNCOMPRESSED_PREFIX + x + y)
 
     @classmethod
-    def from_cose_key(cls, cose_key: Mapping[object, object]) -> Self:
+    def from_cose_key(cls, cose_key: Mapping[object, object]) -> PublicKey:
         """Read an EC2 P-256 COSE_Key map {1: 2, -1: 1, -2: x, -3: y}; nothing else is accepted."""
         if cose_key.keys() != _COSE_KEY_LABELS:
             raise MalformedKey(
@@ -124,7 +124,11 @@ class PublicKey:
     @property
     def kid(self) -> bytes:
         """Key id: the first 16 bytes of SHA-256 of the SEC1 point."""
-        return hashlib.sha256(self.point).digest()[:KID_LENGTH]
+        kid = self._kid
+        if kid is None:
+            kid = hashlib.sha256(self.point).digest()[:KID_LENGTH]
+            _set_kid(self, kid)
+        return kid
 
     def verify(self, signature: bytes, message: bytes) -> None:
         """Check a canonical (low-s) raw r||s ES256 signature over message; BadSignature if not."""
@@ -151,7 +155,7 @@ class PublicKey:
         key = self._verifier
         if key is None:
             key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), self.point)
-            object.__setattr__(self, "_verifier", key)
+            _set_verifier(self, key)
         return key
 
     def __repr__(self) -> str:
@@ -170,6 +174,26 @@ def _check_on_curve(point: bytes) -> None:
 
 _set_point = PublicKey.__dict__["point"].__set__
 _set_verifier = PublicKey.__dict__["_verifier"].__set__
+_set_kid = PublicKey.__dict__["_kid"].__set__
+
+# How many recently read keys stay shared: a lock or hub sees a few hundred holders at most.
+KNOWN_KEYS = 4096
+
+
+@functools.lru_cache(maxsize=KNOWN_KEYS)
+def _known_key(point: bytes) -> PublicKey:
+    # The PublicKey of a 65-byte uncompressed point, checked on the curve once and then shared
+    # by every reader of that point, with the cryptography key it builds on first verify. A
+    # cache of parsing only: the same point always gives the same key, so it never changes
+    # which key a check trusts (kid lookup, issuer name, scope and revocation run every time).
+    # A refused point raises and is not cached. PublicKey(point) would set each frozen field
+    # with object.__setattr__; the slots' own descriptors do the same for less.
+    _check_on_curve(point)
+    key = object.__new__(PublicKey)
+    _set_point(key, point)
+    _set_verifier(key, None)
+    _set_kid(key, None)
+    return key
 
 
 def _der_signature(signature: bytes) -> bytes:

@@ -1,5 +1,6 @@
 """Deciding whether a grant is good here and now: the checks a lock or bay runs."""
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -50,11 +51,30 @@ class StaticTrustStore:
         return self._by_kid.get(kid)
 
 
+# How many recently read grants stay decoded: a lock or bay sees the same few grants and
+# share chains at every unlock.
+KNOWN_GRANTS = 1024
+
+
 def read_signed_grant(data: bytes) -> tuple[SignedGrant, bytes, bytes]:
     """The grant in data, the Sig_structure its signature covers, and the signature.
 
-    Nothing is trusted yet: the caller checks the signature with the key it expects.
+    Nothing is trusted yet: the caller checks the signature with the key it expects, every
+    time. A grant read lately is not decoded again: decoding is a function of the bytes alone
+    and its result is immutable, so the cache changes how fast, never what, a check decides.
+    A refused grant raises and is not cached.
     """
+    if type(data) is bytes:
+        return _read_known_grant(data)
+    return _read_grant(data)  # a bytearray or memoryview: not hashable, decoded every time
+
+
+@functools.lru_cache(maxsize=KNOWN_GRANTS)
+def _read_known_grant(data: bytes) -> tuple[SignedGrant, bytes, bytes]:
+    return _read_grant(data)
+
+
+def _read_grant(data: bytes) -> tuple[SignedGrant, bytes, bytes]:
     read = read_canonical_grant(data)
     if read is None:
         # Not in the encoding issue_grant writes, or refused: decoding strictly says why.

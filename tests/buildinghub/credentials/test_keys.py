@@ -111,6 +111,25 @@ def test_public_key_from_coordinates_is_the_key_from_its_point(holder_key: Signi
     assert PublicKey.from_coordinates(point[1:33], point[33:]) == holder_key.public_key
 
 
+def test_a_point_read_again_is_the_same_key_checked_once(holder_key: SigningKey) -> None:
+    point = holder_key.public_key.to_bytes()
+    first = PublicKey.from_coordinates(point[1:33], point[33:])
+    first.verify(holder_key.sign(b"m"), b"m")  # builds the cryptography key once
+
+    again = PublicKey.from_bytes(point)
+
+    assert again is first
+    assert again._verifier is not None
+
+
+def test_a_refused_point_is_refused_every_time(holder_key: SigningKey) -> None:
+    point = holder_key.public_key.to_bytes()
+
+    for _ in range(2):
+        with pytest.raises(MalformedKey, match="not a point on P-256"):
+            PublicKey.from_coordinates(point[1:33], bytes(32))
+
+
 def test_coordinates_off_the_curve_are_refused(holder_key: SigningKey) -> None:
     point = holder_key.public_key.to_bytes()
 

@@ -85,6 +85,34 @@ def test_revoked_grant_is_refused(
     assert asked == [lease.grant_id]
 
 
+def test_a_grant_verified_before_is_checked_again_in_full(
+    verifier: GrantVerifier,
+    trust: StaticTrustStore,
+    clock: SettableClock,
+    lease: Grant,
+    encoded_lease: bytes,
+    issuer_key: SigningKey,
+) -> None:
+    # Decoded grants are kept (read_signed_grant's cache): that must never let a grant
+    # through a check it fails now, whoever asks.
+    assert verifier.verify(encoded_lease).grant == lease
+
+    with pytest.raises(GrantRevoked):
+        GrantVerifier(lease.audience, trust, clock, revoked=lambda _: True).verify(encoded_lease)
+    with pytest.raises(WrongAudience):
+        GrantVerifier("b7-floor3-flat13-door", trust, clock).verify(encoded_lease)
+    namesake = StaticTrustStore([TrustedIssuer(lease.issuer, SigningKey.generate().public_key)])
+    with pytest.raises(UnknownIssuer):
+        GrantVerifier(lease.audience, namesake, clock).verify(encoded_lease)
+    forged = bytearray(encoded_lease)
+    forged[-1] ^= 1
+    with pytest.raises(BadSignature):
+        verifier.verify(bytes(forged))
+    clock.time = lease.expires
+    with pytest.raises(GrantExpired):
+        verifier.verify(encoded_lease)
+
+
 def test_grant_is_refused_before_its_window_beyond_the_skew(
     verifier: GrantVerifier, clock: SettableClock, lease: Grant, encoded_lease: bytes
 ) -> None:
