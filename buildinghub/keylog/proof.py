@@ -19,17 +19,26 @@ LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
-_sha256 = hashlib.sha256
+# Copies of a SHA-256 that has already taken the one-byte prefix: copying OpenSSL's state
+# costs less than starting a hash, and leaves nothing to concatenate (about 1.3 us saved on
+# a 20-hash proof; bench keylog). The two originals are never updated, only copied.
+_new_leaf = hashlib.sha256(LEAF_PREFIX).copy
+_new_node = hashlib.sha256(NODE_PREFIX).copy
 
 
 def leaf_hash(data: bytes) -> bytes:
     """The Merkle leaf hash of an entry's bytes."""
-    return _sha256(LEAF_PREFIX + data).digest()
+    hasher = _new_leaf()
+    hasher.update(data)
+    return hasher.digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """The hash of an interior node from its children's hashes."""
-    return _sha256(NODE_PREFIX + left + right).digest()
+    hasher = _new_node()
+    hasher.update(left)
+    hasher.update(right)
+    return hasher.digest()
 
 
 def verify_inclusion(
@@ -39,8 +48,11 @@ def verify_inclusion(
 
     Raise InvalidProof saying why if not.
     """
-    computed = root_from_inclusion_proof(index, size, leaf, proof)
-    if computed != root:
+    if _fold_inclusion(index, size, leaf, proof) != root:
+        # A proof holding a hash that is not 32 bytes never leads to the root (that would
+        # take a SHA-256 collision), so its hashes' lengths are read only here, on the way
+        # out, to name the one that is wrong: the same refusals for less on the hot path.
+        _check_hash_lengths(proof, "inclusion")
         raise InvalidProof(
             f"the inclusion proof of entry {index} does not lead to the root of the tree of "
             f"size {size}: the entry, the proof or the checkpoint is not the log's"
@@ -49,14 +61,20 @@ def verify_inclusion(
 
 def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """The root an inclusion proof leads to; InvalidProof if its shape is wrong."""
+    computed = _fold_inclusion(index, size, leaf, proof)
+    _check_hash_lengths(proof, "inclusion")
+    return computed
+
+
+def _fold_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
+    # Every check but the length of each hash in the proof (the callers' part), then the hashes.
     if not 0 <= index < size:
         raise InvalidProof(f"entry {index} is not in a tree of size {size}")
     if len(leaf) != HASH_LENGTH:
         raise InvalidProof(f"a leaf hash is {HASH_LENGTH} bytes, got {len(leaf)}")
     inner, border = _decompose(index, size)
-    _check_proof_shape(proof, inner + border, "inclusion")
-    computed = _chain_inner(leaf, proof[:inner], index)
-    return _chain_border(computed, proof[inner:])
+    _check_proof_count(proof, inner + border, "inclusion")
+    return _fold(leaf, proof, _left_siblings(index, inner))
 
 
 def verify_consistency(
@@ -95,13 +113,13 @@ def verify_consistency(
         seed, rest = proof[0], proof[1:]
     _check_proof_shape(proof, len(proof) - len(rest) + inner + border, "consistency")
     mask = (size1 - 1) >> shift
-    old = _chain_border(_chain_inner_right(seed, rest[:inner], mask), rest[inner:])
+    old = _fold(_chain_inner_right(seed, rest[:inner], mask), rest[inner:], _ALL_LEFT)
     if old != root1:
         raise InvalidProof(
             f"the consistency proof does not lead to the old root (size {size1}): the old "
             f"checkpoint is not a prefix of the new one"
         )
-    new = _chain_border(_chain_inner(seed, rest[:inner], mask), rest[inner:])
+    new = _fold(seed, rest, _left_siblings(mask, inner))
     if new != root2:
         raise InvalidProof(
             f"the consistency proof does not lead to the new root (size {size2}): the new "
@@ -118,21 +136,47 @@ def _decompose(index: int, size: int) -> tuple[int, int]:
 
 
 def _check_proof_shape(proof: Sequence[bytes], expected: int, kind: str) -> None:
+    _check_proof_count(proof, expected, kind)
+    _check_hash_lengths(proof, kind)
+
+
+def _check_proof_count(proof: Sequence[bytes], expected: int, kind: str) -> None:
     if len(proof) != expected:
         raise InvalidProof(f"the {kind} proof has {len(proof)} hashes, expected {expected}")
-    for position, item in enumerate(proof):
-        if len(item) != HASH_LENGTH:
-            raise InvalidProof(
-                f"hash {position} of the {kind} proof is {len(item)} bytes, not {HASH_LENGTH}"
-            )
 
 
-def _chain_inner(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
-    for level, sibling in enumerate(proof):
-        if (index >> level) & 1:
-            seed = _sha256(NODE_PREFIX + sibling + seed).digest()
+def _check_hash_lengths(proof: Sequence[bytes], kind: str) -> None:
+    if proof and set(map(len, proof)) != _ONE_HASH_LENGTH:  # the lengths in one C call
+        position, item = next((p, i) for p, i in enumerate(proof) if len(i) != HASH_LENGTH)
+        raise InvalidProof(
+            f"hash {position} of the {kind} proof is {len(item)} bytes, not {HASH_LENGTH}"
+        )
+
+
+_ONE_HASH_LENGTH = {HASH_LENGTH}
+# Bit k of a ``lefts`` mask says whether the k-th hash of a proof is a left sibling. Above the
+# inner levels every sibling is on the left (the border), so those bits are all ones: a
+# negative int, which Python shifts right without ever running out of ones.
+_ALL_LEFT = -1
+
+
+def _left_siblings(index: int, inner: int) -> int:
+    # The inner levels follow the bits of the index; every level above them is border.
+    return index | (_ALL_LEFT << inner)
+
+
+def _fold(seed: bytes, proof: Sequence[bytes], lefts: int) -> bytes:
+    # The hot loop of every proof check: node_hash written out, one per sibling.
+    for sibling in proof:
+        hasher = _new_node()
+        if lefts & 1:
+            hasher.update(sibling)
+            hasher.update(seed)
         else:
-            seed = _sha256(NODE_PREFIX + seed + sibling).digest()
+            hasher.update(seed)
+            hasher.update(sibling)
+        seed = hasher.digest()
+        lefts >>= 1
     return seed
 
 
@@ -140,11 +184,5 @@ def _chain_inner_right(seed: bytes, proof: Sequence[bytes], index: int) -> bytes
     # Only the left siblings: the old tree has nothing to the right of its last leaf.
     for level, sibling in enumerate(proof):
         if (index >> level) & 1:
-            seed = _sha256(NODE_PREFIX + sibling + seed).digest()
-    return seed
-
-
-def _chain_border(seed: bytes, proof: Sequence[bytes]) -> bytes:
-    for sibling in proof:
-        seed = _sha256(NODE_PREFIX + sibling + seed).digest()
+            seed = node_hash(sibling, seed)
     return seed

@@ -9,6 +9,7 @@ from buildinghub.keylog.proof import (
     EMPTY_ROOT,
     leaf_hash,
     node_hash,
+    root_from_inclusion_proof,
     verify_consistency,
     verify_inclusion,
 )
@@ -171,3 +172,17 @@ def test_a_proof_presented_for_another_size_or_index_is_refused(
         if 0 <= wrong_index < size:
             with pytest.raises(InvalidProof):
                 verify_inclusion(wrong_index, size, leaf, inclusion, tree.root(size))
+
+
+def test_a_proof_hash_of_the_wrong_length_is_named_even_when_the_lengths_add_up() -> None:
+    # Two hashes moved one byte apart keep the proof's total length: each is still named.
+    tree, _ = _tree(64)
+    proof = tree.inclusion_proof(21)
+    proof[2], proof[3] = proof[2] + proof[3][:1], proof[3][1:]
+    leaf, root = tree.leaf_hash(21), tree.root()
+    named = "hash 2 of the inclusion proof is 33 bytes, not 32"
+
+    with pytest.raises(InvalidProof, match=named):
+        verify_inclusion(21, 64, leaf, proof, root)
+    with pytest.raises(InvalidProof, match=named):
+        root_from_inclusion_proof(21, 64, leaf, proof)
