@@ -15,7 +15,6 @@ characters, which PostgreSQL cannot store and no name needs), ``b64`` (standard 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 from typing import Any, Final
@@ -146,7 +145,7 @@ def b64(value: object, what: str) -> bytes:
         raise Malformed(f"{what} is a base64 string")
     try:
         return base64.b64decode(value, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text with characters beyond ASCII
         raise Malformed(f"{what} is not valid base64") from None
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 from pathlib import Path
 from typing import Any, Final
 
@@ -99,7 +98,7 @@ def _read_request(data: Any) -> tuple[int, list[bytes], str]:
         raise ValueError("checkpoint is the signed note as text")
     try:
         hashes = [base64.b64decode(str(item), validate=True) for item in proof]
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text with characters beyond ASCII
         raise ValueError("proof holds base64 hashes") from None
     return old_size, hashes, note
 

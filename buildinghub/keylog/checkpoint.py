@@ -9,7 +9,6 @@ Parsing is strict and each refusal is a MalformedCheckpoint that names the line.
 """
 
 import base64
-import binascii
 from dataclasses import dataclass
 
 from .errors import MalformedCheckpoint, NoteNotSigned
@@ -65,7 +64,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
         )
     try:
         root = base64.b64decode(root_line, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text with characters beyond ASCII
         raise MalformedCheckpoint("the root hash line is not base64") from None
     if base64.b64encode(root).decode() != root_line:
         raise MalformedCheckpoint("the root hash line is not canonical base64")

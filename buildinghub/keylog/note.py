@@ -14,7 +14,6 @@ a line from a known key (name and key ID) must verify.
 """
 
 import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -128,7 +127,7 @@ def _parse_signature_line(line: str) -> NoteSignature:
     check_key_name(name)
     try:
         raw = base64.b64decode(blob, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text with characters beyond ASCII
         raise MalformedNote(f"the signature of {name!r} is not base64") from None
     if base64.b64encode(raw).decode() != blob:
         raise MalformedNote(f"the signature of {name!r} is not canonical base64")

@@ -12,7 +12,6 @@ replay is harmless, because ingest is idempotent).
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,7 +72,7 @@ def read_headers(headers: Mapping[str, str]) -> SignedRequest:
         raise MalformedMessage(f"{TIME_HEADER} is unix seconds")
     try:
         signature = base64.b64decode(signature_text, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text with characters beyond ASCII
         raise MalformedMessage(f"{SIGNATURE_HEADER} is not base64") from None
     return SignedRequest(hub, int(at_text), signature)
 

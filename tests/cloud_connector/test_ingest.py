@@ -207,6 +207,7 @@ async def test_a_request_signed_long_ago_gets_401(site: CloudSite) -> None:
         (b"[]", "the body is a JSON object"),
         (b'{"packets": []}', "packets is a list of 1 to 500"),
         (b'{"packets": "abc"}', "packets is a list of 1 to 500"),
+        ('{"packets": ["AA\u00e9A"]}'.encode(), "packets[0] is not valid base64"),  # was a 500
     ],
 )
 async def test_a_malformed_body_gets_400_naming_the_problem(

@@ -67,6 +67,7 @@ def test_log_key_id_is_the_truncated_sha256_of_the_spki_der(log_signer: LogNoteS
         ("text\n\n\u2014 a  AAAAAAA=\n", "single spaces"),
         ("text\n\n\u2014 a+b AAAAAAA=\n", "without spaces or"),
         ("text\n\n\u2014 a AAAA*AA=\n", "not base64"),
+        ("text\n\n\u2014 a AAAA\u00e9AA=\n", "not base64"),  # found by bench fuzz
         ("text\n\n\u2014 a AAAAAAB=\n", "not canonical base64"),
         ("text\n\n\u2014 a AAAAAA==\n", "key ID without a signature"),
         ("text\n\n" + "\u2014 a AAAAAAA=\n" * 33, "more than 32"),
@@ -87,6 +88,7 @@ def test_malformed_notes_are_refused_with_the_rule_they_break(
         ("origin\n-5\nAAAA\n", "decimal number"),
         ("origin\n5\nAAAA\n", "32 bytes"),
         ("origin\n5\n" + base64.b64encode(ROOT).decode().rstrip("=") + "\n", "not base64"),
+        ("origin\n5\n" + "\u00e9" * 44 + "\n", "not base64"),
         ("\n5\n" + base64.b64encode(ROOT).decode() + "\n", "origin must not be empty"),
         ("o\n5\n" + base64.b64encode(ROOT).decode() + "\n\n", "extension line"),
         ("o\n9223372036854775808\n" + base64.b64encode(ROOT).decode() + "\n", "2\\*\\*63"),
