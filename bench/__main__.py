@@ -14,6 +14,7 @@ BENCHMARKS = {
     "faults": "bench.faults",
     "telemetry": "bench.telemetry",
     "occupancy": "bench.occupancy",
+    "fuzz": "bench.fuzz",
 }
 
 

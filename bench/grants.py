@@ -58,8 +58,8 @@ def main(argv: list[str]) -> dict[str, object]:
     options = parser.parse_args(argv)
 
     issuer = SigningKey.generate()
-    encoded = issue_grant(_lease(), issuer)
-    unseen = [issue_grant(_lease(), issuer) for _ in range(first_seen_pool_size(1))]
+    encoded = issue_grant(lease(), issuer)
+    unseen = [issue_grant(lease(), issuer) for _ in range(first_seen_pool_size(1))]
     verifier = GrantVerifier(
         _LOCK,
         StaticTrustStore([TrustedIssuer(_ISSUER, issuer.public_key)]),
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> dict[str, object]:
     }
 
 
-def _lease() -> Grant:
+def lease() -> Grant:
     return Grant(
         issuer=_ISSUER,
         subject="tenant-0042@building-7",
@@ -138,7 +138,7 @@ def _unlock_decision(issuer: SigningKey, *, samples: int) -> dict[str, float]:
         ),
     )
     for index in range(8):
-        grant = replace(_lease(), holder_key=hub_key.public_key, grant_id=os.urandom(16))
+        grant = replace(lease(), holder_key=hub_key.public_key, grant_id=os.urandom(16))
         signed = decode_grant(issue_grant(grant, issuer))
         book.add(HeldGrant(signed=signed, lock="lock-ieee", user=f"user-{index}"))
     nonce = os.urandom(16)

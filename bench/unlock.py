@@ -62,7 +62,7 @@ def main(argv: list[str]) -> dict[str, object]:
     options = parser.parse_args(argv)
 
     owner_key = SigningKey.generate()
-    links = _three_link_chain(owner_key)
+    links = three_link_chain(owner_key)
     verifier = GrantVerifier(
         _BAY,
         StaticTrustStore([TrustedIssuer(_OWNER, owner_key.public_key)]),
@@ -70,7 +70,7 @@ def main(argv: list[str]) -> dict[str, object]:
     )
     assert len(verify_chain(verifier, links).links) == 3
 
-    unseen = [_three_link_chain(owner_key) for _ in range(first_seen_pool_size(len(links)))]
+    unseen = [three_link_chain(owner_key) for _ in range(first_seen_pool_size(len(links)))]
 
     def chain_verify() -> None:
         verify_chain(verifier, links)
@@ -147,7 +147,7 @@ async def _ble_unlocks(samples: int) -> dict[str, float]:
     }
 
 
-def _three_link_chain(owner_key: SigningKey) -> list[bytes]:
+def three_link_chain(owner_key: SigningKey) -> list[bytes]:
     driver, friend, guest = (SigningKey.generate() for _ in range(3))
     ekey = issue_grant(
         Grant(
