@@ -54,7 +54,12 @@ from buildinghub.telemetry.reading import (
     sign_reading,
     verify_packet,
 )
-from buildinghub.telemetry.receipt import issue_receipt, verify_erase_command, verify_receipt
+from buildinghub.telemetry.receipt import (
+    ReceiptEntry,
+    issue_receipt,
+    verify_erase_command,
+    verify_receipt,
+)
 from cloud_connector.errors import RequestRefused
 from cloud_connector.json_body import json_object
 from cloud_connector.signed_by_key import record_field
@@ -94,10 +99,12 @@ class _World:
                 (70_000, Quantity.GAS, 0),
             )
         ]
-        self.receipts = [
-            issue_receipt(decode_packet(packet), _NOW + 60, self.cloud).encoded
-            for packet in self.packets
-        ]
+        batch = issue_receipt(
+            [ReceiptEntry.of(decode_packet(packet), _NOW + 60) for packet in self.packets],
+            self.cloud,
+        )
+        self.receipts = [batch.receipt.encoded]
+        self.erase_commands = [command.encoded for command in batch.commands]
 
     def grants(self) -> list[bytes]:
         ekey = replace(self.grant, kind=GrantKind.EKEY, sealed_pin=None, max_uses=5)
@@ -199,7 +206,9 @@ def _receipts() -> Made:
 
 def _erase_commands() -> Made:
     world = _world()
-    return world.receipts, lambda data: verify_erase_command(data, world.cloud.public_key, _METER)
+    return world.erase_commands, lambda data: verify_erase_command(
+        data, world.cloud.public_key, _METER
+    )
 
 
 def _signed_notes() -> Made:
@@ -235,7 +244,8 @@ def _cloud_json() -> Made:
 
 def _cloud_record_fields() -> Made:
     seeds = [
-        json.dumps({"record": base64.b64encode(r).decode()}).encode() for r in _world().receipts
+        json.dumps({"record": base64.b64encode(r).decode()}).encode()
+        for r in (*_world().receipts, *_world().erase_commands)
     ]
     return seeds, lambda data: record_field(data, "record")
 
