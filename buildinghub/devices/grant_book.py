@@ -18,6 +18,7 @@ from typing import Any
 from buildinghub.credentials import (
     Clock,
     CredentialError,
+    GrantKind,
     GrantRevoked,
     GrantVerifier,
     PublicKey,
@@ -185,6 +186,29 @@ class GrantBook:
             for g in self.for_lock(ieee)
             if g.signed.grant.not_before <= now < g.signed.grant.expires
         ]
+
+    def residents(self, ieee: str) -> frozenset[str]:
+        """The users who live behind this lock now: those a current lease was installed for.
+        (A viewing grant opens the door for its window; it does not make the viewer a
+        resident who sees the flat's history.)"""
+        return frozenset(
+            held.user
+            for held in self.active_for_lock(ieee)
+            if held.user is not None and held.signed.grant.kind is GrantKind.LEASE
+        )
+
+    def next_residents_change(self) -> int | None:
+        """When, by the clock alone, some lock's residents next change (a lease installed for
+        a user starts or ends); None if no such lease is ahead."""
+        now = self._clock.now()
+        times = [
+            moment
+            for held in self._grants.values()
+            if held.user is not None and held.signed.grant.kind is GrantKind.LEASE
+            for moment in (held.signed.grant.not_before, held.signed.grant.expires)
+            if moment > now
+        ]
+        return min(times, default=None)
 
     def remote_grant(self, ieee: str, user: str | None, hub_key: PublicKey) -> HeldGrant | None:
         """A grant this user may open this lock with from the app right now, if any."""

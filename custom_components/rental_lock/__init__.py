@@ -8,6 +8,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from buildinghub.radio.network import BuildingNetwork
+from buildinghub_ha.access_groups import ResidentGroups
 from buildinghub_ha.actions import async_register_actions
 from buildinghub_ha.dashboards import async_show_on_pages
 from buildinghub_ha.network import async_start_hub
@@ -16,6 +17,7 @@ from .biometric_services import BIOMETRIC_ACTIONS
 from .const import DOMAIN
 from .coordinator import RentalLockConfigEntry, RentalLockRuntimeData
 from .hub import RentalHub
+from .residents import flat_residents
 from .services import GRANT_ACTIONS
 from .tenancy import HubTenancy
 from .tenancy_services import TENANCY_ACTIONS
@@ -43,6 +45,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -
     async_show_on_pages(hass, entry, hub)
     # After the platforms: the rent event entities must hear notices missed while stopped.
     await entry.runtime_data.tenancy.async_start()
+    hub = entry.runtime_data.hub
+    ResidentGroups(hass, entry).async_follow(lambda: flat_residents(hub), hub.signal("grants"))
     return True
 
 

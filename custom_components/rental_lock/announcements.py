@@ -16,8 +16,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 
-from buildinghub.credentials import GrantKind
-
 from .const import DOMAIN
 from .hub import RentalHub
 
@@ -54,11 +52,7 @@ def audience(hass: HomeAssistant, hubs: list[RentalHub], floor_id: str | None) -
             if floor_id is not None and flat_floor(hass, hub, installation.lock_id) != floor_id:
                 continue
             flats.append(installation.flat)
-            residents.update(
-                held.user
-                for held in hub.book.active_for_lock(context.address)
-                if held.user is not None and held.signed.grant.kind is GrantKind.LEASE
-            )
+            residents.update(hub.book.residents(context.address))
     return Audience(
         flats=tuple(sorted(flats)), residents=frozenset(residents), phones=_phones(hass, residents)
     )
