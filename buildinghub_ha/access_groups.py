@@ -93,7 +93,7 @@ def device_scope(hass: HomeAssistant, entry: ConfigEntry[Any], identifier: str) 
 
 def entity_scope(hass: HomeAssistant, platform: str, domain: str, unique_id: str) -> Scope:
     """The scope of one entity of ``domain`` (``sensor``) by ``platform``, once registered."""
-    entity_id = er.async_get(hass).async_get_entity_id(platform, domain, unique_id)
+    entity_id = er.async_get(hass).async_get_entity_id(domain, platform, unique_id)
     return Scope(entities=frozenset({entity_id})) if entity_id else Scope()
 
 

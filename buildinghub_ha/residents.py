@@ -9,11 +9,12 @@ at most MAX_RESIDENTS users.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, UnknownUser
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 
 MAX_RESIDENTS: Final = 16
@@ -30,11 +31,18 @@ class DwellingResidents:
         self._domain = domain
         self._store: Store[dict[str, Any]] = Store(hass, _STORAGE_VERSION, key, private=True)
         self._residents: dict[str, frozenset[str]] = {}
+        self.signal = f"{key}_changed"
+        """The dispatcher signal sent when a dwelling's residents change."""
 
     async def async_load(self) -> None:
         """Take back the residents stored before."""
         stored = await self._store.async_load() or {}
         self._residents = {d: frozenset(users) for d, users in stored.get("dwellings", {}).items()}
+
+    @property
+    def dwellings(self) -> Mapping[str, frozenset[str]]:
+        """Every dwelling that has residents, and its residents' user ids."""
+        return dict(self._residents)
 
     def of(self, dwelling: str) -> frozenset[str]:
         """The user ids of the dwelling's residents."""
@@ -59,6 +67,7 @@ class DwellingResidents:
         await self._store.async_save(
             {"dwellings": {d: sorted(users) for d, users in self._residents.items()}}
         )
+        async_dispatcher_send(self.hass, self.signal)
         return chosen
 
     async def async_check(

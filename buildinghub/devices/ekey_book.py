@@ -114,6 +114,29 @@ class EKeyBook:
             if user is not None and k.user == user and k.chain.leaf.grant.holder_key == holder
         ]
 
+    def holders(self, bay: str) -> frozenset[str]:
+        """The users who hold a key for this bay whose window includes now (frozen or not:
+        a frozen member still has the bay, only not its lock, until the manager removes them)."""
+        now = self._clock.now()
+        return frozenset(
+            k.user
+            for k in self.for_bay(bay)
+            if k.user is not None
+            and k.chain.leaf.grant.not_before <= now < k.chain.leaf.grant.expires
+        )
+
+    def next_holders_change(self) -> int | None:
+        """When, by the clock alone, some bay's holders next change (a key starts or ends)."""
+        now = self._clock.now()
+        times = [
+            moment
+            for k in self._keys.values()
+            if k.user is not None
+            for moment in (k.chain.leaf.grant.not_before, k.chain.leaf.grant.expires)
+            if moment > now
+        ]
+        return min(times, default=None)
+
     def usable(self, bay: str, user: str | None, holder: PublicKey) -> HeldKey | None:
         """A key this user may open the bay with now; raises why if all they hold are refused."""
         refusal: CredentialError | None = None

@@ -16,6 +16,7 @@ from buildinghub.radio.network import BuildingNetwork
 from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.outbox import Outbox
 from buildinghub.telemetry.relay import Relay
+from buildinghub_ha.access_groups import ResidentGroups
 from buildinghub_ha.actions import async_register_actions
 from buildinghub_ha.dashboards import async_show_on_pages
 from buildinghub_ha.network import async_start_hub
@@ -23,6 +24,7 @@ from buildinghub_ha.network import async_start_hub
 from .const import CONF_CLOUD_KEY, CONF_CLOUD_URL, CONF_HUB_KEY, DOMAIN, OUTBOX_FILE
 from .coordinator import CommunityMeterConfigEntry, CommunityMeterRuntimeData
 from .hub import MeterHub
+from .residents import dwelling_residents
 from .services import ACTIONS
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
@@ -56,6 +58,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntr
     async_show_on_pages(hass, entry, hub)
     hub.entities_ready = True
     hub.schedule(hub.async_relay())
+    groups = ResidentGroups(hass, entry)
+    groups.async_follow(lambda: dwelling_residents(hub), hub.residents.signal)
     return True
 
 

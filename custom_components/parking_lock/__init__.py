@@ -8,6 +8,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from buildinghub.radio.network import BuildingNetwork
+from buildinghub_ha.access_groups import ResidentGroups
 from buildinghub_ha.actions import async_register_actions
 from buildinghub_ha.dashboards import async_show_on_pages
 from buildinghub_ha.network import async_start_hub
@@ -16,6 +17,7 @@ from .ble import async_setup_ble
 from .const import DOMAIN
 from .coordinator import ParkingLockConfigEntry, ParkingLockRuntimeData
 from .hub import ParkingHub
+from .residents import bay_residents
 from .services import ACTIONS
 
 PLATFORMS = [
@@ -47,6 +49,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ParkingLockConfigEntry) 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_show_on_pages(hass, entry, hub)
     await async_setup_ble(hass, entry)
+    ResidentGroups(hass, entry).async_follow(lambda: bay_residents(hub), hub.signal("bookings"))
     return True
 
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.auth.const import GROUP_ID_USER
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
@@ -22,6 +21,7 @@ from buildinghub_sim.building import SimulatedBuilding, forget_building, registe
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from buildinghub_sim.medium import drop_medium
 from custom_components.parking_lock.const import DOMAIN, EVENT_MANAGER_NOTICE, EVENT_STEP_UP_CODE
+from tests.components.users import ordinary_user
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 HOUR = 3600
@@ -86,9 +86,7 @@ async def settle(hass: HomeAssistant) -> None:
 
 
 async def _user(hass: HomeAssistant, name: str) -> MockUser:
-    group = await hass.auth.async_get_group(GROUP_ID_USER)
-    assert group is not None
-    return MockUser(name=name, groups=[group]).add_to_hass(hass)
+    return await ordinary_user(hass, name)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.auth.const import GROUP_ID_USER
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
@@ -27,6 +26,7 @@ from buildinghub_sim.building import (
 )
 from buildinghub_sim.medium import drop_medium
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.users import ordinary_user
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 HOUR = 3600
@@ -168,9 +168,7 @@ async def settle(hass: HomeAssistant) -> None:
 
 async def make_resident(hass: HomeAssistant, name: str) -> MockUser:
     """An ordinary (non-administrator) Home Assistant user."""
-    group = await hass.auth.async_get_group(GROUP_ID_USER)
-    assert group is not None
-    return MockUser(name=name, groups=[group]).add_to_hass(hass)
+    return await ordinary_user(hass, name)
 
 
 @pytest.fixture

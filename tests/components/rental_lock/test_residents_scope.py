@@ -14,15 +14,11 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.const import GROUP_ID_USER
 from homeassistant.auth.models import User
-from homeassistant.auth.permissions import PermissionLookup
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    MockUser,
     async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -34,6 +30,7 @@ from buildinghub.credentials import GrantKind
 from buildinghub_ha import access_groups
 from buildinghub_sim.building import SimulatedBuilding
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.users import ordinary_user
 
 from .conftest import DAY, HOUR, START, IssueGrant, settle
 from .tenancy_parties import b64
@@ -89,25 +86,14 @@ async def lease_for(
     await settle(hass)
 
 
-async def new_user(hass: HomeAssistant, name: str) -> User:
-    # The test harness gives the auth store defaults without loading it; loading (as Home
-    # Assistant does at start) also gives it the registries that device policies look in.
-    store = hass.auth._store
-    if store._perm_lookup is None:
-        store._perm_lookup = PermissionLookup(er.async_get(hass), dr.async_get(hass))
-    """A user as the manager adds one (Settings -> People): ordinary, in system-users. (The
-    first user Home Assistant makes is its owner: the owner fixture comes first.)"""
-    return await hass.auth.async_create_user(name, group_ids=[GROUP_ID_USER])
-
-
 @pytest.fixture
-async def tess(hass: HomeAssistant, hass_owner_user: MockUser) -> User:
-    return await new_user(hass, "Tess")
+async def tess(hass: HomeAssistant) -> User:
+    return await ordinary_user(hass, "Tess")
 
 
 @pytest.fixture
 async def bob(hass: HomeAssistant) -> User:
-    return await new_user(hass, "Bob")
+    return await ordinary_user(hass, "Bob")
 
 
 @pytest.fixture
