@@ -2,8 +2,9 @@
 
 A hub announces rent from the contract's schedule (rent.due_dates). It remembers the last due
 date it announced as due and the last it announced as overdue, so a restart, a missed day or a
-second look on the same day never repeats a notice. Due dates before the lease reached the hub
-are never announced (start_marks): the hub did not hold the contract then.
+second look on the same day never repeats a notice. A hub that takes a lease on answers from
+the latest due date that has arrived (this period's rent, which may still be unpaid) onward;
+earlier ones fell due before the hub held the contract and are never announced (start_marks).
 
 Only the most recent due date that arrived is announced as due: if the hub was off across
 several, the older ones are covered by their overdue notices. A due date is overdue once
@@ -39,17 +40,23 @@ class RentNotice:
 
 @dataclass(frozen=True, slots=True)
 class NoticeMarks:
-    """The last due date announced as due, and as overdue (None: none yet)."""
+    """The last due date announced as due, and as overdue (None: none yet), and the first due
+    date the hub answers for (None: every one of the lease)."""
 
     due: date | None
     overdue: date | None
+    since: date | None = None
 
 
 def start_marks(terms: LeaseTerms, today: date) -> NoticeMarks:
-    """Marks for a lease the hub takes on today: nothing before today will be announced."""
-    past = [due for due in due_dates(terms) if due < today]
-    last = past[-1] if past else None
-    return NoticeMarks(due=last, overdue=last)
+    """Marks for a lease the hub takes on today: it answers from the latest due date that has
+    arrived (else the first ahead); nothing before that will be announced."""
+    dates = list(due_dates(terms))
+    arrived = [due for due in dates if due <= today]
+    since = arrived[-1] if arrived else next(iter(dates), None)
+    before = [due for due in dates if since is not None and due < since]
+    last = before[-1] if before else None
+    return NoticeMarks(due=last, overdue=last, since=since)
 
 
 def rent_notices(
@@ -76,9 +83,17 @@ def rent_notices(
     last_due = arrived[-1] if arrived else None
     if marks.due is not None and (last_due is None or marks.due > last_due):
         last_due = marks.due
-    return notices, NoticeMarks(due=last_due, overdue=overdue)
+    return notices, NoticeMarks(due=last_due, overdue=overdue, since=marks.since)
 
 
-def next_unpaid(terms: LeaseTerms, today: date, paid: Collection[date]) -> date | None:
-    """The first due date on or after today that is not paid yet (None: the lease has none)."""
-    return next((due for due in due_dates(terms) if due >= today and due not in paid), None)
+def next_unpaid(terms: LeaseTerms, marks: NoticeMarks, paid: Collection[date]) -> date | None:
+    """The first due date the hub answers for that is not paid yet, however long ago it fell
+    due (None: the lease has none left)."""
+    return next(
+        (
+            due
+            for due in due_dates(terms)
+            if (marks.since is None or due >= marks.since) and due not in paid
+        ),
+        None,
+    )

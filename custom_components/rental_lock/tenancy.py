@@ -209,7 +209,7 @@ class HubTenancy:
         lease = self.leases.get(lock_id)
         if lease is None:
             return None
-        return next_unpaid(lease.contract.terms, _today(), lease.payments)
+        return next_unpaid(lease.contract.terms, lease.marks, lease.payments)
 
     # -- payments and inspections ----------------------------------------------------------
 
@@ -321,6 +321,7 @@ def _lease_to_json(lease: Lease) -> dict[str, Any]:
         "user": lease.user,
         "announced_due": _iso(lease.marks.due),
         "announced_overdue": _iso(lease.marks.overdue),
+        "answers_since": _iso(lease.marks.since),
         "payments": {
             due.isoformat(): [entry.digest, entry.amount, entry.paid_at, entry.on_time]
             for due, entry in lease.payments.items()
@@ -339,7 +340,12 @@ def _lease_to_json(lease: Lease) -> dict[str, Any]:
 def _lease_from_json(data: dict[str, Any]) -> Lease:
     # What the hub stored was verified when it was stored; verifying again costs little.
     contract = verify_contract(base64.b64decode(data["contract"]))
-    marks = NoticeMarks(_day(data["announced_due"]), _day(data["announced_overdue"]))
+    marks = NoticeMarks(
+        _day(data["announced_due"]),
+        _day(data["announced_overdue"]),
+        # Absent from leases stored before it was kept: answer for every due date.
+        _day(data.get("answers_since")),
+    )
     lease = Lease(contract, data["user"], marks)
     lease.payments = {
         date.fromisoformat(due): PaymentEntry(*entry) for due, entry in data["payments"].items()

@@ -1,5 +1,6 @@
 """Rent notices: each due date announced once when it arrives, and once when it is overdue."""
 
+from dataclasses import replace
 from datetime import date
 
 from buildinghub.tenancy.contract import LeaseTerms
@@ -61,16 +62,46 @@ def test_after_days_off_only_the_latest_due_date_is_announced_and_each_unpaid_is
     assert marks.due == date(2026, 3, 31)
 
 
-def test_due_dates_before_the_hub_held_the_lease_are_never_announced(terms: LeaseTerms) -> None:
+def test_a_hub_taking_a_lease_on_answers_for_this_periods_rent_and_not_earlier(
+    terms: LeaseTerms,
+) -> None:
     marks = start_marks(terms, date(2026, 5, 10))
 
     notices, _ = rent_notices(terms, date(2026, 5, 10), marks, paid=())
 
-    assert marks == NoticeMarks(due=date(2026, 4, 30), overdue=date(2026, 4, 30))
-    assert notices == []
+    assert marks == NoticeMarks(
+        due=date(2026, 3, 31), overdue=date(2026, 3, 31), since=date(2026, 4, 30)
+    )
+    assert notices == [
+        RentNotice(NoticeKind.DUE, date(2026, 4, 30)),
+        RentNotice(NoticeKind.OVERDUE, date(2026, 4, 30)),
+    ]
 
 
-def test_next_unpaid_skips_paid_dates_and_ends_with_the_lease(terms: LeaseTerms) -> None:
-    assert next_unpaid(terms, date(2026, 2, 1), paid=()) == date(2026, 2, 28)
-    assert next_unpaid(terms, date(2026, 2, 1), paid={date(2026, 2, 28)}) == date(2026, 3, 31)
-    assert next_unpaid(terms, date(2027, 1, 1), paid=()) is None
+def test_a_lease_installed_after_its_first_unpaid_due_date_shows_and_announces_it(
+    terms: LeaseTerms,
+) -> None:
+    """The lease starts on the 1st, due on the 1st; the hub gets it on the 5th, unpaid."""
+    first = replace(terms, start=date(2026, 12, 1), end=date(2027, 5, 31), due_day=1)
+    marks = start_marks(first, date(2026, 12, 5))
+
+    notices, marks = rent_notices(first, date(2026, 12, 5), marks, paid=())
+
+    assert next_unpaid(first, marks, paid=()) == date(2026, 12, 1)
+    assert notices == [
+        RentNotice(NoticeKind.DUE, date(2026, 12, 1)),
+        RentNotice(NoticeKind.OVERDUE, date(2026, 12, 1)),
+    ]
+    assert next_unpaid(first, marks, paid={date(2026, 12, 1)}) == date(2027, 1, 1)
+
+
+def test_next_unpaid_is_the_oldest_unpaid_date_answered_for_and_ends_with_the_lease(
+    terms: LeaseTerms,
+) -> None:
+    since_feb = NoticeMarks(due=None, overdue=None, since=date(2026, 2, 28))
+    since_dec = NoticeMarks(due=None, overdue=None, since=date(2026, 12, 31))
+
+    assert next_unpaid(terms, since_feb, paid=()) == date(2026, 2, 28)
+    assert next_unpaid(terms, since_feb, paid={date(2026, 2, 28)}) == date(2026, 3, 31)
+    assert next_unpaid(terms, NONE, paid=()) == date(2026, 1, 31)
+    assert next_unpaid(terms, since_dec, paid={date(2026, 12, 31)}) is None

@@ -311,7 +311,29 @@ async def test_unpaid_rent_is_overdue_three_days_after_its_due_date_once(
 
     [overdue] = events.of("rent_overdue")
     assert (overdue["due"], overdue["amount"]) == ("2026-11-03", "950.00")
-    assert next_due(hass)[0] == "2026-12-03"
+    assert next_due(hass)[0] == "2026-11-03"  # still unpaid: still the next rent to pay
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_a_lease_installed_after_its_first_unpaid_due_date_shows_and_announces_it(
+    hass: HomeAssistant, parties: Parties, freezer: FrozenDateTimeFactory
+) -> None:
+    """Rent is due on the 1st; the lease starts on 1 November and is installed on the 2nd."""
+    lease = parties.sign(parties.terms(due_day=1))
+    events = RentEvents(hass)
+
+    await install_lease(hass, lease)
+
+    assert next_due(hass)[0] == "2026-11-01"
+    [due] = events.of("rent_due")
+    assert due["due"] == "2026-11-01"
+    await walk_to(hass, freezer, midnight(date(2026, 11, 4)) + timedelta(hours=1))
+    [overdue] = events.of("rent_overdue")
+    assert overdue["due"] == "2026-11-01"
+    await call(
+        hass, "record_payment", {"payment": b64(parties.pay(lease, date(2026, 11, 1), _now()))}
+    )
+    assert next_due(hass)[0] == "2026-12-01"
 
 
 async def test_a_restart_keeps_the_contract_and_does_not_announce_again(
