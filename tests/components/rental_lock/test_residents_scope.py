@@ -208,6 +208,41 @@ async def test_history_answers_a_resident_only_for_their_own_flat(
     assert set(answer["result"]) == set(OWN)
 
 
+async def test_the_logbook_tells_a_resident_only_of_their_own_flat(
+    hass: HomeAssistant,
+    leases: None,
+    building: SimulatedBuilding,
+    tess: User,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Home Assistant's logbook checks no permission itself: the integrations scope it."""
+    hass.config.components.add("frontend")  # the logbook's panel; the tests serve no frontend
+    assert await async_setup_component(hass, "logbook", {})
+    freezer.tick(60)
+    for flat in building.flats:
+        flat.lock.keypad("0000")  # a stranger tries both doors
+    await settle(hass)
+    await async_wait_recording_done(hass)
+    freezer.tick(60)
+    app = await open_app(hass, hass_ws_client, tess)
+    start = (START - timedelta(hours=1)).isoformat()
+
+    everything = await app.ask(type="logbook/get_events", start_time=start)
+    asked_1b = await app.ask(type="logbook/get_events", start_time=start, entity_ids=list(OTHER))
+    streamed = await app.ask(type="logbook/event_stream", start_time=start)
+    history = await app.socket.receive_json()
+
+    seen = {row["entity_id"] for row in everything["result"]}
+    assert "event.flat_1a_door_access" in seen
+    assert not of_flat(seen, "1b")
+    assert asked_1b["result"] == []
+    assert streamed["success"]
+    streamed_ids = {row.get("entity_id") for row in history["event"]["events"]}
+    assert "event.flat_1a_door_access" in streamed_ids
+    assert not of_flat({e for e in streamed_ids if e}, "1b")
+
+
 async def test_when_the_lease_ends_the_resident_sees_nothing_of_the_flat(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
