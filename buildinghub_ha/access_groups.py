@@ -48,7 +48,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_point_in_utc_time
 
-from .logbook_scope import async_scope_logbook
+from .read_scope import async_scope_reads
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -152,14 +152,14 @@ class ResidentGroups:
     @callback
     def async_follow(self, residents: Callable[[], Residents], *signals: str) -> None:
         """Keep the groups equal to what ``residents`` answers while the entry is loaded (and
-        scope the logbook, which does not check permissions itself):
+        scope the logbook and statistics, which do not check permissions themselves):
         now, on each dispatcher signal in ``signals``, when a device or an entity is
         registered (a scope names them by registry id), at the next change it announces (a
         lease starting or ending), and when a user is edited or removed (the user page saves
         a user back in ``system-users``)."""
         self._residents = residents
         hass, on_unload = self.hass, self.entry.async_on_unload
-        async_scope_logbook(hass)
+        async_scope_reads(hass)
         for signal in signals:
             on_unload(async_dispatcher_connect(hass, signal, self.async_request))
         for event_type in (

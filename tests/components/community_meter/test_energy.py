@@ -24,6 +24,7 @@ from buildinghub.telemetry.reading import Quantity
 from buildinghub_sim.meter_register import MeterRegister
 from custom_components.community_meter.const import DOMAIN
 from scripts.demo_people import energy_preferences
+from tests.components.users import ordinary_user
 
 from .conftest import Cloud, Site, settle, start_hub
 
@@ -178,3 +179,55 @@ async def test_the_demos_energy_dashboard_saves_and_validates_through_the_websoc
         for issue in group
     ]
     assert issues == []
+
+
+async def test_a_resident_gets_the_statistics_of_their_own_meters_only(
+    recorder_mock: object,
+    hass: HomeAssistant,
+    cloud: Cloud,
+    site: Site,
+    config_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The recorder's statistics check no permission themselves: the integrations scope them."""
+    for quantity, amount in ((Quantity.ELECTRICITY, 1200), (Quantity.GAS, 40)):
+        site.meter(quantity).measure(amount)
+    await start_hub(hass, config_entry, site)
+    alice = await ordinary_user(hass, "Alice")
+    await hass.services.async_call(
+        DOMAIN, "set_residents", {"dwelling": "1A", "residents": [alice.id]}, blocking=True
+    )
+    registry = er.async_get(hass)
+    own = registry.async_get_entity_id("sensor", DOMAIN, "meter-1a-e_energy")
+    other = registry.async_get_entity_id("sensor", DOMAIN, "meter-2b-g_gas")
+    await async_wait_recording_done(hass)
+    do_adhoc_statistics(hass, start=get_start_time(dt_util.utcnow() - timedelta(minutes=5)))
+    do_adhoc_statistics(hass, start=get_start_time(dt_util.utcnow()))
+    await async_wait_recording_done(hass)
+    await settle(hass)
+    refresh = await hass.auth.async_create_refresh_token(alice, "https://example.com/app")
+    app = await hass_ws_client(hass, hass.auth.async_create_access_token(refresh))
+    start = (dt_util.utcnow() - timedelta(hours=1)).isoformat()
+
+    answers = []
+    for message in (
+        {"type": "recorder/statistics_during_period", "statistic_ids": [own, other]},
+        {"type": "recorder/statistics_during_period", "statistic_ids": [other]},
+        {"type": "recorder/get_statistics_metadata"},
+    ):
+        await app.send_json_auto_id(
+            {"start_time": start, "period": "5minute", **message}
+            if "during" in message["type"]
+            else message
+        )
+        answers.append(await app.receive_json())
+    await app.send_json_auto_id({"type": "recorder/statistic_during_period", "statistic_id": other})
+    single = await app.receive_json()
+
+    both, only_other, metadata = (answer["result"] for answer in answers)
+    assert set(both) == {own}
+    assert only_other == {}
+    listed = {m["statistic_id"] for m in metadata}
+    assert own in listed
+    assert all(statistic.startswith("sensor.1a_") for statistic in listed)  # 1A's meters only
+    assert single["error"]["code"] == "unauthorized"
