@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+import pytest
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
@@ -74,3 +76,25 @@ async def test_each_resident_sees_only_their_dwellings_meters_and_balance(
     # Nothing of the hub itself: not the outbox, the other balances, the low-balance events.
     everything = entities_of(hass, config_entry, "")
     assert alice_sees & everything == own_1a
+
+
+async def test_a_user_who_lives_nowhere_is_refused_by_the_dwelling_itself(
+    hass: HomeAssistant, site: Site, config_entry: MockConfigEntry
+) -> None:
+    """A user the manager linked to no dwelling keeps Home Assistant's own permissions (the
+    integrations scope only residents); the dwelling's Back home still refuses them."""
+    await start_hub(hass, config_entry, site)
+    visitor = await ordinary_user(hass, "Visitor")
+    back_home = er.async_get(hass).async_get_entity_id("button", DOMAIN, "meter-1a-e_back_home")
+    assert back_home is not None
+
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            "button",
+            "press",
+            {"entity_id": back_home},
+            blocking=True,
+            context=Context(user_id=visitor.id),
+        )
+
+    assert refused.value.translation_key == "not_a_resident"
