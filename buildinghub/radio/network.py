@@ -31,6 +31,9 @@ START_TIMEOUT_S: Final = 60.0
 PROBE_TIMEOUT_S: Final = 15.0
 """How long :func:`probe_radio` waits for the radio to answer."""
 EZSP_BAUDRATE: Final = 115200
+STOP_CANCEL_ATTEMPTS: Final = 10
+STOP_CANCEL_WAIT_S: Final = 0.5
+"""Stopping cancels a topology scan up to this many times, waiting this long each time."""
 
 
 def _config(path: str, database_path: str | None) -> dict[str, Any]:
@@ -44,6 +47,10 @@ def _config(path: str, database_path: str | None) -> dict[str, Any]:
         # Our devices take no firmware from zigpy's public OTA providers, and the
         # hub should not contact them on their behalf.
         conf.CONF_OTA: {conf.CONF_OTA_ENABLED: False},
+        # Nothing of ours reads zigpy's neighbour tables. Its periodic scan puts ZDO
+        # requests on the air (SPEC C2) and, cancelled mid-scan, it swallows the
+        # cancellation and sleeps a whole period, so a hub stopping then would wait.
+        conf.CONF_TOPO_SCAN_ENABLED: False,
     }
 
 
@@ -111,15 +118,21 @@ class BuildingNetwork:
             await _end_device_tasks(application)
             topology = application.topology
             await application.shutdown()
-            # ...and cancels its topology scans without waiting for them to end.
-            scans = [
-                task
-                for task in (topology._scan_loop_task, topology._scan_task)
-                if task is not None and not task.done()
-            ]
-            for task in scans:
-                task.cancel()
-            await asyncio.gather(*scans, return_exceptions=True)
+            # ...and cancels its topology scans without waiting for them to end. A scan
+            # loop cancelled mid-scan catches it and sleeps: cancel until it ends.
+            for _ in range(STOP_CANCEL_ATTEMPTS):
+                scans = [
+                    task
+                    for task in (topology._scan_loop_task, topology._scan_task)
+                    if task is not None and not task.done()
+                ]
+                if not scans:
+                    break
+                for task in scans:
+                    task.cancel()
+                await asyncio.wait(scans, timeout=STOP_CANCEL_WAIT_S)
+            else:
+                LOGGER.warning("A topology scan on %s did not stop", self.path)
             LOGGER.info("Building network on %s stopped", self.path)
 
     def devices(self) -> list[zigpy.device.Device]:

@@ -241,3 +241,14 @@ async def test_stopping_during_an_interview_ends_it_without_an_error(
     assert not interviewed.initializing
     assert unhandled == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_started_network_runs_no_neighbour_scans(network: BuildingNetwork) -> None:
+    # zigpy's periodic topology scan costs air time, and one cancelled mid-scan kept a
+    # stopping hub waiting a whole scan period; nothing of ours reads neighbour tables.
+    topology = network.application.topology
+
+    await asyncio.sleep(0.2)
+
+    assert topology._scan_loop_task is None
+    assert topology._scan_task is None
