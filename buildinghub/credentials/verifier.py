@@ -117,6 +117,11 @@ class GrantVerifier:
         self._revoked = revoked
         self._start_skew = start_skew
 
+    @property
+    def trust(self) -> TrustStore:
+        """Where this verifier looks up issuers' keys."""
+        return self._trust
+
     def verify(self, data: bytes, *, upcoming: bool = False) -> SignedGrant:
         """Return the grant in data if it is good here and now; raise why not otherwise.
 
