@@ -29,7 +29,10 @@ from buildinghub.biometrics.erase import (
     sign_confirmation,
     sign_erase,
 )
+from buildinghub.biometrics.sealing import KnownStation
+from buildinghub.biometrics.station import StationAuthorisation, sign_authorisation
 from buildinghub.credentials import Grant, GrantKind, SigningKey, decode_grant, issue_grant
+from buildinghub.credentials.booking_delegation import BookingDelegation, sign_delegation
 from buildinghub.credentials.delegation import ShareTerms, issue_share
 from buildinghub.credentials.grant import ShareMode
 from buildinghub.credentials.installation import InstallationRecord, sign_installation
@@ -259,7 +262,27 @@ def signed_records(landlord: SigningKey, tenant: SigningKey) -> list[tuple[str, 
         expires=NOW + DAY,
     )
     lock_key = SigningKey.generate()
+    station = KnownStation(
+        "front-desk", SigningKey.generate().public_key, SigningKey.generate().public_key
+    )
+    authorisation = StationAuthorisation(
+        building="building-7", lock=LOCK, station=station, issued_at=NOW
+    )
+    delegation = BookingDelegation(
+        delegation_id=os.urandom(16),
+        lock=LOCK,
+        flat="Flat 12",
+        landlord="landlord-7",
+        hub_key=SigningKey.generate().public_key,
+        kind=GrantKind.VIEWING,
+        max_stay_s=14 * DAY,
+        horizon_s=90 * DAY,
+        not_before=NOW,
+        expires=NOW + 365 * DAY,
+    )
     return [
+        ("station-authorisation", sign_authorisation(authorisation, landlord), landlord),
+        ("booking_delegation", sign_delegation(delegation, landlord), landlord),
         ("biometric-consent-withdrawal", sign_withdrawal(withdrawal, tenant), tenant),
         ("erase-confirmation", sign_confirmation(confirmation, lock_key), lock_key),
         ("listing", sign_listing(listing, landlord), landlord),
@@ -286,7 +309,7 @@ def test_signed_records_are_cose_sign1_by_their_signer_pycose_verifies(
         assert fields["type"] == record_type
         assert refused_by_another_key(record, COSE_SIGN1_TAG, point(SigningKey.generate()))
         checked.append(record_type)
-    assert len(checked) == 11
+    assert len(checked) == 13
 
 
 def test_an_installation_record_is_signed_by_the_landlord_it_names(
