@@ -160,6 +160,10 @@ class Trial:
                 return
             writer.write(json.dumps(answer).encode() + b"\n")
             await writer.drain()
+        except ConnectionError:
+            # The hub was killed mid-request: its answer is lost, as a radio answer sent to a
+            # hub that died is. Whatever the meter did stands; the hub asks again later.
+            return
         finally:
             writer.close()
 
