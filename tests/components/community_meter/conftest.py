@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -39,6 +38,7 @@ from custom_components.community_meter.const import (
     CONF_HUB_KEY,
     DOMAIN,
 )
+from tests.components.settling import settle as settle_radio
 
 BUILDING = "Elm Court"
 _paths = itertools.count()
@@ -177,9 +177,7 @@ async def config_entry(hass: HomeAssistant, cloud: Cloud, site: Site) -> MockCon
 
 async def settle(hass: HomeAssistant) -> None:
     """Let frames cross the simulated radio, requests reach the cloud, and HA act on them."""
-    for _ in range(60):
-        await asyncio.sleep(0.005)
-        await hass.async_block_till_done()
+    await settle_radio(hass, rounds=60, pause=0.005)
 
 
 async def start_hub(hass: HomeAssistant, entry: MockConfigEntry, site: Site) -> None:

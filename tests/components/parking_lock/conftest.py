@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 from collections.abc import AsyncGenerator
@@ -21,6 +20,7 @@ from buildinghub_sim.building import SimulatedBuilding, forget_building, registe
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from buildinghub_sim.medium import drop_medium
 from custom_components.parking_lock.const import DOMAIN, EVENT_MANAGER_NOTICE, EVENT_STEP_UP_CODE
+from tests.components.settling import set_up, settle
 from tests.components.users import ordinary_user
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -72,17 +72,7 @@ def config_entry(car_park: SimulatedCarPark) -> MockConfigEntry:
 @pytest.fixture
 async def init_integration(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
     """The hub, set up and running."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
-
-
-async def settle(hass: HomeAssistant) -> None:
-    """Let frames cross the simulated radio and Home Assistant act on them."""
-    for _ in range(40):
-        await asyncio.sleep(0)
-        await hass.async_block_till_done()
+    return await set_up(hass, config_entry)
 
 
 async def _user(hass: HomeAssistant, name: str) -> MockUser:

@@ -16,8 +16,8 @@ from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from buildinghub_sim.medium import drop_medium
 from custom_components.parking_lock.const import DOMAIN
 from custom_components.parking_lock.diagnostics import async_get_config_entry_diagnostics
+from tests.components.settling import settle
 
-from .conftest import settle
 from .test_keys import give_ekey
 
 OCCUPANCY = "binary_sensor.bay_p1_occupancy"

@@ -27,8 +27,8 @@ from buildinghub_sim.building import SimulatedBuilding, forget_building, registe
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from buildinghub_sim.medium import drop_medium
 from custom_components.parking_lock.const import DOMAIN
+from tests.components.settling import settle
 
-from .conftest import settle
 from .test_keys import give_ekey, unlock_as
 
 LOCK = "lock.bay_p2"

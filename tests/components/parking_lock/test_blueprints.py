@@ -16,8 +16,9 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from tests.blueprints.helpers import async_notifications, async_use_blueprint
+from tests.components.settling import settle
 
-from .conftest import START, settle
+from .conftest import START
 from .test_bookings import BOOKING_EVENT, book, move_to
 from .test_keys import give_ekey, unlock_as
 

@@ -22,8 +22,9 @@ from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from custom_components.parking_lock.const import DOMAIN
 from scripts.demo_people import car_park_plan
 from tests.buildinghub.parking.test_car_park_map import PLAN
+from tests.components.settling import settle
 
-from .conftest import START, settle
+from .conftest import START
 from .test_keys import give_ekey
 
 CALENDAR = "calendar.bay_p1_bookings"

@@ -15,8 +15,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from custom_components.parking_lock.const import EVENT_MANAGER_NOTICE, EVENT_STEP_UP_CODE
+from tests.components.settling import settle
 
-from .conftest import _TOLD, HOUR, START, appoint_manager_key, b64, call, holder_key, settle
+from .conftest import _TOLD, HOUR, START, appoint_manager_key, b64, call, holder_key
 
 LOCK = "lock.bay_p1"
 EVENT = "event.bay_p1_access"

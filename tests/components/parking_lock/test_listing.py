@@ -14,8 +14,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from buildinghub.credentials import PublicKey
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
+from tests.components.settling import settle
 
-from .conftest import HOUR, START, b64, call, settle
+from .conftest import HOUR, START, b64, call
 from .test_bookings import STATE, book, bookings, cancel, move_to
 from .test_keys import LOCK, unlock_as
 

@@ -12,8 +12,8 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from tests.components.logbook_lines import lines, logbook_entries
+from tests.components.settling import settle
 
-from .conftest import settle
 from .test_keys import EVENT, LOCK, give_ekey, unlock_as
 
 

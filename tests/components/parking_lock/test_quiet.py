@@ -9,7 +9,7 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from .conftest import settle
+from tests.components.settling import settle
 
 ACCESS = "event.bay_p1_access"
 

@@ -27,8 +27,9 @@ from buildinghub.parking.bookings import MAX_LIVE_BOOKINGS_PER_USER
 from buildinghub_sim.car_park import SimulatedBay, SimulatedCarPark
 from custom_components.parking_lock.const import EVENT_STEP_UP_CODE
 from tests.blueprints.helpers import async_notifications
+from tests.components.settling import settle
 
-from .conftest import START, appoint_manager_key, call, settle
+from .conftest import START, appoint_manager_key, call
 from .test_bookings import CALENDAR
 from .test_keys import give_ekey, share, unlock_as
 

@@ -9,8 +9,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from buildinghub_ha.const import CONF_RADIO_PATH
 from buildinghub_sim.car_park import SimulatedCarPark
 from custom_components.rental_lock.const import DOMAIN as RENTAL_DOMAIN
-
-from .conftest import settle
+from tests.components.settling import settle
 
 
 async def test_rental_lock_on_the_car_parks_radio_adopts_no_bay(

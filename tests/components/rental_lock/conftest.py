@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -26,7 +25,10 @@ from buildinghub_sim.building import (
 )
 from buildinghub_sim.medium import drop_medium
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.settling import set_up
 from tests.components.users import ordinary_user
+
+from .tenants import Tenant, authorise, lease
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 HOUR = 3600
@@ -77,10 +79,7 @@ def config_entry(building: SimulatedBuilding) -> MockConfigEntry:
 @pytest.fixture
 async def init_integration(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
     """The hub, set up and running."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
+    return await set_up(hass, config_entry)
 
 
 @pytest.fixture
@@ -158,14 +157,6 @@ def appoint_hub(
     return appoint
 
 
-async def settle(hass: HomeAssistant) -> None:
-    """Let frames cross the simulated radio and Home Assistant act on them."""
-    # Each radio hop is a task of the simulated medium, outside Home Assistant's tracking.
-    for _ in range(40):
-        await asyncio.sleep(0)
-        await hass.async_block_till_done()
-
-
 async def make_resident(hass: HomeAssistant, name: str) -> MockUser:
     """An ordinary (non-administrator) Home Assistant user."""
     return await ordinary_user(hass, name)
@@ -175,3 +166,19 @@ async def make_resident(hass: HomeAssistant, name: str) -> MockUser:
 async def resident(hass: HomeAssistant) -> MockUser:
     """A resident: an ordinary (non-administrator) Home Assistant user."""
     return await make_resident(hass, "Resident")
+
+
+@pytest.fixture
+async def tenant(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    flat: SimulatedFlat,
+    issue: IssueGrant,
+    tenant_key: SigningKey,
+    resident: MockUser,
+    start_time: int,
+) -> Tenant:
+    """Tess holds the lease of flat 1A (her phone's key), and the hub is authorised there."""
+    await lease(hass, issue, flat, tenant_key, resident)
+    await authorise(hass, building, flat, start_time)
+    return Tenant(flat, tenant_key, resident, "Tess", start_time)

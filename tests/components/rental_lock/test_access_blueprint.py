@@ -10,8 +10,9 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub_sim.building import SimulatedFlat
 from tests.blueprints.helpers import async_notifications, async_use_blueprint
+from tests.components.settling import settle
 
-from .conftest import HOUR, IssueGrant, settle
+from .conftest import HOUR, IssueGrant
 from .test_grants import PIN, install
 
 EVENT = "event.flat_1a_door_access"

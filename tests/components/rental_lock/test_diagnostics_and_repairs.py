@@ -16,8 +16,9 @@ from buildinghub.credentials import GrantKind, MonotonicClock, decode_grant
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 from custom_components.rental_lock.diagnostics import async_get_config_entry_diagnostics
+from tests.components.settling import settle
 
-from .conftest import DAY, IssueGrant, settle
+from .conftest import DAY, IssueGrant
 from .test_grants import PIN, install
 
 LOCK = "lock.flat_1a_door"

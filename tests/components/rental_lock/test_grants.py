@@ -25,8 +25,9 @@ from buildinghub.credentials import (
 from buildinghub.radio.cluster import CHUNK_SIZE
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.settling import settle
 
-from .conftest import DAY, HOUR, START, AppointHub, IssueGrant, make_resident, settle
+from .conftest import DAY, HOUR, START, AppointHub, IssueGrant, make_resident
 
 EVENT = "event.flat_1a_door_access"
 PIN = "482913"

@@ -37,9 +37,10 @@ from custom_components.rental_lock.const import (
     DOMAIN,
 )
 from custom_components.rental_lock.diagnostics import async_get_config_entry_diagnostics
+from tests.components.settling import settle
 from tests.ledger_site import ORIGIN, RunningWitness, start_witness
 
-from .conftest import HOUR, IssueGrant, settle
+from .conftest import HOUR, IssueGrant
 from .test_grants import install
 
 OWNER = bytes(32)

@@ -20,8 +20,9 @@ from pytest_homeassistant_custom_component.common import (
 from buildinghub.credentials import GrantKind
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.settling import settle
 
-from .conftest import DAY, HOUR, START, IssueGrant, settle
+from .conftest import DAY, HOUR, START, IssueGrant
 from .test_grants import EVENT, b64, install
 
 LOCK = "lock.flat_1a_door"

@@ -15,8 +15,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from buildinghub.credentials import decode_grant
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.settling import settle
 
-from .conftest import AppointHub, IssueGrant, settle
+from .conftest import AppointHub, IssueGrant
 from .test_grants import PIN, install, try_pin
 
 ACTIVE = "sensor.flat_1a_door_active_grants"

@@ -11,8 +11,9 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from buildinghub.credentials import GrantKind
 from buildinghub_sim.building import SimulatedFlat
 from tests.components.logbook_lines import lines, logbook_entries
+from tests.components.settling import settle
 
-from .conftest import IssueGrant, make_resident, settle
+from .conftest import IssueGrant, make_resident
 from .test_grants import EVENT, PIN, install
 
 

@@ -30,9 +30,10 @@ from buildinghub.credentials import GrantKind
 from buildinghub_ha import access_groups
 from buildinghub_sim.building import SimulatedBuilding
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.settling import settle
 from tests.components.users import ordinary_user
 
-from .conftest import DAY, HOUR, START, IssueGrant, settle
+from .conftest import DAY, HOUR, START, IssueGrant
 from .tenancy_parties import b64
 
 CLIENT_ID = "https://example.com/app"

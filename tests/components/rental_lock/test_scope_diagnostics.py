@@ -18,11 +18,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from buildinghub.credentials import SigningKey
-from buildinghub_sim.building import SimulatedBuilding
-
-from .conftest import IssueGrant
-from .test_biometrics import Tenant, authorise, consented_and_enrolled, lease
+from .tenants import Tenant, consented_and_enrolled
 
 CLIENT_ID = "https://example.com/app"
 
@@ -33,35 +29,25 @@ async def token_of(hass: HomeAssistant, user: MockUser) -> str:
 
 
 @pytest.fixture
-async def tenant(
-    hass: HomeAssistant,
-    building: SimulatedBuilding,
-    issue: IssueGrant,
-    tenant_key: SigningKey,
-    resident: MockUser,
-    start_time: int,
-    init_integration: MockConfigEntry,
+async def enrolled(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tenant: Tenant
 ) -> Tenant:
     """Tess, with a lease of flat 1A and her finger enrolled there."""
-    flat = building.flats[0]
-    await lease(hass, issue, flat, tenant_key, resident)
-    await authorise(hass, building, flat, start_time)
-    made = Tenant(flat, tenant_key, resident, "Tess", start_time)
-    await consented_and_enrolled(hass, made)
-    return made
+    await consented_and_enrolled(hass, tenant)
+    return tenant
 
 
 async def test_a_resident_cannot_download_or_list_diagnostics_and_the_manager_gets_them_redacted(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    tenant: Tenant,
+    enrolled: Tenant,
     hass_admin_user: MockUser,
     hass_client: ClientSessionGenerator,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     assert await async_setup_component(hass, "diagnostics", {})
     url = f"/api/diagnostics/config_entry/{init_integration.entry_id}"
-    resident_token = await token_of(hass, tenant.user)
+    resident_token = await token_of(hass, enrolled.user)
 
     resident_ws = await hass_ws_client(hass, resident_token)
     resident_http = await (await hass_client(resident_token)).get(url)
@@ -83,8 +69,8 @@ async def test_a_resident_cannot_download_or_list_diagnostics_and_the_manager_ge
     for secret in (
         "PRIVATE KEY",
         hub.hub_key.to_pem().decode().splitlines()[1],
-        tenant.flat.tenant,  # a person
-        tenant.user.id,
+        enrolled.flat.tenant,  # a person
+        enrolled.user.id,
         next(iter(hub.biometrics.templates.values())).bundle[:40],
     ):
         assert secret not in text

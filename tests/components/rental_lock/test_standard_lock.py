@@ -18,8 +18,9 @@ from buildinghub.devices.pin_users import to_zcl_time
 from buildinghub_sim.building import SimulatedBuilding
 from buildinghub_sim.standard_lock import SimulatedStandardLock
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.settling import settle
 
-from .conftest import DAY, HOUR, START, settle
+from .conftest import DAY, HOUR, START
 from .standard_lock_site import (
     STANDARD_EVENT,
     STANDARD_IEEE,

@@ -21,8 +21,9 @@ from buildinghub.credentials import SigningKey, decode_grant
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.settling import settle
 
-from .conftest import START, settle
+from .conftest import START
 from .tenancy_parties import Lease, Parties, b64, call, install_lease
 
 RENT_EVENT = "event.flat_1a_door_rent"
