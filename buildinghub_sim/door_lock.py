@@ -229,6 +229,8 @@ class SimulatedDoorLock(VirtualDevice):
         try:
             if kind is ObjectKind.grant:
                 self.firmware.apply_grant(payload)
+            elif kind is ObjectKind.delegated_grant:
+                self.firmware.apply_delegated_grant(payload)
             elif kind is ObjectKind.revocation:
                 self.firmware.revoke(payload)
             elif kind is ObjectKind.unlock:

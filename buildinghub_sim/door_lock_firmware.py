@@ -38,6 +38,11 @@ from buildinghub.credentials import (
     UsesExhausted,
     verify_proof,
 )
+from buildinghub.credentials.booking_delegation import (
+    read_delegated_grant,
+    verify_delegated_grant,
+    verify_delegation,
+)
 from buildinghub.credentials.installation import InstallationRecord, verify_installation
 from buildinghub.credentials.lock_command import CommandAction, LockCommand, verify_command
 from buildinghub.credentials.revocations import RevocationList
@@ -146,7 +151,28 @@ class DoorLockFirmware:
     def apply_grant(self, data: bytes) -> StoredGrant:
         """Verify a grant and store it with its PIN; the store is unchanged on any refusal."""
         verifier = self._require_installed()
-        signed = verifier.verify(data, upcoming=True)
+        return self._store(verifier.verify(data, upcoming=True))
+
+    def apply_delegated_grant(self, payload: bytes) -> StoredGrant:
+        """Verify a chain [landlord's booking delegation, the hub's grant under it] and
+        store the grant: the delegation is for this lock and signed by its landlord, the
+        grant is signed by the hub key the delegation names and only narrows it
+        (booking_delegation); the store is unchanged on any refusal."""
+        verifier = self._require_installed()
+        assert self.installation is not None
+        delegation_bytes, grant_bytes = read_delegated_grant(payload)
+        delegation, record = verify_delegation(
+            delegation_bytes,
+            lock=self.lock_id,
+            landlord=self.installation.landlord,
+            trust=verifier.trust,
+        )
+        signed = verify_delegated_grant(delegation, record, grant_bytes, now=self.clock.now())
+        verifier.verify_not_revoked(signed.grant)
+        verifier.verify_not_expired(signed.grant)
+        return self._store(signed)
+
+    def _store(self, signed: SignedGrant) -> StoredGrant:
         grant = signed.grant
         if grant.kind not in DOOR_KINDS:
             raise LockRefusal("unsupported", f"a door lock does not take {grant.kind} grants")

@@ -11,13 +11,16 @@ hub's on the grant, and the narrowing (:func:`verify_delegated_grant`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import secrets
+from dataclasses import dataclass, field
 
 import cbor2
 
 from .errors import BrokenChain, CredentialError, MalformedGrant, ShareWidens, WrongAudience
-from .grant import GrantKind, SignedGrant
+from .grant import Grant, GrantKind, SignedGrant, decode_grant, issue_grant
 from .keys import PublicKey, SigningKey
+from .sealing import seal_pin
 from .signed_record import SignedRecord, blob, public_key, read_record, sign_record, text, uint
 from .strict_cbor import loads_one
 from .verifier import TrustStore, read_signed_grant
@@ -25,6 +28,10 @@ from .verifier import TrustStore, read_signed_grant
 RECORD_TYPE = "booking_delegation"
 MAX_DELEGATION_BYTES = 768
 DELEGATION_KINDS = frozenset({GrantKind.VIEWING, GrantKind.LEASE})
+BOOKING_ISSUER = "building-hub"
+"""The issuer name of grants the hub issues under a delegation (the chain, not the name,
+is what a verifier trusts)."""
+PIN_DIGITS = 6
 _FIELDS = (
     "delegation_id",
     "lock",
@@ -189,3 +196,51 @@ def verify_delegated_grant(
         raise ShareWidens("a booking's grant may not be shared nor use-limited")
     delegation.check_booking(grant.not_before, grant.expires, now=now)
     return signed
+
+
+@dataclass(frozen=True, slots=True)
+class BookingGrant:
+    """A grant the hub issued for one booking, and the guest's fresh PIN (never stored)."""
+
+    signed: SignedGrant
+    pin: str = field(repr=False)
+
+
+def issue_booking_grant(
+    delegation: BookingDelegation,
+    record: SignedRecord,
+    *,
+    booking: str,
+    start: int,
+    end: int,
+    hub_key: SigningKey,
+    pin_sealing_key: PublicKey,
+    now: int,
+) -> BookingGrant:
+    """Issue a booking's grant under ``delegation``, with a fresh PIN sealed to the lock.
+
+    Refused (DelegationExceeded, nothing issued) when the stay is outside what the
+    delegation gives; refused (BrokenChain) when ``hub_key`` is not the key it names. The
+    grant names the delegation as its parent, so a lock verifies the whole chain
+    (:func:`verify_delegated_grant`); its subject names the booking by a digest of its
+    calendar UID, never the guest.
+    """
+    if hub_key.public_key != delegation.hub_key:
+        raise BrokenChain("the delegation names another hub's key")
+    delegation.check_booking(start, end, now=now)
+    grant_id = secrets.token_bytes(16)
+    pin = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
+    grant = Grant(
+        issuer=BOOKING_ISSUER,
+        subject=f"booking:{hashlib.sha256(booking.encode()).hexdigest()[:16]}",
+        audience=delegation.lock,
+        not_before=start,
+        expires=end,
+        issued_at=min(start, now),
+        grant_id=grant_id,
+        holder_key=delegation.hub_key,
+        kind=delegation.kind,
+        sealed_pin=seal_pin(pin, pin_sealing_key, audience=delegation.lock, grant_id=grant_id),
+        parent=record.digest,
+    )
+    return BookingGrant(decode_grant(issue_grant(grant, hub_key)), pin)

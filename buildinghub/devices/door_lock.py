@@ -21,6 +21,7 @@ from zigpy.zcl.clusters.closures import DoorLock, LockState, OperationEvent
 from zigpy.zcl.clusters.general import PowerConfiguration
 
 from buildinghub.credentials import Clock, SignedGrant, SigningKey
+from buildinghub.credentials.booking_delegation import encode_delegated_grant
 from buildinghub.credentials.installation import InstallationRecord, verify_installation
 from buildinghub.credentials.lock_command import CommandAction
 from buildinghub.radio.cluster import (
@@ -132,6 +133,12 @@ class DoorLockClient:
     async def install_grant(self, signed: SignedGrant) -> None:
         """Deliver a verified grant; the lock verifies it again itself."""
         await self._send(ObjectKind.grant, signed.encoded, "grant")
+
+    async def install_delegated_grant(self, delegation: bytes, signed: SignedGrant) -> None:
+        """Deliver a grant the hub issued under a landlord's booking delegation, with the
+        delegation; the lock verifies the whole chain itself."""
+        payload = encode_delegated_grant(delegation, signed.encoded)
+        await self._send(ObjectKind.delegated_grant, payload, "grant")
 
     async def challenge(self) -> bytes:
         """A fresh nonce from the lock: what a proof or a signed command answers."""

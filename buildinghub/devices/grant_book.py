@@ -51,6 +51,8 @@ class HeldGrant:
     signed: SignedGrant
     lock: str
     user: str | None
+    delegation: bytes | None = None
+    """The landlord's booking delegation the hub issued this grant under, if it did."""
 
     @property
     def grant_id(self) -> bytes:
@@ -252,6 +254,11 @@ class GrantBook:
                     "grant": base64.b64encode(g.signed.encoded).decode(),
                     "lock": g.lock,
                     "user": g.user,
+                    **(
+                        {"delegation": base64.b64encode(g.delegation).decode()}
+                        if g.delegation
+                        else {}
+                    ),
                 }
                 for g in self._grants.values()
             ],
@@ -263,6 +270,10 @@ class GrantBook:
         self._revoked.load_json(data.get("revoked", {}))
         for item in data.get("grants", []):
             signed = decode_grant(base64.b64decode(item["grant"]))
+            delegation = item.get("delegation")
             self._grants[signed.grant.grant_id] = HeldGrant(
-                signed=signed, lock=str(item["lock"]), user=item.get("user")
+                signed=signed,
+                lock=str(item["lock"]),
+                user=item.get("user"),
+                delegation=None if delegation is None else base64.b64decode(delegation),
             )

@@ -37,6 +37,10 @@ class LockProvider(Protocol):
         """Bring a grant the hub verified to the lock (LockRefused when the lock says no)."""
         ...
 
+    async def install_delegated_grant(self, delegation: bytes, signed: SignedGrant) -> None:
+        """Bring a grant the hub issued under a landlord's booking delegation to the lock."""
+        ...
+
     async def purge_expired(self) -> int:
         """Remove what expired; how many."""
         ...

@@ -140,6 +140,11 @@ class StandardDoorLock:
             raise
         self._on_change()
 
+    async def install_delegated_grant(self, delegation: bytes, signed: SignedGrant) -> None:
+        """A grant the hub issued under a booking delegation (the hub verified the chain):
+        written like any other, as a PIN user with the stay's schedule."""
+        await self.install_grant(signed)
+
     async def withdraw(self, grant_id: bytes) -> bool:
         """Clear a grant's PIN user at the lock; False when the hub wrote none for it."""
         slot = self.table.get(grant_id)

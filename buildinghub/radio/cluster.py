@@ -55,6 +55,9 @@ class ObjectKind(_Enum8):
     grant = 0x02
     revocation = 0x03
     unlock = 0x04
+    # A grant the hub issued under a landlord's booking delegation, with the delegation
+    # (credentials.booking_delegation): the lock verifies the whole chain.
+    delegated_grant = 0x07
     # Parking locks: the bay manager freezes and unfreezes a share member. These and
     # revocations carry a signed lock command (credentials.lock_command).
     freeze = 0x10

@@ -20,12 +20,14 @@ from buildinghub.credentials.booking_delegation import (
     BookingDelegation,
     DelegationExceeded,
     encode_delegated_grant,
+    issue_booking_grant,
     read_delegated_grant,
     read_delegation,
     sign_delegation,
     verify_delegated_grant,
     verify_delegation,
 )
+from buildinghub.credentials.sealing import SealingKey
 
 from .conftest import LOCK, NOW
 
@@ -146,3 +148,65 @@ def test_a_delegation_is_read_strictly(ana: SigningKey, hub: SigningKey) -> None
     assert read_delegation(data)[0].lock == LOCK
     with pytest.raises(ValueError, match="viewings or leases"):
         sign_delegation(delegation_for(hub, kind=GrantKind.EKEY), ana)
+
+
+def test_the_hub_issues_a_booking_with_a_fresh_pin_that_verifies_under_the_chain(
+    ana: SigningKey, hub: SigningKey, trust: StaticTrustStore
+) -> None:
+    data = sign_delegation(delegation_for(hub), ana)
+    delegation, record = verify_delegation(data, lock=LOCK, landlord=ANA, trust=trust)
+    sealing = SealingKey.generate()
+    issued = [
+        issue_booking_grant(
+            delegation,
+            record,
+            booking="stay-1@site",
+            start=NOW + DAY,
+            end=NOW + 3 * DAY,
+            hub_key=hub,
+            pin_sealing_key=sealing.public_key,
+            now=NOW,
+        )
+        for _ in range(2)
+    ]
+    first = issued[0]
+    signed = verify_delegated_grant(delegation, record, first.signed.encoded, now=NOW)
+    assert signed.grant.subject.startswith("booking:")
+    assert "stay-1" not in signed.grant.subject
+    assert signed.grant.sealed_pin is not None
+    assert (
+        sealing.open_pin(signed.grant.sealed_pin, audience=LOCK, grant_id=signed.grant.grant_id)
+        == first.pin
+    )
+    assert first.pin not in repr(first)
+    assert issued[1].signed.grant.grant_id != signed.grant.grant_id
+
+
+def test_the_hub_issues_nothing_the_delegation_does_not_give(
+    ana: SigningKey, hub: SigningKey, trust: StaticTrustStore
+) -> None:
+    data = sign_delegation(delegation_for(hub, max_stay_s=3 * DAY), ana)
+    delegation, record = verify_delegation(data, lock=LOCK, landlord=ANA, trust=trust)
+    sealing = SealingKey.generate().public_key
+    with pytest.raises(DelegationExceeded, match="at most"):
+        issue_booking_grant(
+            delegation,
+            record,
+            booking="long",
+            start=NOW + DAY,
+            end=NOW + 8 * DAY,
+            hub_key=hub,
+            pin_sealing_key=sealing,
+            now=NOW,
+        )
+    with pytest.raises(BrokenChain, match="another hub"):
+        issue_booking_grant(
+            delegation,
+            record,
+            booking="short",
+            start=NOW + DAY,
+            end=NOW + 2 * DAY,
+            hub_key=SigningKey.generate(),
+            pin_sealing_key=sealing,
+            now=NOW,
+        )
