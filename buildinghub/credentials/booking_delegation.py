@@ -52,6 +52,11 @@ class DelegationExceeded(CredentialError):
     reason = "delegation_exceeded"
 
 
+class BookingAhead(DelegationExceeded):
+    """A booking starts further ahead than the delegation lets the hub issue it: not
+    refused for good, the hub issues it once it is within reach."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BookingDelegation:
     """What the landlord lets the hub issue, for one lock."""
@@ -82,7 +87,7 @@ class BookingDelegation:
                 f"{self.not_before}..{self.expires}"
             )
         if start > now + self.horizon_s:
-            raise DelegationExceeded(
+            raise BookingAhead(
                 f"the stay starts more than {self.horizon_s} s ahead; the hub issues it later"
             )
 

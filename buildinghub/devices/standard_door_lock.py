@@ -190,6 +190,8 @@ class StandardDoorLock:
                 foreign.append(drift.user_id)
                 continue
             assert drift.grant_id is not None
+            if drift.grant_id not in pins:
+                continue  # written while the table was read: newer than ``held``
             mine = self.table.get(drift.grant_id)
             assert mine is not None
             try:

@@ -19,6 +19,8 @@ LEDGER_SYNC_INTERVAL: Final = timedelta(minutes=5)
 
 PURGE_INTERVAL: Final = timedelta(minutes=5)
 RECONCILE_INTERVAL: Final = timedelta(minutes=15)
+# How often followed booking calendars are read (R16).
+BOOKING_SYNC_INTERVAL: Final = timedelta(minutes=15)
 """How often the hub reads a standard lock's user table back (drift, SPEC R15)."""
 # A lock clock further off than this makes grant windows unreliable.
 CLOCK_DRIFT_LIMIT_S: Final = 120
@@ -43,3 +45,6 @@ ATTR_INSPECTION: Final = "inspection"
 ATTR_APPOINTMENT: Final = "appointment"
 ATTR_DEVICE: Final = "device"
 ATTR_RECORD: Final = "record"
+ATTR_DELEGATION: Final = "delegation"
+ATTR_ICAL_URL: Final = "ical_url"
+ATTR_CALENDAR: Final = "calendar"

@@ -9,8 +9,8 @@ from homeassistant.core import HomeAssistant
 
 from .coordinator import RentalLockConfigEntry
 
-# Holder identities are personal data; keys and sealed PINs are secrets.
-TO_REDACT = {"holder", "user", "radio_path", "tenant", "verified_by"}
+# Holder identities are personal data; keys, sealed PINs and calendar addresses are secrets.
+TO_REDACT = {"holder", "user", "radio_path", "tenant", "verified_by", "calendar"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -59,6 +59,8 @@ async def async_get_config_entry_diagnostics(
             "key_ledger": hub.ledger.diagnostics() if hub.ledger else None,
             # Station key id and facts; never its private keys, a bundle or a template.
             "fingerprints": hub.biometrics.diagnostics(),
+            # Followed booking calendars; an iCal address often carries the site's secret.
+            "booking_calendars": hub.bookings.diagnostics(),
         },
         TO_REDACT,
     )

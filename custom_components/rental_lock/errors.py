@@ -46,6 +46,11 @@ STANDARD_LOCK_ERRORS = ErrorWords(
 )
 """A landlord's installation record for a standard lock, refused."""
 
+BOOKING_ERRORS = ErrorWords(
+    DOMAIN, Refusal(CredentialError, "delegation_refused", ("detail",), validation=True)
+)
+"""A landlord's booking delegation, refused."""
+
 KEYLOG_ERRORS = ErrorWords(
     DOMAIN,
     Refusal((KeylogError, CloudUnavailable, CloudRefused), "keylog_not_resolved", ("detail",)),

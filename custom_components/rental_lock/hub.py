@@ -47,6 +47,7 @@ from buildinghub_ha.fleet import DeviceCard, ManagedDevice, flat_area
 from buildinghub_ha.hub import DeviceHub
 
 from .biometrics import HubBiometrics
+from .bookings import HubBookings
 from .const import DOMAIN, LEDGER_SYNC_INTERVAL, PURGE_INTERVAL, RECONCILE_INTERVAL
 from .coordinator import LockCoordinator, RentalLockConfigEntry
 from .ledger import HubLedger, LedgerOptions
@@ -110,6 +111,7 @@ class RentalHub(DeviceHub[LockContext]):
         )
         self.biometrics = HubBiometrics(hass, self)
         self.standard_locks = HubStandardLocks(hass, self)
+        self.bookings = HubBookings(hass, self)
 
     @property
     def locks(self) -> dict[str, LockContext]:
@@ -148,6 +150,7 @@ class RentalHub(DeviceHub[LockContext]):
                 self.hass, self._async_scheduled_reconcile, RECONCILE_INTERVAL
             )
         )
+        await self.bookings.async_start()
 
     async def async_stop(self) -> None:
         """Stop listening to the locks."""
@@ -194,7 +197,10 @@ class RentalHub(DeviceHub[LockContext]):
             if held.signed.grant.expires <= self.clock.now():
                 continue
             try:
-                await member.client.install_grant(held.signed)
+                if held.delegation is None:
+                    await member.client.install_grant(held.signed)
+                else:
+                    await member.client.install_delegated_grant(held.delegation, held.signed)
             except (LockRefused, DeviceUnreachable) as err:
                 _LOGGER.warning("Could not bring a grant to %s: %s", member.installation.flat, err)
         await self.biometrics.async_sync_lock(member)

@@ -14,6 +14,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import floor_registry as fr
 
 from buildinghub.credentials import MAX_GRANT_BYTES
+from buildinghub.credentials.booking_delegation import MAX_DELEGATION_BYTES
 from buildinghub.credentials.installation import MAX_RECORD_BYTES as MAX_INSTALLATION_BYTES
 from buildinghub.credentials.lock_command import MAX_RECORD_BYTES
 from buildinghub.devices.grant_book import HeldGrant
@@ -28,11 +29,16 @@ from buildinghub_ha.actions import (
 )
 
 from .announcements import async_announce, audience
+from .booking_sources import BookingSource
+from .bookings import NoPhone
 from .const import (
     ATTR_APPOINTMENT,
+    ATTR_CALENDAR,
+    ATTR_DELEGATION,
     ATTR_DEVICE,
     ATTR_GRANT,
     ATTR_GRANT_ID,
+    ATTR_ICAL_URL,
     ATTR_RECORD,
     ATTR_USER_ID,
     DOMAIN,
@@ -40,6 +46,7 @@ from .const import (
 from .coordinator import RentalLockConfigEntry
 from .errors import (
     APPOINT_ERRORS,
+    BOOKING_ERRORS,
     GRANT_ERRORS,
     KEYLOG_ERRORS,
     REVOKE_ERRORS,
@@ -65,6 +72,23 @@ STANDARD_LOCK_SCHEMA = entry_schema(
             cv.string, probatio.Length(max=2 * MAX_INSTALLATION_BYTES)
         ),
     }
+)
+FOLLOW_SCHEMA = probatio.Schema(
+    probatio.All(
+        entry_schema(
+            {
+                probatio.Required(ATTR_DELEGATION): probatio.All(
+                    cv.string, probatio.Length(max=2 * MAX_DELEGATION_BYTES)
+                ),
+                probatio.Exclusive(ATTR_ICAL_URL, "source"): probatio.All(
+                    cv.url, probatio.Length(max=2000)
+                ),
+                probatio.Exclusive(ATTR_CALENDAR, "source"): cv.entity_domain("calendar"),
+                probatio.Required(ATTR_USER_ID): probatio.All(cv.string, probatio.Length(max=64)),
+            }
+        ),
+        cv.has_at_least_one_key(ATTR_ICAL_URL, ATTR_CALENDAR),
+    )
 )
 APPOINT_SCHEMA = entry_schema(
     {
@@ -146,6 +170,37 @@ async def _async_install_standard_lock(call: ServiceCall) -> ServiceResponse:
     return {"flat": record.flat, "lock_id": record.lock_id, "landlord": record.landlord}
 
 
+async def _async_follow_bookings(call: ServiceCall) -> ServiceResponse:
+    """A landlord delegated a door's bookings to the hub: follow the calendar under it."""
+    hub = rental_entry(call).runtime_data.hub
+    data = decode_base64(call.data[ATTR_DELEGATION], domain=DOMAIN, key="delegation_not_base64")
+    user = call.data[ATTR_USER_ID]
+    await async_check_user(call.hass, DOMAIN, user)
+    source = BookingSource(call.data.get(ATTR_ICAL_URL) or call.data[ATTR_CALENDAR])
+    with BOOKING_ERRORS.translated():
+        try:
+            delegated = await hub.bookings.async_follow(data, source, user)
+        except NoPhone as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="booking_user_without_phone",
+                translation_placeholders={"user_id": user},
+            ) from err
+    followed = hub.bookings.followed[delegated.context.address]
+    return {
+        "flat": delegated.context.installation.flat,
+        "kind": delegated.delegation.kind.value,
+        "bookings": len(followed.issued),
+    }
+
+
+async def _async_sync_bookings(call: ServiceCall) -> ServiceResponse:
+    """Read every followed booking calendar now, not at the next scheduled pass."""
+    hub = rental_entry(call).runtime_data.hub
+    calendars = await hub.bookings.async_sync_all()
+    return {"calendars": calendars, "bookings": hub.bookings.issued_count()}
+
+
 async def _async_purge(call: ServiceCall) -> ServiceResponse:
     purged = await rental_entry(call).runtime_data.hub.async_purge_expired()
     return {"purged": purged}
@@ -203,6 +258,8 @@ GRANT_ACTIONS = (
         STANDARD_LOCK_SCHEMA,
         SupportsResponse.OPTIONAL,
     ),
+    Action("follow_bookings", _async_follow_bookings, FOLLOW_SCHEMA, SupportsResponse.OPTIONAL),
+    Action("sync_bookings", _async_sync_bookings, entry_schema(), SupportsResponse.OPTIONAL),
     Action("purge_expired", _async_purge, entry_schema(), SupportsResponse.OPTIONAL),
     Action("hub_key", _async_hub_key, entry_schema(), SupportsResponse.ONLY),
     Action("announce", _async_announce, ANNOUNCE_SCHEMA, SupportsResponse.OPTIONAL),

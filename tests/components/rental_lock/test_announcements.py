@@ -13,7 +13,6 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
-    MockHAClientWebSocket,
     WebSocketGenerator,
 )
 
@@ -22,62 +21,8 @@ from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from custom_components.rental_lock.const import DOMAIN
 
 from .conftest import DAY, IssueGrant, make_resident
+from .phones import Phone, phone_of
 from .test_grants import install
-
-APP = "https://home-assistant.io/iOS"
-
-
-class Phone:
-    """A resident's phone running the Home Assistant app, registered and listening."""
-
-    def __init__(self, socket: MockHAClientWebSocket) -> None:
-        self.socket = socket
-
-    async def next_notification(self) -> dict[str, Any]:
-        message = await self.socket.receive_json()
-        assert message["type"] == "event"
-        return dict(message["event"])
-
-    async def nothing_arrived(self) -> bool:
-        await self.socket.send_json_auto_id({"type": "ping"})
-        return bool((await self.socket.receive_json())["type"] == "pong")
-
-
-async def _phone_of(
-    hass: HomeAssistant,
-    user: MockUser,
-    name: str,
-    hass_client: ClientSessionGenerator,
-    hass_ws_client: WebSocketGenerator,
-) -> Phone:
-    """Register the app as ``user`` and open its notification channel, as the app does."""
-    refresh = await hass.auth.async_create_refresh_token(user, APP)
-    token = hass.auth.async_create_access_token(refresh)
-    client = await hass_client(token)
-    response = await client.post(
-        "/api/mobile_app/registrations",
-        json={
-            "app_id": "io.robbie.HomeAssistant",
-            "app_name": "Home Assistant",
-            "app_version": "2025.4",
-            "device_id": f"phone-of-{name}",
-            "device_name": f"{name} phone",
-            "manufacturer": "Apple",
-            "model": "iPhone",
-            "os_name": "iOS",
-            "os_version": "18",
-            "supports_encryption": False,
-            "app_data": {"push_websocket_channel": True},
-        },
-    )
-    assert response.status == 201
-    webhook_id = (await response.json())["webhook_id"]
-    socket = await hass_ws_client(hass, token)
-    await socket.send_json_auto_id(
-        {"type": "mobile_app/push_notification_channel", "webhook_id": webhook_id}
-    )
-    assert (await socket.receive_json())["success"]
-    return Phone(socket)
 
 
 @pytest.fixture
@@ -103,7 +48,7 @@ async def residents(
         user = await make_resident(hass, flat.tenant)
         lease = issue(flat, kind=GrantKind.LEASE, end=30 * DAY, subject=flat.tenant)
         await install(hass, lease, user_id=user.id)
-        phones[flat.name] = await _phone_of(hass, user, flat.name, hass_client, hass_ws_client)
+        phones[flat.name] = await phone_of(hass, user, flat.name, hass_client, hass_ws_client)
     await hass.async_block_till_done()
     return phones
 
