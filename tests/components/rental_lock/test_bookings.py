@@ -636,3 +636,39 @@ async def test_our_lock_itself_refuses_a_hub_grant_wider_than_the_delegation(
 def init_hub(hass: HomeAssistant) -> Any:
     [entry] = hass.config_entries.async_loaded_entries(DOMAIN)
     return entry.runtime_data.hub
+
+
+async def test_the_hub_keeps_following_after_a_restart(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    flat: SimulatedFlat,
+    init_integration: MockConfigEntry,
+    keys: HubKeys,
+    standard_lock: SimulatedStandardLock,
+    appoint_hub: AppointHub,
+    site: BookingSite,
+    landlord_phone: Landlord,
+) -> None:
+    await appoint_hub(flat)
+    host = landlord_phone.user.id
+    site.book("flat-1a", "stay-1@site", T0 + DAY, T0 + 2 * DAY)
+    site.book("flat-3a", "stay-9@site", T0 + DAY, T0 + 2 * DAY)
+    await follow(hass, for_flat(keys, building, flat), host, ical_url=site.url("flat-1a"))
+    await follow(
+        hass,
+        delegation(keys.hub, building.landlords[STANDARD_LANDLORD]),
+        host,
+        ical_url=site.url("flat-3a"),
+    )
+    await landlord_phone.pins(2)
+
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await settle(hass)
+    site.book("flat-1a", "stay-1@site", T0 + DAY, T0 + 2 * DAY, cancelled=True)
+    site.book("flat-3a", "stay-9@site", T0 + DAY, T0 + 2 * DAY, cancelled=True)
+
+    assert await sync_bookings(hass) == {"calendars": 2, "bookings": 0}
+    await settle(hass)
+    assert flat.lock.firmware.grants == {}
+    assert standard_lock.firmware.users == {}
+    assert await landlord_phone.phone.nothing_arrived()
