@@ -173,6 +173,7 @@ class HubBookings:
         itself, so a cancelled booking can be taken back (UnauthorisedCommand); and unless
         ``user`` has a phone to receive the PINs (NoPhone).
         """
+        await self.hub.async_sync_ledger()  # a landlord key revoked there delegates nothing
         delegated = self._verify(data)
         context = delegated.context
         if context.guarantee is Guarantee.VERIFIED_BY_LOCK and (
@@ -221,6 +222,7 @@ class HubBookings:
 
     async def async_sync_all(self) -> int:
         """Follow every calendar once, now; how many calendars were looked at."""
+        await self.hub.async_sync_ledger()
         for followed in list(self.followed.values()):
             await self.async_sync(followed)
         return len(self.followed)

@@ -243,6 +243,11 @@ class RentalHub(DeviceHub[LockContext]):
             # A fork or an unverifiable checkpoint: keep trusting only what was verified.
             _LOGGER.warning("Key ledger update refused: %s", err)
 
+    async def async_sync_ledger(self) -> None:
+        """Catch up with the key ledger now, if the hub has one."""
+        if self.ledger is not None:
+            await self._async_sync_ledger()
+
     async def _async_scheduled_ledger_sync(self, _now: datetime) -> None:
         await self._async_sync_ledger()
 

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +43,7 @@ from buildinghub.credentials.booking_delegation import (
 )
 from buildinghub.devices.door_lock import DoorLockClient, LockRefused
 from buildinghub.devices.pin_users import to_zcl_time
+from buildinghub.keylog.entries import KeyRevocation
 from buildinghub.radio.cluster import ObjectKind
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from buildinghub_sim.standard_lock import SimulatedStandardLock
@@ -63,6 +65,7 @@ from .standard_lock_site import (
     installation_record,
     make_standard_lock,
 )
+from .test_key_ledger import LedgerCloud, register_landlord, set_up_with_ledger
 
 T0 = int(START.timestamp())
 WEEK = 7 * DAY
@@ -147,7 +150,6 @@ class Landlord:
 @pytest.fixture
 async def landlord_phone(
     hass: HomeAssistant,
-    init_integration: MockConfigEntry,
     hass_client: ClientSessionGenerator,
     hass_ws_client: WebSocketGenerator,
 ) -> Landlord:
@@ -182,8 +184,15 @@ async def keys(
     init_integration: MockConfigEntry,
 ) -> HubKeys:
     """The hub running; the standard lock on the network and installed by its landlord."""
+    return await install_the_standard_lock(hass, building, init_integration)
+
+
+async def install_the_standard_lock(
+    hass: HomeAssistant, building: SimulatedBuilding, entry: MockConfigEntry
+) -> HubKeys:
+    """Once the hub's radio interviewed the standard lock, its landlord's record goes in."""
     keys = await hub_keys(hass)
-    network = init_integration.runtime_data.hub.network
+    network = entry.runtime_data.hub.network
     for _ in range(100):
         if any(str(d.ieee) == STANDARD_IEEE and d.is_initialized for d in network.devices()):
             break
@@ -671,4 +680,50 @@ async def test_the_hub_keeps_following_after_a_restart(
     await settle(hass)
     assert flat.lock.firmware.grants == {}
     assert standard_lock.firmware.users == {}
+    assert await landlord_phone.phone.nothing_arrived()
+
+
+@pytest.fixture
+async def ledger_cloud(
+    hass: HomeAssistant, socket_enabled: None, tmp_path: Path
+) -> AsyncGenerator[LedgerCloud]:
+    """The cloud connector's key ledger with its witnesses (test_key_ledger's)."""
+    hass.config.config_dir = str(tmp_path / "config")
+    made = LedgerCloud(tmp_path)
+    await made.start("honest")
+    yield made
+    await made.stop()
+
+
+async def test_a_delegation_whose_landlord_key_is_revoked_in_the_ledger_issues_nothing(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    standard_lock: SimulatedStandardLock,
+    ledger_cloud: LedgerCloud,
+    site: BookingSite,
+    landlord_phone: Landlord,
+) -> None:
+    assert ledger_cloud.client is not None
+    for name, key in building.landlords.items():
+        await register_landlord(ledger_cloud.client, name, key, T0)
+    entry = await set_up_with_ledger(hass, building, ledger_cloud)
+    keys = await install_the_standard_lock(hass, building, entry)
+    ana = building.landlords[STANDARD_LANDLORD]
+    site.book("flat-3a", "first@site", T0 + DAY, T0 + 2 * DAY)
+    await follow(
+        hass, delegation(keys.hub, ana), landlord_phone.user.id, ical_url=site.url("flat-3a")
+    )
+    [told] = await landlord_phone.pins(1)
+
+    await ledger_cloud.client.revoke(
+        KeyRevocation(ana.public_key.kid, T0, "landlord's phone stolen", building="Elm Court")
+    )
+    site.book("flat-3a", "second@site", T0 + 3 * DAY, T0 + 4 * DAY)
+
+    assert await sync_bookings(hass) == {"calendars": 1, "bookings": 1}
+    [user] = standard_lock.firmware.users.values()
+    assert user.code == pin_in(told)  # issued before: stays until it ends or is revoked
+    issue = booking_issues(hass)[f"booking_delegation_{STANDARD_IEEE}"]
+    assert issue.translation_placeholders is not None
+    assert "not the current key" in issue.translation_placeholders["detail"]
     assert await landlord_phone.phone.nothing_arrived()
