@@ -727,3 +727,84 @@ async def test_a_delegation_whose_landlord_key_is_revoked_in_the_ledger_issues_n
     assert issue.translation_placeholders is not None
     assert "not the current key" in issue.translation_placeholders["detail"]
     assert await landlord_phone.phone.nothing_arrived()
+
+
+def _iso(unix: int) -> str:
+    return datetime.fromtimestamp(unix, UTC).isoformat()
+
+
+@pytest.fixture
+async def local_calendar(hass: HomeAssistant, tmp_path: Path) -> str:
+    """Home Assistant's Local calendar, where the host keeps the bookings (set up before any
+    phone connects: it registers HTTP views)."""
+    (tmp_path / ".storage").mkdir()
+    hass.config.config_dir = str(tmp_path)  # where Local calendar keeps its .ics file
+    calendar = MockConfigEntry(
+        domain="local_calendar",
+        data={"calendar_name": "Flat 3A bookings", "storage_key": "flat_3a_bookings"},
+    )
+    calendar.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(calendar.entry_id)
+    await hass.async_block_till_done()
+    return "calendar.flat_3a_bookings"
+
+
+async def test_a_home_assistant_calendar_is_followed_too(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    keys: HubKeys,
+    standard_lock: SimulatedStandardLock,
+    local_calendar: str,
+    landlord_phone: Landlord,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The host books, moves and deletes the stay in Home Assistant's own calendar."""
+    bookings = local_calendar
+    await hass.services.async_call(
+        "calendar",
+        "create_event",
+        {
+            "summary": "Guest",
+            "start_date_time": _iso(T0 + DAY),
+            "end_date_time": _iso(T0 + 2 * DAY),
+        },
+        target={"entity_id": bookings},
+        blocking=True,
+    )
+    data = delegation(keys.hub, building.landlords[STANDARD_LANDLORD])
+
+    assert (await follow(hass, data, landlord_phone.user.id, calendar=bookings))["bookings"] == 1
+    [told] = await landlord_phone.pins(1)
+    firmware = standard_lock.firmware
+    assert [user.code for user in firmware.users.values()] == [pin_in(told)]
+    assert list(firmware.schedules.values()) == [(to_zcl_time(T0 + DAY), to_zcl_time(T0 + 2 * DAY))]
+
+    # The host moves the stay a day later in the calendar, then deletes it.
+    [uid] = init_hub(hass).bookings.followed[STANDARD_IEEE].issued
+    host = await hass_ws_client(hass)
+    await host.send_json_auto_id(
+        {
+            "type": "calendar/event/update",
+            "entity_id": bookings,
+            "uid": uid,
+            "event": {
+                "summary": "Guest",
+                "dtstart": _iso(T0 + 2 * DAY),
+                "dtend": _iso(T0 + 3 * DAY),
+            },
+        }
+    )
+    assert (await host.receive_json())["success"]
+    assert await sync_bookings(hass) == {"calendars": 1, "bookings": 1}
+    [moved] = await landlord_phone.pins(1)
+    assert [user.code for user in firmware.users.values()] == [pin_in(moved)]
+    assert list(firmware.schedules.values()) == [
+        (to_zcl_time(T0 + 2 * DAY), to_zcl_time(T0 + 3 * DAY))
+    ]
+
+    await host.send_json_auto_id(
+        {"type": "calendar/event/delete", "entity_id": bookings, "uid": uid}
+    )
+    assert (await host.receive_json())["success"]
+    assert await sync_bookings(hass) == {"calendars": 1, "bookings": 0}
+    assert firmware.users == {}
