@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import probatio as vol
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -808,3 +809,58 @@ async def test_a_home_assistant_calendar_is_followed_too(
     assert (await host.receive_json())["success"]
     assert await sync_bookings(hass) == {"calendars": 1, "bookings": 0}
     assert firmware.users == {}
+
+
+async def test_bad_follow_requests_are_refused_with_their_reason_and_keep_nothing(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    keys: HubKeys,
+    standard_lock: SimulatedStandardLock,
+    site: BookingSite,
+    landlord_phone: Landlord,
+) -> None:
+    host = landlord_phone.user.id
+    data = delegation(keys.hub, building.landlords[STANDARD_LANDLORD])
+    url = site.url("flat-3a")
+    with pytest.raises(ServiceValidationError) as refused:
+        await follow(hass, b"\x00" * 40, host, ical_url=url)
+    assert refused.value.translation_key == "delegation_refused"
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN,
+            "follow_bookings",
+            {"delegation": "not base64!", "user_id": host, "ical_url": url},
+            blocking=True,
+            return_response=True,
+        )
+    assert refused.value.translation_key == "delegation_not_base64"
+    with pytest.raises(ServiceValidationError) as refused:
+        await follow(hass, data, "no-such-user", ical_url=url)
+    assert refused.value.translation_key == "unknown_user"
+    for sources in ({}, {"ical_url": url, "calendar": "calendar.flat_3a"}, {"ical_url": "ftp://x"}):
+        with pytest.raises(vol.Invalid):
+            await follow(hass, data, host, **sources)
+    assert init_hub(hass).bookings.followed == {}
+    assert standard_lock.firmware.users == {}
+
+
+async def test_a_calendar_larger_than_the_bound_is_refused_with_a_repair(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    keys: HubKeys,
+    standard_lock: SimulatedStandardLock,
+    site: BookingSite,
+    landlord_phone: Landlord,
+) -> None:
+    for n in range(600):
+        site.book("flat-3a", f"stay-{n}@site", T0 + DAY + n * DAY, T0 + 2 * DAY + n * DAY)
+    data = delegation(keys.hub, building.landlords[STANDARD_LANDLORD])
+
+    assert (await follow(hass, data, landlord_phone.user.id, ical_url=site.url("flat-3a")))[
+        "bookings"
+    ] == 0
+
+    issue = booking_issues(hass)[f"booking_calendar_{STANDARD_IEEE}"]
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["detail"] == "the calendar has more than 500 events"
+    assert standard_lock.firmware.users == {}
