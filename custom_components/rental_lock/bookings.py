@@ -118,19 +118,23 @@ class HubBookings:
         )
 
     async def async_start(self) -> None:
-        """Load the calendars followed before a restart; follow them now and then."""
+        """Load the calendars followed before a restart; follow them every interval (and each
+        door's as it joins: :meth:`async_lock_joined`)."""
         stored = await self._store.async_load()
         if stored is not None:
             self.followed = {
                 item["lock"]: FollowedCalendar.from_json(item) for item in stored["calendars"]
             }
-        entry = self.hub.entry
-        entry.async_on_unload(
+        self.hub.entry.async_on_unload(
             async_track_time_interval(self.hass, self._async_scheduled, BOOKING_SYNC_INTERVAL)
         )
-        if self.followed:
-            entry.async_create_background_task(
-                self.hass, self.async_sync_all(), f"{DOMAIN} follow bookings"
+
+    def async_lock_joined(self, address: str) -> None:
+        """A door came (back) on the network: follow its calendar now, not at the next pass."""
+        followed = self.followed.get(address)
+        if followed is not None:
+            self.hub.entry.async_create_background_task(
+                self.hass, self.async_sync(followed), f"{DOMAIN} follow bookings of {address}"
             )
 
     async def _async_save(self) -> None:

@@ -189,7 +189,8 @@ class RentalHub(DeviceHub[LockContext]):
 
     async def async_joined(self, member: LockContext) -> None:
         """Deliver every grant the hub holds for this lock (the lock ignores repeats); read a
-        standard lock's user table back and put it right."""
+        standard lock's user table back and put it right; follow its booking calendar."""
+        self.bookings.async_lock_joined(member.address)
         if member.guarantee is Guarantee.ENFORCED_BY_SCHEDULE:
             await self.standard_locks.async_reconcile(member)
             return

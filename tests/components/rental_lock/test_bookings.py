@@ -28,7 +28,11 @@ from homeassistant.core import Context, Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     WebSocketGenerator,
@@ -48,7 +52,7 @@ from buildinghub.keylog.entries import KeyRevocation
 from buildinghub.radio.cluster import ObjectKind
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
 from buildinghub_sim.standard_lock import SimulatedStandardLock
-from custom_components.rental_lock.const import DOMAIN
+from custom_components.rental_lock.const import BOOKING_SYNC_INTERVAL, DOMAIN
 from custom_components.rental_lock.diagnostics import async_get_config_entry_diagnostics
 from custom_components.rental_lock.guest_pins import phones_of
 from tests.components.settling import settle
@@ -863,4 +867,31 @@ async def test_a_calendar_larger_than_the_bound_is_refused_with_a_repair(
     issue = booking_issues(hass)[f"booking_calendar_{STANDARD_IEEE}"]
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["detail"] == "the calendar has more than 500 events"
+    assert standard_lock.firmware.users == {}
+
+
+async def test_the_hub_follows_the_calendar_on_its_own(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    keys: HubKeys,
+    standard_lock: SimulatedStandardLock,
+    site: BookingSite,
+    landlord_phone: Landlord,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    data = delegation(keys.hub, building.landlords[STANDARD_LANDLORD])
+    await follow(hass, data, landlord_phone.user.id, ical_url=site.url("flat-3a"))
+
+    # The host takes a booking, then cancels it; nobody asks the hub to look.
+    site.book("flat-3a", "stay@site", T0 + DAY, T0 + 2 * DAY)
+    freezer.tick(BOOKING_SYNC_INTERVAL)
+    async_fire_time_changed(hass)
+    await settle(hass)
+    [told] = await landlord_phone.pins(1)
+    assert [user.code for user in standard_lock.firmware.users.values()] == [pin_in(told)]
+
+    site.book("flat-3a", "stay@site", T0 + DAY, T0 + 2 * DAY, cancelled=True)
+    freezer.tick(BOOKING_SYNC_INTERVAL)
+    async_fire_time_changed(hass)
+    await settle(hass)
     assert standard_lock.firmware.users == {}
