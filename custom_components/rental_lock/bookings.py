@@ -325,12 +325,23 @@ class HubBookings:
                 refused, followed, "booking_refused", booking=_label(change.uid), detail=str(err)
             )
             return
+        not_installed = f"not_installed_{_digest(change.uid)}"
         try:
             await context.client.install_delegated_grant(followed.delegation, issued.signed)
-        except (LockRefused, DeviceUnreachable) as err:
+        except LockRefused as err:
+            self._raise(
+                not_installed,
+                followed,
+                "booking_not_installed",
+                booking=_label(change.uid),
+                detail=str(err),
+            )
+            return  # issued again at the next pass
+        except DeviceUnreachable as err:
             _LOGGER.warning("A booking's grant did not reach %s: %s", context.address, err)
             return  # issued again at the next pass
         self._clear(refused, followed)
+        self._clear(not_installed, followed)
         self.hub.book.add(
             HeldGrant(
                 signed=issued.signed,

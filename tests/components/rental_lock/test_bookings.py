@@ -895,3 +895,31 @@ async def test_the_hub_follows_the_calendar_on_its_own(
     async_fire_time_changed(hass)
     await settle(hass)
     assert standard_lock.firmware.users == {}
+
+
+async def test_a_booking_the_lock_cannot_hold_raises_a_repair_until_it_can(
+    hass: HomeAssistant,
+    building: SimulatedBuilding,
+    keys: HubKeys,
+    standard_lock: SimulatedStandardLock,
+    site: BookingSite,
+    landlord_phone: Landlord,
+) -> None:
+    for n in range(5):  # the lock holds 4 PIN users
+        site.book("flat-3a", f"stay-{n}@site", T0 + (2 * n + 1) * DAY, T0 + (2 * n + 2) * DAY)
+    data = delegation(keys.hub, building.landlords[STANDARD_LANDLORD])
+
+    answer = await follow(hass, data, landlord_phone.user.id, ical_url=site.url("flat-3a"))
+
+    assert answer["bookings"] == 4
+    assert len(standard_lock.firmware.users) == 4
+    [(issue_id, issue)] = booking_issues(hass).items()
+    assert issue.translation_key == "booking_not_installed"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["booking"] == "stay-4@site"
+    assert "capacity" in issue.translation_placeholders["detail"]
+    assert len(await landlord_phone.pins(4)) == 4
+
+    site.book("flat-3a", "stay-0@site", T0 + DAY, T0 + 2 * DAY, cancelled=True)
+    assert await sync_bookings(hass) == {"calendars": 1, "bookings": 4}
+    assert issue_id not in booking_issues(hass)
