@@ -150,7 +150,7 @@ class HubBookings:
         return sum(len(followed.issued) for followed in self.followed.values())
 
     def diagnostics(self) -> list[dict[str, Any]]:
-        """What a support person may see: no PIN, no calendar address, no user."""
+        """The followed calendars, never a PIN (diagnostics redact the address and user)."""
         return [
             {
                 "lock": followed.lock,
