@@ -5,8 +5,9 @@ register counts it, with the register's unit, multiplier and divisor
 (:mod:`.meter_register`), and reports it as it changes, as real meters do; our
 cluster carries the signed readings the hub pulls with ``read_readings`` (every
 reading held above a sequence, as one bundle in full frames) and the erase commands it
-delivers as chunked transfers (in full-frame chunks). The meter's own retry timer counts
-unacknowledged readings and erases over-limit ones.
+delivers as chunked transfers (in full-frame chunks, taken unanswered with
+``transfer_stream``: only the transfer's begin and commit are answered). The meter's own
+retry timer counts unacknowledged readings and erases over-limit ones.
 """
 
 from __future__ import annotations
@@ -184,11 +185,18 @@ class SimulatedMeter(VirtualDevice):
         """Our cluster: reading pulls and erase transfers."""
         if cluster_id != CLUSTER_ID:
             raise CommandRefused(foundation.Status.UNSUP_CLUSTER_COMMAND)
-        name, fields = self._handle_ours(command.name, args)
-        await self.reply(endpoint_id, cluster_id, header, name, **fields)
+        answer = self._handle_ours(command.name, args)
+        if answer is not None:
+            name, fields = answer
+            await self.reply(endpoint_id, cluster_id, header, name, **fields)
         self._refresh_attributes()
 
-    def _handle_ours(self, name: str, args: Any) -> tuple[str, dict[str, Any]]:
+    def _handle_ours(self, name: str, args: Any) -> tuple[str, dict[str, Any]] | None:
+        if name == "transfer_stream":
+            # Taken unanswered: a chunk out of order is dropped here, and the commit's
+            # answer names the offset the meter wants.
+            self.receiver.chunk(args.transfer_id, args.offset, bytes(args.data))
+            return None
         if name == "read_readings":
             return "readings_chunk", self._readings_chunk(args.after, args.offset)
         if name == "read_object":

@@ -2,7 +2,8 @@
 
 Readings are pulled with our cluster's ``read_readings``: everything the meter holds
 above the hub's cursor as one bundle, in full frames; erase commands travel as chunked
-transfers in full-frame chunks; the running total, the count of held readings and of
+transfers in full-frame chunks that the meter takes unanswered (``transfer_stream``: only
+the transfer's begin and commit are answered); the running total, the count of held readings and of
 forced erasures are attributes. The total is the meter's raw count: its own multiplier,
 divisor and unit (:mod:`.meter_scaling`), read with it, say what it amounts to.
 """
@@ -33,7 +34,7 @@ from buildinghub.radio.cluster_link import ClusterTransferLink
 from buildinghub.radio.errors import DeviceUnreachable
 from buildinghub.radio.reports import on_report
 from buildinghub.radio.request_policy import RETRIES
-from buildinghub.radio.transfer import TransferRefused, send_object
+from buildinghub.radio.transfer import TransferRefused, stream_object
 from buildinghub.telemetry.bundle import MAX_BUNDLE_SIZE, decode_bundle
 from buildinghub.telemetry.errors import EraseRefused, TelemetryError
 from buildinghub.telemetry.identity import MeterIdentity, decode_identity
@@ -184,10 +185,13 @@ class MeterClient:
         raise MeterProtocolError(f"{self.ieee} kept changing its readings")
 
     async def erase(self, command: EraseCommand) -> None:
-        """Deliver an erase command (a run of a batch receipt, with its proof)."""
+        """Deliver an erase command (a run of a batch receipt, with its proof).
+
+        Streamed: its chunks go unanswered, and the commit's answer says which arrived.
+        """
         self._transfer_id = (self._transfer_id + 1) % 256
         try:
-            await send_object(
+            await stream_object(
                 ClusterTransferLink(self._cluster),
                 device=self.ieee,
                 transfer_id=self._transfer_id,

@@ -9,7 +9,10 @@ erase commands and confirmations. Those are larger than one APS frame
 announces kind, size and SHA-256, ``transfer_chunk`` carries at most
 :data:`CHUNK_SIZE` bytes at an offset, ``transfer_commit`` asks the device to
 check the digest and apply the object. Every step is answered by
-``transfer_status``. Objects a device holds for the hub (its installation
+``transfer_status``, except ``transfer_stream``: a chunk sent with the ZCL default response
+disabled that the device takes without answering (devices that take it: meters), so only
+``begin`` and ``commit`` are answered and the commit's answer names the offset the device
+wants when a chunk went missing. Objects a device holds for the hub (its installation
 record) are pulled with ``read_object``.
 
 The cluster id and manufacturer code are provisional until a code is
@@ -213,6 +216,11 @@ class BuildingHubCluster(Cluster):
         purge_expired: Final = ZCLCommandDef(
             id=0x05,
             schema={},
+            manufacturer_code=MANUFACTURER_CODE,
+        )
+        transfer_stream: Final = ZCLCommandDef(
+            id=0x06,
+            schema={"transfer_id": t.uint8_t, "offset": t.uint16_t, "data": t.LVBytes},
             manufacturer_code=MANUFACTURER_CODE,
         )
         read_readings: Final = ZCLCommandDef(

@@ -15,7 +15,10 @@ REQUEST_TIMEOUT_S: Final = 5.0
 
 
 class ClusterTransferLink:
-    """The transfer's three requests as commands of our cluster on one device."""
+    """The transfer's requests as commands of our cluster on one device.
+
+    ``stream`` sends ``transfer_stream``, which only devices that take it (meters) know.
+    """
 
     def __init__(self, cluster: Cluster) -> None:
         self._cluster = cluster
@@ -51,3 +54,17 @@ class ClusterTransferLink:
 
     async def commit(self, transfer_id: int) -> StatusReply:
         return await self._status("transfer_commit", transfer_id=transfer_id)
+
+    async def stream(self, transfer_id: int, offset: int, data: bytes) -> None:
+        assert len(data) <= MAX_CHUNK_SIZE
+        # No answer and no ZCL default response: the commit's answer says what arrived.
+        await self._cluster.transfer_stream(
+            transfer_id=transfer_id,
+            offset=offset,
+            data=data,
+            manufacturer=MANUFACTURER_CODE,
+            expect_reply=False,
+            disable_default_response=True,
+            timeout=REQUEST_TIMEOUT_S,
+            retries=RETRIES,
+        )

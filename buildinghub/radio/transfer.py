@@ -10,7 +10,9 @@ in ``begin`` before anything is applied.
 
 :class:`TransferReceiver` is the device's side and :func:`send_object` the
 hub's; both are free of any radio so they can be tested and reused by every
-device kind.
+device kind. :func:`stream_object` sends the chunks unanswered (a device that takes
+``transfer_stream``): on Zigbee the air is the limit, and the commit's answer already
+names the offset the device wants next, so a lost chunk costs one more pass from there.
 """
 
 from __future__ import annotations
@@ -183,6 +185,12 @@ class TransferLink(Protocol):
     async def commit(self, transfer_id: int) -> StatusReply: ...
 
 
+class StreamLink(TransferLink, Protocol):
+    """A transfer link that can also send chunks the device takes without answering."""
+
+    async def stream(self, transfer_id: int, offset: int, data: bytes) -> None: ...
+
+
 class TransferRefused(Exception):
     """The device refused the object; ``reason`` says why in the device's words."""
 
@@ -218,6 +226,59 @@ async def send_object(
     Raises :class:`TransferRefused` when the device rejects the object and
     :class:`DeviceUnreachable` when a step fails ``attempts`` times in a row.
     """
+    return await _deliver(
+        link,
+        None,
+        device=device,
+        transfer_id=transfer_id,
+        kind=kind,
+        payload=payload,
+        attempts=attempts,
+        chunk_size=chunk_size,
+    )
+
+
+async def stream_object(
+    link: StreamLink,
+    *,
+    device: str,
+    transfer_id: int,
+    kind: ObjectKind,
+    payload: bytes,
+    attempts: int = 3,
+    chunk_size: int = CHUNK_SIZE,
+) -> StatusReply:
+    """Like :func:`send_object`, with the chunks sent unanswered and only the commit asked.
+
+    A pass sends every chunk from the offset the device last named, then commits; a chunk
+    lost in the air makes the commit answer ``resume`` at its offset and the next pass
+    starts there. ``attempts`` passes in a row that move nothing on raise
+    :class:`DeviceUnreachable`. A corrupted chunk fails the digest at the commit, as with
+    answered chunks.
+    """
+    return await _deliver(
+        link,
+        link.stream,
+        device=device,
+        transfer_id=transfer_id,
+        kind=kind,
+        payload=payload,
+        attempts=attempts,
+        chunk_size=chunk_size,
+    )
+
+
+async def _deliver(
+    link: TransferLink,
+    stream: Callable[[int, int, bytes], Awaitable[None]] | None,
+    *,
+    device: str,
+    transfer_id: int,
+    kind: ObjectKind,
+    payload: bytes,
+    attempts: int,
+    chunk_size: int,
+) -> StatusReply:
     digest = hashlib.sha256(payload).digest()
     size = len(payload)
 
@@ -235,13 +296,30 @@ async def send_object(
             await asyncio.sleep(BUSY_RETRY_S)
         return reply
 
+    async def commit() -> StatusReply:
+        return checked(await _with_retries(device, attempts, lambda: link.commit(transfer_id)))
+
     reply = checked(await _with_retries(device, attempts, begin))
     offset = reply.next_offset
+    if stream is not None:
+        # Each pass must move the device's offset on; ``attempts`` passes in a row that
+        # do not (the pass's first chunk lost each time) make the device unreachable.
+        stalled = 0
+        while stalled < attempts:
+            for start in range(offset, size, chunk_size):
+                data = payload[start : start + chunk_size]
+                await _with_retries(device, attempts, partial(stream, transfer_id, start, data))
+            reply = await commit()
+            if reply.status is TransferStatus.accepted:
+                return reply
+            stalled = stalled + 1 if reply.next_offset <= offset else 0
+            offset = reply.next_offset
+        raise DeviceUnreachable(device)
     # Every answer names the next offset the device wants; a bounded number of
     # steps keeps a confused device from holding the hub forever.
     for _ in range(4 * (size // chunk_size + 2) + attempts):
         if offset >= size:
-            reply = checked(await _with_retries(device, attempts, lambda: link.commit(transfer_id)))
+            reply = await commit()
             if reply.status is TransferStatus.accepted:
                 return reply
             offset = reply.next_offset

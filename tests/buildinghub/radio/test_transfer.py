@@ -19,6 +19,7 @@ from buildinghub.radio.transfer import (
     TransferReceiver,
     TransferRefused,
     send_object,
+    stream_object,
 )
 
 MAX_SIZE = 1024
@@ -310,7 +311,9 @@ class Device:
         self.refuse = refuse
         self.applied: list[tuple[ObjectKind, bytes]] = []
         self.chunks: list[bytes] = []
+        self.streamed: list[int] = []  # offsets of the chunks sent unanswered
         self.requests = 0
+        """Answered requests (begin, chunk, commit)."""
 
     async def begin(
         self, transfer_id: int, kind: ObjectKind, size: int, digest: bytes
@@ -324,6 +327,20 @@ class Device:
             self.faults[0] = None
             data = bytes([data[0] ^ 0xFF]) + data[1:]
         return self._air(lambda: self.receiver.chunk(transfer_id, offset, data))
+
+    async def stream(self, transfer_id: int, offset: int, data: bytes) -> None:
+        """An unanswered chunk: LOSE_ANSWER here means it vanished after the APS ack."""
+        self.streamed.append(offset)
+        fault = self.faults.popleft() if self.faults else None
+        if fault is Fault.LOSE_REQUEST:
+            raise DeliveryError("frame lost in the air")
+        if fault is Fault.LOSE_ANSWER:
+            return
+        if fault is Fault.CORRUPT:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        self.receiver.chunk(transfer_id, offset, data)
+        if fault is Fault.DUPLICATE:
+            self.receiver.chunk(transfer_id, offset, data)
 
     async def commit(self, transfer_id: int) -> StatusReply:
         return self._air(lambda: self._commit(transfer_id))
@@ -354,6 +371,12 @@ class Device:
 
 async def send(device: Device, payload: bytes, **options: int) -> StatusReply:
     return await send_object(
+        device, device=DEVICE, transfer_id=3, kind=GRANT, payload=payload, **options
+    )
+
+
+async def stream(device: Device, payload: bytes, **options: int) -> StatusReply:
+    return await stream_object(
         device, device=DEVICE, transfer_id=3, kind=GRANT, payload=payload, **options
     )
 
@@ -497,3 +520,93 @@ async def test_a_corrupted_chunk_never_yields_an_applied_object(
 
     assert raised.value.reason is Reason.digest_mismatch
     assert device.applied == []
+
+
+# -- streamed: chunks unanswered, only begin and commit asked ------------------------------
+
+
+async def test_a_streamed_object_asks_only_for_the_answers_to_begin_and_commit() -> None:
+    device = Device()
+    payload = bytes(range(250))
+
+    reply = await stream(device, payload)
+
+    assert reply == StatusReply(3, TransferStatus.accepted, len(payload))
+    assert device.applied == [(GRANT, payload)]
+    assert device.streamed == [0, 48, 96, 144, 192, 240]
+    assert device.requests == 2
+
+
+async def test_a_streamed_chunk_lost_silently_is_sent_again_from_the_offset_the_commit_names() -> (
+    None
+):
+    payload = bytes(range(200))
+    device = Device([None, None, Fault.LOSE_ANSWER])  # begin, chunk 0, then chunk 48 vanishes
+
+    reply = await stream(device, payload)
+
+    assert reply.status is TransferStatus.accepted
+    assert device.applied == [(GRANT, payload)]
+    # The chunks after the lost one were out of order for the device: the second pass
+    # starts at the offset the commit named.
+    assert device.streamed == [0, 48, 96, 144, 192, 48, 96, 144, 192]
+    assert device.requests == 3  # begin, the commit that said resume, the one that took it
+
+
+async def test_a_corrupted_streamed_chunk_is_refused_as_a_digest_mismatch() -> None:
+    device = Device([None, None, Fault.CORRUPT])
+
+    with pytest.raises(TransferRefused) as raised:
+        await stream(device, bytes(range(100)))
+
+    assert raised.value.reason is Reason.digest_mismatch
+    assert device.applied == []
+
+
+async def test_a_device_that_keeps_losing_streamed_chunks_cannot_hold_the_hub_forever() -> None:
+    class Deaf(Device):
+        async def stream(self, transfer_id: int, offset: int, data: bytes) -> None:
+            self.streamed.append(offset)
+
+    device = Deaf()
+
+    with pytest.raises(DeviceUnreachable):
+        await stream(device, bytes(100))
+    assert device.requests < 50
+    assert device.applied == []
+
+
+@settings(deadline=None, max_examples=100)
+@given(
+    payload=st.binary(min_size=1, max_size=MAX_SIZE),
+    faults=st.lists(st.sampled_from([*FAILURES, Fault.DUPLICATE, None]), max_size=40),
+)
+async def test_streamed_the_device_applies_exactly_the_payload_once_or_nothing(
+    payload: bytes, faults: list[Fault | None]
+) -> None:
+    device = Device(faults)
+
+    try:
+        reply = await stream(device, payload, attempts=ATTEMPTS)
+    except DeviceUnreachable:
+        # Gave up: the device may have applied it just before the last answer was lost.
+        assert device.applied in ([], [(GRANT, payload)])
+    else:
+        assert reply.status is TransferStatus.accepted
+        assert device.applied == [(GRANT, payload)]
+
+
+@settings(deadline=None, max_examples=100)
+@given(
+    payload=st.binary(min_size=1, max_size=MAX_SIZE),
+    faults=st.lists(st.sampled_from([*FAILURES, Fault.DUPLICATE, None]), max_size=ATTEMPTS - 1),
+)
+async def test_streamed_with_fewer_faults_than_attempts_the_object_is_accepted(
+    payload: bytes, faults: list[Fault | None]
+) -> None:
+    device = Device(faults)
+
+    reply = await stream(device, payload, attempts=ATTEMPTS)
+
+    assert reply.status is TransferStatus.accepted
+    assert device.applied == [(GRANT, payload)]
