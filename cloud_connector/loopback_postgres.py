@@ -83,6 +83,11 @@ class LoopbackPostgres:
             shutil.rmtree(self._root, ignore_errors=True)
 
     @property
+    def postmaster_pid(self) -> int:
+        """The running server's main process (its backends and workers are its children)."""
+        return int((self._root / "data" / "postmaster.pid").read_text().split()[0])
+
+    @property
     def admin_url(self) -> str:
         """URL of the maintenance database."""
         return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/postgres"
