@@ -8,7 +8,7 @@ Amounts are kept in thousandths of a cent so per-reading charges do not round aw
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from buildinghub.telemetry.reading import Quantity, ReadingPacket
 
 from .errors import Conflict, Malformed
-from .schema import accounts, meter_totals, meters, payments, reminders, tariffs
+from .hubs import Meter
+from .schema import accounts, meter_totals, payments, reminders, tariffs
 from .stored_records import insert_once
 
 MILLI = 1000
@@ -118,10 +119,14 @@ async def _adjust(
 
 
 async def charge_readings(
-    connection: AsyncConnection, packets: Sequence[ReadingPacket], now: int
+    connection: AsyncConnection,
+    packets: Sequence[ReadingPacket],
+    now: int,
+    registered: Mapping[str, Meter],
 ) -> None:
     """Charge newly stored readings, inside the transaction that stores them.
 
+    ``registered`` holds every packet's meter as the caller read it in this transaction.
     One pass per meter, not per reading: a meter's charge is the rise of its highest
     total; the first reading a meter ever sends is its baseline. The meters' totals and
     prices are read and written in one statement each, whatever the number of meters.
@@ -132,10 +137,6 @@ async def charge_readings(
     if not by_meter:
         return
     ids = sorted(by_meter)
-    registered = {
-        row.meter_id: row
-        for row in await connection.execute(select(meters).where(meters.c.meter_id.in_(ids)))
-    }
     totals = {
         row.meter_id: int(row.highest_value)
         for row in await connection.execute(

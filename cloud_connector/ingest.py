@@ -114,7 +114,11 @@ async def ingest(
             connection, hub, {packet.reading.meter_id for _, packet in parsed}
         )
         accepted = _verified(parsed, registered, result)
-        held = await _store(connection, hub, accepted, now, result) if accepted else []
+        held = (
+            await _store(connection, hub, accepted, now, result, registered=registered)
+            if accepted
+            else []
+        )
     # The transaction has committed: only now does the connector vouch for the readings.
     if held:
         result.receipted = issue_receipt(held, cloud_key)
@@ -165,6 +169,8 @@ async def _store(
     indexed: list[tuple[int, ReadingPacket]],
     now: int,
     result: IngestResult,
+    *,
+    registered: dict[str, Meter],
 ) -> list[ReceiptEntry]:
     packets = [packet for _, packet in indexed]
     held: list[ReceiptEntry] = []
@@ -185,7 +191,7 @@ async def _store(
             continue
         await connection.execute(_flag_conflict(connection, hub, packet, now))
         refused.append((index, packet))
-    await charge_readings(connection, new, now)
+    await charge_readings(connection, new, now, registered)
     for index, packet in refused:
         result.refused.append(
             Refusal(

@@ -11,7 +11,7 @@ reading in storage receipts and erase commands.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Final
 
@@ -89,11 +89,16 @@ class ReadingPacket:
 
     reading: Reading
     encoded: bytes
+    body: bytes = field(repr=False, compare=False)
+    """The signed body, as it stands in ``encoded``."""
+    signature: bytes = field(repr=False, compare=False)
+    """The meter's signature over the tag and ``body``, as it stands in ``encoded``."""
+    digest: bytes = field(init=False, repr=False, compare=False)
+    """SHA-256 of the packet: the reading's name in receipts and erase commands."""
 
-    @property
-    def digest(self) -> bytes:
-        """SHA-256 of the packet: the reading's name in receipts and erase commands."""
-        return hashlib.sha256(self.encoded).digest()
+    def __post_init__(self) -> None:
+        # Computed once: the cloud names each reading by it several times per batch.
+        object.__setattr__(self, "digest", hashlib.sha256(self.encoded).digest())
 
     @property
     def key(self) -> tuple[str, int]:
@@ -104,7 +109,8 @@ class ReadingPacket:
 def sign_reading(reading: Reading, key: SigningKey) -> ReadingPacket:
     """The meter signs a reading it has just taken."""
     body = reading.body()
-    return ReadingPacket(reading, cbor2.dumps([body, key.sign(READING_TAG + body)]))
+    signature = key.sign(READING_TAG + body)
+    return ReadingPacket(reading, cbor2.dumps([body, signature]), body, signature)
 
 
 def decode_packet(data: bytes) -> ReadingPacket:
@@ -131,7 +137,7 @@ def decode_packet(data: bytes) -> ReadingPacket:
     reading = Reading(meter_id, sequence, kind, value, created_at, dwelling)
     if reading.body() != body:
         raise MalformedMessage("the reading body is not in canonical form")
-    return ReadingPacket(reading, bytes(data))
+    return ReadingPacket(reading, bytes(data), body, signature)
 
 
 def verify_packet(data: bytes, meter_key: PublicKey) -> ReadingPacket:
@@ -141,9 +147,8 @@ def verify_packet(data: bytes, meter_key: PublicKey) -> ReadingPacket:
 
 def check_signature(packet: ReadingPacket, meter_key: PublicKey) -> ReadingPacket:
     """Check that ``meter_key`` signed a packet :func:`decode_packet` already parsed."""
-    body, signature = cbor2.loads(packet.encoded)
     try:
-        meter_key.verify(signature, READING_TAG + body)
+        meter_key.verify(packet.signature, READING_TAG + packet.body)
     except KeyBadSignature:
         raise BadSignature(
             f"reading {packet.reading.sequence} of {packet.reading.meter_id} is not signed "
