@@ -4,7 +4,8 @@ The standard Metering cluster (0x0702) carries the running total as the meter's
 register counts it, with the register's unit, multiplier and divisor
 (:mod:`.meter_register`), and reports it as it changes, as real meters do; our
 cluster carries the signed readings the hub pulls with ``read_readings`` (every
-reading held above a sequence, as one bundle in full frames) and the erase commands it
+reading held above a sequence, as one bundle in full frames: the answer carries the chunk
+at the asked offset and the rest follows unasked) and the erase commands it
 delivers as chunked transfers (in full-frame chunks, taken unanswered with
 ``transfer_stream``: only the transfer's begin and commit are answered). The meter's own
 retry timer counts unacknowledged readings and erases over-limit ones.
@@ -189,6 +190,15 @@ class SimulatedMeter(VirtualDevice):
         if answer is not None:
             name, fields = answer
             await self.reply(endpoint_id, cluster_id, header, name, **fields)
+        if command.name == "read_readings" and answer is not None:
+            # The rest of the bundle follows the answer unasked, under the request's TSN.
+            _, chunk = answer
+            offset = chunk["offset"] + len(chunk["data"])
+            request: Any = args
+            while chunk["data"] and offset < chunk["size"]:
+                chunk = self._readings_chunk(request.after, offset)
+                await self.reply(endpoint_id, cluster_id, header, "readings_chunk", **chunk)
+                offset += len(chunk["data"])
         self._refresh_attributes()
 
     def _handle_ours(self, name: str, args: Any) -> tuple[str, dict[str, Any]] | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from buildinghub.telemetry.reading import Quantity, ReadingPacket
@@ -165,12 +166,7 @@ async def charge_readings(
         if rises[meter_id]:
             raised.append({"meter": meter_id, "highest": highest})
     if raised:
-        await connection.execute(
-            update(meter_totals)
-            .where(meter_totals.c.meter_id == bindparam("meter"))
-            .values(highest_value=bindparam("highest")),
-            raised,
-        )
+        await _raise_totals(connection, raised)
     charged = [meter_id for meter_id in ids if rises.get(meter_id, 0) > 0]
     if not charged:
         return
@@ -185,6 +181,33 @@ async def charge_readings(
         price = prices.get((meter.building, meter.quantity))
         if price:
             await _adjust(connection, meter.building, meter.dwelling, -rises[meter_id] * price, now)
+
+
+_RAISE_TOTALS_POSTGRES: Final = text(
+    "UPDATE meter_totals SET highest_value = raised.highest"
+    " FROM unnest(CAST(:meters AS varchar[]), CAST(:highest AS bigint[]))"
+    " AS raised(meter, highest) WHERE meter_totals.meter_id = raised.meter"
+)
+
+
+async def _raise_totals(connection: AsyncConnection, raised: list[dict[str, int | str]]) -> None:
+    """Write the meters' new highest totals: one statement on PostgreSQL (two arrays), one
+    executemany on SQLite."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            _RAISE_TOTALS_POSTGRES,
+            {
+                "meters": [row["meter"] for row in raised],
+                "highest": [row["highest"] for row in raised],
+            },
+        )
+        return
+    await connection.execute(
+        update(meter_totals)
+        .where(meter_totals.c.meter_id == bindparam("meter"))
+        .values(highest_value=bindparam("highest")),
+        raised,
+    )
 
 
 async def _first_totals(

@@ -1,7 +1,8 @@
 """The hub's client for one community meter on the building network.
 
 Readings are pulled with our cluster's ``read_readings``: everything the meter holds
-above the hub's cursor as one bundle, in full frames; erase commands travel as chunked
+above the hub's cursor as one bundle, in full frames that the meter streams after its
+answer (one request per pull, not per frame); erase commands travel as chunked
 transfers in full-frame chunks that the meter takes unanswered (``transfer_stream``: only
 the transfer's begin and commit are answered); the running total, the count of held readings and of
 forced erasures are attributes. The total is the meter's raw count: its own multiplier,
@@ -10,6 +11,7 @@ divisor and unit (:mod:`.meter_scaling`), read with it, say what it amounts to.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +48,9 @@ from .meter_scaling import MeterScaling, MeterScalingError
 _LOGGER = logging.getLogger(__name__)
 ENDPOINT_ID: Final = 1
 REQUEST_TIMEOUT_S: Final = 5.0
+STREAM_GAP_S: Final = 1.0
+"""How long the hub waits for the next chunk a meter streams before it asks for it."""
+_READINGS_CHUNK: Final = BuildingHubCluster.ClientCommandDefs.readings_chunk.id
 MAX_PULL_STEPS: Final = 2 * (MAX_BUNDLE_SIZE // READINGS_CHUNK_SIZE + 2)
 MAX_IDENTITY_SIZE: Final = 256
 _QUANTITY_OF_DEVICE_TYPE: Final = {0: Quantity.ELECTRICITY, 1: Quantity.GAS, 2: Quantity.WATER}
@@ -55,6 +60,43 @@ _SCALING: Final = ("unit_of_measure", "multiplier", "divisor")
 
 class MeterProtocolError(Exception):
     """The meter answered something the protocol does not allow."""
+
+
+class _StreamedChunks:
+    """The ``readings_chunk`` frames a meter sends for one ``read_readings`` request.
+
+    They carry the request's TSN, which tells them from a late frame of an earlier pull;
+    the request is sent without a pending answer, so zigpy hands every one of them to the
+    cluster's listeners.
+    """
+
+    def __init__(self, cluster: Cluster, tsn: int) -> None:
+        self._cluster = cluster
+        self._tsn = tsn
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=MAX_BUNDLE_SIZE // 8)
+
+    def __enter__(self) -> _StreamedChunks:
+        self._cluster.add_listener(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._cluster.remove_listener(self)
+
+    def cluster_command(self, tsn: int, command_id: int, args: Any) -> None:
+        """zigpy's event for a cluster command the hub did not ask for (or asked already)."""
+        if tsn == self._tsn and command_id == _READINGS_CHUNK and not self._queue.full():
+            self._queue.put_nowait(args)
+
+    async def next(self, wait: float, *, offset: int = 0, size: int | None = None) -> Any | None:
+        """The next chunk within ``wait`` seconds; with ``size``, only if it continues at
+        ``offset`` the bundle of ``size`` (None otherwise)."""
+        try:
+            chunk = await asyncio.wait_for(self._queue.get(), wait)
+        except TimeoutError:
+            return None
+        if size is not None and (chunk.size != size or chunk.offset != offset or not chunk.data):
+            return None
+        return chunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,33 +198,50 @@ class MeterClient:
     async def pull(self, after: int) -> list[ReadingPacket]:
         """The readings the meter holds above ``after`` (at most a bundle's), oldest first.
 
-        One bundle in full frames: a request per 72 bytes, no per-reading round trip.
+        One bundle in full frames: the meter answers ``read_readings`` with the chunk at the
+        asked offset and sends the rest of the bundle after it unasked, under the request's
+        TSN. A chunk that does not come within :data:`STREAM_GAP_S`, or comes out of order,
+        is asked for again at the offset the hub has, which restarts the rest from there;
+        a request that gets no chunk within :data:`REQUEST_TIMEOUT_S` makes the meter
+        unreachable, as any unanswered request does.
         """
         data = bytearray()
         size = 0
         for _ in range(MAX_PULL_STEPS):
-            reply = await self._request("read_readings", after=after, offset=len(data))
-            if reply.size == 0:
-                if not data:
-                    return []
-                data.clear()  # the meter cut a new bundle meanwhile: start again
-                continue
-            if data and reply.size != size:
-                data.clear()
-                continue
-            size = int(reply.size)
-            if reply.offset != len(data) or not reply.data or size > MAX_BUNDLE_SIZE:
-                raise MeterProtocolError(f"{self.ieee} sent a readings chunk out of order")
-            data += reply.data
-            if len(data) >= size:
-                try:
-                    packets = decode_bundle(bytes(data[:size]), after)
-                except TelemetryError as err:
-                    raise MeterProtocolError(
-                        f"{self.ieee} sent malformed readings: {err}"
-                    ) from None
-                return packets
+            tsn = self._device.get_sequence()
+            with _StreamedChunks(self._cluster, tsn) as streamed:
+                # Sent without a pending answer: every chunk, the first included, comes to
+                # the listener, so zigpy cannot take a streamed chunk for a late answer.
+                await self._request(
+                    "read_readings", after=after, offset=len(data), tsn=tsn, expect_reply=False
+                )
+                chunk = await streamed.next(REQUEST_TIMEOUT_S)
+                if chunk is None:
+                    raise DeviceUnreachable(self.ieee)
+                if chunk.size == 0:
+                    if not data:
+                        return []
+                    data.clear()  # the meter cut a new bundle meanwhile: start again
+                    continue
+                if data and chunk.size != size:
+                    data.clear()
+                    continue
+                size = int(chunk.size)
+                while chunk is not None:
+                    if chunk.offset != len(data) or not chunk.data or size > MAX_BUNDLE_SIZE:
+                        raise MeterProtocolError(f"{self.ieee} sent a readings chunk out of order")
+                    data += chunk.data
+                    if len(data) >= size:
+                        return self._bundle(bytes(data[:size]), after)
+                    # Lost or reordered: ask again from what the hub has.
+                    chunk = await streamed.next(STREAM_GAP_S, offset=len(data), size=size)
         raise MeterProtocolError(f"{self.ieee} kept changing its readings")
+
+    def _bundle(self, data: bytes, after: int) -> list[ReadingPacket]:
+        try:
+            return decode_bundle(data, after)
+        except TelemetryError as err:
+            raise MeterProtocolError(f"{self.ieee} sent malformed readings: {err}") from None
 
     async def erase(self, command: EraseCommand) -> None:
         """Deliver an erase command (a run of a batch receipt, with its proof).

@@ -13,7 +13,10 @@ check the digest and apply the object. Every step is answered by
 disabled that the device takes without answering (devices that take it: meters), so only
 ``begin`` and ``commit`` are answered and the commit's answer names the offset the device
 wants when a chunk went missing. Objects a device holds for the hub (its installation
-record) are pulled with ``read_object``.
+record) are pulled with ``read_object``. A meter's readings are pulled with
+``read_readings``: the meter sends the ``readings_chunk`` at the asked offset and every
+further chunk of the bundle after it, unasked, all under the request's TSN; the hub asks
+again at the offset it has when a chunk goes missing.
 
 The cluster id and manufacturer code are provisional until a code is
 assigned by the Connectivity Standards Alliance.

@@ -124,6 +124,47 @@ async def test_relaying_a_backlog_puts_at_most_one_and_a_half_times_its_payload_
     assert payload < air <= 1.5 * payload
 
 
+async def test_one_reading_per_round_puts_at_most_one_and_a_half_times_its_payload_on_the_air(
+    chain: Chain,
+) -> None:
+    medium = chain.meter.medium
+    before = medium.stats.of_cluster(CLUSTER_ID)
+    payload = 0
+    for _ in range(5):
+        packet = chain.meter.measure(250)
+        await chain.relay.collect(chain.meter_id, chain.client)
+        await chain.relay.upload()
+        (command,) = await chain.outbox.to_erase(100)
+        await chain.relay.erase({chain.meter_id: chain.client})
+        payload += len(packet.encoded) + len(command.encoded)
+
+    assert chain.meter.firmware.memory == {}
+    air = medium.stats.of_cluster(CLUSTER_ID).bytes - before.bytes
+    assert payload < air <= 1.5 * payload
+
+
+async def test_a_readings_chunk_garbled_in_the_air_is_asked_for_again_from_where_it_broke(
+    chain: Chain,
+) -> None:
+    medium = chain.meter.medium
+    # Taken by the firmware alone, so no attribute report shares the air with the pull.
+    packets = [chain.meter.firmware.measure(250) for _ in range(5)]  # a bundle of 7 chunks
+    requests: list[bytes] = []
+    stop = medium.add_tap(lambda way, data: requests.append(data) if way == "to_device" else None)
+    # The third chunk the meter streams arrives with its offset bytes changed.
+    medium.tamper_next(lambda data: data, direction="to_hub")
+    medium.tamper_next(lambda data: data, direction="to_hub")
+    medium.tamper_next(lambda data: data[:7] + b"\xff\xff" + data[9:], direction="to_hub")
+
+    pulled = await chain.client.pull(0)
+    stop()
+
+    assert pulled == packets
+    # The first request, and one more from the offset of the garbled chunk (2 x 72 bytes).
+    offsets = [int.from_bytes(frame[-2:], "little") for frame in requests]
+    assert offsets == [0, 144]
+
+
 async def test_while_the_cloud_is_down_readings_stay_on_the_meter_and_in_the_outbox(
     chain: Chain, tmp_path: Path
 ) -> None:
