@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
+from typing import NotRequired, Protocol, TypedDict, Unpack
 
 from zigpy.exceptions import DeliveryError
 
@@ -211,43 +211,29 @@ async def _with_retries[R](device: str, attempts: int, step: Callable[[], Awaita
     raise DeviceUnreachable(device) from last
 
 
-async def send_object(
-    link: TransferLink,
-    *,
-    device: str,
-    transfer_id: int,
-    kind: ObjectKind,
-    payload: bytes,
-    attempts: int = 3,
-    chunk_size: int = CHUNK_SIZE,
-) -> StatusReply:
+class TransferOptions(TypedDict):
+    """What to deliver, to whom, and how hard to try."""
+
+    device: str
+    transfer_id: int
+    kind: ObjectKind
+    payload: bytes
+    attempts: NotRequired[int]
+    """Tries of each step before the device counts as unreachable (default 3)."""
+    chunk_size: NotRequired[int]
+    """Bytes of payload per chunk (default :data:`CHUNK_SIZE`)."""
+
+
+async def send_object(link: TransferLink, **options: Unpack[TransferOptions]) -> StatusReply:
     """Deliver ``payload`` in chunks of ``chunk_size``; return the device's ``accepted`` answer.
 
     Raises :class:`TransferRefused` when the device rejects the object and
     :class:`DeviceUnreachable` when a step fails ``attempts`` times in a row.
     """
-    return await _deliver(
-        link,
-        None,
-        device=device,
-        transfer_id=transfer_id,
-        kind=kind,
-        payload=payload,
-        attempts=attempts,
-        chunk_size=chunk_size,
-    )
+    return await _deliver(link, None, **options)
 
 
-async def stream_object(
-    link: StreamLink,
-    *,
-    device: str,
-    transfer_id: int,
-    kind: ObjectKind,
-    payload: bytes,
-    attempts: int = 3,
-    chunk_size: int = CHUNK_SIZE,
-) -> StatusReply:
+async def stream_object(link: StreamLink, **options: Unpack[TransferOptions]) -> StatusReply:
     """Like :func:`send_object`, with the chunks sent unanswered and only the commit asked.
 
     A pass sends every chunk from the offset the device last named, then commits; a chunk
@@ -256,16 +242,7 @@ async def stream_object(
     :class:`DeviceUnreachable`. A corrupted chunk fails the digest at the commit, as with
     answered chunks.
     """
-    return await _deliver(
-        link,
-        link.stream,
-        device=device,
-        transfer_id=transfer_id,
-        kind=kind,
-        payload=payload,
-        attempts=attempts,
-        chunk_size=chunk_size,
-    )
+    return await _deliver(link, link.stream, **options)
 
 
 async def _deliver(
@@ -276,8 +253,8 @@ async def _deliver(
     transfer_id: int,
     kind: ObjectKind,
     payload: bytes,
-    attempts: int,
-    chunk_size: int,
+    attempts: int = 3,
+    chunk_size: int = CHUNK_SIZE,
 ) -> StatusReply:
     digest = hashlib.sha256(payload).digest()
     size = len(payload)
