@@ -52,13 +52,14 @@ class IngestResult:
 
 
 _UNNEST_INSERT = text(
-    "INSERT INTO readings (meter_id, sequence, digest, packet, building, dwelling, quantity,"
-    " value, created_at, stored_at)"
+    "WITH inserted AS (INSERT INTO readings (meter_id, sequence, digest, packet, building,"
+    " dwelling, quantity, value, created_at, stored_at)"
     " SELECT m, s, d, p, :building, w, q, v, c, :now FROM unnest("
     "CAST(:meter_id AS varchar[]), CAST(:sequence AS bigint[]), CAST(:digest AS bytea[]),"
     " CAST(:packet AS bytea[]), CAST(:dwelling AS varchar[]), CAST(:quantity AS integer[]),"
     " CAST(:value AS bigint[]), CAST(:created_at AS bigint[])) AS t(m, s, d, p, w, q, v, c)"
-    " ON CONFLICT DO NOTHING RETURNING meter_id, sequence"
+    " ON CONFLICT DO NOTHING RETURNING meter_id, sequence)"
+    " SELECT array_agg(meter_id) AS meter_ids, array_agg(sequence) AS sequences FROM inserted"
 )
 
 
@@ -77,20 +78,22 @@ async def _insert_new(
         "created_at": [p.reading.created_at for p in packets],
     }
     if connection.dialect.name == "postgresql":
-        # The batch as eight arrays: asyncpg encodes them natively, a row costs no bind
-        # parameters of its own.
-        result = await connection.execute(
-            _UNNEST_INSERT, {**columns, "building": hub.building, "now": now}
-        )
-    else:
-        rows = [
-            dict(zip(columns, values, strict=True), building=hub.building, stored_at=now)
-            for values in zip(*columns.values(), strict=True)
-        ]
-        statement = sqlite.insert(readings).on_conflict_do_nothing()
-        result = await connection.execute(
-            statement.returning(readings.c.meter_id, readings.c.sequence), rows
-        )
+        # The batch as eight arrays in, the inserted keys as two arrays out: asyncpg encodes
+        # and decodes them natively, a row costs no bind parameters or result row of its own.
+        inserted = (
+            await connection.execute(
+                _UNNEST_INSERT, {**columns, "building": hub.building, "now": now}
+            )
+        ).one()
+        return set(zip(inserted.meter_ids or (), inserted.sequences or (), strict=True))
+    rows = [
+        dict(zip(columns, values, strict=True), building=hub.building, stored_at=now)
+        for values in zip(*columns.values(), strict=True)
+    ]
+    statement = sqlite.insert(readings).on_conflict_do_nothing()
+    result = await connection.execute(
+        statement.returning(readings.c.meter_id, readings.c.sequence), rows
+    )
     return {(row.meter_id, row.sequence) for row in result}
 
 
