@@ -93,6 +93,20 @@ def device_scope(hass: HomeAssistant, entry: ConfigEntry[Any], identifier: str) 
     return Scope(devices=frozenset({device.id})) if device else Scope()
 
 
+def device_entities_scope(
+    hass: HomeAssistant, entry: ConfigEntry[Any], identifier: str, *, without: set[str]
+) -> Scope:
+    """The entities of one device of ``entry`` (by its identifier), but those of the entity
+    domains in ``without`` (``lock``), as registered now."""
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (entry.domain, identifier), entry.entry_id
+    )
+    if device is None:
+        return Scope()
+    entries = er.async_entries_for_device(er.async_get(hass), device.id)
+    return Scope(entities=frozenset(e.entity_id for e in entries if e.domain not in without))
+
+
 def entity_scope(hass: HomeAssistant, platform: str, domain: str, unique_id: str) -> Scope:
     """The scope of one entity of ``domain`` (``sensor``) by ``platform``, once registered."""
     entity_id = er.async_get(hass).async_get_entity_id(domain, platform, unique_id)
@@ -103,7 +117,7 @@ class AuthInternalsChanged(Exception):
     """Home Assistant's auth store is not shaped as this adapter expects."""
 
 
-def _group_store(hass: HomeAssistant) -> Any:
+def group_store(hass: HomeAssistant) -> Any:
     """The auth store, once checked to hold groups as this module expects."""
     store = getattr(hass.auth, "_store", None)
     groups = getattr(store, "_groups", None)
@@ -129,6 +143,58 @@ def _policy(scope: Scope) -> dict[str, Any]:
             ENTITY_ENTITY_IDS: {e: dict(allowed) for e in sorted(scope.entities)},
         }
     }
+
+
+async def async_write_group(
+    hass: HomeAssistant,
+    groups: dict[str, auth_models.Group],
+    group_id: str,
+    name: str,
+    scope: Scope,
+) -> bool:
+    """Make ``groups[group_id]`` allow exactly ``scope``; whether anything changed."""
+    policy = _policy(scope)
+    group = groups.get(group_id)
+    if group is None:
+        groups[group_id] = auth_models.Group(name=name, policy=policy, id=group_id)
+        return True
+    if group.policy == policy and group.name == name:
+        return False
+    group.policy, group.name = policy, name
+    # A user's merged permissions are cached; a changed policy must reach them now.
+    for member in await hass.auth.async_get_users():
+        if any(g.id == group_id for g in member.groups):
+            member.invalidate_cache()
+    return True
+
+
+async def async_place(
+    hass: HomeAssistant, user: auth_models.User, group: auth_models.Group
+) -> None:
+    """Put ``user`` in ``group`` and out of the groups that allow every entity."""
+    kept = [g for g in user.groups if g.id not in PERMISSIVE_SYSTEM_GROUPS and g is not group]
+    wanted = [*kept, group]
+    if [g.id for g in user.groups] != [g.id for g in wanted]:
+        await hass.auth.async_update_user(user, group_ids=[g.id for g in wanted])
+
+
+async def async_leave(
+    hass: HomeAssistant, group_id: str, keep: Callable[[auth_models.User], bool]
+) -> None:
+    """Take every member of ``group_id`` for whom ``keep`` is false out of it (never back
+    into system-users: they see nothing of the building)."""
+    for user in await hass.auth.async_get_users():
+        if any(g.id == group_id for g in user.groups) and not keep(user):
+            ids = [g.id for g in user.groups if g.id != group_id]
+            await hass.auth.async_update_user(user, group_ids=ids)
+
+
+async def async_drop(
+    hass: HomeAssistant, groups: dict[str, auth_models.Group], group_id: str
+) -> None:
+    """Remove ``group_id``, taking its members out first."""
+    await async_leave(hass, group_id, lambda _user: False)
+    del groups[group_id]
 
 
 class ResidentGroups:
@@ -210,7 +276,7 @@ class ResidentGroups:
         self._scopes = dict(scopes)
         async with self._applying:
             try:
-                store = _group_store(self.hass)
+                store = group_store(self.hass)
             except AuthInternalsChanged as err:
                 self._raise_unsupported(str(err))
                 return
@@ -222,47 +288,17 @@ class ResidentGroups:
                 user = await self.hass.auth.async_get_user(user_id)
                 if user is None or user.is_admin or user.system_generated:
                     continue
-                changed |= await self._async_write_group(groups, user, scope)
-                await self._async_place(user, groups[self.group_id(user_id)])
+                group_id = self.group_id(user_id)
+                name = f"{self.entry.title}: {user.name or user.id}"
+                changed |= await async_write_group(self.hass, groups, group_id, name, scope)
+                await async_place(self.hass, user, groups[group_id])
                 placed.add(self.group_id(user_id))
             for group_id in [g for g in groups if g.startswith(self._prefix)]:
                 if group_id not in placed:
-                    await self._async_drop(groups, group_id)
+                    await async_drop(self.hass, groups, group_id)
                     changed = True
             if changed:
                 store._async_schedule_save()
-
-    async def _async_write_group(
-        self, groups: dict[str, auth_models.Group], user: auth_models.User, scope: Scope
-    ) -> bool:
-        group_id = self.group_id(user.id)
-        policy = _policy(scope)
-        name = f"{self.entry.title}: {user.name or user.id}"
-        group = groups.get(group_id)
-        if group is None:
-            groups[group_id] = auth_models.Group(name=name, policy=policy, id=group_id)
-            return True
-        if group.policy == policy and group.name == name:
-            return False
-        group.policy, group.name = policy, name
-        # A user's merged permissions are cached; a changed policy must reach them now.
-        for member in await self.hass.auth.async_get_users():
-            if any(g.id == group_id for g in member.groups):
-                member.invalidate_cache()
-        return True
-
-    async def _async_place(self, user: auth_models.User, group: auth_models.Group) -> None:
-        kept = [g for g in user.groups if g.id not in PERMISSIVE_SYSTEM_GROUPS and g is not group]
-        wanted = [*kept, group]
-        if [g.id for g in user.groups] != [g.id for g in wanted]:
-            await self.hass.auth.async_update_user(user, group_ids=[g.id for g in wanted])
-
-    async def _async_drop(self, groups: dict[str, auth_models.Group], group_id: str) -> None:
-        for user in await self.hass.auth.async_get_users():
-            if any(g.id == group_id for g in user.groups):
-                ids = [g.id for g in user.groups if g.id != group_id]
-                await self.hass.auth.async_update_user(user, group_ids=ids)
-        del groups[group_id]
 
     def _raise_unsupported(self, reason: str) -> None:
         _LOGGER.error("Residents cannot be scoped in this Home Assistant: %s", reason)

@@ -1,8 +1,10 @@
 """An integration's actions: registering them, and what every action needs of a call.
 
-Actions that change who may enter or what a device holds are for administrators
-(the property manager): Home Assistant's ``async_register_admin_service`` refuses
-anyone else before the handler runs. Actions residents use themselves are
+Actions that change who may enter or what a device holds are the property manager's: a
+property manager (:mod:`.manager_role`, an ordinary user so that they see no raw reading)
+or an administrator (the installer) may call them; anyone else is refused before the
+handler runs, as Home Assistant's ``async_register_admin_service`` refuses non-admins.
+Naming the managers is for administrators only. Actions residents use themselves are
 registered plainly and decide per call what the caller may do.
 """
 
@@ -17,13 +19,14 @@ from typing import Any
 import probatio
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.service import async_get_config_entry, async_register_admin_service
+from homeassistant.helpers.service import async_get_config_entry
 
 from buildinghub.credentials import PublicKey
 
 from .const import ATTR_CONFIG_ENTRY_ID
+from .manager_role import async_is_manager
 
 type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
@@ -45,19 +48,31 @@ class Action:
     schema: probatio.Schema
     response: SupportsResponse = SupportsResponse.NONE
     admin_only: bool = True
+    """For the property manager: managers and administrators only."""
+    managers: bool = True
+    """With ``admin_only``, whether managers may call it too (else administrators only)."""
 
 
 def async_register_actions(hass: HomeAssistant, domain: str, actions: Iterable[Action]) -> None:
-    """Register ``actions`` under ``domain``; those for administrators as admin services."""
+    """Register ``actions`` under ``domain``, the manager's behind the caller's check."""
     for action in actions:
+        handler = action.handler
         if action.admin_only:
-            async_register_admin_service(
-                hass, domain, action.name, action.handler, action.schema, action.response
-            )
-        else:
-            hass.services.async_register(
-                domain, action.name, action.handler, action.schema, action.response
-            )
+            handler = _for_managers(action.handler, managers=action.managers)
+        hass.services.async_register(domain, action.name, handler, action.schema, action.response)
+
+
+def _for_managers(handler: Handler, *, managers: bool) -> Handler:
+    async def checked(call: ServiceCall) -> ServiceResponse:
+        if call.context.user_id:  # None: an automation or a script the installer set up
+            user = await call.hass.auth.async_get_user(call.context.user_id)
+            if user is None:
+                raise UnknownUser(context=call.context)
+            if not (user.is_admin or (managers and await async_is_manager(call.hass, user))):
+                raise Unauthorized(context=call.context)
+        return await handler(call)
+
+    return checked
 
 
 def loaded_entry(call: ServiceCall, domain: str) -> ConfigEntry[Any]:

@@ -1,11 +1,13 @@
-"""Each role's page (SPEC H8): "My home" for residents, "Building" for the property manager.
+"""Each role's page (SPEC H8): "My home" for residents, "Building" for the property manager,
+"My flats" for landlords.
 
 Home Assistant's dashboards are not per user, so neither is a stored one: both are
 dashboards this module registers with the lovelace component and builds afresh each time a
 browser asks for them, from what the hubs hold now (they are read-only in the UI, as YAML
 dashboards are). "My home" is built for the user who asks (the websocket connection's
 user): the devices their leases, e-keys and dwellings give them, and the flat's area that
-holds them. "Building" needs an administrator and shows derived data only (SPEC M5): locks,
+holds them. "Building" is for the property managers (:mod:`.manager_role`) and
+administrators, and shows derived data only (SPEC M5): locks,
 the households' presence, whether a balance is low (not the balance), bay occupancy, the
 open repairs; never a meter's reading. What a user may see of an entity is still decided by
 the permission policies (H7); a page only chooses what to lay out.
@@ -19,9 +21,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
 
 from homeassistant.auth.models import User
 from homeassistant.config_entries import ConfigEntry
@@ -31,33 +33,24 @@ from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import translation
 from homeassistant.helpers.json import json_bytes, json_fragment
 from homeassistant.util.hass_dict import HassKey
+
+from .hub_sources import DOMAINS, HubSource, add_source, hub_sources
+from .manager_role import async_is_manager, async_manager_role
 
 _LOGGER = logging.getLogger(__name__)
 
 HOME_URL: Final = "building-home"
 MANAGER_URL: Final = "building-manager"
-DOMAINS: Final = ("rental_lock", "parking_lock", "community_meter")
+LANDLORD_URL: Final = "building-landlord"
 MANAGER_DOMAINS: Final = frozenset({"lock", "binary_sensor"})
 """What the manager sees of a device: derived states only, never a sensor's reading."""
+LOW_BALANCE_MARK: Final = "_low_balance_"
+"""In the unique id of a dwelling's "Low balance" flag (``<entry>_low_balance_<dwelling>``)."""
 _REGISTERED: HassKey[dict[str, Any]] = HassKey("buildinghub_dashboards")
 _FLOOR: Final = re.compile(r"(\d+)")
-
-
-class DashboardSource(Protocol):
-    """What a hub tells the pages: which of its devices and entities are a user's."""
-
-    def devices_of(self, user_id: str) -> Iterable[str]:
-        """The ids (``DeviceCard.device_id``) of the user's devices on this hub."""
-
-    def area_entities(self, areas: set[str]) -> Iterable[str]:
-        """Unique ids of hub-wide entities that belong to these areas' dwellings."""
-
-
-@dataclass
-class _Sources:
-    by_entry: dict[str, DashboardSource] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +59,6 @@ class Place:
 
     title: str
     entities: list[dict[str, Any]]
-
-
-def _sources(hass: HomeAssistant) -> _Sources:
-    data = hass.data.setdefault(_REGISTERED, {})
-    sources: _Sources = data.setdefault("sources", _Sources())
-    return sources
 
 
 # -- what goes on a page --------------------------------------------------------------------
@@ -104,7 +91,7 @@ def _entities(hass: HomeAssistant, device_ids: set[str]) -> list[er.RegistryEntr
 
 def home_places(hass: HomeAssistant, user_id: str) -> list[Place]:
     """The user's flat (door, meters, rent, balance) and bays, one card per place."""
-    sources = list(_sources(hass).by_entry.values())
+    sources = hub_sources(hass)
     mine = {device_id for source in sources for device_id in source.devices_of(user_id)}
     devices = _our_devices(hass)
     chosen = [d for d in devices if any(i in mine for _, i in d.identifiers)]
@@ -128,6 +115,25 @@ def home_places(hass: HomeAssistant, user_id: str) -> list[Place]:
     return [Place(title, entities) for title, entities in sorted(by_place.items()) if entities]
 
 
+def landlord_places(hass: HomeAssistant, user_id: str) -> list[Place]:
+    """The landlord's flats: each door's access events, grant calendar and rent (its lock
+    is the tenant's)."""
+    mine = {d for source in hub_sources(hass) for d in source.let_devices_of(user_id)}
+    places = [
+        Place(
+            _area_name(hass, device.area_id) or device.name_by_user or device.name or "",
+            [
+                {"entity": entry.entity_id}
+                for entry in _entities(hass, {device.id})
+                if entry.domain != "lock"
+            ],
+        )
+        for device in _our_devices(hass)
+        if any(identifier in mine for _, identifier in device.identifiers)
+    ]
+    return sorted((p for p in places if p.entities), key=lambda place: place.title)
+
+
 def _code(area: str) -> str:
     return area.lower().removeprefix("flat ").strip()
 
@@ -141,22 +147,15 @@ def manager_places(hass: HomeAssistant) -> dict[str, list[Place]]:
         by_place.setdefault(place, []).extend(
             {"entity": entry.entity_id}
             for entry in _entities(hass, {device.id})
-            if entry.domain in MANAGER_DOMAINS
+            if entry.domain in MANAGER_DOMAINS and LOW_BALANCE_MARK not in entry.unique_id
         )
     registry = er.async_get(hass)
     for entry in registry.entities.values():
-        # A dwelling's balance: only whether it is low.
-        if entry.platform == "community_meter" and "_balance_" in entry.unique_id:
-            code = entry.unique_id.rsplit("_balance_", 1)[1]
+        # A dwelling's balance: only whether it is low, shown with its flat.
+        if entry.platform == "community_meter" and LOW_BALANCE_MARK in entry.unique_id:
+            code = entry.unique_id.rsplit(LOW_BALANCE_MARK, 1)[1]
             area = next((p for p in by_place if _code(p) == code.lower()), f"Flat {code}")
-            by_place.setdefault(area, []).append(
-                {
-                    "type": "attribute",
-                    "entity": entry.entity_id,
-                    "attribute": "low",
-                    "name": "Low balance",
-                }
-            )
+            by_place.setdefault(area, []).append({"entity": entry.entity_id, "name": "Low balance"})
     for place, entities in sorted(by_place.items()):
         if entities:
             floors.setdefault(floor_of(hass, place), []).append(Place(place, entities))
@@ -194,32 +193,65 @@ async def home_config(hass: HomeAssistant, user: User | None) -> dict[str, Any]:
     return {"title": "My home", "views": [{"title": "My home", "path": "home", "cards": cards}]}
 
 
-async def manager_config(hass: HomeAssistant, _user: User | None) -> dict[str, Any]:
-    """The property manager's "Building" page: one view per floor, then repairs."""
+async def landlord_config(hass: HomeAssistant, user: User | None) -> dict[str, Any]:
+    """The "My flats" page of ``user``, a landlord."""
+    places = landlord_places(hass, user.id) if user is not None else []
+    cards: list[dict[str, Any]] = [_card(p) for p in places] or [
+        {
+            "type": "markdown",
+            "content": "No flat is linked to your login: the property manager links your "
+            "landlord key to it.",
+        }
+    ]
+    return {"title": "My flats", "views": [{"title": "My flats", "path": "flats", "cards": cards}]}
+
+
+async def manager_config(hass: HomeAssistant, user: User | None) -> dict[str, Any]:
+    """The property manager's "Building" page: one view per floor, then the open repairs
+    (their titles: Home Assistant's repairs are for administrators only)."""
     views = [
         {"title": floor, "path": _path(floor), "cards": [_card(p) for p in places]}
         for floor, places in sorted(manager_places(hass).items())
     ]
-    issues = [
-        issue
-        for (domain, _), issue in ir.async_get(hass).issues.items()
-        if domain in DOMAINS and issue.active and not issue.dismissed_version
-    ]
-    repairs = "\n".join(f"- {i.domain}: {i.translation_key}" for i in issues) or "None open."
+    titles = await open_repairs(hass)
+    repairs = "\n".join(f"- {title}" for title in titles) or "None open."
+    if user is not None and user.is_admin:
+        repairs += "\n\n[Open Settings > Repairs](/config/repairs)"
     views.append(
         {
             "title": "Repairs",
             "path": "repairs",
             "cards": [
-                {
-                    "type": "markdown",
-                    "title": f"Repairs ({len(issues)})",
-                    "content": f"{repairs}\n\n[Open Settings > Repairs](/config/repairs)",
-                }
+                {"type": "markdown", "title": f"Repairs ({len(titles)})", "content": repairs}
             ],
         }
     )
     return {"title": "Building", "views": views}
+
+
+async def open_repairs(hass: HomeAssistant) -> list[str]:
+    """The titles of the three integrations' open repairs, as the repairs page words them."""
+    issues = sorted(
+        (
+            issue
+            for (domain, _), issue in ir.async_get(hass).issues.items()
+            if domain in DOMAINS and issue.active and not issue.dismissed_version
+        ),
+        key=lambda issue: (issue.domain, issue.issue_id),
+    )
+    texts = await translation.async_get_translations(
+        hass, hass.config.language, "issues", {issue.domain for issue in issues}
+    )
+    titles = []
+    for issue in issues:
+        key = f"component.{issue.domain}.issues.{issue.translation_key}.title"
+        title = texts.get(key) or str(issue.translation_key)
+        placeholders = issue.translation_placeholders or {}
+        try:
+            titles.append(title.format(**placeholders))
+        except KeyError, IndexError, ValueError:
+            titles.append(title)
+    return titles
 
 
 def _path(title: str) -> str:
@@ -248,10 +280,9 @@ def _lovelace() -> tuple[Any, Any, Any, Any] | None:
     return LOVELACE_DATA, LovelaceConfig, current_connection, frontend
 
 
-def async_register_dashboards(hass: HomeAssistant, domain: str, source: DashboardSource) -> None:
-    """Add ``source`` (one config entry's hub) to the pages, registering them once."""
+def async_register_dashboards(hass: HomeAssistant, domain: str) -> None:
+    """Register the pages once (``domain``'s entry is the first to show on them)."""
     data = hass.data.setdefault(_REGISTERED, {})
-    _sources(hass).by_entry[f"{domain}:{id(source)}"] = source
     if data.get("registered") or "lovelace" not in hass.config.components:
         return
     parts = _lovelace()
@@ -270,10 +301,10 @@ def async_register_dashboards(hass: HomeAssistant, domain: str, source: Dashboar
     class GeneratedDashboard(config_base):  # type: ignore[misc, valid-type]
         """A dashboard built for whoever asks, each time they ask (read-only in the UI)."""
 
-        def __init__(self, url_path: str, title: str, build: Builder, *, admin: bool) -> None:
+        def __init__(self, url_path: str, title: str, build: Builder, *, managers: bool) -> None:
             super().__init__(hass, url_path, {"title": title, "mode": "yaml"})
             self._build = build
-            self._admin = admin
+            self._managers = managers
 
         @property
         def mode(self) -> str:
@@ -286,9 +317,12 @@ def async_register_dashboards(hass: HomeAssistant, domain: str, source: Dashboar
         async def async_load(self, force: bool) -> dict[str, Any]:
             connection = current_connection.get()
             user = connection.user if connection is not None else None
-            # The panel's require_admin only hides it from the sidebar; the config itself
-            # is asked for by url_path, so the manager's page refuses anyone else here.
-            if self._admin and (user is None or not user.is_admin):
+            # Home Assistant shows a panel to every user or to administrators only; the
+            # manager is neither, so the page is in every sidebar and refuses all but the
+            # managers and administrators here, when its config is asked for.
+            if self._managers and (
+                user is None or not (user.is_admin or await async_is_manager(hass, user))
+            ):
                 raise Unauthorized(user_id=user.id if user else None)
             return await self._build(hass, user)
 
@@ -296,19 +330,20 @@ def async_register_dashboards(hass: HomeAssistant, domain: str, source: Dashboar
             return json_fragment(json_bytes(await self.async_load(force)))
 
     dashboards = hass.data[lovelace_data].dashboards
-    for url_path, title, icon, admin, build in (
+    for url_path, title, icon, managers, build in (
         (HOME_URL, "My home", "mdi:home-account", False, home_config),
         (MANAGER_URL, "Building", "mdi:office-building", True, manager_config),
+        (LANDLORD_URL, "My flats", "mdi:home-city", False, landlord_config),
     ):
         if url_path in dashboards:
             _LOGGER.warning("A dashboard already answers at /%s: not replacing it", url_path)
             continue
-        dashboards[url_path] = GeneratedDashboard(url_path, title, build, admin=admin)
+        dashboards[url_path] = GeneratedDashboard(url_path, title, build, managers=managers)
         frontend.async_register_built_in_panel(
             hass,
             "lovelace",
             frontend_url_path=url_path,
-            require_admin=admin,
+            require_admin=False,
             show_in_sidebar=True,
             sidebar_title=title,
             sidebar_icon=icon,
@@ -317,14 +352,9 @@ def async_register_dashboards(hass: HomeAssistant, domain: str, source: Dashboar
     data["registered"] = True
 
 
-def async_show_on_pages(
-    hass: HomeAssistant, entry: ConfigEntry[Any], source: DashboardSource
-) -> None:
-    """Feed the pages from ``entry``'s hub while the entry is loaded."""
-    key = f"{entry.domain}:{id(source)}"
-    async_register_dashboards(hass, entry.domain, source)
-
-    def forget() -> None:
-        _sources(hass).by_entry.pop(key, None)
-
-    entry.async_on_unload(forget)
+def async_show_on_pages(hass: HomeAssistant, entry: ConfigEntry[Any], source: HubSource) -> None:
+    """Feed the pages (and the manager's role) from ``entry``'s hub while it is loaded."""
+    add_source(hass, entry, source)
+    async_register_dashboards(hass, entry.domain)
+    # The manager's group follows every hub's entities from now on.
+    hass.async_create_task(async_manager_role(hass), "building manager role")

@@ -19,6 +19,7 @@ from buildinghub.telemetry.relay import Relay
 from buildinghub_ha.access_groups import ResidentGroups
 from buildinghub_ha.actions import async_register_actions
 from buildinghub_ha.dashboards import async_show_on_pages
+from buildinghub_ha.manager_actions import SET_MANAGERS
 from buildinghub_ha.network import async_start_hub
 
 from .const import CONF_CLOUD_KEY, CONF_CLOUD_URL, CONF_HUB_KEY, DOMAIN, OUTBOX_FILE
@@ -33,7 +34,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, which exist before an entry loads."""
-    async_register_actions(hass, DOMAIN, ACTIONS)
+    async_register_actions(hass, DOMAIN, (*ACTIONS, SET_MANAGERS))
     return True
 
 

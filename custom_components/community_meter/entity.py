@@ -8,6 +8,7 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from buildinghub.telemetry.reading import Quantity
 from buildinghub_ha.const import MANUFACTURER
@@ -73,3 +74,22 @@ class HubEntity(Entity):
         self.async_on_remove(
             async_dispatcher_connect(self.hass, self.hub.signal("hub"), self.async_write_ha_state)
         )
+
+
+def async_add_per_account(
+    hub: MeterHub,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make: Callable[[MeterHub, str], Entity],
+) -> None:
+    """Add ``make(hub, dwelling)`` for every dwelling with a prepaid account, now and as the
+    cloud opens more."""
+    known: set[str] = set()
+
+    @callback
+    def add() -> None:
+        new = sorted(set(hub.state.accounts) - known)
+        known.update(new)
+        async_add_entities([make(hub, dwelling) for dwelling in new])
+
+    add()
+    hub.entry.async_on_unload(async_dispatcher_connect(hub.hass, hub.signal("hub"), add))

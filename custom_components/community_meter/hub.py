@@ -138,12 +138,22 @@ class MeterHub(DeviceHub[MeterContext]):
         )
 
     def area_entities(self, areas: set[str]) -> list[str]:
-        """The balance sensors of the dwellings whose flats are ``areas``."""
+        """The balance sensors and low-balance flags of the dwellings whose flats are ``areas``."""
         return [
-            f"{self.entry.entry_id}_balance_{dwelling}"
+            f"{self.entry.entry_id}_{key}_{dwelling}"
             for dwelling in self.state.accounts
             if flat_area(dwelling) in areas
+            for key in ("balance", "low_balance")
         ]
+
+    def let_devices_of(self, user_id: str) -> list[str]:
+        """Community Meter has no landlord's page."""
+        return []
+
+    def raw_readings(self) -> list[str]:
+        """The low-balance event, which carries the balance (the meters' totals and the
+        balances say so by their device class)."""
+        return [f"{self.entry.entry_id}_low_balance"]
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 The property manager says who lives where (``set_residents``, by Home Assistant user).
 A resident's group allows their dwelling's meter devices (readings, household presence,
-Back home) and their dwelling's balance, which is an entity of the hub's own device beside
-every other dwelling's balance, so it is allowed alone.
+Back home) and their dwelling's balance and low-balance flag, entities of the hub's own
+device beside every other dwelling's, so they are allowed alone.
 """
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ def dwelling_residents(hub: MeterHub) -> Residents:
         )
     scopes: dict[str, Scope] = {}
     for dwelling, users in hub.residents.dwellings.items():
+        entry_id = hub.entry.entry_id
         balance = entity_scope(
-            hub.hass, DOMAIN, Platform.SENSOR, f"{hub.entry.entry_id}_balance_{dwelling}"
+            hub.hass, DOMAIN, Platform.SENSOR, f"{entry_id}_balance_{dwelling}"
+        ) | entity_scope(
+            hub.hass, DOMAIN, Platform.BINARY_SENSOR, f"{entry_id}_low_balance_{dwelling}"
         )
         for user in users:
             scopes[user] = scopes.get(user, Scope()) | meters.get(dwelling, Scope()) | balance

@@ -16,8 +16,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import UnitOfEnergy, UnitOfVolume
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from buildinghub.devices.meter import MeterStatus
@@ -26,7 +25,13 @@ from buildinghub.occupancy.tracker import Presence
 from buildinghub.telemetry.reading import Quantity
 
 from .coordinator import CommunityMeterConfigEntry
-from .entity import DwellingPresenceEntity, HubEntity, MeterEntity, dwelling_entity
+from .entity import (
+    DwellingPresenceEntity,
+    HubEntity,
+    MeterEntity,
+    async_add_per_account,
+    dwelling_entity,
+)
 from .hub import HubState, MeterHub
 
 PARALLEL_UPDATES = 0
@@ -133,16 +138,7 @@ async def async_setup_entry(
         ],
     )
     async_add_entities([HubSensor(hub, OUTBOX)])
-    known: set[str] = set()
-
-    @callback
-    def add_balances() -> None:
-        new = sorted(set(hub.state.accounts) - known)
-        known.update(new)
-        async_add_entities([BalanceSensor(hub, dwelling) for dwelling in new])
-
-    add_balances()
-    entry.async_on_unload(async_dispatcher_connect(hass, hub.signal("hub"), add_balances))
+    async_add_per_account(hub, async_add_entities, BalanceSensor)
 
 
 class MeterSensor(MeterEntity, SensorEntity):

@@ -11,6 +11,7 @@ from buildinghub.radio.network import BuildingNetwork
 from buildinghub_ha.access_groups import ResidentGroups
 from buildinghub_ha.actions import async_register_actions
 from buildinghub_ha.dashboards import async_show_on_pages
+from buildinghub_ha.manager_actions import SET_MANAGERS
 from buildinghub_ha.network import async_start_hub
 
 from .ble import async_setup_ble
@@ -33,7 +34,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions, which exist even before an entry is loaded."""
-    async_register_actions(hass, DOMAIN, ACTIONS)
+    async_register_actions(hass, DOMAIN, (*ACTIONS, SET_MANAGERS))
     return True
 
 

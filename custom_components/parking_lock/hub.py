@@ -454,6 +454,14 @@ class ParkingHub(DeviceHub[BayContext]):
         """No entity of Parking Lock belongs to a flat."""
         return []
 
+    def let_devices_of(self, user_id: str) -> list[str]:
+        """Parking Lock has no landlord's page."""
+        return []
+
+    def raw_readings(self) -> list[str]:
+        """Parking Lock measures nothing of a dwelling."""
+        return []
+
     def holder_of(self, grant_id: bytes | None) -> str | None:
         """Who holds a key, if the hub holds it."""
         held = self.book.get(grant_id) if grant_id else None

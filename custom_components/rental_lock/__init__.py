@@ -11,12 +11,15 @@ from buildinghub.radio.network import BuildingNetwork
 from buildinghub_ha.access_groups import ResidentGroups
 from buildinghub_ha.actions import async_register_actions
 from buildinghub_ha.dashboards import async_show_on_pages
+from buildinghub_ha.landlords import LandlordLogins
+from buildinghub_ha.manager_actions import SET_MANAGERS
 from buildinghub_ha.network import async_start_hub
 
 from .biometric_services import BIOMETRIC_ACTIONS
 from .const import DOMAIN
 from .coordinator import RentalLockConfigEntry, RentalLockRuntimeData
 from .hub import RentalHub
+from .landlord_services import LANDLORD_ACTIONS
 from .residents import flat_residents
 from .services import GRANT_ACTIONS
 from .tenancy import HubTenancy
@@ -28,7 +31,11 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions (grants, fingerprints, tenancy), which exist before an entry loads."""
-    async_register_actions(hass, DOMAIN, (*GRANT_ACTIONS, *BIOMETRIC_ACTIONS, *TENANCY_ACTIONS))
+    async_register_actions(
+        hass,
+        DOMAIN,
+        (*GRANT_ACTIONS, *BIOMETRIC_ACTIONS, *TENANCY_ACTIONS, *LANDLORD_ACTIONS, SET_MANAGERS),
+    )
     return True
 
 
@@ -37,7 +44,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -
 
     async def make_hub(network: BuildingNetwork) -> RentalHub:
         hub = RentalHub(hass, entry, network)
-        entry.runtime_data = RentalLockRuntimeData(hub=hub, tenancy=HubTenancy(hass, entry, hub))
+        landlords = LandlordLogins(hass, f"{DOMAIN}.{entry.entry_id}.landlords", DOMAIN)
+        await landlords.async_load()
+        entry.runtime_data = RentalLockRuntimeData(
+            hub=hub, tenancy=HubTenancy(hass, entry, hub), landlords=landlords
+        )
         return hub
 
     hub = await async_start_hub(hass, entry, make_hub)
@@ -46,7 +57,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -
     # After the platforms: the rent event entities must hear notices missed while stopped.
     await entry.runtime_data.tenancy.async_start()
     hub = entry.runtime_data.hub
-    ResidentGroups(hass, entry).async_follow(lambda: flat_residents(hub), hub.signal("grants"))
+    landlords = entry.runtime_data.landlords
+    ResidentGroups(hass, entry).async_follow(
+        lambda: flat_residents(hub, landlords), hub.signal("grants"), landlords.signal
+    )
     return True
 
 

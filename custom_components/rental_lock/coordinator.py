@@ -11,6 +11,7 @@ from homeassistant.helpers import issue_registry as ir
 from buildinghub.devices.door_lock import LockStatus
 from buildinghub.devices.lock_provider import LockProvider
 from buildinghub_ha.coordinator import DeviceCoordinator
+from buildinghub_ha.landlords import LandlordLogins
 
 from .const import CLOCK_DRIFT_LIMIT_S, DOMAIN
 
@@ -25,6 +26,7 @@ class RentalLockRuntimeData:
 
     hub: RentalHub
     tenancy: HubTenancy
+    landlords: LandlordLogins
 
 
 type RentalLockConfigEntry = ConfigEntry[RentalLockRuntimeData]

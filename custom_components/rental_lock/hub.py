@@ -45,6 +45,7 @@ from buildinghub.radio.errors import DeviceUnreachable, RadioError
 from buildinghub.radio.network import BuildingNetwork
 from buildinghub_ha.fleet import DeviceCard, ManagedDevice, flat_area
 from buildinghub_ha.hub import DeviceHub
+from buildinghub_ha.landlords import flats_of
 
 from .biometrics import HubBiometrics
 from .bookings import HubBookings
@@ -416,6 +417,16 @@ class RentalHub(DeviceHub[LockContext]):
 
     def area_entities(self, areas: set[str]) -> list[str]:
         """No hub-wide entity of Rental Lock belongs to a flat."""
+        return []
+
+    def let_devices_of(self, user_id: str) -> list[str]:
+        """The doors (lock ids) of the flats ``user_id`` is the linked landlord of."""
+        key = self.entry.runtime_data.landlords.key_of(user_id)
+        installations = [context.installation for context in self.locks.values()]
+        return [] if key is None else flats_of(key, installations)
+
+    def raw_readings(self) -> list[str]:
+        """Rental Lock measures nothing of a dwelling."""
         return []
 
     def holder_of(self, grant_id: bytes | None) -> str | None:

@@ -62,8 +62,12 @@ async def test_each_resident_sees_only_their_dwellings_meters_and_balance(
         )
     await settle(hass)
     entry_id = config_entry.entry_id
-    own_1a = entities_of(hass, config_entry, "meter-1a-", f"{entry_id}_balance_1A")
-    own_2b = entities_of(hass, config_entry, "meter-2b-", f"{entry_id}_balance_2B")
+    own_1a = entities_of(
+        hass, config_entry, "meter-1a-", f"{entry_id}_balance_1A", f"{entry_id}_low_balance_1A"
+    )
+    own_2b = entities_of(
+        hass, config_entry, "meter-2b-", f"{entry_id}_balance_2B", f"{entry_id}_low_balance_2B"
+    )
 
     alice_sees = await states_of(hass, hass_ws_client, alice)
     gus_sees = await states_of(hass, hass_ws_client, gus)
