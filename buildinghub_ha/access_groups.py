@@ -197,6 +197,21 @@ async def async_drop(
     del groups[group_id]
 
 
+async def async_remove_groups(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Drop the groups of a removed entry's residents (they see nothing of it any more)."""
+    try:
+        store = group_store(hass)
+    except AuthInternalsChanged:
+        return  # no group was ever made: the entry raised the repair instead
+    groups: dict[str, auth_models.Group] = store._groups
+    prefix = f"{GROUP_PREFIX}{entry.entry_id}."
+    dropped = [group_id for group_id in groups if group_id.startswith(prefix)]
+    for group_id in dropped:
+        await async_drop(hass, groups, group_id)
+    if dropped:
+        store._async_schedule_save()
+
+
 class ResidentGroups:
     """The Home Assistant groups that scope one config entry's residents."""
 

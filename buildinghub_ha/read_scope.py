@@ -11,21 +11,32 @@ may read before the command sees the request (a statistic of an entity has the e
 other statistics are not an entity's and are not shown). A user who may read none of them
 gets an empty answer.
 
+The same goes for the statistics' names (``recorder/list_statistic_ids``: a user is told of
+the statistics of entities they may read) and the Energy dashboard
+(``energy/get_prefs``: the sources whose statistics the user may read, so a resident's Energy
+dashboard is their own flat's; ``energy/fossil_energy_consumption``: of readable statistics
+only).
+
 What stays: a logbook row of the user's own entity may name, as its cause, the action or
 automation that caused it (its context), which can concern another entity; and
-``recorder/list_statistic_ids`` still lists every statistic's id, name and unit (no value).
+``energy/validate`` tells any user the issues of every source (entity ids and units, no
+value), as Home Assistant's energy settings page asks it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Final
 
 from homeassistant.auth.permissions.const import POLICY_READ
 from homeassistant.components import websocket_api
+from homeassistant.components.energy.data import async_get_manager
+from homeassistant.components.recorder.statistics import async_list_statistic_ids
 from homeassistant.components.websocket_api.connection import ActiveConnection
 from homeassistant.components.websocket_api.const import DOMAIN as WEBSOCKET_API
-from homeassistant.components.websocket_api.const import ERR_UNAUTHORIZED
+from homeassistant.components.websocket_api.const import ERR_NOT_FOUND, ERR_UNAUTHORIZED
+from homeassistant.components.websocket_api.decorators import async_response
 from homeassistant.const import EVENT_COMPONENT_LOADED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -40,7 +51,9 @@ COMMANDS: Final = {
         "recorder/statistics_during_period",
         "recorder/statistic_during_period",
         "recorder/get_statistics_metadata",
+        "recorder/list_statistic_ids",
     ),
+    "energy": ("energy/get_prefs", "energy/fossil_energy_consumption"),
 }
 _SCOPED: HassKey[bool] = HassKey("buildinghub_read_scoped")
 _MARK: Final = "_buildinghub_scoped"
@@ -83,6 +96,15 @@ def _scoped(command: str, handler: Any) -> Any:
         if user.is_admin or user.permissions.access_all_entities(POLICY_READ):
             handler(hass, connection, msg)
             return
+        if command in _OWN_ANSWERS:
+            _OWN_ANSWERS[command](hass, connection, msg)
+            return
+        if command == "energy/fossil_energy_consumption":
+            check = connection.user.permissions.check_entity
+            asked = msg["energy_statistic_ids"]
+            readable = [s for s in asked if check(s, POLICY_READ)]
+            handler(hass, connection, {**msg, "energy_statistic_ids": readable})
+            return
         if command.startswith("recorder/"):
             _narrow_statistics(handler, hass, connection, msg)
             return
@@ -116,6 +138,52 @@ def _narrow_statistics(
         connection.send_result(msg["id"], [])
     else:
         connection.send_result(msg["id"], {})
+
+
+@async_response
+async def _async_list_statistic_ids(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+) -> None:
+    check = connection.user.permissions.check_entity
+    listed = await async_list_statistic_ids(hass, None, msg.get("statistic_type"))
+    connection.send_result(
+        msg["id"], [row for row in listed if check(row["statistic_id"], POLICY_READ)]
+    )
+
+
+@async_response
+async def _async_energy_prefs(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+) -> None:
+    prefs = (await async_get_manager(hass)).data
+    if prefs is None:
+        connection.send_error(msg["id"], ERR_NOT_FOUND, "No prefs")
+        return
+    check = connection.user.permissions.check_entity
+    connection.send_result(msg["id"], _readable_sources(prefs, lambda s: check(s, POLICY_READ)))
+
+
+def _readable_sources(value: Any, readable: Callable[[str], bool]) -> Any:
+    """``value`` without the energy sources (dicts) naming a statistic (``stat_*``) that is
+    not ``readable``; lists of sources are narrowed, everything else is kept."""
+    if isinstance(value, list):
+        kept = [_readable_sources(item, readable) for item in value]
+        return [item for item in kept if item is not _HIDDEN]
+    if not isinstance(value, dict):
+        return value
+    for key, item in value.items():
+        if key.startswith("stat_") and isinstance(item, str) and not readable(item):
+            return _HIDDEN
+    return {key: _readable_sources(item, readable) for key, item in value.items()}
+
+
+_HIDDEN: Final = object()
+_OWN_ANSWERS: Final = {
+    "recorder/list_statistic_ids": _async_list_statistic_ids,
+    "energy/get_prefs": _async_energy_prefs,
+}
+"""Commands answered here for a user who may not read everything (the original's answer
+cannot be narrowed from its request)."""
 
 
 def _readable(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> list[str]:

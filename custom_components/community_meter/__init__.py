@@ -16,7 +16,7 @@ from buildinghub.radio.network import BuildingNetwork
 from buildinghub.telemetry.cloud_client import CloudClient
 from buildinghub.telemetry.outbox import Outbox
 from buildinghub.telemetry.relay import Relay
-from buildinghub_ha.access_groups import ResidentGroups
+from buildinghub_ha.access_groups import ResidentGroups, async_remove_groups
 from buildinghub_ha.actions import async_register_actions
 from buildinghub_ha.dashboards import async_show_on_pages
 from buildinghub_ha.manager_actions import SET_MANAGERS
@@ -67,3 +67,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntr
 async def async_unload_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntry) -> bool:
     """Remove the entities; the meters, the outbox and (if no one else uses it) the radio follow."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: CommunityMeterConfigEntry) -> None:
+    """The residents' groups of a removed entry go with it."""
+    await async_remove_groups(hass, entry)

@@ -8,7 +8,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from buildinghub.radio.network import BuildingNetwork
-from buildinghub_ha.access_groups import ResidentGroups
+from buildinghub_ha.access_groups import ResidentGroups, async_remove_groups
 from buildinghub_ha.actions import async_register_actions
 from buildinghub_ha.dashboards import async_show_on_pages
 from buildinghub_ha.landlords import LandlordLogins
@@ -67,3 +67,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -
 async def async_unload_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -> bool:
     """Remove the entities; the hub and, if no other integration uses it, the radio follow."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: RentalLockConfigEntry) -> None:
+    """The residents' groups of a removed entry go with it."""
+    await async_remove_groups(hass, entry)

@@ -149,6 +149,7 @@ async def test_history_statistics_and_logbook_tell_the_manager_no_raw_reading(
             "period": "hour",
         },
         {"type": "recorder/get_statistics_metadata", "statistic_ids": [energy]},
+        {"type": "recorder/list_statistic_ids"},
         {"type": "logbook/get_events", "start_time": start, "entity_ids": raw},
         {"type": "logbook/get_events", "start_time": start},
     ]

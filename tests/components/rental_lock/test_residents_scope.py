@@ -317,3 +317,16 @@ async def test_an_unexpected_auth_store_raises_a_repair_and_changes_no_user(
     assert repair is not None
     assert [g.id for g in tess.groups] == [GROUP_ID_USER]
     assert not [g for g in hass.auth._store._groups if g.startswith("buildinghub.")]
+
+
+async def test_removing_the_integration_takes_its_residents_groups_with_it(
+    hass: HomeAssistant, leases: None, init_integration: MockConfigEntry, tess: User
+) -> None:
+    prefix = f"buildinghub.{init_integration.entry_id}."
+    assert [g.id for g in tess.groups] == [prefix + tess.id]
+
+    assert await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    assert not [g for g in hass.auth._store._groups if g.startswith(prefix)]
+    assert tess.groups == []  # never back in system-users: she sees nothing of the building
