@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from homeassistant.auth.models import User
+from homeassistant.components import websocket_api
+from homeassistant.components.websocket_api.const import DOMAIN as WEBSOCKET_API
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
@@ -38,7 +40,7 @@ from homeassistant.helpers.json import json_bytes, json_fragment
 from homeassistant.util.hass_dict import HassKey
 
 from .hub_sources import DOMAINS, HubSource, add_source, hub_sources
-from .manager_role import async_is_manager, async_manager_role
+from .manager_role import async_is_manager, async_manager_role, is_manager_now
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -349,7 +351,55 @@ def async_register_dashboards(hass: HomeAssistant, domain: str) -> None:
             sidebar_icon=icon,
             config={"mode": "yaml"},
         )
+    _narrow_sidebar(hass)
     data["registered"] = True
+
+
+# Home Assistant shows a panel to everyone or to administrators only. The manager's and the
+# landlords' pages are neither, so each user's sidebar (the ``get_panels`` answer) leaves out
+# the pages that are not theirs: the manager's for anyone but managers and administrators,
+# "My flats" for anyone the manager linked to no flat.
+
+
+def _narrow_sidebar(hass: HomeAssistant) -> None:
+    handlers: dict[str, tuple[Any, Any]] = hass.data.get(WEBSOCKET_API, {})
+    found = handlers.get("get_panels")
+    if found is None or getattr(found[0], _SIDEBAR_MARK, False):
+        return
+    handler, schema = found
+
+    @callback
+    def get_panels(hass: HomeAssistant, connection: Any, msg: dict[str, Any]) -> None:
+        user = connection.user
+        hidden = set()
+        if not (user.is_admin or is_manager_now(hass, user)):
+            hidden.add(MANAGER_URL)
+        if not landlord_places(hass, user.id):
+            hidden.add(LANDLORD_URL)
+        handler(hass, _Narrowed(connection, hidden), msg)
+
+    setattr(get_panels, _SIDEBAR_MARK, True)
+    websocket_api.async_register_command(hass, "get_panels", get_panels, schema)
+
+
+_SIDEBAR_MARK: Final = "_buildinghub_sidebar"
+
+
+class _Narrowed:
+    """A websocket connection whose ``get_panels`` answer leaves out ``hidden`` panels."""
+
+    def __init__(self, connection: Any, hidden: set[str]) -> None:
+        self._connection = connection
+        self._hidden = hidden
+
+    def send_message(self, message: Any) -> None:
+        if isinstance(message, dict) and isinstance(message.get("result"), dict):
+            shown = {k: v for k, v in message["result"].items() if k not in self._hidden}
+            message = {**message, "result": shown}
+        self._connection.send_message(message)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
 
 
 def async_show_on_pages(hass: HomeAssistant, entry: ConfigEntry[Any], source: HubSource) -> None:

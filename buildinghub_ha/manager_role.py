@@ -200,6 +200,14 @@ async def async_manager_role(hass: HomeAssistant) -> ManagerRole:
     return await asyncio.shield(future)
 
 
+def is_manager_now(hass: HomeAssistant, user: auth_models.User) -> bool:
+    """Whether ``user`` is a property manager, as far as the role is loaded (not yet: no)."""
+    future = hass.data.get(_ROLE)
+    if future is None or not future.done() or future.exception() is not None:
+        return False
+    return future.result().is_manager(user)
+
+
 async def async_is_manager(hass: HomeAssistant, user: auth_models.User) -> bool:
     """Whether ``user`` is one of the building's property managers."""
     return (await async_manager_role(hass)).is_manager(user)

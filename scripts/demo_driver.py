@@ -58,6 +58,7 @@ from buildinghub_sim.standard_doors import STANDARD_LOCKS_FILE, StandardDoors
 from scripts.building_entities import wait_for_bays, wait_for_locks, wait_for_meters
 from scripts.demo_people import (
     Resident,
+    appoint_manager_and_landlord,
     configure_energy,
     confirm_http_settings,
     ensure_residents,
@@ -466,6 +467,7 @@ async def setup(config: Path, hass_pid: int | None, cloud_db: str) -> None:
         else:
             print(f"==> the hub already holds {held} active grants: not issuing new ones")
             flats = [f"   {f.name}  tenant PIN {f.tenant_pin}" for f in building.flats]
+        logins = await appoint_manager_and_landlord(api, building)
         flats += await set_up_standard_lock(api, config, building, hass_pid)
         bays = await set_up_car_park(
             api,
@@ -486,7 +488,7 @@ async def setup(config: Path, hass_pid: int | None, cloud_db: str) -> None:
             lines=flats,
             bays=bays,
             meters=meters,
-            logins=resident_banner(residents),
+            logins=[*logins, *resident_banner(residents)],
             seconds=time.monotonic() - started,
         )
     )
@@ -603,17 +605,19 @@ def _banner(
             f" (ready in {seconds:.0f} s)",
             "",
             f"   Open    {URL}",
-            f"   Log in  {USERNAME} / {PASSWORD}   the property manager (administrator)",
+            f"   Log in  {USERNAME} / {PASSWORD}   the installer (administrator: Home Assistant"
+            " shows administrators everything)",
             *logins,
             "",
             " What to look at",
             f"   Settings > Devices & services > Rental Lock: {flats} devices, one per flat door",
             "     (lock, access events, grant calendar, active grants, battery).",
             "   Calendar (sidebar): every door's grants: a year's lease from a signed contract",
-            "     at every let flat (with its next rent due), a 2-hour viewing at the one to let.",
+            "     at every flat (with its next rent due), a 2-hour viewing at the flat-share 1C.",
             "   My home (sidebar, as nora or ravi): the resident's own flat, bay, meters, rent.",
-            "   Building (sidebar, as demo): every flat by floor, locks, presence, low balances,",
-            "     bay occupancy, repairs; no meter readings.",
+            "   Building (sidebar, as pam): every flat by floor, locks, presence, low balances,",
+            "     bay occupancy, repairs; pam cannot open any meter reading or balance.",
+            "   My flats (sidebar, as chen): the landlord's flats' access events, grants, rent.",
             "   The Logbook: simulated tenants type PINs at a random door every 20 s or so,",
             "     sometimes a wrong one ('Nora opened Flat 1A with a PIN').",
             f"   {DEMO_USER_FLAT} door: its resident (nora) presses Unlock: it opens and relocks",

@@ -1,8 +1,11 @@
 """The demo's people and what makes each role's page worth looking at (SPEC H9).
 
-Residents' logins, a lease from a signed contract for every let flat (with the tenants'
-keypad PINs on the same window), the flat to let with a viewing (the README's walk-through
-lets it), the car park's plan and the Energy dashboard. Each
+A login for each role: the installer (the administrator the demo onboards), the property
+manager (an ordinary user named manager: sees derived data only), two residents and a
+landlord (linked to the key that installed their flats' locks). A lease from a signed
+contract for every flat (with the tenants' keypad PINs on the same window), and a viewing
+at the flat-share Flat 1C (the README's walk-through gives its second room a lease of its
+own), the car park's plan and the Energy dashboard. Each
 step talks to the running Home Assistant through its HTTP and websocket APIs only, as the
 manager's browser and the landlords' apps do, and each is safe to repeat.
 """
@@ -32,8 +35,23 @@ from scripts.hass_client import HassError, HomeAssistantApi
 RENT_CENTS: Final = 95_000
 DEPOSIT_CENTS: Final = 190_000
 RENT_DUE_DAY: Final = 28
-TO_LET: Final = "Flat 1C"  # the README's walk-through lets it, from a contract of its own
+FLAT_SHARE: Final = "Flat 1C"  # the README's walk-through lets its second room
 USERS_GROUP: Final = "system-users"  # Home Assistant's non-administrator group
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """A demo person's Home Assistant login (an ordinary user)."""
+
+    name: str
+    username: str
+    password: str
+    user_id: str = ""
+
+
+MANAGER: Final = Login("Pam", "pam", "manager-demo")
+LANDLORD: Final = Login("Chen", "chen", "landlord-demo")
+LANDLORD_KEY_NAME: Final = "landlord:chen"  # the key that installed Chen's flats' locks
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,27 +85,33 @@ async def confirm_http_settings(api: HomeAssistantApi) -> None:
         await api.websocket({"type": "http/config/promote"})
 
 
+async def ensure_login(api: HomeAssistantApi, login: Login, role: str) -> Login:
+    """``login`` as a non-administrator user with a password login (made once)."""
+    (users,) = await api.websocket({"type": "config/auth/list"})
+    user_id = {u["username"]: u["id"] for u in users if u.get("username")}.get(login.username)
+    if user_id is None:
+        print(f"==> a login for {login.name}, {role}")
+        (answer,) = await api.websocket(
+            {"type": "config/auth/create", "name": login.name, "group_ids": [USERS_GROUP]}
+        )
+        user_id = answer["user"]["id"]
+        await api.websocket(
+            {
+                "type": "config/auth_provider/homeassistant/create",
+                "user_id": user_id,
+                "username": login.username,
+                "password": login.password,
+            }
+        )
+    return Login(login.name, login.username, login.password, user_id)
+
+
 async def ensure_residents(api: HomeAssistantApi) -> list[Resident]:
     """Each demo resident as a non-administrator user with a password login (made once)."""
-    (users,) = await api.websocket({"type": "config/auth/list"})
-    known = {u["username"]: u["id"] for u in users if u.get("username")}
     made = []
     for resident in RESIDENTS:
-        user_id = known.get(resident.username)
-        if user_id is None:
-            print(f"==> a login for {resident.name}, resident of {resident.flat}")
-            (answer,) = await api.websocket(
-                {"type": "config/auth/create", "name": resident.name, "group_ids": [USERS_GROUP]}
-            )
-            user_id = answer["user"]["id"]
-            await api.websocket(
-                {
-                    "type": "config/auth_provider/homeassistant/create",
-                    "user_id": user_id,
-                    "username": resident.username,
-                    "password": resident.password,
-                }
-            )
+        login = Login(resident.name, resident.username, resident.password)
+        user_id = (await ensure_login(api, login, f"resident of {resident.flat}")).user_id
         made.append(
             Resident(
                 resident.name,
@@ -99,6 +123,29 @@ async def ensure_residents(api: HomeAssistantApi) -> list[Resident]:
             )
         )
     return made
+
+
+async def appoint_manager_and_landlord(
+    api: HomeAssistantApi, building: SimulatedBuilding
+) -> list[str]:
+    """The installer names the property manager; the manager links the landlord's login to
+    the key that installed their flats (both safe to repeat). The banner's login lines."""
+    manager = await ensure_login(api, MANAGER, "the property manager")
+    landlord = await ensure_login(api, LANDLORD, "landlord")
+    await api.service("rental_lock", "set_managers", {"users": [manager.user_id]})
+    key = building.landlords[LANDLORD_KEY_NAME].public_key
+    answer = await api.service(
+        "rental_lock",
+        "link_landlord",
+        {"user_id": landlord.user_id, "landlord_key": _b64(key.to_bytes())},
+    )
+    flats = ", ".join(str(flat) for flat in answer["flats"])
+    return [
+        f"   Log in  {manager.username} / {manager.password}   {manager.name}, the property"
+        " manager (derived data only)",
+        f"   Log in  {landlord.username} / {landlord.password}   {landlord.name},"
+        f" landlord of {flats}",
+    ]
 
 
 def lease_terms(building: SimulatedBuilding, flat: SimulatedFlat, tenant: PublicKey) -> LeaseTerms:
@@ -136,16 +183,15 @@ async def _hub_key(api: HomeAssistantApi) -> PublicKey:
 async def install_leases(
     api: HomeAssistantApi, building: SimulatedBuilding, residents: list[Resident]
 ) -> list[str]:
-    """Every let flat's lease from a contract its landlord and tenant signed, with the tenant's
-    keypad PIN on the same window; a viewing of the flat to let. A resident's PIN grant is
-    bound to the hub's key, so they can also open their door from Home Assistant."""
+    """Every flat's lease from a contract its landlord and tenant signed, with the tenant's
+    keypad PIN on the same window; a viewing of the flat-share's second room. A resident's PIN
+    grant is bound to the hub's key, so they can also open their door from Home Assistant."""
     hub_key = await _hub_key(api)
     users = {r.flat: r.user_id for r in residents}
     lines = []
     for flat in building.flats:
-        if flat.name == TO_LET:
+        if flat.name == FLAT_SHARE:
             lines.append(await _install_viewing(api, building, flat))
-            continue
         tenant_phone = SigningKey.generate()
         terms = lease_terms(building, flat, tenant_phone.public_key)
         document = contract_document(terms)
@@ -195,8 +241,8 @@ async def _install_viewing(
     )
     await api.service("rental_lock", "install_grant", {"grant": _b64(viewing)})
     return (
-        f"   {flat.name}  to let: viewer PIN {flat.viewer_pin} (2 hours);"
-        " the README's walk-through lets it"
+        f"   {flat.name}  a flat-share: viewer PIN {flat.viewer_pin} (2 hours) for its second"
+        " room, which the README's walk-through lets"
     )
 
 

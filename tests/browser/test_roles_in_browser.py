@@ -1,4 +1,5 @@
-"""The demo in a real browser: the manager and two residents log in and look at their pages.
+"""The demo in a real browser: the installer, the property manager (an ordinary login), two
+residents and a landlord log in and look at their pages.
 
 ``scripts/demo`` runs as a person runs it, on this venv's Home Assistant and in a folder and
 on ports of its own; Debian's chromium (``scripts/test`` installs it) is driven by
@@ -39,7 +40,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-MANAGER = ("demo", "demo-building")
+INSTALLER = ("demo", "demo-building")  # the administrator: sees everything, by design
+MANAGER = ("pam", "manager-demo")  # the property manager: derived data only (SPEC M5)
+LANDLORD = ("chen", "landlord-demo")  # landlord:chen, whose key installed Flat 1C's lock
 NORA = ("nora", "flat-1a-demo")  # Flat 1A and Bay P1
 RAVI = ("ravi", "flat-1b-demo")  # Flat 1B
 READY_S = 600  # a first run makes the building, the venv check and onboarding
@@ -166,12 +169,15 @@ async def sidebar(page: Page) -> str:
     return await shown_text(page, "ha-sidebar")
 
 
-async def test_the_manager_and_two_residents_each_see_their_own_building(
-    demo: Demo, browser: Browser
-) -> None:
+async def test_each_role_sees_its_own_building(demo: Demo, browser: Browser) -> None:
     started = time.monotonic()
-    assert "nora / flat-1a-demo" in demo.banner
-    assert "ravi / flat-1b-demo" in demo.banner
+    for login in (MANAGER, LANDLORD, NORA, RAVI):
+        assert f"{login[0]} / {login[1]}" in demo.banner
+
+    installer = await log_in(browser, demo, INSTALLER)
+    energy = await look_at(installer, demo, "energy", "installer-energy", "Energy")
+    assert "not configured" not in energy.lower()
+    await installer.context.close()
 
     manager = await log_in(browser, demo, MANAGER)
     building = await look_at(
@@ -186,9 +192,24 @@ async def test_the_manager_and_two_residents_each_see_their_own_building(
     )
     assert "Occupancy" in bays
     assert "Building" in await sidebar(manager)
-    energy = await look_at(manager, demo, "energy", "manager-energy", "Energy")
-    assert "not configured" not in energy.lower()
+    reading = await look_at(
+        manager,
+        demo,
+        "history?entity_id=sensor.flat_1a_electricity_meter_energy",
+        "manager-meter-history-refused",
+        "History",
+    )
+    assert "kWh" not in reading, "a meter's history is not the manager's to read (SPEC M5)"
     await manager.context.close()
+
+    landlord = await log_in(browser, demo, LANDLORD)
+    flats = await look_at(landlord, demo, "building-landlord/flats", "chen-my-flats", "Flat 1C")
+    assert "Flat 1A" not in flats  # Ana's
+    assert "Wh" not in flats
+    chens_sidebar = await sidebar(landlord)
+    assert "My flats" in chens_sidebar
+    assert "Building" not in chens_sidebar
+    await landlord.context.close()
 
     nora = await log_in(browser, demo, NORA)
     home = await look_at(nora, demo, "building-home/home", "nora-my-home", "Flat 1A")
@@ -196,12 +217,14 @@ async def test_the_manager_and_two_residents_each_see_their_own_building(
     assert "Next rent due" in home
     for other in ("Flat 1B", "Flat 1C", "Bay P2"):
         assert other not in home
-    assert "Building" not in await sidebar(nora), "the manager's page is not in her sidebar"
+    noras_sidebar = await sidebar(nora)
+    assert "Building" not in noras_sidebar, "the manager's page is not in her sidebar"
+    assert "My flats" not in noras_sidebar
     denied = await look_at(
         nora, demo, "building-manager/floor-1", "nora-building-refused", "Home Assistant"
     )
-    # The page itself refuses her (the panel is only hidden): the frontend shows her
-    # something else, never the manager's cards.
+    # The page itself refuses her (the panel is only left out of her sidebar): the frontend
+    # shows her something else, never the manager's cards.
     assert "Low balance" not in denied
     assert "Repairs" not in denied
     await nora.context.close()
@@ -212,4 +235,4 @@ async def test_the_manager_and_two_residents_each_see_their_own_building(
     assert "Bay P1" not in his
     await ravi.context.close()
 
-    assert time.monotonic() - started < 300
+    assert time.monotonic() - started < 360

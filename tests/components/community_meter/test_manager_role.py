@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from buildinghub_ha.dashboards import MANAGER_URL
+from buildinghub_ha.dashboards import HOME_URL, LANDLORD_URL, MANAGER_URL
 from buildinghub_ha.manager_role import MANAGER_GROUP_ID, async_manager_role
 from custom_components.community_meter.const import DOMAIN
 from tests.components.rental_lock.test_dashboards import entities
@@ -75,6 +75,7 @@ async def pam(
     hass: HomeAssistant, cloud: Cloud, site: Site, config_entry: MockConfigEntry
 ) -> MockUser:
     """Dwelling 1A's balance is low; the installer made Pam (an ordinary user) the manager."""
+    assert await async_setup_component(hass, "frontend", {})  # the sidebar's panels
     assert await async_setup_component(hass, "lovelace", {})
     await start_with_low_balance(hass, cloud, site, config_entry)
     pam = await ordinary_user(hass, "Pam")
@@ -225,6 +226,8 @@ async def test_the_building_page_is_the_managers_with_flags_and_repair_titles(
 
     page = await manager.ask(type="lovelace/config", url_path=MANAGER_URL)
     refused = await resident.ask(type="lovelace/config", url_path=MANAGER_URL)
+    managers_sidebar = await manager.ask(type="get_panels")
+    residents_sidebar = await resident.ask(type="get_panels")
 
     assert page["success"], page
     shown = entities(page["result"])
@@ -236,3 +239,7 @@ async def test_the_building_page_is_the_managers_with_flags_and_repair_titles(
     assert repairs["cards"][0]["title"] == "Repairs (1)"
     assert "/config/repairs" not in content  # administrators' only
     assert not refused["success"]
+    assert MANAGER_URL in managers_sidebar["result"]
+    assert MANAGER_URL not in residents_sidebar["result"]
+    assert HOME_URL in residents_sidebar["result"]
+    assert LANDLORD_URL not in residents_sidebar["result"]

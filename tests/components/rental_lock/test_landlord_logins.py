@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub.credentials import GrantKind
-from buildinghub_ha.dashboards import LANDLORD_URL
+from buildinghub_ha.dashboards import LANDLORD_URL, MANAGER_URL
 from buildinghub_sim.building import SimulatedBuilding
 from custom_components.rental_lock.const import DOMAIN
 from tests.components.users import ordinary_user
@@ -66,6 +66,7 @@ async def let_flats(
     hass_ws_client: WebSocketGenerator,
 ) -> App:
     """Both flats are let; the manager linked Ana to the landlord key of flat 1A only."""
+    assert await async_setup_component(hass, "frontend", {})  # the sidebar's panels
     assert await async_setup_component(hass, "lovelace", {})
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
@@ -91,6 +92,7 @@ async def test_a_landlord_sees_their_flats_events_grants_and_rent_only(
 
     seen = await app.states()
     page = await app.ask(type="lovelace/config", url_path=LANDLORD_URL)
+    panels = await app.ask(type="get_panels")
     unlock = await app.ask(
         type="call_service",
         domain="lock",
@@ -108,6 +110,8 @@ async def test_a_landlord_sees_their_flats_events_grants_and_rent_only(
     assert set(OWN) <= shown
     assert not {e for e in shown if "flat_1b" in e or e.startswith("lock.")}
     assert page["result"]["views"][0]["cards"][0]["title"] == "Flat 1A"
+    assert LANDLORD_URL in panels["result"]
+    assert MANAGER_URL not in panels["result"]  # her sidebar has no manager's page
 
 
 async def test_only_the_manager_links_and_only_a_key_an_installation_names(
@@ -142,7 +146,9 @@ async def test_an_unlinked_landlord_sees_nothing_of_the_building(
 
     seen = await app.states()
     page = await app.ask(type="lovelace/config", url_path=LANDLORD_URL)
+    panels = await app.ask(type="get_panels")
 
     assert unlinked["success"], unlinked
+    assert LANDLORD_URL not in panels["result"]
     assert not {e for e in seen if "flat_" in e}
     assert entities(page["result"]) == set()
