@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -47,12 +48,18 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.util.hass_dict import HassKey
 
 from .read_scope import async_scope_reads
 
 _LOGGER = logging.getLogger(__name__)
 
 GROUP_PREFIX: Final = "buildinghub."
+SHARED_GROUP_ID: Final = "buildinghub.residents"
+"""Every resident's: what the building shares with all of them (open bays to book)."""
+SHARED_GROUP_NAME: Final = "Building Hub: every resident"
+_SHARED: HassKey[dict[str, Callable[[], Scope]]] = HassKey("buildinghub_shared_scopes")
+_SHARED_LOCK: HassKey[asyncio.Lock] = HassKey("buildinghub_shared_lock")
 ISSUE_UNSUPPORTED: Final = "access_groups_unsupported"
 # Groups that let a member see every entity: a resident must not be in one.
 PERMISSIVE_SYSTEM_GROUPS: Final = frozenset({GROUP_ID_USER, GROUP_ID_READ_ONLY})
@@ -94,17 +101,28 @@ def device_scope(hass: HomeAssistant, entry: ConfigEntry[Any], identifier: str) 
 
 
 def device_entities_scope(
-    hass: HomeAssistant, entry: ConfigEntry[Any], identifier: str, *, without: set[str]
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    identifier: str,
+    *,
+    without: AbstractSet[str] = frozenset(),
+    only: AbstractSet[str] | None = None,
 ) -> Scope:
-    """The entities of one device of ``entry`` (by its identifier), but those of the entity
-    domains in ``without`` (``lock``), as registered now."""
+    """The entities of one device of ``entry`` (by its identifier) of the entity domains in
+    ``only`` (all by default) but those in ``without`` (``lock``), as registered now."""
     device = dr.async_get(hass).async_get_device_by_identifier(
         (entry.domain, identifier), entry.entry_id
     )
     if device is None:
         return Scope()
     entries = er.async_entries_for_device(er.async_get(hass), device.id)
-    return Scope(entities=frozenset(e.entity_id for e in entries if e.domain not in without))
+    return Scope(
+        entities=frozenset(
+            e.entity_id
+            for e in entries
+            if e.domain not in without and (only is None or e.domain in only)
+        )
+    )
 
 
 def entity_scope(hass: HomeAssistant, platform: str, domain: str, unique_id: str) -> Scope:
@@ -208,8 +226,36 @@ async def async_remove_groups(hass: HomeAssistant, entry: ConfigEntry[Any]) -> N
     dropped = [group_id for group_id in groups if group_id.startswith(prefix)]
     for group_id in dropped:
         await async_drop(hass, groups, group_id)
-    if dropped:
+    if await _async_apply_shared(hass, groups) or dropped:
         store._async_schedule_save()
+
+
+def _is_resident(user: auth_models.User) -> bool:
+    """In some entry's resident group (``buildinghub.<entry id>.<user id>``)."""
+    return not user.is_admin and any(
+        g.id.startswith(GROUP_PREFIX) and g.id.count(".") == 2 for g in user.groups
+    )
+
+
+async def _async_apply_shared(hass: HomeAssistant, groups: dict[str, auth_models.Group]) -> bool:
+    """Make the shared group allow what every loaded entry shares, with every resident in it
+    (none shared: no group); whether anything changed."""
+    async with hass.data.setdefault(_SHARED_LOCK, asyncio.Lock()):
+        scope = Scope()
+        for shared in hass.data.get(_SHARED, {}).values():
+            scope = scope | shared()
+        if not scope.devices and not scope.entities:
+            if SHARED_GROUP_ID not in groups:
+                return False
+            await async_drop(hass, groups, SHARED_GROUP_ID)
+            return True
+        changed = await async_write_group(hass, groups, SHARED_GROUP_ID, SHARED_GROUP_NAME, scope)
+        for user in await hass.auth.async_get_users():
+            if _is_resident(user) and all(g.id != SHARED_GROUP_ID for g in user.groups):
+                ids = [*(g.id for g in user.groups), SHARED_GROUP_ID]
+                await hass.auth.async_update_user(user, group_ids=ids)
+        await async_leave(hass, SHARED_GROUP_ID, _is_resident)
+        return changed
 
 
 class ResidentGroups:
@@ -231,15 +277,25 @@ class ResidentGroups:
         return self._prefix + user_id
 
     @callback
-    def async_follow(self, residents: Callable[[], Residents], *signals: str) -> None:
+    def async_follow(
+        self,
+        residents: Callable[[], Residents],
+        *signals: str,
+        shared: Callable[[], Scope] | None = None,
+    ) -> None:
         """Keep the groups equal to what ``residents`` answers while the entry is loaded (and
         scope the logbook and statistics, which do not check permissions themselves):
         now, on each dispatcher signal in ``signals``, when a device or an entity is
         registered (a scope names them by registry id), at the next change it announces (a
         lease starting or ending), and when a user is edited or removed (the user page saves
-        a user back in ``system-users``)."""
+        a user back in ``system-users``). ``shared`` is what the entry shares with every
+        resident of the building, whichever entry made them one (open bays)."""
         self._residents = residents
         hass, on_unload = self.hass, self.entry.async_on_unload
+        if shared is not None:
+            key = self.entry.entry_id
+            hass.data.setdefault(_SHARED, {})[key] = shared
+            on_unload(lambda: hass.data.get(_SHARED, {}).pop(key, None) and None)
         async_scope_reads(hass)
         for signal in signals:
             on_unload(async_dispatcher_connect(hass, signal, self.async_request))
@@ -312,6 +368,7 @@ class ResidentGroups:
                 if group_id not in placed:
                     await async_drop(self.hass, groups, group_id)
                     changed = True
+            changed |= await _async_apply_shared(self.hass, groups)
             if changed:
                 store._async_schedule_save()
 

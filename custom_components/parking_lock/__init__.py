@@ -18,7 +18,7 @@ from .ble import async_setup_ble
 from .const import DOMAIN
 from .coordinator import ParkingLockConfigEntry, ParkingLockRuntimeData
 from .hub import ParkingHub
-from .residents import bay_residents
+from .residents import bay_residents, open_bays
 from .services import ACTIONS
 
 PLATFORMS = [
@@ -50,7 +50,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ParkingLockConfigEntry) 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_show_on_pages(hass, entry, hub)
     await async_setup_ble(hass, entry)
-    ResidentGroups(hass, entry).async_follow(lambda: bay_residents(hub), hub.signal("bookings"))
+    ResidentGroups(hass, entry).async_follow(
+        lambda: bay_residents(hub), hub.signal("bookings"), shared=lambda: open_bays(hub)
+    )
     return True
 
 

@@ -48,9 +48,11 @@ class BayBookingCalendar(ParkingBayEntity, CallerAware, CalendarEntity):
         CalendarEntityFeature.CREATE_EVENT | CalendarEntityFeature.DELETE_EVENT
     )
 
-    def _event(self, booking: Booking) -> CalendarEvent:
+    def _event(self, booking: Booking, *, with_key: bool = False) -> CalendarEvent:
         state = booking.state(self.hub.clock.now())
-        key = self.hub.booking_key(booking.booking_id)
+        # Which e-key a booking got is its driver's (and the administrators') to know; every
+        # resident may read an open bay's calendar to book it.
+        key = self.hub.booking_key(booking.booking_id) if with_key else None
         return CalendarEvent(
             start=dt_util.utc_from_timestamp(booking.start),
             end=dt_util.utc_from_timestamp(booking.end),
@@ -62,6 +64,8 @@ class BayBookingCalendar(ParkingBayEntity, CallerAware, CalendarEntity):
                     f"e-key {key} for the booked time"
                     if key
                     else "no e-key: the bay is not listed with one"
+                    if with_key
+                    else "the e-key, if any, is the driver's"
                 )
             ),
             uid=booking.booking_id,
@@ -79,11 +83,15 @@ class BayBookingCalendar(ParkingBayEntity, CallerAware, CalendarEntity):
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
-        """Bookings that meet the asked range."""
+        """Bookings that meet the asked range (each booking's e-key only to its own driver,
+        administrators and automations)."""
         found = self.hub.bookings.for_bay(
             self.member.installation.lock_id, _timestamp(start_date), _timestamp(end_date)
         )
-        return [self._event(booking) for booking in found]
+        user = self.calling_user()
+        account = None if user is None else await hass.auth.async_get_user(user)
+        every_key = user is None or (account is not None and account.is_admin)
+        return [self._event(b, with_key=every_key or b.user == user) for b in found]
 
     async def async_create_event(self, **kwargs: Any) -> None:
         """Book the slot for the user who asked; an overlapping earlier booking wins."""

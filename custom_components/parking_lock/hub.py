@@ -539,6 +539,8 @@ class ParkingHub(DeviceHub[BayContext]):
         """The manager sets who may book a bay."""
         self.policies[self.bays[ieee].installation.lock_id] = policy
         await self._async_save()
+        # Who may see the bay to book it follows its policy (and the state shows it).
+        async_dispatcher_send(self.hass, self.signal("bookings"))
 
     async def async_set_listing(self, ieee: str, listing: BayListing) -> None:
         """The manager sets what a bay's listing shows and when it is free."""

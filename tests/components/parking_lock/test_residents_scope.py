@@ -21,9 +21,10 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from buildinghub_sim.car_park import SimulatedCarPark
 
+from .conftest import call, settle
 from .test_bookings import move_to
 from .test_keys import give_ekey
-from .test_scope import app_of, command
+from .test_scope import app_of, command, slot
 
 P1 = ("lock.bay_p1", "calendar.bay_p1_bookings", "binary_sensor.bay_p1_occupancy")
 MAP = "image.car_park_map"
@@ -47,9 +48,18 @@ async def keys(
     friend: MockUser,
     hass_admin_user: MockUser,
 ) -> None:
-    """Dana holds P1's key for 8 hours, Femi P2's."""
+    """Dana holds P1's key for 8 hours, Femi P2's; each bay is only for its owner's people
+    (a bay open to anyone is every resident's to see and book)."""
     await give_ekey(hass, car_park, car_park.bays[0], driver, hass_admin_user)
     await give_ekey(hass, car_park, car_park.bays[1], friend, hass_admin_user)
+    for bay, user in (("p1", driver), ("p2", friend)):
+        await authorised_only(hass, bay, user, hass_admin_user)
+
+
+async def authorised_only(hass: HomeAssistant, bay: str, user: MockUser, owner: MockUser) -> None:
+    policy = {"mode": "authorised", "owner_user_id": owner.id, "user_ids": [user.id]}
+    await call(hass, "set_policy", {"entity_id": f"lock.bay_{bay}", **policy}, owner)
+    await settle(hass)
 
 
 async def test_each_driver_sees_only_their_own_bay_and_the_map(
@@ -102,3 +112,57 @@ async def test_when_the_key_ends_the_bay_goes_with_it(
     assert not of_bay(dana, "p1")
     assert MAP not in dana
     assert GROUP_ID_USER not in {g.id for g in driver.groups}
+
+
+async def test_every_resident_sees_and_books_a_bay_open_to_anyone_but_not_its_keys(
+    hass: HomeAssistant,
+    keys: None,
+    driver: MockUser,
+    friend: MockUser,
+    hass_admin_user: MockUser,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """SPEC P10: P2 opens to anyone; Dana (who holds P1's key only) sees P2's bookings calendar
+    and state and books it as herself; not P2's lock, occupancy or events, nor Femi's
+    booking's e-key. Closed again, P2 goes from her view."""
+    open_p2 = {"entity_id": "lock.bay_p2", "mode": "anyone"}
+    await call(hass, "set_policy", open_p2, hass_admin_user)
+    await settle(hass)
+    femi = await app_of(hass, friend, hass_ws_client)
+    femis = await command(
+        femi,
+        {"type": "calendar/event/create", "entity_id": "calendar.bay_p2_bookings",
+         "event": slot(timedelta(hours=1), timedelta(hours=2))},
+    )  # fmt: skip
+    dana = await app_of(hass, driver, hass_ws_client)
+
+    sees = await states(dana)
+    unlock = await command(
+        dana,
+        {"type": "call_service", "domain": "lock", "service": "unlock",
+         "target": {"entity_id": "lock.bay_p2"}},
+    )  # fmt: skip
+    listed = await command(
+        dana,
+        {"type": "call_service", "domain": "calendar", "service": "get_events",
+         "target": {"entity_id": "calendar.bay_p2_bookings"},
+         "service_data": {"duration": {"hours": 24}}, "return_response": True},
+    )  # fmt: skip
+    await authorised_only(hass, "p2", friend, hass_admin_user)
+    closed = await states(dana)
+    await call(hass, "set_policy", open_p2, hass_admin_user)
+    await settle(hass)
+    booked = await command(
+        dana,
+        {"type": "calendar/event/create", "entity_id": "calendar.bay_p2_bookings",
+         "event": slot(timedelta(hours=3), timedelta(hours=4))},
+    )  # fmt: skip
+
+    assert femis["success"], femis
+    assert {"calendar.bay_p2_bookings", "sensor.bay_p2_state", MAP} <= sees
+    assert of_bay(sees, "p2") == {"calendar.bay_p2_bookings", "sensor.bay_p2_state"}
+    assert unlock["error"]["message"] == "Unauthorized"
+    (event,) = listed["result"]["response"]["calendar.bay_p2_bookings"]["events"]
+    assert "the e-key, if any, is the driver's" in event["description"]  # Femi's booking
+    assert not of_bay(closed, "p2")
+    assert booked["success"], booked
