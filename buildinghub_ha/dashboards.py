@@ -182,30 +182,31 @@ def _card(place: Place) -> dict[str, Any]:
     return {"type": "entities", "title": place.title, "entities": place.entities}
 
 
+def _one_view(title: str, path: str, places: list[Place], nothing: str) -> dict[str, Any]:
+    """A page of one view: a card per place, or ``nothing`` said when there is none."""
+    cards = [_card(p) for p in places] or [{"type": "markdown", "content": nothing}]
+    return {"title": title, "views": [{"title": title, "path": path, "cards": cards}]}
+
+
 async def home_config(hass: HomeAssistant, user: User | None) -> dict[str, Any]:
     """The "My home" page of ``user``."""
-    places = home_places(hass, user.id) if user is not None else []
-    cards: list[dict[str, Any]] = [_card(p) for p in places] or [
-        {
-            "type": "markdown",
-            "content": "Nothing here is yours yet: your landlord or the property manager "
-            "links your lease, e-key or dwelling to your login.",
-        }
-    ]
-    return {"title": "My home", "views": [{"title": "My home", "path": "home", "cards": cards}]}
+    return _one_view(
+        "My home",
+        "home",
+        home_places(hass, user.id) if user is not None else [],
+        "Nothing here is yours yet: your landlord or the property manager "
+        "links your lease, e-key or dwelling to your login.",
+    )
 
 
 async def landlord_config(hass: HomeAssistant, user: User | None) -> dict[str, Any]:
     """The "My flats" page of ``user``, a landlord."""
-    places = landlord_places(hass, user.id) if user is not None else []
-    cards: list[dict[str, Any]] = [_card(p) for p in places] or [
-        {
-            "type": "markdown",
-            "content": "No flat is linked to your login: the property manager links your "
-            "landlord key to it.",
-        }
-    ]
-    return {"title": "My flats", "views": [{"title": "My flats", "path": "flats", "cards": cards}]}
+    return _one_view(
+        "My flats",
+        "flats",
+        landlord_places(hass, user.id) if user is not None else [],
+        "No flat is linked to your login: the property manager links your landlord key to it.",
+    )
 
 
 async def manager_config(hass: HomeAssistant, user: User | None) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.community_meter.const import DOMAIN
+from scripts.demo_people import energy_preferences
 from tests.components.users import ordinary_user
 
 from .conftest import Cloud, Site, settle, start_with_low_balance
@@ -88,22 +89,9 @@ async def alice(
     admin = App(await hass_ws_client(hass))
     saved = await admin.ask(
         type="energy/save_prefs",
-        energy_sources=[
-            {
-                "type": "grid",
-                "stat_energy_from": energy_sensor(hass, "1A"),
-                "stat_energy_to": None,
-                "stat_cost": None,
-                "entity_energy_price": None,
-                "number_energy_price": None,
-                "stat_compensation": None,
-                "entity_energy_price_export": None,
-                "number_energy_price_export": None,
-                "cost_adjustment_day": 0,
-            },
-            {"type": "gas", "stat_energy_from": energy_sensor(hass, "2B")},
-        ],
-        device_consumption=[],
+        **energy_preferences(
+            {"energy": [energy_sensor(hass, "1A")], "water": [], "gas": [energy_sensor(hass, "2B")]}
+        ),
     )
     assert saved["success"], saved
     return alice

@@ -29,11 +29,10 @@ from buildinghub_ha.dashboards import HOME_URL, LANDLORD_URL, MANAGER_URL
 from buildinghub_ha.manager_role import MANAGER_GROUP_ID, async_manager_role
 from custom_components.community_meter.const import DOMAIN
 from tests.components.rental_lock.test_dashboards import entities
+from tests.components.rental_lock.test_residents_scope import App, open_app
 from tests.components.users import ordinary_user
 
 from .conftest import Cloud, Site, settle, start_with_low_balance
-
-CLIENT_ID = "https://example.com/app"
 
 
 @pytest.fixture(autouse=True)
@@ -41,23 +40,6 @@ def auto_enable_custom_integrations(
     recorder_mock: object, enable_custom_integrations: None
 ) -> None:
     """The recorder (history, logbook, statistics) must start before hass."""
-
-
-class App:
-    """A person's Home Assistant app: a websocket with their own token."""
-
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-
-    async def ask(self, **message: Any) -> dict[str, Any]:
-        await self.socket.send_json_auto_id(message)
-        answer: dict[str, Any] = await self.socket.receive_json()
-        return answer
-
-
-async def open_app(hass: HomeAssistant, ws: WebSocketGenerator, user: MockUser) -> App:
-    refresh = await hass.auth.async_create_refresh_token(user, CLIENT_ID)
-    return App(await ws(hass, hass.auth.async_create_access_token(refresh)))
 
 
 def raw_readings(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
