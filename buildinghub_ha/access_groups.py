@@ -23,6 +23,11 @@ whose policy allows reading and controlling the devices the entry gives that res
 residents are taken out of ``system-users`` and ``system-read-only`` and are never put back:
 when a lease ends the group goes and the user sees nothing of the building. Administrators
 are never changed (Home Assistant lets them see everything whatever their groups say).
+
+Two groups are building-wide: ``buildinghub.residents``, which every user in some entry's
+resident group is also in, allows what the entries share with every resident (the bays open
+to anyone, to book them); ``buildinghub.manager`` is the property managers'
+(:mod:`.manager_role`). A removed entry's groups go with it (:func:`async_remove_groups`).
 """
 
 from __future__ import annotations
