@@ -21,9 +21,10 @@ from buildinghub.credentials import GrantKind
 from buildinghub_ha.dashboards import LANDLORD_URL, MANAGER_URL
 from buildinghub_sim.building import SimulatedBuilding
 from custom_components.rental_lock.const import DOMAIN
+from tests.components.settling import set_up, settle
 from tests.components.users import ordinary_user
 
-from .conftest import DAY, IssueGrant, settle
+from .conftest import DAY, IssueGrant
 from .tenancy_parties import b64
 from .test_dashboards import entities
 from .test_residents_scope import App, open_app
@@ -68,9 +69,7 @@ async def let_flats(
     """Both flats are let; the manager linked Ana to the landlord key of flat 1A only."""
     assert await async_setup_component(hass, "frontend", {})  # the sidebar's panels
     assert await async_setup_component(hass, "lovelace", {})
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, config_entry)
     await hass.services.async_call(DOMAIN, "set_managers", {"users": [pam.id]}, blocking=True)
     for flat in building.flats:
         lease = issue(flat, kind=GrantKind.LEASE, end=180 * DAY, subject=flat.tenant)
