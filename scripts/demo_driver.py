@@ -613,7 +613,7 @@ def _banner(
             f"   Settings > Devices & services > Rental Lock: {flats} devices, one per flat door",
             "     (lock, access events, grant calendar, active grants, battery).",
             "   Calendar (sidebar): every door's grants: a year's lease from a signed contract",
-            "     at every flat (with its next rent due), a 2-hour viewing at the flat-share 1C.",
+            "     at every let flat (with its next rent due), a 2-hour viewing at 1C, to let.",
             "   My home (sidebar, as nora or ravi): the resident's own flat, bay, meters, rent.",
             "   Building (sidebar, as pam): every flat by floor, locks, presence, low balances,",
             "     bay occupancy, repairs; pam cannot open any meter reading or balance.",

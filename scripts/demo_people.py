@@ -3,11 +3,11 @@
 A login for each role: the installer (the administrator the demo onboards), the property
 manager (an ordinary user named manager: sees derived data only), two residents and a
 landlord (linked to the key that installed their flats' locks). A lease from a signed
-contract for every flat (with the tenants' keypad PINs on the same window), and a viewing
-at the flat-share Flat 1C (the README's walk-through gives its second room a lease of its
-own), the car park's plan and the Energy dashboard. Each
-step talks to the running Home Assistant through its HTTP and websocket APIs only, as the
-manager's browser and the landlords' apps do, and each is safe to repeat.
+contract for every let flat (with the tenants' keypad PINs on the same window), a viewing
+at Flat 1C, the one flat to let (the README's walk-through lets it to Tess: a door holds one
+lease at a time), the car park's plan and the Energy dashboard. Each step talks to the
+running Home Assistant through its HTTP and websocket APIs only, as the manager's browser
+and the landlords' apps do, and each is safe to repeat.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from scripts.hass_client import HassError, HomeAssistantApi
 RENT_CENTS: Final = 95_000
 DEPOSIT_CENTS: Final = 190_000
 RENT_DUE_DAY: Final = 28
-FLAT_SHARE: Final = "Flat 1C"  # the README's walk-through lets its second room
+TO_LET: Final = "Flat 1C"  # the README's walk-through lets it, from a contract of its own
 USERS_GROUP: Final = "system-users"  # Home Assistant's non-administrator group
 
 
@@ -183,15 +183,16 @@ async def _hub_key(api: HomeAssistantApi) -> PublicKey:
 async def install_leases(
     api: HomeAssistantApi, building: SimulatedBuilding, residents: list[Resident]
 ) -> list[str]:
-    """Every flat's lease from a contract its landlord and tenant signed, with the tenant's
-    keypad PIN on the same window; a viewing of the flat-share's second room. A resident's PIN
-    grant is bound to the hub's key, so they can also open their door from Home Assistant."""
+    """Every let flat's lease from a contract its landlord and tenant signed, with the tenant's
+    keypad PIN on the same window; a viewing of the flat to let. A resident's PIN grant is
+    bound to the hub's key, so they can also open their door from Home Assistant."""
     hub_key = await _hub_key(api)
     users = {r.flat: r.user_id for r in residents}
     lines = []
     for flat in building.flats:
-        if flat.name == FLAT_SHARE:
+        if flat.name == TO_LET:
             lines.append(await _install_viewing(api, building, flat))
+            continue
         tenant_phone = SigningKey.generate()
         terms = lease_terms(building, flat, tenant_phone.public_key)
         document = contract_document(terms)
@@ -241,8 +242,8 @@ async def _install_viewing(
     )
     await api.service("rental_lock", "install_grant", {"grant": _b64(viewing)})
     return (
-        f"   {flat.name}  a flat-share: viewer PIN {flat.viewer_pin} (2 hours) for its second"
-        " room, which the README's walk-through lets"
+        f"   {flat.name}  to let: viewer PIN {flat.viewer_pin} (2 hours); the README's"
+        " walk-through lets it"
     )
 
 
