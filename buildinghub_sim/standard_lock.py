@@ -1,10 +1,11 @@
 """A simulated standard Zigbee door lock: ZCL Door Lock firmware behind the simulated radio.
 
-It has Basic, PowerConfiguration and Door Lock (0x0101) and nothing of ours: the
-Door Lock cluster's PIN-code, user-status, user-type and year-day-schedule commands
-go to :class:`ZclLockFirmware`, its capacity attributes say what it holds, and its
-operation and programming events are sent as the cluster's notifications. What a
-real Zigbee 3.0 lock with a keypad does.
+It has Basic, PowerConfiguration, Time (0x000A) and Door Lock (0x0101) and nothing of
+ours: the Door Lock cluster's PIN-code, user-status, user-type, year-day-schedule and
+log commands go to :class:`ZclLockFirmware`, its capacity attributes say what it holds,
+its operation and programming events are sent as the cluster's notifications, and the
+zone written to its Time cluster is the local time its schedules are in. What a real
+Zigbee 3.0 lock with a keypad and its own clock does.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 
 import zigpy.types as t
 from zigpy.zcl import foundation
-from zigpy.zcl.clusters.closures import DoorLock, LockState, LockType
-from zigpy.zcl.clusters.general import Basic, PowerConfiguration
+from zigpy.zcl.clusters.closures import DoorLock, EventType, LockState, LockType
+from zigpy.zcl.clusters.general import Basic, PowerConfiguration, Time
 from zigpy.zdo import types as zdo_t
+
+from buildinghub.devices.lock_time import LockTimeZone
 
 from .device import CommandRefused, VirtualDevice, VirtualEndpoint
 from .zcl_lock_firmware import LockEvent, OperationRecord, ZclLockFirmware, ZclUser
@@ -28,6 +31,8 @@ ENDPOINT_ID = 1
 DOOR_LOCK_DEVICE_TYPE = 0x000A
 RELOCK_AFTER_S = 5.0
 _DOOR = DoorLock.cluster_id
+_TIME = Time.cluster_id
+_ZONE_ATTRIBUTES = ("time_zone", "dst_start", "dst_end", "dst_shift")
 
 
 class SimulatedStandardLock(VirtualDevice):
@@ -55,15 +60,32 @@ class SimulatedStandardLock(VirtualDevice):
                 VirtualEndpoint(
                     id=ENDPOINT_ID,
                     device_type=DOOR_LOCK_DEVICE_TYPE,
-                    input_clusters=(Basic.cluster_id, PowerConfiguration.cluster_id, _DOOR),
+                    input_clusters=(
+                        Basic.cluster_id,
+                        PowerConfiguration.cluster_id,
+                        _TIME,
+                        _DOOR,
+                    ),
                 )
             ],
             attributes={
                 (ENDPOINT_ID, PowerConfiguration.cluster_id): {
                     "battery_percentage_remaining": 2 * battery_percent,
                 },
+                (ENDPOINT_ID, _TIME): {
+                    "time": firmware.utc(),
+                    "time_status": 0,
+                    "time_zone": firmware.zone.time_zone,
+                    "dst_start": firmware.zone.dst_start,
+                    "dst_end": firmware.zone.dst_end,
+                    "dst_shift": firmware.zone.dst_shift,
+                    "standard_time": firmware.utc() + firmware.zone.time_zone,
+                    "local_time": firmware.now(),
+                },
                 (ENDPOINT_ID, _DOOR): {
                     "lock_type": LockType.Dead_bolt,
+                    "num_of_lock_records_supported": firmware.log_records,
+                    "enable_logging": t.Bool(firmware.logging_enabled),
                     "actuator_enabled": t.Bool.true,
                     "num_of_total_users_supported": firmware.pin_users,
                     "num_of_pin_users_supported": firmware.pin_users,
@@ -113,6 +135,10 @@ class SimulatedStandardLock(VirtualDevice):
         self._load_settings()
 
     def _refresh_attributes(self) -> None:
+        lock = self.firmware
+        self.set_attribute(ENDPOINT_ID, _TIME, "time", lock.utc())
+        self.set_attribute(ENDPOINT_ID, _TIME, "standard_time", lock.utc() + lock.zone.time_zone)
+        self.set_attribute(ENDPOINT_ID, _TIME, "local_time", lock.now())
         self.set_attribute(
             ENDPOINT_ID,
             _DOOR,
@@ -126,6 +152,12 @@ class SimulatedStandardLock(VirtualDevice):
         )
         self.firmware.user_code_temporary_disable_time = int(
             self.get_attribute(ENDPOINT_ID, _DOOR, "user_code_temporary_disable_time")
+        )
+        self.firmware.logging_enabled = bool(
+            self.get_attribute(ENDPOINT_ID, _DOOR, "enable_logging")
+        )
+        self.firmware.zone = LockTimeZone(
+            **{name: int(self.get_attribute(ENDPOINT_ID, _TIME, name)) for name in _ZONE_ATTRIBUTES}
         )
 
     async def handle_cluster_command(
@@ -174,6 +206,8 @@ class SimulatedStandardLock(VirtualDevice):
             return "get_year_day_schedule_response", self._schedule(args.schedule_id, args.user_id)
         elif name == "clear_year_day_schedule":
             status = lock.clear_year_day_schedule(args.schedule_id, args.user_id)
+        elif name == "get_log_record":
+            return self._log_record(args.log_index)
         else:
             return None
         return f"{name}_response", {"status": status}
@@ -185,6 +219,22 @@ class SimulatedStandardLock(VirtualDevice):
             "user_status": row.status,
             "user_type": row.user_type,
             "code": row.code,
+        }
+
+    def _log_record(self, index: int) -> tuple[str, dict[str, Any]]:
+        record = self.firmware.get_log_record(index)
+        if record is None:
+            raise CommandRefused(foundation.Status.NOT_FOUND)
+        event = record.event
+        operation = isinstance(event, OperationRecord)
+        return "get_log_record_response", {
+            "log_entry_id": record.entry_id,
+            "timestamp": event.local_time,
+            "event_type": EventType.Operation if operation else EventType.Programming,
+            "source": event.source,
+            "event_id_or_alarm_code": event.code,
+            "user_id": event.user_id,
+            "pin": "",
         }
 
     def _schedule(self, schedule_id: int, user_id: int) -> dict[str, Any]:

@@ -2,14 +2,19 @@
 
 Nothing of Building Hub is in it: no grants, no signatures. It holds a table of PIN
 users (user id, status, type, code) and year-day schedules, opens for an enabled
-user's code (a year-day-schedule user only inside one of its schedules), locks its
-keypad for ``user_code_temporary_disable_time`` seconds after ``wrong_code_entry_limit``
-wrong codes in a row, and tells its listeners of every operation and programming
-event, which the radio layer sends as the cluster's notifications.
+user's code (a year-day-schedule user only inside one of its schedules, in its own
+local time: the Time cluster's LocalTime = Time + TimeZone, + DstShift between
+DstStart and DstEnd), locks its keypad for ``user_code_temporary_disable_time``
+seconds after ``wrong_code_entry_limit`` wrong codes in a row, and tells its listeners
+of every operation and programming event, which the radio layer sends as the
+cluster's notifications. With logging enabled it also keeps the last
+``log_records`` events in its log (Get Log Record), numbered from 1, index 0 being
+the most recent.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,7 +28,7 @@ from zigpy.zcl.clusters.closures import (
 )
 
 from buildinghub.credentials import Clock
-from buildinghub.devices.pin_users import to_zcl_time
+from buildinghub.devices.lock_time import LockTimeZone, to_zcl_time
 
 # The statuses the spec gives Set PIN Code Response (ZCL 7.3.2.17.6).
 SET_PIN_SUCCESS = 0x00
@@ -66,6 +71,14 @@ class ProgrammingRecord:
 type LockEvent = OperationRecord | ProgrammingRecord
 
 
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One record of the lock's event log (the PIN itself is not logged)."""
+
+    entry_id: int
+    event: LockEvent
+
+
 @dataclass(slots=True, kw_only=True)
 class ZclLockFirmware:
     """A ZCL door lock with a keypad."""
@@ -83,15 +96,33 @@ class ZclLockFirmware:
     """(user id, schedule id) -> (local start, local end) in ZCL time."""
     wrong_codes: int = 0
     keypad_disabled_until: int = 0
+    zone: LockTimeZone = field(default_factory=LockTimeZone)
+    """Its Time cluster's TimeZone and DST settings (factory-new: UTC)."""
+    log_records: int = 16
+    logging_enabled: bool = False
+    log: deque[LogRecord] = field(default_factory=deque)
+    _log_written: int = 0
     _listeners: list[Callable[[LockEvent], None]] = field(default_factory=list)
 
     def add_listener(self, listener: Callable[[LockEvent], None]) -> None:
         """Be told of every operation and programming event."""
         self._listeners.append(listener)
 
-    def now(self) -> int:
-        """The lock's local time (ZCL time; the lock's zone is UTC)."""
+    def utc(self) -> int:
+        """The lock's Time: UTC in ZCL time."""
         return to_zcl_time(self.clock.now())
+
+    def now(self) -> int:
+        """The lock's LocalTime, what its schedules and events are in."""
+        return self.zone.local(self.clock.now())
+
+    def get_log_record(self, index: int) -> LogRecord | None:
+        """Get Log Record: ``index`` 0 is the most recent; None when the log lacks it."""
+        if not self.log:
+            return None
+        if index == 0:
+            return self.log[-1]
+        return next((r for r in self.log if r.entry_id == index), None)
 
     # -- the user table (the Door Lock cluster's commands) -------------------------------
 
@@ -181,7 +212,7 @@ class ZclLockFirmware:
 
     def keypad(self, code: str) -> OperationRecord:
         """Someone types a code at the keypad and presses unlock."""
-        now = self.now()
+        now = self.utc()
         if now < self.keypad_disabled_until:
             return self._operation(
                 OperationEventSource.Keypad, OperationEvent.UnlockFailureInvalidPINorID, 0xFFFF
@@ -197,7 +228,7 @@ class ZclLockFirmware:
                 OperationEventSource.Keypad, OperationEvent.UnlockFailureInvalidPINorID, user_id
             )
         self.wrong_codes = 0
-        if not self._in_schedule(match, now):
+        if not self._in_schedule(match, self.now()):
             return self._operation(
                 OperationEventSource.Keypad, OperationEvent.UnlockFailureInvalidSchedule, match
             )
@@ -236,8 +267,7 @@ class ZclLockFirmware:
         self, source: OperationEventSource, code: OperationEvent, user_id: int
     ) -> OperationRecord:
         record = OperationRecord(source, code, user_id, self.now())
-        for listener in list(self._listeners):
-            listener(record)
+        self._tell(record)
         return record
 
     def _programming(
@@ -245,5 +275,13 @@ class ZclLockFirmware:
     ) -> None:
         user = self.users.get(user_id, ZclUser())
         record = ProgrammingRecord(source, code, user_id, user.user_type, user.status, self.now())
+        self._tell(record)
+
+    def _tell(self, event: LockEvent) -> None:
+        if self.logging_enabled and self.log_records:
+            self._log_written += 1
+            self.log.append(LogRecord(self._log_written, event))
+            while len(self.log) > self.log_records:
+                self.log.popleft()
         for listener in list(self._listeners):
-            listener(record)
+            listener(event)

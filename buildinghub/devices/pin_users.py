@@ -10,25 +10,13 @@ stays sealed in the grant the hub holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-ZCL_EPOCH = 946_684_800
-"""2000-01-01T00:00:00Z in unix seconds: where ZCL time (LocalTime, UTCTime) starts."""
 SCHEDULE_SLOT = 0
 """The year-day schedule the hub uses for each user: one window per grant."""
-
-
-def to_zcl_time(unix: int) -> int:
-    """Unix seconds as ZCL time (the lock's clock is set to UTC by the hub)."""
-    return max(0, unix - ZCL_EPOCH)
-
-
-def from_zcl_time(zcl: int) -> int:
-    """ZCL time as unix seconds."""
-    return zcl + ZCL_EPOCH
 
 
 class Guarantee(StrEnum):
@@ -92,7 +80,7 @@ class LockUser:
     """Whether the user is a year-day-schedule user (refused outside its schedules)."""
     code: str
     schedule: tuple[int, int] | None
-    """The user's year-day window in unix seconds, if the lock holds one."""
+    """The user's year-day window in the lock's local time (ZCL), if the lock holds one."""
 
     def __repr__(self) -> str:
         return f"LockUser(user_id={self.user_id}, enabled={self.enabled}, code=<hidden>)"
@@ -122,6 +110,8 @@ class PinTable:
     def __init__(self) -> None:
         """An empty table."""
         self._slots: dict[bytes, PinSlot] = {}
+        self.log_cursor: int | None = None
+        """The newest record of the lock's event log whose uses are counted."""
 
     def __iter__(self) -> Iterator[PinSlot]:
         return iter(list(self._slots.values()))
@@ -197,11 +187,17 @@ class PinTable:
         self._slots[slot.grant_id] = counted
         return counted
 
-    def drift(self, users: Iterable[LockUser], pins: Mapping[bytes, str]) -> list[Drift]:
+    def drift(
+        self,
+        users: Iterable[LockUser],
+        pins: Mapping[bytes, str],
+        local_window: Callable[[int, int], tuple[int, int]],
+    ) -> list[Drift]:
         """What differs between the lock's table and the hub's slots.
 
         ``pins``: the PIN of each grant the hub holds (opened from the grant), to compare
-        codes without keeping them.
+        codes without keeping them; ``local_window``: a slot's window as the lock's local
+        schedule (lock_time.LockTimeZone.local_window of the lock's zone).
         """
         found = {user.user_id: user for user in users}
         drifts: list[Drift] = []
@@ -213,7 +209,7 @@ class PinTable:
                 or not user.enabled
                 or not user.scheduled
                 or user.code != expected
-                or user.schedule != (slot.start, slot.end)
+                or user.schedule != local_window(slot.start, slot.end)
             ):
                 drifts.append(Drift(DriftKind.MISSING, slot.user_id, slot.grant_id))
         ours = {slot.user_id for slot in self._slots.values()}

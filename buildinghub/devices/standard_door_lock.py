@@ -5,16 +5,21 @@ standard lock verifies nothing. What the lock does enforce is the year-day sched
 the hub writes with the PIN, so a PIN opens only inside its grant's window even
 while the hub is down. The PIN itself is sealed in the grant to the hub's sealing
 key (the hub stands in for the lock's secure element) and opened only to be
-written. Use counts (SPEC R17) come from the lock's operation events; a code the
-hub did not write, found in the table or announced by a programming event, is
-reported as foreign.
+written. The schedule is in the lock's local time: the hub sets the lock's zone
+(lock_time) and writes each window in it. Use counts (SPEC R17) come from the lock's
+event log when it keeps one (so uses made while the hub was down are counted when it
+comes back; an operation event only tells the hub to read the log), else from its
+operation events. A code the hub did not write, found in the table or announced by a
+programming event, is reported as foreign.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from zigpy.zcl.clusters.closures import OperationEventSource
 
@@ -24,6 +29,7 @@ from buildinghub.radio.errors import DeviceUnreachable
 
 from .door_lock import LockRefused, LockStatus
 from .door_lock_protocol import AccessEvent
+from .lock_time import LockTimeZone
 from .pin_users import (
     CapacityExceeded,
     DriftKind,
@@ -43,6 +49,16 @@ _LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class CaughtUp:
+    """What reading the lock's event log found."""
+
+    counted: tuple[PinSlot, ...]
+    """The hub's slots whose count went up, as counted now."""
+    lost: int
+    """Log records that had already been overwritten: uses in them are not counted."""
+
+
+@dataclass(frozen=True, slots=True)
 class Reconciled:
     """What reading a lock's user table back found and did."""
 
@@ -54,6 +70,8 @@ class Reconciled:
     """User ids holding a code the hub did not write: a person must look."""
     failed: tuple[int, ...]
     """User ids the hub could not put right."""
+    caught_up: CaughtUp | None = None
+    """What the lock's log held that the hub had not counted (None: the lock keeps no log)."""
 
 
 class StandardDoorLock:
@@ -68,12 +86,14 @@ class StandardDoorLock:
         lock_id: str,
         sealing_key: SealingKey,
         clock: Clock,
+        zone: tzinfo = UTC,
         table: PinTable | None = None,
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
         """Manage ``client``'s lock, known to grants as ``lock_id``.
 
         ``sealing_key``: the hub's key that grants for this lock seal their PIN to;
+        ``zone``: the time zone of the building, which the lock is set to;
         ``on_change``: called whenever the PIN table changed (so the hub saves it).
         """
         self.client = client
@@ -82,6 +102,11 @@ class StandardDoorLock:
         self._sealing_key = sealing_key
         self._clock = clock
         self._on_change = on_change
+        self._zone = zone
+        self._lock_zone: LockTimeZone | None = None
+        self._log_records: int | None = None
+        self._log_read = asyncio.Lock()
+        self._log_listeners: list[Callable[[], None]] = []
         self._capacity: LockCapacity | None = None
         self._foreign: set[int] = set()
         self._foreign_listeners: list[Callable[[int], None]] = []
@@ -97,6 +122,78 @@ class StandardDoorLock:
         if self._capacity is None:
             self._capacity = await self.client.read_capacity()
         return self._capacity
+
+    async def set_clock(self) -> LockTimeZone:
+        """Set the lock's zone to the building's (when it differs) and read it back.
+
+        The daylight-saving period a lock holds is one at a time: when it passes, the hub
+        sets the next one, and the next reconciliation rewrites every schedule in it.
+        """
+        wanted = LockTimeZone.of_zone(self._zone, self._clock.now())
+        held = await self.client.read_time_zone()
+        if held is None:
+            _LOGGER.warning(
+                "Lock %s has no Time cluster: its schedules are taken to be in UTC", self.ieee
+            )
+            self._lock_zone = LockTimeZone()
+            return self._lock_zone
+        if held != wanted:
+            await self.client.write_time_zone(wanted)
+            held = await self.client.read_time_zone()
+        self._lock_zone = held or LockTimeZone()
+        return self._lock_zone
+
+    async def lock_zone(self) -> LockTimeZone:
+        """The lock's time settings, as last set and read back."""
+        if self._lock_zone is None:
+            return await self.set_clock()
+        return self._lock_zone
+
+    async def keeps_log(self) -> bool:
+        """Whether the lock keeps an event log (switched on by the hub when it can)."""
+        if self._log_records is None:
+            self._log_records = await self.client.enable_log()
+        return self._log_records > 0
+
+    async def catch_up(self) -> CaughtUp | None:
+        """Count the uses the lock's log holds that the hub has not counted yet.
+
+        The first reading only marks where the log is. Uses of a slot that reach its
+        limit tell the used-up listeners (which clear the PIN). None: no log.
+        """
+        if not await self.keeps_log():
+            return None
+        async with self._log_read:
+            newest = await self.client.read_log_entry(0)
+            if newest is None:  # an empty log: every record to come is new
+                if self.table.log_cursor is None:
+                    self.table.log_cursor = 0
+                    self._on_change()
+                return CaughtUp((), 0)
+            cursor = self.table.log_cursor
+            if cursor is None or newest.entry_id < cursor:
+                # First reading, or the lock's log was reset: start from here.
+                self.table.log_cursor = newest.entry_id
+                self._on_change()
+                return CaughtUp((), 0)
+            assert self._log_records is not None
+            first = max(cursor + 1, newest.entry_id - self._log_records + 1)
+            counted: dict[bytes, PinSlot] = {}
+            for entry_id in range(first, newest.entry_id + 1):
+                entry = newest if entry_id == newest.entry_id else None
+                entry = entry or await self.client.read_log_entry(entry_id)
+                if entry is None or not entry.opened:
+                    continue
+                slot = self.table.count_use(entry.user_id)
+                if slot is not None:
+                    counted[slot.grant_id] = slot
+            self.table.log_cursor = newest.entry_id
+            self._on_change()
+        for slot in counted.values():
+            if slot.exhausted:
+                for listener in list(self._used_up_listeners):
+                    listener(slot)
+        return CaughtUp(tuple(counted.values()), max(0, first - cursor - 1))
 
     def pin_of(self, signed: SignedGrant) -> str:
         """Open the grant's PIN (MalformedGrant when it has none or it is not for this lock)."""
@@ -130,8 +227,11 @@ class StandardDoorLock:
             )
         except CapacityExceeded as err:
             raise LockRefused("grant", f"capacity: {err}") from None
+        zone = await self.lock_zone()
         try:
-            await self.client.write_pin_user(slot.user_id, pin, slot.start, slot.end)
+            await self.client.write_pin_user(
+                slot.user_id, pin, *zone.local_window(slot.start, slot.end)
+            )
         except StandardLockRefused as err:
             self.table.release(grant.grant_id)
             raise LockRefused("grant", str(err)) from None
@@ -170,7 +270,11 @@ class StandardDoorLock:
         """Read the user table back and put right what differs from what the hub holds.
 
         ``held``: the grants for this lock the hub still holds and that have not ended.
+        First the lock's clock is set and its log read (uses made while the hub was away
+        count, and a PIN used up meanwhile is cleared below).
         """
+        zone = await self.set_clock()
+        caught_up = await self.catch_up()
         now = self._clock.now()
         rewritten: list[int] = []
         cleared: list[int] = []
@@ -185,7 +289,7 @@ class StandardDoorLock:
         pins = {grant_id: self.pin_of(signed) for grant_id, signed in held.items()}
         users = await self.client.read_users(await self.capacity())
         foreign: list[int] = []
-        for drift in self.table.drift(users, pins):
+        for drift in self.table.drift(users, pins, zone.local_window):
             if drift.kind is DriftKind.UNKNOWN:
                 foreign.append(drift.user_id)
                 continue
@@ -196,13 +300,15 @@ class StandardDoorLock:
             assert mine is not None
             try:
                 await self.client.write_pin_user(
-                    mine.user_id, pins[drift.grant_id], mine.start, mine.end
+                    mine.user_id, pins[drift.grant_id], *zone.local_window(mine.start, mine.end)
                 )
                 rewritten.append(mine.user_id)
             except StandardLockRefused:
-                failed.append(slot.user_id)
+                failed.append(mine.user_id)
         self._foreign = set(foreign)
-        return Reconciled(tuple(rewritten), tuple(cleared), tuple(foreign), tuple(failed))
+        return Reconciled(
+            tuple(rewritten), tuple(cleared), tuple(foreign), tuple(failed), caught_up
+        )
 
     async def unlock(self, signed: SignedGrant, holder_key: SigningKey) -> None:
         """A standard lock opens for its keypad only: the hub does not open it from the app."""
@@ -228,13 +334,21 @@ class StandardDoorLock:
         """Be told when a use-limited PIN reached its limit (its PIN is being cleared)."""
         self._used_up_listeners.append(callback)
 
+    def add_log_listener(self, callback: Callable[[], None]) -> None:
+        """Be told when the lock's log has a use to count: call :meth:`catch_up` then."""
+        self._log_listeners.append(callback)
+
     def add_access_listener(self, callback: Callable[[AccessEvent], None]) -> Callable[[], None]:
         """Be told of every attempt at the door, with the grant whose PIN was used."""
 
         def on_operation(operation: LockOperation) -> None:
             slot = None if operation.user_id is None else self.table.by_user(operation.user_id)
             if operation.granted and slot is not None:
-                slot = self._count_use(slot)
+                if self._log_records:
+                    for listener in list(self._log_listeners):
+                        listener()
+                else:
+                    slot = self._count_use(slot)
             callback(
                 AccessEvent(
                     method=operation.method,

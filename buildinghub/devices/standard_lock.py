@@ -26,7 +26,8 @@ from zigpy.zcl.clusters.closures import (
     UserStatus,
     UserType,
 )
-from zigpy.zcl.clusters.general import PowerConfiguration
+from zigpy.zcl.clusters.general import PowerConfiguration, Time
+from zigpy.zcl.foundation import ZCLAttributeDef
 
 from buildinghub.credentials import Clock
 from buildinghub.radio.errors import DeviceUnreachable
@@ -35,13 +36,8 @@ from buildinghub.radio.request_policy import RETRIES
 
 from .door_lock import LockStatus
 from .door_lock_protocol import AccessMethod
-from .pin_users import (
-    SCHEDULE_SLOT,
-    LockCapacity,
-    LockUser,
-    from_zcl_time,
-    to_zcl_time,
-)
+from .lock_time import LockTimeZone
+from .pin_users import SCHEDULE_SLOT, LockCapacity, LockUser
 
 _LOGGER = logging.getLogger(__name__)
 ENDPOINT_ID = 1
@@ -53,6 +49,10 @@ _CAPACITY_ATTRIBUTES = (
     "min_pin_len",
     "max_pin_len",
 )
+_TIME_ZONE_ATTRIBUTES = ("time_zone", "dst_start", "dst_end", "dst_shift")
+_LOG_RECORDS = "num_of_lock_records_supported"
+_OPERATION_LOG = 0x00
+"""Get Log Record Response's EventType for an operation (ZCL 7.3.2.17.5)."""
 _METHOD = {
     OperationEventSource.Keypad: AccessMethod.KEYPAD,
     OperationEventSource.RF: AccessMethod.REMOTE,
@@ -89,6 +89,24 @@ class LockOperation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LogEntry:
+    """One record of the lock's event log (Get Log Record Response; its PIN is not kept)."""
+
+    entry_id: int
+    local_time: int
+    operation: bool
+    """An operation event (else a programming event or an alarm)."""
+    source: int
+    event: int
+    user_id: int
+
+    @property
+    def opened(self) -> bool:
+        """Whether the door opened for a user's code."""
+        return self.operation and self.event in _OPENED and self.user_id != NO_USER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LockProgramming:
     """A programming event the lock reported: its user table changed."""
 
@@ -105,6 +123,7 @@ class StandardLockClient:
         self._device = device
         self._door: Cluster = endpoint.in_clusters[DoorLock.cluster_id]
         self._power: Cluster | None = endpoint.in_clusters.get(PowerConfiguration.cluster_id)
+        self._time: Cluster | None = endpoint.in_clusters.get(Time.cluster_id)
         self._clock = clock
 
     @property
@@ -125,8 +144,45 @@ class StandardLockClient:
             max_pin_length=int(values["max_pin_len"]),
         )
 
+    async def read_time_zone(self) -> LockTimeZone | None:
+        """The lock's Time cluster settings; None when the lock has no Time cluster."""
+        if self._time is None:
+            return None
+        values = await self._read(_TIME_ZONE_ATTRIBUTES, self._time)
+        if any(name not in values for name in _TIME_ZONE_ATTRIBUTES):
+            return None
+        return LockTimeZone(**{name: int(values[name]) for name in _TIME_ZONE_ATTRIBUTES})
+
+    async def write_time_zone(self, zone: LockTimeZone) -> None:
+        """Set the lock's zone and daylight-saving period (its Time cluster)."""
+        if self._time is None:
+            raise StandardLockRefused("set its time zone (it has no Time cluster)", 0x86)
+        await self._write(self._time, {name: getattr(zone, name) for name in _TIME_ZONE_ATTRIBUTES})
+
+    async def enable_log(self) -> int:
+        """Switch the lock's event log on; how many records it keeps (0: it keeps none)."""
+        values = await self._read((_LOG_RECORDS,))
+        records = int(values.get(_LOG_RECORDS, 0))
+        if records:
+            await self._write(self._door, {"enable_logging": True})
+        return records
+
+    async def read_log_entry(self, index: int) -> LogEntry | None:
+        """Log record ``index`` (0: the most recent); None when the lock does not hold it."""
+        reply = await self._call("get_log_record", log_index=index)
+        if not hasattr(reply, "log_entry_id"):
+            return None
+        return LogEntry(
+            entry_id=int(reply.log_entry_id),
+            local_time=int(reply.timestamp),
+            operation=int(reply.event_type) == _OPERATION_LOG,
+            source=int(reply.source),
+            event=int(reply.event_id_or_alarm_code),
+            user_id=int(reply.user_id),
+        )
+
     async def write_pin_user(self, user_id: int, pin: str, start: int, end: int) -> None:
-        """A PIN user, enabled, that opens only inside [start, end) (unix seconds).
+        """A PIN user, enabled, that opens only inside [start, end) (the lock's local time).
 
         The user is written disabled first and enabled only once its schedule is in
         place, so there is no moment where the PIN opens without its window.
@@ -144,8 +200,8 @@ class StandardLockClient:
             "set_year_day_schedule",
             schedule_id=SCHEDULE_SLOT,
             user_id=user_id,
-            local_start_time=to_zcl_time(start),
-            local_end_time=to_zcl_time(end),
+            local_start_time=start,
+            local_end_time=end,
         )
         await self._expect(
             "set the user type",
@@ -180,10 +236,7 @@ class StandardLockClient:
                 "get_year_day_schedule", schedule_id=SCHEDULE_SLOT, user_id=user_id
             )
             if answer.status == foundation.Status.SUCCESS:
-                schedule = (
-                    from_zcl_time(int(answer.local_start_time)),
-                    from_zcl_time(int(answer.local_end_time)),
-                )
+                schedule = (int(answer.local_start_time), int(answer.local_end_time))
         return LockUser(
             user_id=user_id,
             enabled=row.user_status == UserStatus.Enabled,
@@ -277,12 +330,23 @@ class StandardLockClient:
                 )
             )
 
-    async def _read(self, names: tuple[str, ...]) -> dict[str, Any]:
+    async def _read(self, names: tuple[str, ...], cluster: Cluster | None = None) -> dict[str, Any]:
         try:
-            values, _ = await self._door.read_attributes(list(names), retries=RETRIES)
+            values, _ = await (cluster or self._door).read_attributes(list(names), retries=RETRIES)
         except (DeliveryError, TimeoutError) as err:
             raise DeviceUnreachable(self.ieee) from err
         return dict(values)
+
+    async def _write(
+        self, cluster: Cluster, values: dict[str | int | ZCLAttributeDef, Any]
+    ) -> None:
+        try:
+            answer = await cluster.write_attributes(values, retries=RETRIES)
+        except (DeliveryError, TimeoutError) as err:
+            raise DeviceUnreachable(self.ieee) from err
+        failed = [r for r in answer[0] if int(r.status) != foundation.Status.SUCCESS]
+        if failed:
+            raise StandardLockRefused(f"write {', '.join(map(str, values))}", int(failed[0].status))
 
     async def _call(self, command: str, **kwargs: Any) -> Any:
         try:

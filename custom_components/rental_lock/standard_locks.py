@@ -3,14 +3,15 @@
 A standard lock holds no installation record, so its landlord signs one that names the
 hub's keys as the lock's (the hub verifies for that lock and holds the key its PINs are
 sealed to) and the manager hands it to the hub, which keeps it. The decisions (slots,
-capacity, drift, use counts) live in buildinghub.devices.standard_door_lock; this module
-stores them with Home Assistant and raises the repairs a person must act on.
+capacity, drift, use counts, local time) live in buildinghub.devices.standard_door_lock;
+this module stores them with Home Assistant and raises the repairs a person must act on.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import zigpy.device
 from homeassistant.core import HomeAssistant, callback
@@ -21,7 +22,7 @@ from buildinghub.credentials.installation import InstallationRecord, verify_inst
 from buildinghub.credentials.sealing import SealingKey
 from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.pin_users import PinSlot, PinTable
-from buildinghub.devices.standard_door_lock import Reconciled, StandardDoorLock
+from buildinghub.devices.standard_door_lock import CaughtUp, Reconciled, StandardDoorLock
 from buildinghub.devices.standard_lock import StandardLockClient
 from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.errors import DeviceUnreachable
@@ -65,17 +66,21 @@ class HubStandardLocks:
         """Restore what :meth:`to_json` wrote."""
         self.sealing_key = SealingKey.from_pem(data["sealing_key"].encode())
         self.records = {ieee: bytes.fromhex(record) for ieee, record in data["records"].items()}
+        cursors = data.get("log_cursors", {})
         for ieee, slots in data["tables"].items():
             table = PinTable()
             table.load_json(slots)
+            table.log_cursor = cursors.get(ieee)
             self._tables[ieee] = table
 
     def to_json(self) -> dict[str, Any]:
-        """The hub's key for PINs, the landlords' records and the PIN tables (no PIN)."""
+        """The hub's key for PINs, the landlords' records, the PIN tables (no PIN) and how
+        far each lock's log was read."""
         return {
             "sealing_key": self.sealing_key.to_pem().decode(),
             "records": {ieee: record.hex() for ieee, record in self.records.items()},
             "tables": {ieee: table.to_json() for ieee, table in self._tables.items()},
+            "log_cursors": {ieee: table.log_cursor for ieee, table in self._tables.items()},
         }
 
     # -- installing ----------------------------------------------------------------------
@@ -149,11 +154,13 @@ class HubStandardLocks:
             lock_id=record.lock_id,
             sealing_key=self.sealing_key,
             clock=self.hub.clock,
+            zone=ZoneInfo(self.hass.config.time_zone),
             table=table,
             on_change=self._changed,
         )
         provider.add_foreign_code_listener(self._foreign_code_handler(ieee, record.flat))
         provider.add_used_up_listener(self._used_up_handler(provider))
+        provider.add_log_listener(self._log_handler(provider, record.flat))
         self.providers[ieee] = provider
         return provider, record
 
@@ -189,6 +196,8 @@ class HubStandardLocks:
             ir.async_delete_issue(self.hass, DOMAIN, issue)
         for user_id in result.foreign:
             self._raise_foreign(context.address, flat, user_id)
+        if result.caught_up is not None:
+            self._raise_over_limit(flat, result.caught_up)
         return result
 
     async def async_withdraw(self, ieee: str, grant_id: bytes) -> None:
@@ -220,6 +229,47 @@ class HubStandardLocks:
             )
 
         return handle
+
+    def _log_handler(self, provider: StandardDoorLock, flat: str) -> Any:
+        @callback
+        def handle() -> None:
+            self.hub.entry.async_create_task(
+                self.hass, self._async_catch_up(provider, flat), f"{DOMAIN} read lock log"
+            )
+
+        return handle
+
+    async def _async_catch_up(self, provider: StandardDoorLock, flat: str) -> None:
+        try:
+            caught_up = await provider.catch_up()
+        except (DeviceUnreachable, LockRefused) as err:
+            # The next reconciliation reads the log again from where it was.
+            _LOGGER.warning("Could not read the log of %s: %s", provider.ieee, err)
+            return
+        if caught_up is not None:
+            self._raise_over_limit(flat, caught_up)
+
+    def _raise_over_limit(self, flat: str, caught_up: CaughtUp) -> None:
+        # A standard lock cannot count: uses the hub did not hear in time went past the limit.
+        for slot in caught_up.counted:
+            if slot.max_uses is None or slot.uses <= slot.max_uses:
+                continue
+            self._raise(
+                f"standard_lock_uses_exceeded_{slot.grant_id.hex()}",
+                "standard_lock_uses_exceeded",
+                ir.IssueSeverity.WARNING,
+                flat=flat,
+                holder=self.hub.holder_of(slot.grant_id) or slot.grant_id.hex(),
+                uses=str(slot.uses),
+                max_uses=str(slot.max_uses),
+            )
+        if caught_up.lost:
+            _LOGGER.warning(
+                "The log of the standard lock of %s overflowed: %d records were not read, "
+                "uses in them are not counted",
+                flat,
+                caught_up.lost,
+            )
 
     async def _async_clear_used_up(self, provider: StandardDoorLock, slot: PinSlot) -> None:
         try:

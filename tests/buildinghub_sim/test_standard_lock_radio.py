@@ -18,6 +18,7 @@ from zigpy.zcl.clusters.closures import (
 
 from buildinghub.devices.door_lock_protocol import AccessMethod
 from buildinghub.devices.kinds import DeviceKind, device_kind
+from buildinghub.devices.lock_time import LockTimeZone
 from buildinghub.devices.pin_users import LockCapacity
 from buildinghub.devices.standard_lock import (
     LockOperation,
@@ -33,6 +34,11 @@ from buildinghub_sim.zcl_lock_firmware import ZclLockFirmware
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z
 HOUR = 3600
 PIN = "482915"
+
+
+def at_lock(start: int, end: int) -> tuple[int, int]:
+    """A window as a factory-new lock's schedule (its zone is UTC until the hub sets it)."""
+    return LockTimeZone().local_window(start, end)
 
 
 class Clock:
@@ -122,7 +128,7 @@ async def test_the_hub_reads_the_locks_capacity(site: Site) -> None:
 async def test_a_pin_user_with_a_year_day_schedule_opens_only_inside_its_window(
     site: Site,
 ) -> None:
-    await site.client.write_pin_user(1, PIN, NOW + HOUR, NOW + 2 * HOUR)
+    await site.client.write_pin_user(1, PIN, *at_lock(NOW + HOUR, NOW + 2 * HOUR))
 
     assert site.lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidSchedule
     site.clock.time = NOW + HOUR + 1
@@ -132,7 +138,7 @@ async def test_a_pin_user_with_a_year_day_schedule_opens_only_inside_its_window(
 
 
 async def test_the_user_table_reads_back_as_written(site: Site) -> None:
-    await site.client.write_pin_user(2, PIN, NOW, NOW + HOUR)
+    await site.client.write_pin_user(2, PIN, *at_lock(NOW, NOW + HOUR))
 
     user = await site.client.read_user(2)
 
@@ -140,7 +146,7 @@ async def test_the_user_table_reads_back_as_written(site: Site) -> None:
         True,
         True,
         PIN,
-        (NOW, NOW + HOUR),
+        at_lock(NOW, NOW + HOUR),
     )
     assert PIN not in repr(user)
     empty = await site.client.read_user(0)
@@ -148,7 +154,7 @@ async def test_the_user_table_reads_back_as_written(site: Site) -> None:
 
 
 async def test_a_cleared_pin_no_longer_opens(site: Site) -> None:
-    await site.client.write_pin_user(0, PIN, NOW - HOUR, NOW + HOUR)
+    await site.client.write_pin_user(0, PIN, *at_lock(NOW - HOUR, NOW + HOUR))
     await site.client.clear_pin_user(0)
 
     assert site.lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidPINorID
@@ -157,13 +163,13 @@ async def test_a_cleared_pin_no_longer_opens(site: Site) -> None:
 
 async def test_a_pin_outside_the_locks_lengths_is_refused_by_the_lock(site: Site) -> None:
     with pytest.raises(StandardLockRefused, match="set the PIN user"):
-        await site.client.write_pin_user(0, "123456789", NOW, NOW + HOUR)
+        await site.client.write_pin_user(0, "123456789", *at_lock(NOW, NOW + HOUR))
     with pytest.raises(StandardLockRefused):
-        await site.client.write_pin_user(3, PIN, NOW, NOW + HOUR)
+        await site.client.write_pin_user(3, PIN, *at_lock(NOW, NOW + HOUR))
 
 
 async def test_a_keypad_opening_is_reported_with_its_user_and_source(site: Site) -> None:
-    await site.client.write_pin_user(1, PIN, NOW - HOUR, NOW + HOUR)
+    await site.client.write_pin_user(1, PIN, *at_lock(NOW - HOUR, NOW + HOUR))
 
     operations, _ = await heard(site.client, lambda: site.lock.keypad(PIN))
 
@@ -185,7 +191,7 @@ async def test_a_code_added_at_the_keypad_is_a_programming_event(site: Site) -> 
 
 
 async def test_wrong_codes_lock_the_keypad_for_the_disable_time(site: Site) -> None:
-    await site.client.write_pin_user(0, PIN, NOW - HOUR, NOW + 2 * HOUR)
+    await site.client.write_pin_user(0, PIN, *at_lock(NOW - HOUR, NOW + 2 * HOUR))
     for _ in range(3):
         site.lock.keypad("0000")
 
@@ -198,7 +204,7 @@ async def test_wrong_codes_lock_the_keypad_for_the_disable_time(site: Site) -> N
 
 
 async def test_the_wrong_code_limit_written_by_radio_takes_effect(site: Site) -> None:
-    await site.client.write_pin_user(0, PIN, NOW - HOUR, NOW + 2 * HOUR)
+    await site.client.write_pin_user(0, PIN, *at_lock(NOW - HOUR, NOW + 2 * HOUR))
     door = site.device.endpoints[1].in_clusters[DoorLock.cluster_id]
     await door.write_attributes({"wrong_code_entry_limit": 1})
 
@@ -220,3 +226,36 @@ def test_an_ieee_is_what_the_lock_says() -> None:
         ZclLockFirmware(clock=Clock(NOW)), ieee="00:0d:6f:00:00:00:00:09", nwk=0x2009
     )
     assert lock.ieee == t.EUI64.convert("00:0d:6f:00:00:00:00:09")
+
+
+async def test_the_zone_written_to_the_time_cluster_moves_the_schedule(site: Site) -> None:
+    paris = LockTimeZone(time_zone=HOUR)
+    await site.client.write_time_zone(paris)
+    assert await site.client.read_time_zone() == paris
+    await site.client.write_pin_user(0, PIN, *paris.local_window(NOW + HOUR, NOW + 2 * HOUR))
+
+    site.clock.time = NOW + HOUR - 1
+    assert site.lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidSchedule
+    site.clock.time = NOW + HOUR
+    assert site.lock.keypad(PIN).code == OperationEvent.Unlock
+    site.clock.time = NOW + 2 * HOUR
+    assert site.lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidSchedule
+
+
+async def test_the_log_keeps_the_last_events_once_enabled(site: Site) -> None:
+    site.lock.keypad(PIN)
+    assert await site.client.read_log_entry(0) is None  # logging is off from the factory
+
+    assert await site.client.enable_log() == 16
+    await site.client.write_pin_user(1, PIN, *at_lock(NOW - HOUR, NOW + HOUR))
+    for _ in range(16):
+        site.lock.keypad(PIN)
+
+    newest = await site.client.read_log_entry(0)
+    assert newest is not None
+    assert (newest.entry_id, newest.opened, newest.user_id) == (17, True, 1)
+    assert newest.local_time == site.firmware.now()
+    assert await site.client.read_log_entry(1) is None  # overwritten
+    second = await site.client.read_log_entry(2)
+    assert second is not None
+    assert (second.opened, second.user_id) == (True, 1)

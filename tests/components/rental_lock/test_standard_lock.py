@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -14,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from zigpy.zcl.clusters.closures import OperationEvent, UserStatus, UserType
 
 from buildinghub.credentials import SigningKey, decode_grant
-from buildinghub.devices.pin_users import to_zcl_time
+from buildinghub.devices.lock_time import LockTimeZone
 from buildinghub_sim.building import SimulatedBuilding
 from buildinghub_sim.standard_lock import SimulatedStandardLock
 from custom_components.rental_lock.const import DOMAIN
@@ -36,6 +38,12 @@ from .standard_lock_site import (
 
 PIN = "482913"
 T0 = int(START.timestamp())
+
+
+@pytest.fixture
+async def time_zone(hass: HomeAssistant) -> str:
+    """The zone Home Assistant is configured with (the harness's own unless a test says)."""
+    return hass.config.time_zone
 
 
 @pytest.fixture
@@ -62,19 +70,29 @@ async def standard_lock(
 
 
 @pytest.fixture
-async def keys(
+async def hub_running(
     hass: HomeAssistant,
+    time_zone: str,
     standard_lock: SimulatedStandardLock,
     init_integration: MockConfigEntry,
-    landlord: SigningKey,
 ) -> HubKeys:
-    """The hub running, the standard lock installed by its landlord through the hub."""
-    keys = await hub_keys(hass)
+    """The hub running and the standard lock joined, not installed yet: the hub's keys."""
     await joined(hass, init_integration)
+    return await hub_keys(hass)
+
+
+@pytest.fixture
+async def keys(hass: HomeAssistant, hub_running: HubKeys, landlord: SigningKey) -> HubKeys:
+    """The hub running, the standard lock installed by its landlord through the hub."""
+    await installed(hass, hub_running, landlord)
+    return hub_running
+
+
+async def installed(hass: HomeAssistant, keys: HubKeys, landlord: SigningKey) -> None:
+    """The manager hands the landlord's record for the standard lock to the hub."""
     answer = await install_standard_lock(hass, installation_record(keys, landlord))
     await hass.async_block_till_done()
     assert answer == {"flat": "Flat 3A", "lock_id": "door-std-1", "landlord": "landlord:ana"}
-    return keys
 
 
 async def joined(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -93,6 +111,31 @@ async def install(hass: HomeAssistant, grant: bytes) -> dict[str, object]:
     )
     assert response is not None
     return dict(response)
+
+
+async def give_pin(
+    hass: HomeAssistant,
+    keys: HubKeys,
+    landlord: SigningKey,
+    *,
+    pin: str = PIN,
+    start: int = T0,
+    end: int = T0 + DAY,
+    max_uses: int | None = None,
+) -> bytes:
+    """The landlord's grant with ``pin`` for the standard lock, installed through the hub."""
+    grant = standard_grant(
+        keys, landlord, pin=pin, not_before=start, expires=end, max_uses=max_uses
+    )
+    await install(hass, grant)
+    return grant
+
+
+async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """The hub starts again (after being stopped)."""
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await settle(hass)
 
 
 async def type_pin(hass: HomeAssistant, lock: SimulatedStandardLock, pin: str) -> dict[str, object]:
@@ -137,9 +180,9 @@ async def test_a_grant_reaches_the_standard_lock_as_a_pin_user_with_a_year_day_s
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    grant = standard_grant(keys, landlord, pin=PIN, not_before=T0 + HOUR, expires=T0 + 2 * HOUR)
-
-    answer = await install(hass, grant)
+    answer = await install(
+        hass, standard_grant(keys, landlord, pin=PIN, not_before=T0 + HOUR, expires=T0 + 2 * HOUR)
+    )
 
     assert answer["flat"] == "Flat 3A"
     firmware = standard_lock.firmware
@@ -149,7 +192,10 @@ async def test_a_grant_reaches_the_standard_lock_as_a_pin_user_with_a_year_day_s
         UserStatus.Enabled,
         UserType.Year_Day_Schedule_User,
     )
-    assert firmware.schedules == {(0, 0): (to_zcl_time(T0 + HOUR), to_zcl_time(T0 + 2 * HOUR))}
+    # In the lock's local time: the hub set its zone to Home Assistant's.
+    zone = LockTimeZone.of_zone(ZoneInfo(hass.config.time_zone), T0)
+    assert firmware.zone == zone
+    assert firmware.schedules == {(0, 0): (zone.local(T0 + HOUR), zone.local(T0 + 2 * HOUR))}
     calendar = hass.states.get("calendar.flat_3a_door_grants")
     assert calendar is not None
     assert (
@@ -165,10 +211,46 @@ async def test_a_grant_reaches_the_standard_lock_as_a_pin_user_with_a_year_day_s
     assert standard_lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidSchedule
 
 
+@pytest.mark.parametrize("time_zone", ["Europe/Berlin"])
+async def test_a_pin_opens_exactly_inside_its_window_across_a_daylight_saving_change(
+    hass: HomeAssistant,
+    time_zone: str,
+    landlord: SigningKey,
+    standard_lock: SimulatedStandardLock,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await hass.config.async_set_time_zone(time_zone)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    keys = await hub_keys(hass)
+    await joined(hass, init_integration)
+    await installed(hass, keys, landlord)
+    # A weekend stay in Berlin across the spring change (01:00 UTC, 02:00 CET -> 03:00 CEST).
+    start = datetime(2027, 3, 27, 15, tzinfo=UTC)
+    end = datetime(2027, 3, 29, 9, tzinfo=UTC)
+    await give_pin(hass, keys, landlord, start=int(start.timestamp()), end=int(end.timestamp()))
+    assert standard_lock.firmware.zone.time_zone == HOUR
+    assert standard_lock.firmware.zone.dst_shift == HOUR
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    second = timedelta(seconds=1)
+    for at, code in (
+        (start - timedelta(hours=1), OperationEvent.UnlockFailureInvalidSchedule),
+        (start - second, OperationEvent.UnlockFailureInvalidSchedule),
+        (start, OperationEvent.Unlock),
+        (end - second, OperationEvent.Unlock),
+        (end, OperationEvent.UnlockFailureInvalidSchedule),
+        (end + timedelta(minutes=59), OperationEvent.UnlockFailureInvalidSchedule),
+    ):
+        freezer.move_to(at)
+        assert standard_lock.keypad(PIN).code == code, at
+
+
 async def test_access_events_name_the_grants_holder_and_the_guarantee(
     hass: HomeAssistant, keys: HubKeys, landlord: SigningKey, standard_lock: SimulatedStandardLock
 ) -> None:
-    await install(hass, standard_grant(keys, landlord, pin=PIN, not_before=T0, expires=T0 + HOUR))
+    await give_pin(hass, keys, landlord, end=T0 + HOUR)
 
     opened = await type_pin(hass, standard_lock, PIN)
     wrong = await type_pin(hass, standard_lock, "000000")
@@ -185,8 +267,7 @@ async def test_access_events_name_the_grants_holder_and_the_guarantee(
 async def test_a_revoked_grant_clears_its_pin_at_the_standard_lock(
     hass: HomeAssistant, keys: HubKeys, landlord: SigningKey, standard_lock: SimulatedStandardLock
 ) -> None:
-    grant = standard_grant(keys, landlord, pin=PIN, not_before=T0, expires=T0 + DAY)
-    await install(hass, grant)
+    grant = await give_pin(hass, keys, landlord)
 
     await hass.services.async_call(
         DOMAIN,
@@ -206,8 +287,7 @@ async def test_a_pin_used_max_uses_times_is_cleared_and_the_count_survives_a_res
     standard_lock: SimulatedStandardLock,
     init_integration: MockConfigEntry,
 ) -> None:
-    grant = standard_grant(keys, landlord, pin=PIN, not_before=T0, expires=T0 + DAY, max_uses=2)
-    await install(hass, grant)
+    await give_pin(hass, keys, landlord, max_uses=2)
     assert (await type_pin(hass, standard_lock, PIN))["event_type"] == "access_granted"
 
     assert await hass.config_entries.async_reload(init_integration.entry_id)
@@ -218,6 +298,56 @@ async def test_a_pin_used_max_uses_times_is_cleared_and_the_count_survives_a_res
 
     assert standard_lock.firmware.users == {}
     assert standard_lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidPINorID
+    assert not any(i.startswith("standard_lock_uses_exceeded") for i in issue_ids(hass))
+
+
+async def test_uses_made_while_the_hub_was_down_are_counted_from_the_locks_log(
+    hass: HomeAssistant,
+    keys: HubKeys,
+    landlord: SigningKey,
+    standard_lock: SimulatedStandardLock,
+    init_integration: MockConfigEntry,
+) -> None:
+    grant = await give_pin(hass, keys, landlord, max_uses=2)
+    assert standard_lock.firmware.logging_enabled
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    # The lock cannot count: it opens a third time while nobody listens.
+    for _ in range(3):
+        assert standard_lock.keypad(PIN).code == OperationEvent.Unlock
+
+    await restart(hass, init_integration)
+
+    assert standard_lock.firmware.users == {}
+    assert standard_lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidPINorID
+    grant_id = decode_grant(grant).grant.grant_id.hex()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"standard_lock_uses_exceeded_{grant_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "flat": "Flat 3A",
+        "holder": "guest:flat-3a",
+        "uses": "3",
+        "max_uses": "2",
+    }
+
+
+async def test_one_use_made_while_the_hub_was_down_counts_towards_the_limit(
+    hass: HomeAssistant,
+    keys: HubKeys,
+    landlord: SigningKey,
+    standard_lock: SimulatedStandardLock,
+    init_integration: MockConfigEntry,
+) -> None:
+    await give_pin(hass, keys, landlord, max_uses=2)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert standard_lock.keypad(PIN).code == OperationEvent.Unlock
+
+    await restart(hass, init_integration)
+    assert 0 in standard_lock.firmware.users
+    assert (await type_pin(hass, standard_lock, PIN))["event_type"] == "access_granted"
+    await settle(hass)
+
+    assert standard_lock.firmware.users == {}
+    assert not any(i.startswith("standard_lock_uses_exceeded") for i in issue_ids(hass))
 
 
 async def test_a_code_added_at_the_keypad_raises_a_repair(
@@ -236,14 +366,13 @@ async def test_drift_found_on_start_is_repaired_or_raised(
     standard_lock: SimulatedStandardLock,
     init_integration: MockConfigEntry,
 ) -> None:
-    await install(hass, standard_grant(keys, landlord, pin=PIN, not_before=T0, expires=T0 + DAY))
+    await give_pin(hass, keys, landlord)
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     # While the hub is down: someone clears the hub's PIN and adds a code at the keypad.
     standard_lock.firmware.clear_pin_code(0)
     standard_lock.add_code_at_keypad(2, "5555")
 
-    assert await hass.config_entries.async_setup(init_integration.entry_id)
-    await hass.async_block_till_done()
+    await restart(hass, init_integration)
 
     assert standard_lock.firmware.users[0].code == PIN
     assert standard_lock.keypad(PIN).code == OperationEvent.Unlock
@@ -255,35 +384,45 @@ async def test_drift_found_on_start_is_repaired_or_raised(
 async def test_the_standard_locks_capacity_is_respected(
     hass: HomeAssistant, keys: HubKeys, landlord: SigningKey, standard_lock: SimulatedStandardLock
 ) -> None:
-    await install(hass, standard_grant(keys, landlord, pin=PIN, not_before=T0, expires=T0 + DAY))
+    await give_pin(hass, keys, landlord)
 
     with pytest.raises(HomeAssistantError, match="at most 1 PIN users"):
-        await install(
-            hass, standard_grant(keys, landlord, pin="112233", not_before=T0, expires=T0 + DAY)
-        )
+        await give_pin(hass, keys, landlord, pin="112233")
     with pytest.raises(HomeAssistantError, match="PINs of 4 to 8 digits"):
-        await install(
-            hass,
-            standard_grant(keys, landlord, pin="1234567890", not_before=T0, expires=T0 + DAY),
-        )
+        await give_pin(hass, keys, landlord, pin="1234567890")
 
     assert list(standard_lock.firmware.users) == [0]
-    calendar = hass.states.get("calendar.flat_3a_door_grants")
-    assert calendar is not None
+
+
+async def test_no_pin_reaches_our_logs_even_at_debug(
+    hass: HomeAssistant,
+    keys: HubKeys,
+    landlord: SigningKey,
+    standard_lock: SimulatedStandardLock,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ours = ("buildinghub", "buildinghub_ha", "custom_components.rental_lock")
+    with caplog.at_level(logging.DEBUG):
+        for name in ours:
+            logging.getLogger(name).setLevel(logging.DEBUG)
+        await give_pin(hass, keys, landlord, max_uses=1)
+        await type_pin(hass, standard_lock, PIN)
+        assert await hass.config_entries.async_reload(init_integration.entry_id)
+        await hass.async_block_till_done()
+
+    records = [r for r in caplog.records if r.name.startswith(ours)]
+    assert records  # our loggers did speak at DEBUG
+    assert not [r.name for r in records if PIN in r.getMessage()]
 
 
 # -- who may install a standard lock (scope before signature) ------------------------------
 
 
 async def test_a_record_that_does_not_make_the_hub_the_verifier_is_refused(
-    hass: HomeAssistant,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
-    landlord: SigningKey,
+    hass: HomeAssistant, hub_running: HubKeys, landlord: SigningKey
 ) -> None:
-    keys = await hub_keys(hass)
-    await joined(hass, init_integration)
-    record = installation_record(keys, landlord, lock_key=SigningKey.generate().public_key)
+    record = installation_record(hub_running, landlord, lock_key=SigningKey.generate().public_key)
 
     with pytest.raises(ServiceValidationError, match="this hub's key"):
         await install_standard_lock(hass, record)
@@ -291,21 +430,16 @@ async def test_a_record_that_does_not_make_the_hub_the_verifier_is_refused(
 
 
 async def test_a_record_for_a_lock_that_is_not_a_standard_lock_is_refused(
-    hass: HomeAssistant,
-    building: SimulatedBuilding,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
-    landlord: SigningKey,
+    hass: HomeAssistant, building: SimulatedBuilding, hub_running: HubKeys, landlord: SigningKey
 ) -> None:
-    keys = await hub_keys(hass)
     ours = str(building.flats[0].lock.ieee)
 
     with pytest.raises(ServiceValidationError, match="no standard door lock"):
-        await install_standard_lock(hass, installation_record(keys, landlord), device=ours)
+        await install_standard_lock(hass, installation_record(hub_running, landlord), device=ours)
 
 
 async def test_another_landlord_cannot_take_over_an_installed_standard_lock(
-    hass: HomeAssistant, keys: HubKeys, standard_lock: SimulatedStandardLock
+    hass: HomeAssistant, keys: HubKeys
 ) -> None:
     intruder = SigningKey.generate()
 
@@ -314,41 +448,30 @@ async def test_another_landlord_cannot_take_over_an_installed_standard_lock(
 
 
 async def test_a_standard_lock_cannot_take_another_doors_lock_id(
-    hass: HomeAssistant,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
-    landlord: SigningKey,
+    hass: HomeAssistant, hub_running: HubKeys, landlord: SigningKey
 ) -> None:
-    keys = await hub_keys(hass)
-    await joined(hass, init_integration)
-
     with pytest.raises(ServiceValidationError, match="already belongs"):
-        await install_standard_lock(hass, installation_record(keys, landlord, lock_id="door-01"))
+        await install_standard_lock(
+            hass, installation_record(hub_running, landlord, lock_id="door-01")
+        )
 
 
 async def test_a_grant_for_the_standard_lock_signed_by_another_key_is_refused(
     hass: HomeAssistant, keys: HubKeys, standard_lock: SimulatedStandardLock
 ) -> None:
-    forged = standard_grant(keys, SigningKey.generate(), pin=PIN, not_before=T0, expires=T0 + DAY)
-
     with pytest.raises(ServiceValidationError):
-        await install(hass, forged)
+        await give_pin(hass, keys, SigningKey.generate())
     assert standard_lock.firmware.users == {}
 
 
 async def test_only_an_administrator_installs_a_standard_lock(
-    hass: HomeAssistant,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
-    landlord: SigningKey,
-    resident: MockUser,
+    hass: HomeAssistant, hub_running: HubKeys, landlord: SigningKey, resident: MockUser
 ) -> None:
-    keys = await hub_keys(hass)
     with pytest.raises(Unauthorized):
         await hass.services.async_call(
             DOMAIN,
             "install_standard_lock",
-            {"device": STANDARD_IEEE, "record": b64(installation_record(keys, landlord))},
+            {"device": STANDARD_IEEE, "record": b64(installation_record(hub_running, landlord))},
             blocking=True,
             return_response=True,
             context=Context(user_id=resident.id),
