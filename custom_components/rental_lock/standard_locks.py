@@ -2,9 +2,12 @@
 
 A standard lock holds no installation record, so its landlord signs one that names the
 hub's keys as the lock's (the hub verifies for that lock and holds the key its PINs are
-sealed to) and the manager hands it to the hub, which keeps it. The decisions (slots,
-capacity, drift, use counts, local time) live in buildinghub.devices.standard_door_lock;
-this module stores them with Home Assistant and raises the repairs a person must act on.
+sealed to) and the manager hands it to the hub, which keeps it. With a key ledger, the
+record's landlord key must be that landlord's current key in the ledger, in the building
+the hub serves: a lock without a key of its own has nothing to look up in the ledger,
+and its building is the hub's. The decisions (slots, capacity, drift, use counts, local
+time) live in buildinghub.devices.standard_door_lock; this module stores them with Home
+Assistant and raises the repairs a person must act on.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from buildinghub.devices.door_lock import LockRefused
 from buildinghub.devices.pin_users import PinSlot, PinTable
 from buildinghub.devices.standard_door_lock import CaughtUp, Reconciled, StandardDoorLock
 from buildinghub.devices.standard_lock import StandardLockClient
+from buildinghub.keylog.errors import KeylogError
+from buildinghub.keylog.landlord_trust import trusted_landlord
 from buildinghub.radio.cluster import CLUSTER_ID
 from buildinghub.radio.errors import DeviceUnreachable
 
@@ -89,7 +94,9 @@ class HubStandardLocks:
         """A landlord's record for the standard lock at ``ieee``, checked (nothing kept yet).
 
         It must be signed by the landlord it names, name the hub's key as the lock's key
-        and the hub's PIN key as its sealing key, and be for a standard lock on this network.
+        and the hub's PIN key as its sealing key, and be for a standard lock on this network;
+        with a key ledger, its landlord key must be the ledger's current key of the landlord
+        it names, in the hub's building.
         """
         record = verify_installation(data)
         device = next((d for d in self.hub.network.devices() if str(d.ieee) == ieee), None)
@@ -104,7 +111,27 @@ class HubStandardLocks:
             raise NotAStandardLock(
                 "the record does not name this hub's PIN key as the lock's sealing key"
             )
+        ledger = self.hub.ledger
+        if ledger is not None:
+            state = ledger.mirror.state if ledger.mirror is not None else None
+            try:
+                if state is None:
+                    raise KeylogError("the hub holds no copy of the key ledger yet")
+                trusted_landlord(
+                    state, record.landlord_key.kid, record, building=ledger.options.building
+                )
+            except KeylogError as err:
+                raise NotAStandardLock(
+                    f"the key ledger does not confirm the landlord's key: {err}"
+                ) from None
         return record
+
+    def _same_landlord(self, previous: InstallationRecord, record: InstallationRecord) -> bool:
+        # With a ledger a landlord is a name in this building (their key may rotate); without
+        # one, the key that signed the first record.
+        if self.hub.ledger is not None:
+            return previous.landlord == record.landlord
+        return previous.landlord_key == record.landlord_key
 
     async def async_install(self, ieee: str, data: bytes) -> InstallationRecord:
         """Keep a landlord's record for the standard lock at ``ieee`` and take the lock in.
@@ -113,14 +140,13 @@ class HubStandardLocks:
         already has its lock id, or when the lock was installed by another landlord: as
         with a physical installation, whoever installed the lock first is its landlord.
         """
+        await self.hub.async_sync_ledger()
         record = self.check_record(ieee, data)
         holder = self.hub.book.lock_for_audience(record.lock_id)
         if holder is not None and holder.ieee != ieee:
             raise NotAStandardLock(f"lock id {record.lock_id!r} already belongs to another lock")
         previous = self.records.get(ieee)
-        if previous is not None and verify_installation(previous).landlord_key != (
-            record.landlord_key
-        ):
+        if previous is not None and not self._same_landlord(verify_installation(previous), record):
             raise NotAStandardLock(
                 "this lock was installed by another landlord; only that landlord's key "
                 "may sign its record"

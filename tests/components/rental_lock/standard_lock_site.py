@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from buildinghub.credentials import (
     Grant,
@@ -22,6 +23,8 @@ from buildinghub.credentials.sealing import seal_pin
 from buildinghub_sim.standard_lock import SimulatedStandardLock
 from buildinghub_sim.zcl_lock_firmware import ZclLockFirmware
 from custom_components.rental_lock.const import DOMAIN
+
+from .conftest import settle
 
 STANDARD_IEEE = "00:0d:6f:00:00:00:0a:01"
 STANDARD_LOCK_ID = "door-std-1"
@@ -102,6 +105,27 @@ async def install_standard_lock(
     )
     assert answer is not None
     return dict(answer)
+
+
+async def joined(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Wait until the hub's radio has interviewed the standard lock (it joins on its own)."""
+    network = entry.runtime_data.hub.network
+    for _ in range(100):
+        if any(str(d.ieee) == STANDARD_IEEE and d.is_initialized for d in network.devices()):
+            return
+        await settle(hass)
+    raise AssertionError("the standard lock never finished joining")
+
+
+async def installed(hass: HomeAssistant, keys: HubKeys, landlord_key: SigningKey) -> None:
+    """The manager hands the landlord's record for the standard lock to the hub; it is taken."""
+    answer = await install_standard_lock(hass, installation_record(keys, landlord_key))
+    await hass.async_block_till_done()
+    assert answer == {
+        "flat": STANDARD_FLAT,
+        "lock_id": STANDARD_LOCK_ID,
+        "landlord": STANDARD_LANDLORD,
+    }
 
 
 def standard_grant(

@@ -32,9 +32,12 @@ from .standard_lock_site import (
     hub_keys,
     install_standard_lock,
     installation_record,
+    installed,
+    joined,
     make_standard_lock,
     standard_grant,
 )
+from .test_grants import install
 
 PIN = "482913"
 T0 = int(START.timestamp())
@@ -86,31 +89,6 @@ async def keys(hass: HomeAssistant, hub_running: HubKeys, landlord: SigningKey) 
     """The hub running, the standard lock installed by its landlord through the hub."""
     await installed(hass, hub_running, landlord)
     return hub_running
-
-
-async def installed(hass: HomeAssistant, keys: HubKeys, landlord: SigningKey) -> None:
-    """The manager hands the landlord's record for the standard lock to the hub."""
-    answer = await install_standard_lock(hass, installation_record(keys, landlord))
-    await hass.async_block_till_done()
-    assert answer == {"flat": "Flat 3A", "lock_id": "door-std-1", "landlord": "landlord:ana"}
-
-
-async def joined(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Wait until the hub's radio has interviewed the standard lock (it joins on its own)."""
-    network = entry.runtime_data.hub.network
-    for _ in range(100):
-        if any(str(d.ieee) == STANDARD_IEEE and d.is_initialized for d in network.devices()):
-            return
-        await settle(hass)
-    raise AssertionError("the standard lock never finished joining")
-
-
-async def install(hass: HomeAssistant, grant: bytes) -> dict[str, object]:
-    response = await hass.services.async_call(
-        DOMAIN, "install_grant", {"grant": b64(grant)}, blocking=True, return_response=True
-    )
-    assert response is not None
-    return dict(response)
 
 
 async def give_pin(
