@@ -132,13 +132,18 @@ class StandardDoorLock:
         wanted = LockTimeZone.of_zone(self._zone, self._clock.now())
         held = await self.client.read_time_zone()
         if held is None:
-            _LOGGER.warning(
-                "Lock %s has no Time cluster: its schedules are taken to be in UTC", self.ieee
-            )
+            if self._lock_zone is None:
+                _LOGGER.warning(
+                    "Lock %s has no Time cluster: its schedules are taken to be in UTC", self.ieee
+                )
             self._lock_zone = LockTimeZone()
             return self._lock_zone
         if held != wanted:
-            await self.client.write_time_zone(wanted)
+            try:
+                await self.client.write_time_zone(wanted)
+            except StandardLockRefused as err:
+                # Schedules written in the zone the lock holds still open at the right instants.
+                _LOGGER.warning("Lock %s keeps its own time zone: %s", self.ieee, err)
             held = await self.client.read_time_zone()
         self._lock_zone = held or LockTimeZone()
         return self._lock_zone
@@ -152,7 +157,11 @@ class StandardDoorLock:
     async def keeps_log(self) -> bool:
         """Whether the lock keeps an event log (switched on by the hub when it can)."""
         if self._log_records is None:
-            self._log_records = await self.client.enable_log()
+            try:
+                self._log_records = await self.client.enable_log()
+            except StandardLockRefused as err:
+                _LOGGER.warning("Lock %s keeps no log the hub can use: %s", self.ieee, err)
+                self._log_records = 0
         return self._log_records > 0
 
     async def catch_up(self) -> CaughtUp | None:
@@ -215,6 +224,7 @@ class StandardDoorLock:
         grant = signed.grant
         pin = self.pin_of(signed)
         capacity = await self.capacity()
+        zone = await self.lock_zone()
         try:
             capacity.check_pin(pin)
             slot = self.table.allocate(
@@ -227,7 +237,6 @@ class StandardDoorLock:
             )
         except CapacityExceeded as err:
             raise LockRefused("grant", f"capacity: {err}") from None
-        zone = await self.lock_zone()
         try:
             await self.client.write_pin_user(
                 slot.user_id, pin, *zone.local_window(slot.start, slot.end)

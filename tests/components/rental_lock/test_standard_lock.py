@@ -12,11 +12,15 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import issue_registry as ir
-from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    async_fire_time_changed,
+)
 from zigpy.zcl.clusters.closures import OperationEvent, UserStatus, UserType
 
 from buildinghub.credentials import SigningKey, decode_grant
-from buildinghub.devices.lock_time import LockTimeZone
+from buildinghub.devices.lock_time import LockTimeZone, to_zcl_time
 from buildinghub_sim.building import SimulatedBuilding
 from buildinghub_sim.standard_lock import SimulatedStandardLock
 from custom_components.rental_lock.const import DOMAIN
@@ -43,10 +47,13 @@ PIN = "482913"
 T0 = int(START.timestamp())
 
 
-@pytest.fixture
-async def time_zone(hass: HomeAssistant) -> str:
-    """The zone Home Assistant is configured with (the harness's own unless a test says)."""
-    return hass.config.time_zone
+@pytest.fixture(autouse=True)
+async def time_zone(hass: HomeAssistant, request: pytest.FixtureRequest) -> str:
+    """Home Assistant's time zone, before the hub starts (the harness's own, US/Pacific,
+    unless a test names one)."""
+    zone = str(getattr(request, "param", hass.config.time_zone))
+    await hass.config.async_set_time_zone(zone)
+    return zone
 
 
 @pytest.fixture
@@ -75,7 +82,6 @@ async def standard_lock(
 @pytest.fixture
 async def hub_running(
     hass: HomeAssistant,
-    time_zone: str,
     standard_lock: SimulatedStandardLock,
     init_integration: MockConfigEntry,
 ) -> HubKeys:
@@ -189,40 +195,66 @@ async def test_a_grant_reaches_the_standard_lock_as_a_pin_user_with_a_year_day_s
     assert standard_lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidSchedule
 
 
-@pytest.mark.parametrize("time_zone", ["Europe/Berlin"])
+@pytest.mark.parametrize("time_zone", ["Europe/Berlin"], indirect=True)
 async def test_a_pin_opens_exactly_inside_its_window_across_a_daylight_saving_change(
     hass: HomeAssistant,
-    time_zone: str,
+    keys: HubKeys,
     landlord: SigningKey,
     standard_lock: SimulatedStandardLock,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    await hass.config.async_set_time_zone(time_zone)
-    assert await hass.config_entries.async_reload(init_integration.entry_id)
-    await hass.async_block_till_done()
-    keys = await hub_keys(hass)
-    await joined(hass, init_integration)
-    await installed(hass, keys, landlord)
     # A weekend stay in Berlin across the spring change (01:00 UTC, 02:00 CET -> 03:00 CEST).
     start = datetime(2027, 3, 27, 15, tzinfo=UTC)
     end = datetime(2027, 3, 29, 9, tzinfo=UTC)
     await give_pin(hass, keys, landlord, start=int(start.timestamp()), end=int(end.timestamp()))
-    assert standard_lock.firmware.zone.time_zone == HOUR
-    assert standard_lock.firmware.zone.dst_shift == HOUR
+    assert (standard_lock.firmware.zone.time_zone, standard_lock.firmware.zone.dst_shift) == (
+        HOUR,
+        HOUR,
+    )
 
     assert await hass.config_entries.async_unload(init_integration.entry_id)
-    second = timedelta(seconds=1)
-    for at, code in (
-        (start - timedelta(hours=1), OperationEvent.UnlockFailureInvalidSchedule),
-        (start - second, OperationEvent.UnlockFailureInvalidSchedule),
-        (start, OperationEvent.Unlock),
-        (end - second, OperationEvent.Unlock),
-        (end, OperationEvent.UnlockFailureInvalidSchedule),
-        (end + timedelta(minutes=59), OperationEvent.UnlockFailureInvalidSchedule),
-    ):
+
+    assert opened_at(standard_lock, freezer, start, end) == [False, False, True, True, False, False]
+
+
+@pytest.mark.parametrize("time_zone", ["Europe/Berlin"], indirect=True)
+async def test_when_a_daylight_saving_period_passes_the_lock_gets_the_next_and_its_schedules(
+    hass: HomeAssistant,
+    keys: HubKeys,
+    landlord: SigningKey,
+    standard_lock: SimulatedStandardLock,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    # Installed in November 2026, when the lock holds the 2027 summer; the stay is in 2028's.
+    start = datetime(2028, 6, 2, 15, tzinfo=UTC)
+    end = datetime(2028, 6, 4, 9, tzinfo=UTC)
+    await give_pin(hass, keys, landlord, start=int(start.timestamp()), end=int(end.timestamp()))
+
+    later = datetime(2027, 11, 1, 9, tzinfo=UTC)
+    freezer.move_to(later)
+    async_fire_time_changed(hass, later)
+    await settle(hass)
+    assert standard_lock.firmware.zone.dst_start == to_zcl_time(
+        int(datetime(2028, 3, 26, 1, tzinfo=UTC).timestamp())
+    )
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert opened_at(standard_lock, freezer, start, end) == [False, False, True, True, False, False]
+
+
+def opened_at(
+    lock: SimulatedStandardLock, freezer: FrozenDateTimeFactory, start: datetime, end: datetime
+) -> list[bool]:
+    """Whether the PIN opens an hour and a second before the window, at its first and last
+    second, and at its end and an hour after it."""
+    second, hour = timedelta(seconds=1), timedelta(hours=1)
+    opened = []
+    for at in (start - hour, start - second, start, end - second, end, end + hour - second):
         freezer.move_to(at)
-        assert standard_lock.keypad(PIN).code == code, at
+        opened.append(lock.keypad(PIN).code == OperationEvent.Unlock)
+    return opened
 
 
 async def test_access_events_name_the_grants_holder_and_the_guarantee(
