@@ -79,7 +79,7 @@ class SimulatedStandardLock(VirtualDevice):
                     "dst_start": firmware.zone.dst_start,
                     "dst_end": firmware.zone.dst_end,
                     "dst_shift": firmware.zone.dst_shift,
-                    "standard_time": firmware.utc() + firmware.zone.time_zone,
+                    "standard_time": max(0, firmware.utc() + firmware.zone.time_zone),
                     "local_time": firmware.now(),
                 },
                 (ENDPOINT_ID, _DOOR): {
@@ -131,13 +131,20 @@ class SimulatedStandardLock(VirtualDevice):
     async def receive(self, packet: t.ZigbeePacket) -> None:
         """Take a frame with the bolt's state in place; settings written take effect."""
         self._refresh_attributes()
+        told = self.get_attribute(ENDPOINT_ID, _TIME, "time")
         await super().receive(packet)
+        written = self.get_attribute(ENDPOINT_ID, _TIME, "time")
+        if written != told:
+            self.firmware.set_time(int(written))
+            self._refresh_attributes()
         self._load_settings()
 
     def _refresh_attributes(self) -> None:
         lock = self.firmware
         self.set_attribute(ENDPOINT_ID, _TIME, "time", lock.utc())
-        self.set_attribute(ENDPOINT_ID, _TIME, "standard_time", lock.utc() + lock.zone.time_zone)
+        self.set_attribute(
+            ENDPOINT_ID, _TIME, "standard_time", max(0, lock.utc() + lock.zone.time_zone)
+        )
         self.set_attribute(ENDPOINT_ID, _TIME, "local_time", lock.now())
         self.set_attribute(
             ENDPOINT_ID,

@@ -98,6 +98,8 @@ class ZclLockFirmware:
     keypad_disabled_until: int = 0
     zone: LockTimeZone = field(default_factory=LockTimeZone)
     """Its Time cluster's TimeZone and DST settings (factory-new: UTC)."""
+    clock_error: int = 0
+    """Seconds its own clock is ahead of the building's (until someone sets its Time)."""
     log_records: int = 16
     logging_enabled: bool = False
     log: deque[LogRecord] = field(default_factory=deque)
@@ -109,12 +111,16 @@ class ZclLockFirmware:
         self._listeners.append(listener)
 
     def utc(self) -> int:
-        """The lock's Time: UTC in ZCL time."""
-        return to_zcl_time(self.clock.now())
+        """The lock's Time: UTC in ZCL time, as its own clock keeps it."""
+        return max(0, to_zcl_time(self.clock.now()) + self.clock_error)
+
+    def set_time(self, utc: int) -> None:
+        """Someone wrote the Time attribute: the lock's clock says ``utc`` from now on."""
+        self.clock_error = utc - to_zcl_time(self.clock.now())
 
     def now(self) -> int:
         """The lock's LocalTime, what its schedules and events are in."""
-        return self.zone.local(self.clock.now())
+        return self.zone.local(self.clock.now() + self.clock_error)
 
     def get_log_record(self, index: int) -> LogRecord | None:
         """Get Log Record: ``index`` 0 is the most recent; None when the log lacks it."""

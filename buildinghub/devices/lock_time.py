@@ -51,7 +51,7 @@ class LockTimeZone:
         """The lock's LocalTime at the instant ``unix``."""
         utc = to_zcl_time(unix)
         shift = self.dst_shift if self.dst_start <= utc < self.dst_end else 0
-        return utc + self.time_zone + shift
+        return max(0, utc + self.time_zone + shift)
 
     def local_window(self, start: int, end: int) -> tuple[int, int]:
         """[start, end) in unix seconds as the lock's local schedule, narrowed where the

@@ -29,7 +29,7 @@ from buildinghub.radio.errors import DeviceUnreachable
 
 from .door_lock import LockRefused, LockStatus
 from .door_lock_protocol import AccessEvent
-from .lock_time import LockTimeZone
+from .lock_time import LockTimeZone, to_zcl_time
 from .pin_users import (
     CapacityExceeded,
     DriftKind,
@@ -46,6 +46,8 @@ from .standard_lock import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+CLOCK_TOLERANCE_S = 5
+"""How far a lock's clock may be from the hub's before the hub sets it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +126,22 @@ class StandardDoorLock:
         return self._capacity
 
     async def set_clock(self) -> LockTimeZone:
-        """Set the lock's zone to the building's (when it differs) and read it back.
+        """Set the lock's clock and zone to the building's (when they differ) and read the
+        zone back.
 
-        The daylight-saving period a lock holds is one at a time: when it passes, the hub
-        sets the next one, and the next reconciliation rewrites every schedule in it.
+        A lock's clock that is off by more than CLOCK_TOLERANCE_S is set: the lock checks
+        schedules against it. The daylight-saving period a lock holds is one at a time:
+        when it passes, the hub sets the next one, and the next reconciliation rewrites
+        every schedule in it.
         """
-        wanted = LockTimeZone.of_zone(self._zone, self._clock.now())
+        now = self._clock.now()
+        wanted = LockTimeZone.of_zone(self._zone, now)
+        clock = await self.client.read_clock()
+        if clock is not None and abs(clock - to_zcl_time(now)) > CLOCK_TOLERANCE_S:
+            try:
+                await self.client.write_clock(to_zcl_time(now))
+            except StandardLockRefused as err:
+                _LOGGER.warning("Lock %s refused to have its clock set: %s", self.ieee, err)
         held = await self.client.read_time_zone()
         if held is None:
             if self._lock_zone is None:

@@ -153,6 +153,19 @@ class StandardLockClient:
             return None
         return LockTimeZone(**{name: int(values[name]) for name in _TIME_ZONE_ATTRIBUTES})
 
+    async def read_clock(self) -> int | None:
+        """The lock's Time (UTC, ZCL time); None when it has no Time cluster or no clock."""
+        if self._time is None:
+            return None
+        value = (await self._read(("time",), self._time)).get("time")
+        return None if value is None else int(value)
+
+    async def write_clock(self, utc: int) -> None:
+        """Set the lock's Time (UTC, ZCL time)."""
+        if self._time is None:
+            raise StandardLockRefused("set its clock (it has no Time cluster)", 0x86)
+        await self._write(self._time, {"time": utc})
+
     async def write_time_zone(self, zone: LockTimeZone) -> None:
         """Set the lock's zone and daylight-saving period (its Time cluster)."""
         if self._time is None:

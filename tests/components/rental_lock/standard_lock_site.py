@@ -34,10 +34,18 @@ STANDARD_EVENT = "event.flat_3a_door_access"
 STANDARD_LOCK_ENTITY = "lock.flat_3a_door"
 
 
-def make_standard_lock(*, pin_users: int = 4, max_pin_length: int = 8) -> SimulatedStandardLock:
-    """A factory-new keypad deadbolt (ZCL Door Lock only), on the building's time."""
+def make_standard_lock(
+    *, pin_users: int = 4, max_pin_length: int = 8, clock_error: int = 0
+) -> SimulatedStandardLock:
+    """A factory-new keypad deadbolt (ZCL Door Lock only); its clock ``clock_error`` seconds
+    ahead of the building's."""
     return SimulatedStandardLock(
-        ZclLockFirmware(clock=MonotonicClock(), pin_users=pin_users, max_pin_length=max_pin_length),
+        ZclLockFirmware(
+            clock=MonotonicClock(),
+            pin_users=pin_users,
+            max_pin_length=max_pin_length,
+            clock_error=clock_error,
+        ),
         ieee=STANDARD_IEEE,
         nwk=0x2A01,
     )

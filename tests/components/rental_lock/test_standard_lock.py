@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 from zigpy.zcl.clusters.closures import OperationEvent, UserStatus, UserType
 
 from buildinghub.credentials import SigningKey, decode_grant
-from buildinghub.devices.lock_time import LockTimeZone, to_zcl_time
+from buildinghub.devices.lock_time import ZCL_EPOCH, LockTimeZone, to_zcl_time
 from buildinghub_sim.building import SimulatedBuilding
 from buildinghub_sim.standard_lock import SimulatedStandardLock
 from custom_components.rental_lock.const import DOMAIN
@@ -69,11 +69,17 @@ def lock_capacity() -> int:
 
 
 @pytest.fixture
+def lock_clock_error() -> int:
+    """How many seconds the standard lock's own clock is ahead when it joins."""
+    return 0
+
+
+@pytest.fixture
 async def standard_lock(
-    building: SimulatedBuilding, lock_capacity: int
+    building: SimulatedBuilding, lock_capacity: int, lock_clock_error: int
 ) -> AsyncGenerator[SimulatedStandardLock]:
     """A keypad deadbolt that joined the building network before the hub started."""
-    lock = make_standard_lock(pin_users=lock_capacity)
+    lock = make_standard_lock(pin_users=lock_capacity, clock_error=lock_clock_error)
     building.medium.join(lock)
     yield lock
     lock.power_off()
@@ -215,6 +221,24 @@ async def test_a_pin_opens_exactly_inside_its_window_across_a_daylight_saving_ch
 
     assert await hass.config_entries.async_unload(init_integration.entry_id)
 
+    assert opened_at(standard_lock, freezer, start, end) == [False, False, True, True, False, False]
+
+
+@pytest.mark.parametrize("lock_clock_error", [ZCL_EPOCH - T0, 2 * HOUR])
+async def test_a_lock_whose_clock_is_wrong_is_set_by_the_hub(
+    hass: HomeAssistant,
+    keys: HubKeys,
+    landlord: SigningKey,
+    standard_lock: SimulatedStandardLock,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    # Factory-new at 2000-01-01, or two hours fast: the hub sets it when it takes the lock.
+    start, end = START + timedelta(hours=1), START + timedelta(hours=3)
+    await give_pin(hass, keys, landlord, start=T0 + HOUR, end=T0 + 3 * HOUR)
+    assert standard_lock.firmware.utc() == to_zcl_time(T0)
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert opened_at(standard_lock, freezer, start, end) == [False, False, True, True, False, False]
 
 
