@@ -23,8 +23,7 @@ from buildinghub.credentials.sealing import seal_pin
 from buildinghub_sim.standard_lock import SimulatedStandardLock
 from buildinghub_sim.zcl_lock_firmware import ZclLockFirmware
 from custom_components.rental_lock.const import DOMAIN
-
-from .conftest import settle
+from tests.components.settling import settle
 
 STANDARD_IEEE = "00:0d:6f:00:00:00:0a:01"
 STANDARD_LOCK_ID = "door-std-1"
