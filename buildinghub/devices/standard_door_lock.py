@@ -198,16 +198,20 @@ class StandardDoorLock:
                 self._on_change()
                 return CaughtUp((), 0)
             assert self._log_records is not None
+            zone = self._lock_zone or LockTimeZone()
             first = max(cursor + 1, newest.entry_id - self._log_records + 1)
             counted: dict[bytes, PinSlot] = {}
             for entry_id in range(first, newest.entry_id + 1):
                 entry = newest if entry_id == newest.entry_id else None
                 entry = entry or await self.client.read_log_entry(entry_id)
-                if entry is None or not entry.opened:
+                slot = None if entry is None else self.table.by_user(entry.user_id)
+                if entry is None or slot is None or not entry.opened:
                     continue
-                slot = self.table.count_use(entry.user_id)
-                if slot is not None:
-                    counted[slot.grant_id] = slot
+                # The lock opens a PIN only inside its schedule: an opening outside this
+                # slot's window was an earlier grant's at the same user id.
+                start, end = zone.local_window(slot.start, slot.end)
+                if start <= entry.local_time < end:
+                    counted[slot.grant_id] = self.table.count_use(entry.user_id) or slot
             self.table.log_cursor = newest.entry_id
             self._on_change()
         for slot in counted.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -103,38 +104,82 @@ async def keys(hass: HomeAssistant, hub_running: HubKeys, landlord: SigningKey) 
     return hub_running
 
 
-async def give_pin(
+@dataclass
+class StandardDoor:
+    """Flat 3A's door with its installed standard lock, as the people around it use it."""
+
+    hass: HomeAssistant
+    keys: HubKeys
+    landlord: SigningKey
+    lock: SimulatedStandardLock
+    entry: MockConfigEntry
+
+    async def give_pin(
+        self,
+        *,
+        pin: str = PIN,
+        start: int = T0,
+        end: int = T0 + DAY,
+        max_uses: int | None = None,
+        signer: SigningKey | None = None,
+    ) -> bytes:
+        """The landlord's grant with ``pin``, installed through the hub."""
+        grant = standard_grant(
+            self.keys,
+            signer or self.landlord,
+            pin=pin,
+            not_before=start,
+            expires=end,
+            max_uses=max_uses,
+        )
+        await install(self.hass, grant)
+        return grant
+
+    def keypad(self, pin: str = PIN) -> OperationEvent:
+        """Someone types ``pin`` at the lock: what the lock does (whether the hub runs or not)."""
+        return self.lock.keypad(pin).code
+
+    async def type_pin(self, pin: str = PIN) -> dict[str, object]:
+        """Someone types ``pin``; what the door's access event entity shows."""
+        self.lock.keypad(pin)
+        await settle(self.hass)
+        state = self.hass.states.get(STANDARD_EVENT)
+        assert state is not None
+        return dict(state.attributes)
+
+    async def stop_hub(self) -> None:
+        """The hub stops; the lock carries on alone."""
+        assert await self.hass.config_entries.async_unload(self.entry.entry_id)
+
+    async def start_hub(self) -> None:
+        """The hub starts again."""
+        assert await self.hass.config_entries.async_setup(self.entry.entry_id)
+        await self.hass.async_block_till_done()
+        await settle(self.hass)
+
+    def opened_at(
+        self, freezer: FrozenDateTimeFactory, start: datetime, end: datetime
+    ) -> list[bool]:
+        """Whether the PIN opens an hour and a second before the window, at its first and
+        last second, and at its end and an hour after it."""
+        second, hour = timedelta(seconds=1), timedelta(hours=1)
+        opened = []
+        for at in (start - hour, start - second, start, end - second, end, end + hour - second):
+            freezer.move_to(at)
+            opened.append(self.keypad() == OperationEvent.Unlock)
+        return opened
+
+
+@pytest.fixture
+async def door(
     hass: HomeAssistant,
     keys: HubKeys,
     landlord: SigningKey,
-    *,
-    pin: str = PIN,
-    start: int = T0,
-    end: int = T0 + DAY,
-    max_uses: int | None = None,
-) -> bytes:
-    """The landlord's grant with ``pin`` for the standard lock, installed through the hub."""
-    grant = standard_grant(
-        keys, landlord, pin=pin, not_before=start, expires=end, max_uses=max_uses
-    )
-    await install(hass, grant)
-    return grant
-
-
-async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """The hub starts again (after being stopped)."""
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    await settle(hass)
-
-
-async def type_pin(hass: HomeAssistant, lock: SimulatedStandardLock, pin: str) -> dict[str, object]:
-    """A person types a PIN at the standard lock; what the access event entity shows."""
-    lock.keypad(pin)
-    await settle(hass)
-    state = hass.states.get(STANDARD_EVENT)
-    assert state is not None
-    return dict(state.attributes)
+    standard_lock: SimulatedStandardLock,
+    init_integration: MockConfigEntry,
+) -> StandardDoor:
+    """The standard lock installed by its landlord, the hub running."""
+    return StandardDoor(hass, keys, landlord, standard_lock, init_integration)
 
 
 def issue_ids(hass: HomeAssistant) -> set[str]:
@@ -163,19 +208,11 @@ async def test_installed_standard_lock_says_the_hub_verifies_and_the_schedule_en
 
 
 async def test_a_grant_reaches_the_standard_lock_as_a_pin_user_with_a_year_day_schedule(
-    hass: HomeAssistant,
-    keys: HubKeys,
-    landlord: SigningKey,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, door: StandardDoor, freezer: FrozenDateTimeFactory
 ) -> None:
-    answer = await install(
-        hass, standard_grant(keys, landlord, pin=PIN, not_before=T0 + HOUR, expires=T0 + 2 * HOUR)
-    )
+    await door.give_pin(start=T0 + HOUR, end=T0 + 2 * HOUR)
 
-    assert answer["flat"] == "Flat 3A"
-    firmware = standard_lock.firmware
+    firmware = door.lock.firmware
     user = firmware.users[0]
     assert (user.code, user.status, user.user_type) == (
         PIN,
@@ -193,101 +230,67 @@ async def test_a_grant_reaches_the_standard_lock_as_a_pin_user_with_a_year_day_s
     )
 
     # The hub stops: the lock alone keeps the window.
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert standard_lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidSchedule
-    freezer.move_to(START + timedelta(hours=1, seconds=1))
-    assert standard_lock.keypad(PIN).code == OperationEvent.Unlock
-    freezer.move_to(START + timedelta(hours=2))
-    assert standard_lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidSchedule
+    await door.stop_hub()
+    opened = door.opened_at(freezer, START + timedelta(hours=1), START + timedelta(hours=2))
+    assert opened == [False, False, True, True, False, False]
 
 
 @pytest.mark.parametrize("time_zone", ["Europe/Berlin"], indirect=True)
 async def test_a_pin_opens_exactly_inside_its_window_across_a_daylight_saving_change(
-    hass: HomeAssistant,
-    keys: HubKeys,
-    landlord: SigningKey,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    door: StandardDoor, freezer: FrozenDateTimeFactory
 ) -> None:
     # A weekend stay in Berlin across the spring change (01:00 UTC, 02:00 CET -> 03:00 CEST).
     start = datetime(2027, 3, 27, 15, tzinfo=UTC)
     end = datetime(2027, 3, 29, 9, tzinfo=UTC)
-    await give_pin(hass, keys, landlord, start=int(start.timestamp()), end=int(end.timestamp()))
-    assert (standard_lock.firmware.zone.time_zone, standard_lock.firmware.zone.dst_shift) == (
-        HOUR,
-        HOUR,
-    )
+    await door.give_pin(start=int(start.timestamp()), end=int(end.timestamp()))
+    zone = door.lock.firmware.zone
+    assert (zone.time_zone, zone.dst_shift) == (HOUR, HOUR)
 
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await door.stop_hub()
 
-    assert opened_at(standard_lock, freezer, start, end) == [False, False, True, True, False, False]
+    assert door.opened_at(freezer, start, end) == [False, False, True, True, False, False]
 
 
 @pytest.mark.parametrize("lock_clock_error", [ZCL_EPOCH - T0, 2 * HOUR])
 async def test_a_lock_whose_clock_is_wrong_is_set_by_the_hub(
-    hass: HomeAssistant,
-    keys: HubKeys,
-    landlord: SigningKey,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    door: StandardDoor, freezer: FrozenDateTimeFactory
 ) -> None:
     # Factory-new at 2000-01-01, or two hours fast: the hub sets it when it takes the lock.
-    start, end = START + timedelta(hours=1), START + timedelta(hours=3)
-    await give_pin(hass, keys, landlord, start=T0 + HOUR, end=T0 + 3 * HOUR)
-    assert standard_lock.firmware.utc() == to_zcl_time(T0)
+    await door.give_pin(start=T0 + HOUR, end=T0 + 3 * HOUR)
+    assert door.lock.firmware.utc() == to_zcl_time(T0)
 
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert opened_at(standard_lock, freezer, start, end) == [False, False, True, True, False, False]
+    await door.stop_hub()
+
+    opened = door.opened_at(freezer, START + timedelta(hours=1), START + timedelta(hours=3))
+    assert opened == [False, False, True, True, False, False]
 
 
 @pytest.mark.parametrize("time_zone", ["Europe/Berlin"], indirect=True)
 async def test_when_a_daylight_saving_period_passes_the_lock_gets_the_next_and_its_schedules(
-    hass: HomeAssistant,
-    keys: HubKeys,
-    landlord: SigningKey,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, door: StandardDoor, freezer: FrozenDateTimeFactory
 ) -> None:
     # Installed in November 2026, when the lock holds the 2027 summer; the stay is in 2028's.
     start = datetime(2028, 6, 2, 15, tzinfo=UTC)
     end = datetime(2028, 6, 4, 9, tzinfo=UTC)
-    await give_pin(hass, keys, landlord, start=int(start.timestamp()), end=int(end.timestamp()))
+    await door.give_pin(start=int(start.timestamp()), end=int(end.timestamp()))
 
     later = datetime(2027, 11, 1, 9, tzinfo=UTC)
     freezer.move_to(later)
     async_fire_time_changed(hass, later)
     await settle(hass)
-    assert standard_lock.firmware.zone.dst_start == to_zcl_time(
+    assert door.lock.firmware.zone.dst_start == to_zcl_time(
         int(datetime(2028, 3, 26, 1, tzinfo=UTC).timestamp())
     )
 
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert opened_at(standard_lock, freezer, start, end) == [False, False, True, True, False, False]
+    await door.stop_hub()
+    assert door.opened_at(freezer, start, end) == [False, False, True, True, False, False]
 
 
-def opened_at(
-    lock: SimulatedStandardLock, freezer: FrozenDateTimeFactory, start: datetime, end: datetime
-) -> list[bool]:
-    """Whether the PIN opens an hour and a second before the window, at its first and last
-    second, and at its end and an hour after it."""
-    second, hour = timedelta(seconds=1), timedelta(hours=1)
-    opened = []
-    for at in (start - hour, start - second, start, end - second, end, end + hour - second):
-        freezer.move_to(at)
-        opened.append(lock.keypad(PIN).code == OperationEvent.Unlock)
-    return opened
+async def test_access_events_name_the_grants_holder_and_the_guarantee(door: StandardDoor) -> None:
+    await door.give_pin(end=T0 + HOUR)
 
-
-async def test_access_events_name_the_grants_holder_and_the_guarantee(
-    hass: HomeAssistant, keys: HubKeys, landlord: SigningKey, standard_lock: SimulatedStandardLock
-) -> None:
-    await give_pin(hass, keys, landlord, end=T0 + HOUR)
-
-    opened = await type_pin(hass, standard_lock, PIN)
-    wrong = await type_pin(hass, standard_lock, "000000")
+    opened = await door.type_pin()
+    wrong = await door.type_pin("000000")
 
     assert opened["event_type"] == "access_granted"
     assert opened["holder"] == "guest:flat-3a"
@@ -299,9 +302,9 @@ async def test_access_events_name_the_grants_holder_and_the_guarantee(
 
 
 async def test_a_revoked_grant_clears_its_pin_at_the_standard_lock(
-    hass: HomeAssistant, keys: HubKeys, landlord: SigningKey, standard_lock: SimulatedStandardLock
+    hass: HomeAssistant, door: StandardDoor
 ) -> None:
-    grant = await give_pin(hass, keys, landlord)
+    grant = await door.give_pin()
 
     await hass.services.async_call(
         DOMAIN,
@@ -310,49 +313,40 @@ async def test_a_revoked_grant_clears_its_pin_at_the_standard_lock(
         blocking=True,
     )
 
-    assert standard_lock.firmware.users == {}
-    assert standard_lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidPINorID
+    assert door.lock.firmware.users == {}
+    assert door.keypad() == OperationEvent.UnlockFailureInvalidPINorID
 
 
 async def test_a_pin_used_max_uses_times_is_cleared_and_the_count_survives_a_restart(
-    hass: HomeAssistant,
-    keys: HubKeys,
-    landlord: SigningKey,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, door: StandardDoor
 ) -> None:
-    await give_pin(hass, keys, landlord, max_uses=2)
-    assert (await type_pin(hass, standard_lock, PIN))["event_type"] == "access_granted"
+    await door.give_pin(max_uses=2)
+    assert (await door.type_pin())["event_type"] == "access_granted"
 
-    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    assert await hass.config_entries.async_reload(door.entry.entry_id)
     await hass.async_block_till_done()
-    assert 0 in standard_lock.firmware.users
-    assert (await type_pin(hass, standard_lock, PIN))["event_type"] == "access_granted"
+    assert 0 in door.lock.firmware.users
+    assert (await door.type_pin())["event_type"] == "access_granted"
     await settle(hass)
 
-    assert standard_lock.firmware.users == {}
-    assert standard_lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidPINorID
+    assert door.lock.firmware.users == {}
+    assert door.keypad() == OperationEvent.UnlockFailureInvalidPINorID
     assert not any(i.startswith("standard_lock_uses_exceeded") for i in issue_ids(hass))
 
 
 async def test_uses_made_while_the_hub_was_down_are_counted_from_the_locks_log(
-    hass: HomeAssistant,
-    keys: HubKeys,
-    landlord: SigningKey,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, door: StandardDoor
 ) -> None:
-    grant = await give_pin(hass, keys, landlord, max_uses=2)
-    assert standard_lock.firmware.logging_enabled
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    grant = await door.give_pin(max_uses=2)
+    assert door.lock.firmware.logging_enabled
+    await door.stop_hub()
     # The lock cannot count: it opens a third time while nobody listens.
-    for _ in range(3):
-        assert standard_lock.keypad(PIN).code == OperationEvent.Unlock
+    assert [door.keypad() for _ in range(3)] == [OperationEvent.Unlock] * 3
 
-    await restart(hass, init_integration)
+    await door.start_hub()
 
-    assert standard_lock.firmware.users == {}
-    assert standard_lock.keypad(PIN).code == OperationEvent.UnlockFailureInvalidPINorID
+    assert door.lock.firmware.users == {}
+    assert door.keypad() == OperationEvent.UnlockFailureInvalidPINorID
     grant_id = decode_grant(grant).grant.grant_id.hex()
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"standard_lock_uses_exceeded_{grant_id}")
     assert issue is not None
@@ -365,84 +359,69 @@ async def test_uses_made_while_the_hub_was_down_are_counted_from_the_locks_log(
 
 
 async def test_one_use_made_while_the_hub_was_down_counts_towards_the_limit(
-    hass: HomeAssistant,
-    keys: HubKeys,
-    landlord: SigningKey,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, door: StandardDoor
 ) -> None:
-    await give_pin(hass, keys, landlord, max_uses=2)
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert standard_lock.keypad(PIN).code == OperationEvent.Unlock
+    await door.give_pin(max_uses=2)
+    await door.stop_hub()
+    assert door.keypad() == OperationEvent.Unlock
 
-    await restart(hass, init_integration)
-    assert 0 in standard_lock.firmware.users
-    assert (await type_pin(hass, standard_lock, PIN))["event_type"] == "access_granted"
+    await door.start_hub()
+    assert 0 in door.lock.firmware.users
+    assert (await door.type_pin())["event_type"] == "access_granted"
     await settle(hass)
 
-    assert standard_lock.firmware.users == {}
+    assert door.lock.firmware.users == {}
     assert not any(i.startswith("standard_lock_uses_exceeded") for i in issue_ids(hass))
 
 
 async def test_a_code_added_at_the_keypad_raises_a_repair(
-    hass: HomeAssistant, keys: HubKeys, standard_lock: SimulatedStandardLock
+    hass: HomeAssistant, door: StandardDoor
 ) -> None:
-    standard_lock.add_code_at_keypad(3, "9999")
+    door.lock.add_code_at_keypad(3, "9999")
     await settle(hass)
 
     assert f"standard_lock_foreign_code_{STANDARD_IEEE}_3" in issue_ids(hass)
 
 
 async def test_drift_found_on_start_is_repaired_or_raised(
-    hass: HomeAssistant,
-    keys: HubKeys,
-    landlord: SigningKey,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, door: StandardDoor
 ) -> None:
-    await give_pin(hass, keys, landlord)
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await door.give_pin()
+    await door.stop_hub()
     # While the hub is down: someone clears the hub's PIN and adds a code at the keypad.
-    standard_lock.firmware.clear_pin_code(0)
-    standard_lock.add_code_at_keypad(2, "5555")
+    door.lock.firmware.clear_pin_code(0)
+    door.lock.add_code_at_keypad(2, "5555")
 
-    await restart(hass, init_integration)
+    await door.start_hub()
 
-    assert standard_lock.firmware.users[0].code == PIN
-    assert standard_lock.keypad(PIN).code == OperationEvent.Unlock
+    assert door.lock.firmware.users[0].code == PIN
+    assert door.keypad() == OperationEvent.Unlock
     assert f"standard_lock_foreign_code_{STANDARD_IEEE}_2" in issue_ids(hass)
     assert f"standard_lock_drift_{STANDARD_IEEE}" not in issue_ids(hass)
 
 
 @pytest.mark.parametrize("lock_capacity", [1])
-async def test_the_standard_locks_capacity_is_respected(
-    hass: HomeAssistant, keys: HubKeys, landlord: SigningKey, standard_lock: SimulatedStandardLock
-) -> None:
-    await give_pin(hass, keys, landlord)
+async def test_the_standard_locks_capacity_is_respected(door: StandardDoor) -> None:
+    await door.give_pin()
 
     with pytest.raises(HomeAssistantError, match="at most 1 PIN users"):
-        await give_pin(hass, keys, landlord, pin="112233")
+        await door.give_pin(pin="112233")
     with pytest.raises(HomeAssistantError, match="PINs of 4 to 8 digits"):
-        await give_pin(hass, keys, landlord, pin="1234567890")
+        await door.give_pin(pin="1234567890")
 
-    assert list(standard_lock.firmware.users) == [0]
+    assert list(door.lock.firmware.users) == [0]
 
 
 async def test_no_pin_reaches_our_logs_even_at_debug(
-    hass: HomeAssistant,
-    keys: HubKeys,
-    landlord: SigningKey,
-    standard_lock: SimulatedStandardLock,
-    init_integration: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, door: StandardDoor, caplog: pytest.LogCaptureFixture
 ) -> None:
     ours = ("buildinghub", "buildinghub_ha", "custom_components.rental_lock")
     with caplog.at_level(logging.DEBUG):
         for name in ours:
             logging.getLogger(name).setLevel(logging.DEBUG)
-        await give_pin(hass, keys, landlord, max_uses=1)
-        await type_pin(hass, standard_lock, PIN)
-        assert await hass.config_entries.async_reload(init_integration.entry_id)
+        await door.give_pin(max_uses=1)
+        await door.type_pin()
+        assert await hass.config_entries.async_reload(door.entry.entry_id)
         await hass.async_block_till_done()
 
     records = [r for r in caplog.records if r.name.startswith(ours)]
@@ -491,11 +470,11 @@ async def test_a_standard_lock_cannot_take_another_doors_lock_id(
 
 
 async def test_a_grant_for_the_standard_lock_signed_by_another_key_is_refused(
-    hass: HomeAssistant, keys: HubKeys, standard_lock: SimulatedStandardLock
+    door: StandardDoor,
 ) -> None:
     with pytest.raises(ServiceValidationError):
-        await give_pin(hass, keys, SigningKey.generate())
-    assert standard_lock.firmware.users == {}
+        await door.give_pin(signer=SigningKey.generate())
+    assert door.lock.firmware.users == {}
 
 
 async def test_only_an_administrator_installs_a_standard_lock(
