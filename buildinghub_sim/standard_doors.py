@@ -1,21 +1,23 @@
 """The demo building's standard Zigbee door locks: bought off the shelf, nothing of ours.
 
-Each is a :class:`SimulatedStandardLock` on the building's radio. Its user table and
-schedules live in ``standard_locks.json`` beside the building's other secrets, as a
-real lock keeps them in flash, so a restarted demo finds the PINs the hub wrote.
+Each is a :class:`SimulatedStandardLock` on the building's radio. Its user table,
+schedules, time zone and log settings live in ``standard_locks.json`` beside the
+building's other secrets, as a real lock keeps them in flash, so a restarted demo finds
+the PINs the hub wrote, in the zone they were written in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from zigpy.zcl.clusters.closures import UserStatus, UserType
 
 from buildinghub.credentials import Clock, MonotonicClock
+from buildinghub.devices.lock_time import LockTimeZone
 
 from .medium import get_medium
 from .private_file import write_private
@@ -59,7 +61,12 @@ class StandardDoors:
         state = json.loads((directory / STANDARD_LOCKS_FILE).read_text())
         doors = []
         for index, item in enumerate(state["doors"]):
-            lock = _lock(index, clock or MonotonicClock())
+            lock = _lock(
+                index,
+                clock or MonotonicClock(),
+                zone=LockTimeZone(**item.get("zone", {})),
+                logging_enabled=bool(item.get("logging", False)),
+            )
             lock.firmware.users = {
                 int(uid): ZclUser(UserStatus[u["status"]], UserType[u["type"]], u["code"])
                 for uid, u in item["users"].items()
@@ -91,6 +98,8 @@ class StandardDoors:
                         [uid, sid, start, end]
                         for (uid, sid), (start, end) in door.lock.firmware.schedules.items()
                     ],
+                    "zone": asdict(door.lock.firmware.zone),
+                    "logging": door.lock.firmware.logging_enabled,
                 }
                 for door in self.doors
             ]
@@ -110,9 +119,11 @@ class StandardDoors:
             door.lock.power_off()
 
 
-def _lock(index: int, clock: Clock) -> SimulatedStandardLock:
+def _lock(
+    index: int, clock: Clock, *, zone: LockTimeZone | None = None, logging_enabled: bool = False
+) -> SimulatedStandardLock:
     return SimulatedStandardLock(
-        ZclLockFirmware(clock=clock),
+        ZclLockFirmware(clock=clock, zone=zone or LockTimeZone(), logging_enabled=logging_enabled),
         ieee=f"00:0d:6f:00:00:00:0a:{index + 1:02x}",
         nwk=0x2A00 + index,
     )

@@ -186,17 +186,18 @@ class StandardDoorLock:
             return None
         async with self._log_read:
             newest = await self.client.read_log_entry(0)
-            if newest is None:  # an empty log: every record to come is new
-                if self.table.log_cursor is None:
+            if newest is None:  # an empty log (new, or reset): every record to come is new
+                if self.table.log_cursor != 0:
                     self.table.log_cursor = 0
                     self._on_change()
                 return CaughtUp((), 0)
             cursor = self.table.log_cursor
-            if cursor is None or newest.entry_id < cursor:
-                # First reading, or the lock's log was reset: start from here.
+            if cursor is None:  # the first reading: what is logged already is not ours
                 self.table.log_cursor = newest.entry_id
                 self._on_change()
                 return CaughtUp((), 0)
+            if newest.entry_id < cursor:  # the lock's log was reset: all of it is new
+                cursor = 0
             assert self._log_records is not None
             zone = self._lock_zone or LockTimeZone()
             first = max(cursor + 1, newest.entry_id - self._log_records + 1)

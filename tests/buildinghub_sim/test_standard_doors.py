@@ -6,6 +6,7 @@ from pathlib import Path
 
 from zigpy.zcl.clusters.closures import OperationEvent, UserStatus, UserType
 
+from buildinghub.devices.lock_time import LockTimeZone
 from buildinghub_sim.standard_doors import STANDARD_LOCKS_FILE, StandardDoors
 
 
@@ -35,3 +36,18 @@ def test_a_saved_lock_opens_for_the_same_pin_in_the_same_window_after_loading(
     clock.time = 946_684_800 + 2000
     assert door.lock.firmware.keypad("246810").code == OperationEvent.UnlockFailureInvalidSchedule
     assert (tmp_path / STANDARD_LOCKS_FILE).stat().st_mode & 0o077 == 0
+
+
+def test_a_saved_lock_keeps_its_time_zone_and_its_log_switched_on(tmp_path: Path) -> None:
+    doors = StandardDoors.create("sim://doors", tmp_path)
+    berlin = LockTimeZone(time_zone=3600, dst_start=10, dst_end=20, dst_shift=3600)
+    firmware = doors.doors[0].lock.firmware
+    firmware.zone = berlin
+    firmware.logging_enabled = True
+    doors.save()
+
+    loaded = StandardDoors.load("sim://doors", tmp_path).doors[0].lock
+
+    assert (loaded.firmware.zone, loaded.firmware.logging_enabled) == (berlin, True)
+    assert loaded.get_attribute(1, 0x000A, "time_zone") == 3600
+    assert loaded.get_attribute(1, 0x0101, "enable_logging")
