@@ -237,11 +237,6 @@ class RentalHub(DeviceHub[LockContext]):
 
     # -- key ledger ------------------------------------------------------------------------
 
-    async def async_sync_ledger(self) -> None:
-        """Catch up with the key ledger, if the hub uses one (a failure keeps the copy held)."""
-        if self.ledger is not None:
-            await self._async_sync_ledger()
-
     async def _async_sync_ledger(self) -> None:
         assert self.ledger is not None
         try:

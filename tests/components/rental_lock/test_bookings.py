@@ -47,7 +47,6 @@ from buildinghub.credentials.booking_delegation import (
     sign_delegation,
 )
 from buildinghub.devices.door_lock import DoorLockClient, LockRefused
-from buildinghub.devices.pin_users import to_zcl_time
 from buildinghub.keylog.entries import KeyRevocation
 from buildinghub.radio.cluster import ObjectKind
 from buildinghub_sim.building import SimulatedBuilding, SimulatedFlat
@@ -334,7 +333,7 @@ async def test_a_booking_moved_then_cancelled_installs_moves_and_revokes_on_both
     assert [g.signed.grant.not_before for g in flat.lock.firmware.grants.values()] == [T0 + DAY]
     firmware = standard_lock.firmware
     assert [user.code for user in firmware.users.values()] == [their_pin]
-    assert list(firmware.schedules.values()) == [(to_zcl_time(T0 + DAY), to_zcl_time(T0 + 3 * DAY))]
+    assert list(firmware.schedules.values()) == [firmware.zone.local_window(T0 + DAY, T0 + 3 * DAY)]
     assert not flat.lock.keypad(our_pin).granted  # not yet: the stay starts tomorrow
     freezer.move_to(START + timedelta(days=1, minutes=1))
     assert flat.lock.keypad(our_pin).granted
@@ -353,7 +352,7 @@ async def test_a_booking_moved_then_cancelled_installs_moves_and_revokes_on_both
     assert not flat.lock.keypad(moved_ours).granted  # not yet: the moved stay starts tomorrow
     assert [user.code for user in firmware.users.values()] == [moved_theirs]
     assert list(firmware.schedules.values()) == [
-        (to_zcl_time(T0 + 2 * DAY), to_zcl_time(T0 + 4 * DAY))
+        firmware.zone.local_window(T0 + 2 * DAY, T0 + 4 * DAY)
     ]
     assert standard_lock.keypad(their_pin).code != OperationEvent.Unlock
 
@@ -782,7 +781,7 @@ async def test_a_home_assistant_calendar_is_followed_too(
     [told] = await landlord_phone.pins(1)
     firmware = standard_lock.firmware
     assert [user.code for user in firmware.users.values()] == [pin_in(told)]
-    assert list(firmware.schedules.values()) == [(to_zcl_time(T0 + DAY), to_zcl_time(T0 + 2 * DAY))]
+    assert list(firmware.schedules.values()) == [firmware.zone.local_window(T0 + DAY, T0 + 2 * DAY)]
 
     # The host moves the stay a day later in the calendar, then deletes it.
     [uid] = init_hub(hass).bookings.followed[STANDARD_IEEE].issued
@@ -804,7 +803,7 @@ async def test_a_home_assistant_calendar_is_followed_too(
     [moved] = await landlord_phone.pins(1)
     assert [user.code for user in firmware.users.values()] == [pin_in(moved)]
     assert list(firmware.schedules.values()) == [
-        (to_zcl_time(T0 + 2 * DAY), to_zcl_time(T0 + 3 * DAY))
+        firmware.zone.local_window(T0 + 2 * DAY, T0 + 3 * DAY)
     ]
 
     await host.send_json_auto_id(
