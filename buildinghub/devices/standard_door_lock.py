@@ -108,6 +108,8 @@ class StandardDoorLock:
         self._lock_zone: LockTimeZone | None = None
         self._log_records: int | None = None
         self._log_read = asyncio.Lock()
+        self._writing = asyncio.Lock()
+        """Held while the hub changes or reads back the user table: one at a time."""
         self._log_listeners: list[Callable[[], None]] = []
         self._capacity: LockCapacity | None = None
         self._foreign: set[int] = set()
@@ -255,9 +257,10 @@ class StandardDoorLock:
         except CapacityExceeded as err:
             raise LockRefused("grant", f"capacity: {err}") from None
         try:
-            await self.client.write_pin_user(
-                slot.user_id, pin, *zone.local_window(slot.start, slot.end)
-            )
+            async with self._writing:
+                await self.client.write_pin_user(
+                    slot.user_id, pin, *zone.local_window(slot.start, slot.end)
+                )
         except StandardLockRefused as err:
             self.table.release(grant.grant_id)
             raise LockRefused("grant", str(err)) from None
@@ -273,6 +276,10 @@ class StandardDoorLock:
 
     async def withdraw(self, grant_id: bytes) -> bool:
         """Clear a grant's PIN user at the lock; False when the hub wrote none for it."""
+        async with self._writing:
+            return await self._withdraw(grant_id)
+
+    async def _withdraw(self, grant_id: bytes) -> bool:
         slot = self.table.get(grant_id)
         if slot is None:
             return False
@@ -299,6 +306,10 @@ class StandardDoorLock:
         First the lock's clock is set and its log read (uses made while the hub was away
         count, and a PIN used up meanwhile is cleared below).
         """
+        async with self._writing:
+            return await self._reconcile(held)
+
+    async def _reconcile(self, held: Mapping[bytes, SignedGrant]) -> Reconciled:
         zone = await self.set_clock()
         caught_up = await self.catch_up()
         now = self._clock.now()
@@ -308,7 +319,7 @@ class StandardDoorLock:
         for slot in list(self.table):
             if slot.grant_id not in held or slot.end <= now or slot.exhausted:
                 try:
-                    await self.withdraw(slot.grant_id)
+                    await self._withdraw(slot.grant_id)
                     cleared.append(slot.user_id)
                 except LockRefused:
                     failed.append(slot.user_id)
