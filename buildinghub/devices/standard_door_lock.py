@@ -23,7 +23,7 @@ from datetime import UTC, tzinfo
 
 from zigpy.zcl.clusters.closures import OperationEventSource
 
-from buildinghub.credentials import Clock, MalformedGrant, SignedGrant, SigningKey
+from buildinghub.credentials import Clock, Grant, MalformedGrant, SignedGrant, SigningKey
 from buildinghub.credentials.sealing import SealingKey
 from buildinghub.radio.errors import DeviceUnreachable
 
@@ -244,6 +244,13 @@ class StandardDoorLock:
         pin = self.pin_of(signed)
         capacity = await self.capacity()
         zone = await self.lock_zone()
+        async with self._writing:
+            await self._install(grant, pin, capacity, zone)
+        self._on_change()
+
+    async def _install(
+        self, grant: Grant, pin: str, capacity: LockCapacity, zone: LockTimeZone
+    ) -> None:
         try:
             capacity.check_pin(pin)
             slot = self.table.allocate(
@@ -257,17 +264,15 @@ class StandardDoorLock:
         except CapacityExceeded as err:
             raise LockRefused("grant", f"capacity: {err}") from None
         try:
-            async with self._writing:
-                await self.client.write_pin_user(
-                    slot.user_id, pin, *zone.local_window(slot.start, slot.end)
-                )
+            await self.client.write_pin_user(
+                slot.user_id, pin, *zone.local_window(slot.start, slot.end)
+            )
         except StandardLockRefused as err:
             self.table.release(grant.grant_id)
             raise LockRefused("grant", str(err)) from None
         except DeviceUnreachable:
             self.table.release(grant.grant_id)
             raise
-        self._on_change()
 
     async def install_delegated_grant(self, delegation: bytes, signed: SignedGrant) -> None:
         """A grant the hub issued under a booking delegation (the hub verified the chain):
@@ -299,15 +304,16 @@ class StandardDoorLock:
             await self.withdraw(slot.grant_id)
         return len(ended)
 
-    async def reconcile(self, held: Mapping[bytes, SignedGrant]) -> Reconciled:
+    async def reconcile(self, held: Callable[[], Mapping[bytes, SignedGrant]]) -> Reconciled:
         """Read the user table back and put right what differs from what the hub holds.
 
-        ``held``: the grants for this lock the hub still holds and that have not ended.
+        ``held``: gives the grants for this lock the hub still holds and that have not ended.
         First the lock's clock is set and its log read (uses made while the hub was away
         count, and a PIN used up meanwhile is cleared below).
         """
         async with self._writing:
-            return await self._reconcile(held)
+            # Asked only now: a grant written while this waited is held by then.
+            return await self._reconcile(held())
 
     async def _reconcile(self, held: Mapping[bytes, SignedGrant]) -> Reconciled:
         zone = await self.set_clock()

@@ -197,12 +197,15 @@ class HubStandardLocks:
         provider = self.providers.get(context.address)
         if provider is None:
             return None
-        now = self.hub.clock.now()
-        held: dict[bytes, SignedGrant] = {
-            h.grant_id: h.signed
-            for h in self.hub.book.for_lock(context.address)
-            if h.signed.grant.expires > now
-        }
+
+        def held() -> dict[bytes, SignedGrant]:
+            now = self.hub.clock.now()
+            return {
+                h.grant_id: h.signed
+                for h in self.hub.book.for_lock(context.address)
+                if h.signed.grant.expires > now
+            }
+
         try:
             result = await provider.reconcile(held)
         except (DeviceUnreachable, LockRefused, MalformedGrant) as err:
