@@ -69,7 +69,9 @@ from .standard_lock_site import (
     installation_record,
     make_standard_lock,
 )
-from .test_key_ledger import LedgerCloud, register_landlord, set_up_with_ledger
+from .test_key_ledger import LedgerCloud, ledger, register_landlord, set_up_with_ledger
+
+__all__ = ["ledger"]  # the key ledger fixture of test_key_ledger, used by name
 
 T0 = int(START.timestamp())
 WEEK = 7 * DAY
@@ -687,30 +689,18 @@ async def test_the_hub_keeps_following_after_a_restart(
     assert await landlord_phone.phone.nothing_arrived()
 
 
-@pytest.fixture
-async def ledger_cloud(
-    hass: HomeAssistant, socket_enabled: None, tmp_path: Path
-) -> AsyncGenerator[LedgerCloud]:
-    """The cloud connector's key ledger with its witnesses (test_key_ledger's)."""
-    hass.config.config_dir = str(tmp_path / "config")
-    made = LedgerCloud(tmp_path)
-    await made.start("honest")
-    yield made
-    await made.stop()
-
-
 async def test_a_delegation_whose_landlord_key_is_revoked_in_the_ledger_issues_nothing(
     hass: HomeAssistant,
     building: SimulatedBuilding,
     standard_lock: SimulatedStandardLock,
-    ledger_cloud: LedgerCloud,
+    ledger: LedgerCloud,
     site: BookingSite,
     landlord_phone: Landlord,
 ) -> None:
-    assert ledger_cloud.client is not None
+    assert ledger.client is not None
     for name, key in building.landlords.items():
-        await register_landlord(ledger_cloud.client, name, key, T0)
-    entry = await set_up_with_ledger(hass, building, ledger_cloud)
+        await register_landlord(ledger.client, name, key, T0)
+    entry = await set_up_with_ledger(hass, building, ledger)
     keys = await install_the_standard_lock(hass, building, entry)
     ana = building.landlords[STANDARD_LANDLORD]
     site.book("flat-3a", "first@site", T0 + DAY, T0 + 2 * DAY)
@@ -719,7 +709,7 @@ async def test_a_delegation_whose_landlord_key_is_revoked_in_the_ledger_issues_n
     )
     [told] = await landlord_phone.pins(1)
 
-    await ledger_cloud.client.revoke(
+    await ledger.client.revoke(
         KeyRevocation(ana.public_key.kid, T0, "landlord's phone stolen", building="Elm Court")
     )
     site.book("flat-3a", "second@site", T0 + 3 * DAY, T0 + 4 * DAY)
